@@ -1,0 +1,2 @@
+/** Erlang terms and the external term format. */
+package io.ei4j.term;
