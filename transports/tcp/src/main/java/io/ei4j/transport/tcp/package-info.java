@@ -1,0 +1,2 @@
+/** The tcp transport. */
+package io.ei4j.transport.tcp;

@@ -1,2 +1,0 @@
-/** Erlang distribution over TCP on JDK sockets, like ei's default callbacks. */
-package ;

@@ -1,0 +1,2 @@
+/** The tls transport. */
+package io.ei4j.transport.tls;

@@ -1,0 +1,2 @@
+/** The unix transport. */
+package io.ei4j.transport.unix;
