@@ -1,0 +1,20 @@
+package io.ei4j.transport.tcp;
+
+import io.ei4j.api.SocketCallbacks;
+import io.ei4j.testkit.conformance.SocketCallbacksConformance;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+
+/** TCP over IPv6 loopback ({@code ::1}). */
+class TcpCallbacksIpv6ConformanceTest extends SocketCallbacksConformance<TcpSocket> {
+  @Override
+  protected SocketCallbacks<TcpSocket> callbacks() {
+    return TcpCallbacks.create();
+  }
+
+  @Override
+  protected SocketAddress newListenAddress() throws java.net.UnknownHostException {
+    return new InetSocketAddress(InetAddress.getByName("::1"), 0);
+  }
+}
