@@ -1,0 +1,710 @@
+package io.ei4j.transport.tls;
+
+import io.ei4j.api.Accepted;
+import io.ei4j.api.Errno;
+import io.ei4j.api.ErrnoException;
+import io.ei4j.api.SocketCallbacks;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.UnresolvedAddressException;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * One socket of the {@link TlsTransport}: the context core hands back to every callback.
+ * Either a listening TCP socket, or a connected TCP socket with a BCJSSE
+ * {@link SSLEngine} on it.
+ *
+ * <p>The TCP channel is non-blocking; every wait goes through a {@link Selector} with the
+ * caller's deadline, so reads, writes, connects and accepts honour their timeouts
+ * ({@code FULL_IMPL}). Reads and writes have their own lock and their own selector, so one
+ * thread may read while another writes, as core does; {@link #close} from any thread
+ * closes both selectors, which wakes any blocked call and makes it fail with
+ * {@link Errno#EBADF}.
+ *
+ * <p>Buffers, all kept in write mode between calls:
+ * <pre>
+ *   channel --read--> netIn --unwrap--> appIn --copy--> caller
+ *   caller --wrap--> netOut --write--> channel
+ * </pre>
+ */
+public final class TlsSocket {
+  private static final long NO_DEADLINE = Long.MAX_VALUE;
+  /** The most plaintext one write call encrypts before it returns (a short write). */
+  private static final int MAX_PLAINTEXT_PER_WRITE = 256 * 1024;
+  /** How long {@link #close} tries to deliver close_notify to a slow peer. */
+  private static final long CLOSE_NOTIFY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  private static final ByteBuffer[] NOTHING = {ByteBuffer.allocate(0)};
+
+  private final TlsConfig config;
+  private final ReentrantLock readLock = new ReentrantLock();
+  private final ReentrantLock writeLock = new ReentrantLock();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private volatile ServerSocketChannel server;
+  private volatile SocketChannel channel;
+  private volatile Selector readSelector;
+  private volatile Selector writeSelector;
+  private SelectionKey writeKey;
+  private volatile SSLEngine engine;
+  private String peerName = "TLS peer";
+  private ByteBuffer netIn;
+  private ByteBuffer appIn;
+  private ByteBuffer netOut;
+  private boolean inputClosed;
+  private volatile int fd = -1;
+
+  TlsSocket(TlsConfig config) {
+    this.config = config;
+  }
+
+  /** The configuration this socket was created with. */
+  public TlsConfig config() {
+    return config;
+  }
+
+  /**
+   * The TLS session once the handshake has succeeded: the negotiated protocol and cipher
+   * suite, and the peer's certificates. Empty for a listening or unconnected socket.
+   */
+  public Optional<SSLSession> session() {
+    SSLEngine e = engine;
+    if (e == null || e.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING) {
+      return Optional.empty();
+    }
+    return Optional.of(e.getSession());
+  }
+
+  @Override
+  public String toString() {
+    if (server != null) {
+      return "TlsSocket{listening}";
+    }
+    return channel == null ? "TlsSocket{unconnected}" : "TlsSocket{" + peerName + "}";
+  }
+
+  // ---------------------------------------------------------------- listen and accept
+
+  SocketAddress listen(SocketAddress address, int backlog) throws IOException {
+    ensureFresh();
+    if (!(address instanceof InetSocketAddress isa)) {
+      throw new ErrnoException(Errno.EAFNOSUPPORT, "TLS listens on an InetSocketAddress, not " + address);
+    }
+    if (!config.hasCertificate()) {
+      throw new ErrnoException(Errno.EINVAL,
+          "a TLS listener needs a certificate: configure TlsConfig.certificate(..) or keyStore(..)");
+    }
+    try {
+      ServerSocketChannel s = ServerSocketChannel.open();
+      server = s;
+      s.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+      s.bind(isa, backlog);
+      s.configureBlocking(false);
+      readSelector = Selector.open();
+      s.register(readSelector, SelectionKey.OP_ACCEPT);
+      if (closed.get()) {
+        throw Errors.closed("listen");
+      }
+      return s.getLocalAddress();
+    } catch (IOException e) {
+      throw Errors.map(e, "listen on " + address);
+    }
+  }
+
+  Accepted<TlsSocket> accept(long timeoutMillis) throws IOException {
+    ServerSocketChannel s = server;
+    if (s == null) {
+      throw new ErrnoException(Errno.EINVAL, "accept on a socket that is not listening");
+    }
+    long deadline = deadline(timeoutMillis);
+    SocketChannel accepted;
+    readLock.lock();
+    try {
+      ensureOpen("accept");
+      while ((accepted = s.accept()) == null) {
+        await(readSelector, deadline, "accept");
+      }
+    } catch (ClosedSelectorException e) {
+      throw Errors.closed("accept");
+    } catch (IOException e) {
+      throw Errors.map(e, "accept");
+    } finally {
+      readLock.unlock();
+    }
+    TlsSocket child = new TlsSocket(config);
+    try {
+      SocketAddress peer = accepted.getRemoteAddress();
+      child.peerName = String.valueOf(peer);
+      child.attach(accepted);
+      child.engine = config.newEngine(false, null, -1);
+      child.handshake(System.nanoTime() + config.handshakeTimeout().toNanos());
+      return new Accepted<>(child, peer);
+    } catch (IOException e) {
+      closeQuietly(child);
+      throw Errors.map(e, "accept");
+    } catch (RuntimeException e) {
+      closeQuietly(child);
+      throw e;
+    }
+  }
+
+  private static void closeQuietly(TlsSocket s) {
+    try {
+      s.close();
+    } catch (IOException e) {
+      // the handshake failure is the error worth reporting
+    }
+  }
+
+  // ---------------------------------------------------------------- connect
+
+  void connect(SocketAddress address, long timeoutMillis) throws IOException {
+    ensureFresh();
+    if (!(address instanceof InetSocketAddress isa)) {
+      throw new ErrnoException(Errno.EAFNOSUPPORT, "TLS connects to an InetSocketAddress, not " + address);
+    }
+    long deadline = deadline(timeoutMillis);
+    String host = isa.getHostString();
+    int port = isa.getPort();
+    peerName = host + ":" + port;
+    InetSocketAddress target = isa.isUnresolved() ? new InetSocketAddress(host, port) : isa;
+    if (target.isUnresolved()) {
+      throw new ErrnoException(Errno.EHOSTUNREACH, "connect to " + peerName + ": cannot resolve " + host);
+    }
+    writeLock.lock();
+    try {
+      SocketChannel c = SocketChannel.open();
+      attach(c);
+      if (!c.connect(target)) {
+        writeKey.interestOps(SelectionKey.OP_CONNECT);
+        while (!c.finishConnect()) {
+          await(writeSelector, deadline, "connect to " + peerName);
+        }
+        writeKey.interestOps(SelectionKey.OP_WRITE);
+      }
+    } catch (ClosedSelectorException e) {
+      throw Errors.closed("connect to " + peerName);
+    } catch (UnresolvedAddressException e) {
+      throw new ErrnoException(Errno.EHOSTUNREACH, "connect to " + peerName + ": cannot resolve " + host);
+    } catch (IOException e) {
+      throw Errors.map(e, "connect to " + peerName);
+    } finally {
+      writeLock.unlock();
+    }
+    engine = config.newEngine(true, host, port);
+    long handshakeDeadline = System.nanoTime() + config.handshakeTimeout().toNanos();
+    handshake(Math.min(deadline, handshakeDeadline));
+  }
+
+  private void attach(SocketChannel c) throws IOException {
+    channel = c;
+    c.configureBlocking(false);
+    c.setOption(StandardSocketOptions.TCP_NODELAY, true);
+    readSelector = Selector.open();
+    writeSelector = Selector.open();
+    c.register(readSelector, SelectionKey.OP_READ);
+    writeKey = c.register(writeSelector, SelectionKey.OP_WRITE);
+    if (closed.get()) {
+      throw Errors.closed("connect");
+    }
+  }
+
+  // ---------------------------------------------------------------- the TLS handshake
+
+  /**
+   * Runs the whole TLS handshake on this thread. Any failure sends the engine's alert (if
+   * it has one) and is reported as {@link Errno#EPROTO} with the reason, or
+   * {@link Errno#ETIMEDOUT}; the caller closes the socket.
+   */
+  private void handshake(long deadline) throws IOException {
+    String what = "TLS handshake with " + peerName;
+    SSLSession session = engine.getSession();
+    netIn = ByteBuffer.allocate(session.getPacketBufferSize());
+    appIn = ByteBuffer.allocate(session.getApplicationBufferSize());
+    netOut = ByteBuffer.allocate(4 * session.getPacketBufferSize());
+    boolean sawInput = false;
+    readLock.lock();
+    writeLock.lock();
+    try {
+      engine.beginHandshake();
+      while (true) {
+        HandshakeStatus status = engine.getHandshakeStatus();
+        switch (status) {
+          case NEED_WRAP -> {
+            SSLEngineResult r = wrap(NOTHING, deadline, what);
+            if (!flush(deadline, what)) {
+              throw Errors.timeout(what);
+            }
+            if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
+              throw new ErrnoException(Errno.EPROTO, what + ": the TLS engine closed during the handshake");
+            }
+          }
+          case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
+            if (netIn.position() > 0 && !sawInput) {
+              sawInput = true;
+              checkLooksLikeTls(what);
+            }
+            if (netIn.position() == 0 || !unwrapForHandshake()) {
+              int n = fill(deadline, what);
+              if (n < 0) {
+                throw new ErrnoException(Errno.ECONNRESET, what + ": the peer closed the connection "
+                    + "during the TLS handshake (it may have rejected our certificate, or not speak TLS)");
+              }
+            }
+          }
+          case NEED_TASK -> runTasks();
+          case FINISHED, NOT_HANDSHAKING -> {
+            if (!flush(deadline, what)) {
+              throw Errors.timeout(what);
+            }
+            return;
+          }
+          default -> throw new ErrnoException(Errno.EPROTO, what + ": unexpected engine state " + status);
+        }
+      }
+    } catch (ClosedSelectorException e) {
+      throw Errors.closed(what);
+    } catch (SSLException e) {
+      sendAlert();
+      throw Errors.map(e, what + " failed");
+    } catch (IOException e) {
+      throw Errors.map(e, what);
+    } finally {
+      writeLock.unlock();
+      readLock.unlock();
+    }
+  }
+
+  /**
+   * A TLS record starts with a content type of 20 to 24 and major version 3; distribution
+   * handshake bytes in plaintext start with a length. Saying so plainly beats a decode alert.
+   */
+  private void checkLooksLikeTls(String what) throws ErrnoException {
+    int type = netIn.get(0) & 0xff;
+    boolean tls = type >= 20 && type <= 24 && (netIn.position() < 2 || netIn.get(1) == 3);
+    if (!tls) {
+      throw new ErrnoException(Errno.EPROTO, what + " failed: the peer sent plaintext (first byte 0x"
+          + Integer.toHexString(type) + "), not a TLS record; it does not speak TLS, refusing");
+    }
+  }
+
+  /** One unwrap during the handshake; false when more bytes from the network are needed. */
+  private boolean unwrapForHandshake() throws IOException {
+    netIn.flip();
+    SSLEngineResult r;
+    try {
+      r = engine.unwrap(netIn, appIn);
+    } finally {
+      netIn.compact();
+    }
+    switch (r.getStatus()) {
+      case BUFFER_UNDERFLOW -> {
+        growNetInIfFull();
+        return false;
+      }
+      case BUFFER_OVERFLOW -> {
+        appIn = grow(appIn, engine.getSession().getApplicationBufferSize());
+        return true;
+      }
+      case CLOSED -> throw new ErrnoException(Errno.ECONNRESET,
+          "TLS handshake with " + peerName + ": the peer closed the TLS session during the handshake");
+      default -> {
+        return true;
+      }
+    }
+  }
+
+  private void runTasks() {
+    Runnable task;
+    while ((task = engine.getDelegatedTask()) != null) {
+      task.run();
+    }
+  }
+
+  /** Best effort: the alert the engine produced after a failure, so the peer learns why. */
+  private void sendAlert() {
+    try {
+      engine.closeOutbound();
+      long deadline = System.nanoTime() + CLOSE_NOTIFY_NANOS;
+      for (int i = 0; i < 4 && !engine.isOutboundDone(); i++) {
+        wrap(NOTHING, deadline, "alert");
+      }
+      flush(deadline, "alert");
+    } catch (IOException | RuntimeException e) {
+      // the connection is failing anyway; the original error is what matters
+    }
+  }
+
+  // ---------------------------------------------------------------- read
+
+  int read(ByteBuffer dst, long timeoutMillis) throws IOException {
+    String what = "read from " + peerName;
+    long deadline = deadline(timeoutMillis);
+    requireConnected(what);
+    readLock.lock();
+    try {
+      ensureOpen(what);
+      while (true) {
+        if (appIn.position() > 0) {
+          return drainAppIn(dst);
+        }
+        if (inputClosed) {
+          return -1;
+        }
+        boolean needBytes = netIn.position() == 0;
+        if (!needBytes) {
+          netIn.flip();
+          SSLEngineResult r;
+          try {
+            r = engine.unwrap(netIn, appIn);
+          } finally {
+            netIn.compact();
+          }
+          switch (r.getStatus()) {
+            case OK -> {
+              afterUnwrap();
+              needBytes = r.bytesConsumed() == 0 && r.bytesProduced() == 0;
+            }
+            case CLOSED -> {
+              inputClosed = true; // close_notify: end of stream once appIn is drained
+              afterUnwrap();
+            }
+            case BUFFER_OVERFLOW -> appIn = grow(appIn, engine.getSession().getApplicationBufferSize());
+            case BUFFER_UNDERFLOW -> {
+              growNetInIfFull();
+              needBytes = true;
+            }
+            default -> throw new ErrnoException(Errno.EIO, what + ": unexpected unwrap status " + r.getStatus());
+          }
+        }
+        if (needBytes && fill(deadline, what) < 0) {
+          try {
+            engine.closeInbound(); // complains about a missing close_notify; EOF either way
+          } catch (SSLException e) {
+            // a truncated session is still the end of the stream for the caller
+          }
+          inputClosed = true;
+        }
+      }
+    } catch (ClosedSelectorException e) {
+      throw Errors.closed(what);
+    } catch (IOException e) {
+      throw Errors.map(e, what);
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  private int drainAppIn(ByteBuffer dst) {
+    appIn.flip();
+    int n = Math.min(appIn.remaining(), dst.remaining());
+    ByteBuffer slice = appIn.slice();
+    slice.limit(n);
+    dst.put(slice);
+    appIn.position(appIn.position() + n);
+    appIn.compact();
+    return n;
+  }
+
+  /**
+   * After an unwrap on an established session: run tasks, and answer post-handshake
+   * messages (a TLS 1.3 KeyUpdate, our close_notify after the peer's) when no writer holds
+   * the write side; a writer that does will carry the answer with its own wrap.
+   */
+  private void afterUnwrap() throws IOException {
+    HandshakeStatus hs = engine.getHandshakeStatus();
+    if (hs == HandshakeStatus.NEED_TASK) {
+      runTasks();
+      hs = engine.getHandshakeStatus();
+    }
+    if (hs == HandshakeStatus.NEED_WRAP && writeLock.tryLock()) {
+      try {
+        long deadline = System.nanoTime() + CLOSE_NOTIFY_NANOS;
+        for (int i = 0; i < 4 && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP; i++) {
+          wrap(NOTHING, deadline, "TLS reply to " + peerName);
+        }
+        flush(deadline, "TLS reply to " + peerName);
+      } finally {
+        writeLock.unlock();
+      }
+    }
+  }
+
+  /**
+   * Reads whatever the channel has into {@code netIn}, waiting until the deadline for at
+   * least one byte. Returns the count, or -1 at end of stream.
+   */
+  private int fill(long deadline, String what) throws IOException {
+    while (true) {
+      int n = channel.read(netIn);
+      if (n != 0) {
+        return n;
+      }
+      await(readSelector, deadline, what);
+    }
+  }
+
+  // ---------------------------------------------------------------- write
+
+  long write(ByteBuffer[] srcs, long timeoutMillis) throws IOException {
+    String what = "write to " + peerName;
+    long deadline = deadline(timeoutMillis);
+    requireConnected(what);
+    writeLock.lock();
+    try {
+      ensureOpen(what);
+      if (!flush(deadline, what)) {
+        throw Errors.timeout(what); // still sending an earlier write's bytes
+      }
+      long consumed = 0;
+      boolean flushed = true;
+      while (consumed < MAX_PLAINTEXT_PER_WRITE && hasRemaining(srcs)) {
+        int packet = engine.getSession().getPacketBufferSize();
+        if (netOut.remaining() < packet) {
+          if (!flush(deadline, what)) {
+            flushed = false;
+            break;
+          }
+          if (netOut.remaining() < packet) {
+            netOut = grow(netOut, packet);
+          }
+        }
+        SSLEngineResult r = engine.wrap(srcs, netOut);
+        switch (r.getStatus()) {
+          case OK -> consumed += r.bytesConsumed();
+          case BUFFER_OVERFLOW -> netOut = grow(netOut, packet);
+          case CLOSED -> throw new ErrnoException(Errno.EPIPE, what + ": the TLS session is closed");
+          default -> throw new ErrnoException(Errno.EIO, what + ": unexpected wrap status " + r.getStatus());
+        }
+        if (r.getHandshakeStatus() == HandshakeStatus.NEED_TASK) {
+          runTasks();
+        }
+      }
+      if (flushed) {
+        flushed = flush(deadline, what);
+      }
+      if (!flushed && consumed == 0) {
+        throw Errors.timeout(what);
+      }
+      // a short flush leaves ciphertext in netOut; the next write (or close) sends it first
+      return consumed;
+    } catch (ClosedSelectorException e) {
+      throw Errors.closed(what);
+    } catch (IOException e) {
+      throw Errors.map(e, what);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  private static boolean hasRemaining(ByteBuffer[] srcs) {
+    for (ByteBuffer b : srcs) {
+      if (b.hasRemaining()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** One wrap into {@code netOut}, flushing or growing it when the record does not fit. */
+  private SSLEngineResult wrap(ByteBuffer[] srcs, long deadline, String what) throws IOException {
+    while (true) {
+      SSLEngineResult r = engine.wrap(srcs, netOut);
+      if (r.getStatus() != SSLEngineResult.Status.BUFFER_OVERFLOW) {
+        if (r.getHandshakeStatus() == HandshakeStatus.NEED_TASK) {
+          runTasks();
+        }
+        return r;
+      }
+      if (netOut.position() > 0) {
+        if (!flush(deadline, what)) {
+          throw Errors.timeout(what);
+        }
+      } else {
+        netOut = grow(netOut, engine.getSession().getPacketBufferSize());
+      }
+    }
+  }
+
+  /** Sends all of {@code netOut}; false when the deadline passed first (the rest stays). */
+  private boolean flush(long deadline, String what) throws IOException {
+    while (netOut.position() > 0) {
+      netOut.flip();
+      try {
+        channel.write(netOut);
+      } finally {
+        netOut.compact();
+      }
+      if (netOut.position() > 0) {
+        try {
+          await(writeSelector, deadline, what);
+        } catch (ErrnoException e) {
+          if (e.isTimeout()) {
+            return false;
+          }
+          throw e;
+        }
+      }
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- close, fd, hooks
+
+  /**
+   * Closes the socket: sends close_notify when no write is in progress (waiting at most half
+   * a second for a slow peer), closes the TCP channel, and wakes every blocked call, which
+   * then fails with {@link Errno#EBADF}. Idempotent.
+   */
+  void close() throws IOException {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    IOException failure = null;
+    SSLEngine e = engine;
+    if (e != null && channel != null && writeLock.tryLock()) {
+      try {
+        if (netOut != null && channel.isOpen()) {
+          e.closeOutbound();
+          long deadline = System.nanoTime() + CLOSE_NOTIFY_NANOS;
+          for (int i = 0; i < 4 && !e.isOutboundDone(); i++) {
+            wrap(NOTHING, deadline, "close_notify");
+          }
+          flush(deadline, "close_notify");
+        }
+      } catch (IOException | RuntimeException ex) {
+        // the peer is gone or slow: closing without close_notify is all that is left
+      } finally {
+        writeLock.unlock();
+      }
+    }
+    for (java.io.Closeable c : new java.io.Closeable[] {channel, server, readSelector, writeSelector}) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (IOException ex) {
+          if (failure == null) {
+            failure = ex;
+          }
+        }
+      }
+    }
+    if (failure != null) {
+      throw Errors.map(failure, "close");
+    }
+  }
+
+  int fd() throws IOException {
+    int cached = fd;
+    if (cached >= 0) {
+      return cached;
+    }
+    ensureOpen("fd");
+    if (server != null) {
+      cached = NativeFd.of(server, true);
+    } else if (channel != null) {
+      cached = NativeFd.of(channel, false);
+    } else {
+      throw new ErrnoException(Errno.ENOTCONN, "the socket has no descriptor before listen or connect");
+    }
+    fd = cached;
+    return cached;
+  }
+
+  /** As ei's TCP transport does once a distribution handshake succeeded. */
+  void handshakeComplete() throws IOException {
+    SocketChannel c = channel;
+    if (c != null) {
+      try {
+        c.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+      } catch (IOException e) {
+        throw Errors.map(e, "set SO_KEEPALIVE");
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private void ensureFresh() throws ErrnoException {
+    ensureOpen("use");
+    if (server != null || channel != null) {
+      throw new ErrnoException(Errno.EISCONN, "the socket is already listening or connected");
+    }
+  }
+
+  private void ensureOpen(String what) throws ErrnoException {
+    if (closed.get()) {
+      throw Errors.closed(what);
+    }
+  }
+
+  private void requireConnected(String what) throws ErrnoException {
+    ensureOpen(what);
+    if (engine == null || netIn == null) {
+      throw new ErrnoException(Errno.ENOTCONN, what + ": the socket is not connected");
+    }
+  }
+
+  private void growNetInIfFull() {
+    if (!netIn.hasRemaining()) {
+      netIn = grow(netIn, engine.getSession().getPacketBufferSize());
+    }
+  }
+
+  /** A buffer with room for at least {@code room} more bytes, holding {@code b}'s bytes. */
+  private static ByteBuffer grow(ByteBuffer b, int room) {
+    int capacity = Math.max(b.capacity() * 2, b.position() + room);
+    ByteBuffer bigger = ByteBuffer.allocate(capacity);
+    b.flip();
+    bigger.put(b);
+    return bigger;
+  }
+
+  /**
+   * Waits on {@code selector} until its channel is ready, the deadline passes (then
+   * {@link Errno#ETIMEDOUT}), or the socket is closed (then {@link Errno#EBADF}). A return
+   * does not promise readiness; callers retry their operation.
+   */
+  private void await(Selector selector, long deadline, String what) throws IOException {
+    if (deadline == NO_DEADLINE) {
+      selector.select();
+    } else {
+      long remaining = deadline - System.nanoTime();
+      if (remaining <= 0) {
+        throw Errors.timeout(what);
+      }
+      selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining + 999_999)));
+    }
+    selector.selectedKeys().clear();
+    if (closed.get()) {
+      throw Errors.closed(what);
+    }
+  }
+
+  private static long deadline(long timeoutMillis) throws ErrnoException {
+    if (timeoutMillis == SocketCallbacks.INFINITE) {
+      return NO_DEADLINE;
+    }
+    if (timeoutMillis < 0) {
+      throw new ErrnoException(Errno.EINVAL, "negative timeout " + timeoutMillis);
+    }
+    // capped at about 73 years, so that adding it to nanoTime() cannot overflow
+    long nanos = Math.min(TimeUnit.MILLISECONDS.toNanos(timeoutMillis), Long.MAX_VALUE / 4);
+    return System.nanoTime() + nanos;
+  }
+}
