@@ -1,0 +1,119 @@
+package io.ei4j.transport.unix;
+
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+
+/**
+ * Every native call of this transport, and the Linux constants they take.
+ *
+ * <p>The functions are bound by JNA's direct mapping ({@link Native#register(Class, String)}):
+ * static native methods with only {@code int} and {@code long} arguments, which JNA calls
+ * without reflection or argument conversion. Pointers are passed as raw addresses
+ * ({@code long}) into memory this transport owns, and {@code size_t}/{@code ssize_t} as
+ * {@code long}, which is why {@link UnixTransport} only declares the transport available on
+ * 64-bit Linux. After a call fails (returns -1), {@link Native#getLastError()} holds the
+ * {@code errno} the C library set on this thread.
+ *
+ * <p>The constants are the values of the "generic" Linux ABI (x86-64, aarch64, riscv64,
+ * loongarch64, s390x) and of 64-bit PowerPC, which differs only in
+ * {@code SO_PEERCRED}; MIPS, SPARC, Alpha and PA-RISC number socket options differently and
+ * are reported unavailable rather than guessed.
+ *
+ * <p>Loading this class registers the natives; when that fails the class fails to
+ * initialise, and {@link UnixTransport} records the cause.
+ */
+final class LibC {
+  static final int AF_UNIX = 1;
+  static final int SOCK_STREAM = 1;
+  static final int SOCK_NONBLOCK = 0x800;
+  static final int SOCK_CLOEXEC = 0x80000;
+
+  static final int SOL_SOCKET = 1;
+  static final int SO_ERROR = 4;
+  static final int SO_PEERCRED = Platform.ARCH.startsWith("ppc") ? 21 : 17;
+
+  static final int SHUT_RDWR = 2;
+  static final int MSG_NOSIGNAL = 0x4000;
+
+  static final short POLLIN = 0x1;
+  static final short POLLOUT = 0x4;
+  static final short POLLERR = 0x8;
+  static final short POLLHUP = 0x10;
+  static final short POLLNVAL = 0x20;
+
+  /** {@code struct pollfd}: fd:int, events:short, revents:short. */
+  static final int POLLFD_SIZE = 8;
+  static final int POLLFD_REVENTS = 6;
+  /** {@code struct iovec} on LP64: base:pointer, len:size_t. */
+  static final int IOVEC_SIZE = 16;
+  /**
+   * {@code struct msghdr} on LP64:
+   * <pre>
+   *  0 msg_name       void*      (NULL: connected socket)
+   *  8 msg_namelen    socklen_t  + 4 bytes padding
+   * 16 msg_iov        iovec*
+   * 24 msg_iovlen     size_t
+   * 32 msg_control    void*
+   * 40 msg_controllen size_t
+   * 48 msg_flags      int        + 4 bytes padding
+   * </pre>
+   */
+  static final int MSGHDR_SIZE = 56;
+  static final int MSGHDR_IOV = 16;
+  static final int MSGHDR_IOVLEN = 24;
+  /** {@code struct ucred}: pid, uid, gid, each 32 bits. */
+  static final int UCRED_SIZE = 12;
+  /** {@code struct sockaddr_un}: sun_family:u16, then sun_path[108]. */
+  static final int SOCKADDR_UN_SIZE = 110;
+  static final int SUN_PATH_OFFSET = 2;
+  static final int SUN_PATH_SIZE = 108;
+
+  static final int EINTR = 4;
+  static final int EAGAIN = 11;
+  static final int EINPROGRESS = 115;
+  static final int EALREADY = 114;
+  static final int EISCONN = 106;
+  static final int ECONNABORTED = 103;
+  static final int ECONNREFUSED = 111;
+  static final int EADDRINUSE = 98;
+  static final int ENOENT = 2;
+
+  static {
+    Native.register(LibC.class, Platform.C_LIBRARY_NAME);
+  }
+
+  private LibC() {}
+
+  /** The calling thread's {@code errno} after the last failed native call. */
+  static int errno() {
+    return Native.getLastError();
+  }
+
+  static native int socket(int domain, int type, int protocol);
+
+  static native int bind(int fd, long addr, int addrlen);
+
+  static native int listen(int fd, int backlog);
+
+  static native int accept4(int fd, long addr, long addrlenPtr, int flags);
+
+  static native int connect(int fd, long addr, int addrlen);
+
+  static native long recv(int fd, long buf, long len, int flags);
+
+  static native long send(int fd, long buf, long len, int flags);
+
+  static native long sendmsg(int fd, long msghdr, int flags);
+
+  static native int poll(long fds, long nfds, int timeoutMillis);
+
+  static native int shutdown(int fd, int how);
+
+  static native int close(int fd);
+
+  static native int getsockopt(int fd, int level, int name, long value, long lenPtr);
+
+  static native int getsockname(int fd, long addr, long addrlenPtr);
+
+  static native int getuid();
+}

@@ -1,0 +1,209 @@
+package io.ei4j.transport.unix;
+
+import com.sun.jna.Memory;
+import io.ei4j.api.ErrnoException;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One AF_UNIX stream socket: the context {@link UnixSocketCallbacks} hands to core for each
+ * socket. Core treats it as opaque; applications may read its descriptor, its addresses
+ * and its peer's credentials.
+ *
+ * <h2>Closing while in use</h2>
+ * The descriptor number must not be released while another thread is still inside a
+ * native call on it, or that call could act on an unrelated descriptor that reuses the
+ * number. Every operation therefore {@linkplain #enter enters} the socket and
+ * {@linkplain #exit exits} it afterwards; {@link #close} marks the socket closed, wakes
+ * blocked callers with {@code shutdown(SHUT_RDWR)} (which makes {@code poll} report a
+ * hang-up on connected and listening sockets alike) and leaves the actual
+ * {@code close(2)} to whichever of itself or the last caller to exit comes last.
+ *
+ * <pre>
+ *  state:  bit 30 = closed, bits 0..29 = callers inside
+ *  enter:  CAS state -> state + 1, unless closed        (else EBADF)
+ *  exit:   state - 1 == closed   -> release descriptor and memory
+ *  close:  CAS state -> state | closed; was 0 -> release now, else shutdown to wake
+ * </pre>
+ */
+public final class UnixSocket {
+  private static final int CLOSED = 1 << 30;
+
+  private final int fd;
+  private final AtomicInteger state = new AtomicInteger();
+
+  /** A pollfd slot and the sendmsg control block, used only by the writing thread. */
+  final Memory writeControl;
+  /** A pollfd slot, used only by the reading (or accepting, or connecting) thread. */
+  final Memory readControl;
+  /** Staging memory for heap buffers on the read side; allocated on first use. */
+  private Memory readStaging;
+  /** Staging memory for heap buffers on the write side; allocated on first use. */
+  private Memory writeStaging;
+
+  private volatile UnixSocketAddress localAddress = UnixSocketAddress.unnamed();
+  private volatile UnixSocketAddress peerAddress = UnixSocketAddress.unnamed();
+  /** The socket file this socket created by listening on it, removed on close. */
+  private volatile Path ownedFile;
+  private volatile Object ownedFileKey;
+
+  UnixSocket(int fd) {
+    this.fd = fd;
+    this.writeControl = new Memory(LibC.POLLFD_SIZE + LibC.MSGHDR_SIZE
+        + (long) LibC.IOVEC_SIZE * UnixSocketCallbacks.MAX_IOV);
+    this.readControl = new Memory(LibC.POLLFD_SIZE);
+  }
+
+  /** The native descriptor; the same for the socket's whole life, even after close. */
+  public int fd() {
+    return fd;
+  }
+
+  /** The address this socket is bound to: the listening address, or unnamed. */
+  public UnixSocketAddress localAddress() {
+    return localAddress;
+  }
+
+  /**
+   * The address of the other end: the address connected to, or unnamed for an accepted
+   * connection (clients do not bind).
+   */
+  public UnixSocketAddress peerAddress() {
+    return peerAddress;
+  }
+
+  /**
+   * The credentials of the process at the other end, as the kernel recorded them when the
+   * connection was made ({@code SO_PEERCRED}): the connecting process for an accepted
+   * socket, the listening process for a connected one.
+   *
+   * @throws ErrnoException when the socket is not connected or already closed
+   */
+  public PeerCredentials peerCredentials() throws ErrnoException {
+    enter("read peer credentials");
+    try {
+      return UnixSocketCallbacks.peerCredentials(this);
+    } finally {
+      exit();
+    }
+  }
+
+  /** Whether {@code close} has been called. */
+  public boolean isClosed() {
+    return (state.get() & CLOSED) != 0;
+  }
+
+  void localAddress(UnixSocketAddress address) {
+    this.localAddress = address;
+  }
+
+  void peerAddress(UnixSocketAddress address) {
+    this.peerAddress = address;
+  }
+
+  void ownFile(Path file, Object fileKey) {
+    this.ownedFile = file;
+    this.ownedFileKey = fileKey;
+  }
+
+  Path ownedFile() {
+    return ownedFile;
+  }
+
+  Object ownedFileKey() {
+    return ownedFileKey;
+  }
+
+  /** Staging memory for the reading thread, at least {@code size} bytes. */
+  Memory readStaging(int size) {
+    Memory m = readStaging;
+    if (m == null) {
+      m = new Memory(size);
+      readStaging = m;
+    }
+    return m;
+  }
+
+  /** Staging memory for the writing thread, at least {@code size} bytes. */
+  Memory writeStaging(int size) {
+    Memory m = writeStaging;
+    if (m == null) {
+      m = new Memory(size);
+      writeStaging = m;
+    }
+    return m;
+  }
+
+  /**
+   * Registers a caller inside the socket.
+   *
+   * @throws ErrnoException {@code EBADF} once the socket is closed
+   */
+  void enter(String operation) throws ErrnoException {
+    for (;;) {
+      int s = state.get();
+      if ((s & CLOSED) != 0) {
+        throw Errors.closed(operation);
+      }
+      if (state.compareAndSet(s, s + 1)) {
+        return;
+      }
+    }
+  }
+
+  /** Unregisters a caller; the last one out after a close releases the descriptor. */
+  void exit() {
+    if (state.decrementAndGet() == CLOSED) {
+      release();
+    }
+  }
+
+  /** What {@link #markClosed} returns when the socket was closed before. */
+  static final int ALREADY_CLOSED = -1;
+
+  /**
+   * Marks the socket closed and releases the descriptor now, or wakes the callers still
+   * inside so that the last of them releases it.
+   *
+   * @return {@link #ALREADY_CLOSED}; else the {@code errno} of {@code close(2)} when it ran
+   *     now and failed, or 0
+   */
+  int markClosed() {
+    for (;;) {
+      int s = state.get();
+      if ((s & CLOSED) != 0) {
+        return ALREADY_CLOSED;
+      }
+      if (state.compareAndSet(s, s | CLOSED)) {
+        if (s == 0) {
+          return release();
+        }
+        LibC.shutdown(fd, LibC.SHUT_RDWR);
+        return 0;
+      }
+    }
+  }
+
+  private int release() {
+    int rc = LibC.close(fd);
+    int err = rc == 0 ? 0 : LibC.errno();
+    writeControl.close();
+    readControl.close();
+    Memory m = readStaging;
+    if (m != null) {
+      m.close();
+    }
+    m = writeStaging;
+    if (m != null) {
+      m.close();
+    }
+    // On Linux close(2) releases the descriptor even when it reports EINTR: never retry.
+    return err == LibC.EINTR ? 0 : err;
+  }
+
+  @Override
+  public String toString() {
+    return "UnixSocket[fd=" + fd + ", local=" + localAddress + ", peer=" + peerAddress
+        + (isClosed() ? ", closed" : "") + "]";
+  }
+}
