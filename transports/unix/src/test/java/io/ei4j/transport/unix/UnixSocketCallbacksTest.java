@@ -1,0 +1,428 @@
+package io.ei4j.transport.unix;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ei4j.api.Accepted;
+import io.ei4j.api.Errno;
+import io.ei4j.api.ErrnoException;
+import io.ei4j.api.SocketCallbacks;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the AF_UNIX transport adds to the common callback contract: naming, the
+ * {@code erl_uds_dist} listen rules for existing socket files, permissions, peer
+ * credentials and address limits. The JDK's own AF_UNIX channels serve as an independent
+ * peer.
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class UnixSocketCallbacksTest {
+  private static final UnixSocketCallbacks CALLBACKS = UnixSocketCallbacks.create();
+
+  @TempDir Path dir;
+
+  private final List<UnixSocket> opened = new ArrayList<>();
+  private final ExecutorService executor = Executors.newCachedThreadPool();
+
+  @AfterEach
+  void closeAll() throws IOException {
+    for (UnixSocket s : opened) {
+      CALLBACKS.close(s);
+    }
+    executor.shutdownNow();
+  }
+
+  private UnixSocket socket() throws IOException {
+    UnixSocket s = CALLBACKS.socket(null);
+    opened.add(s);
+    return s;
+  }
+
+  private UnixSocket listening(UnixSocketAddress address) throws IOException {
+    UnixSocket l = socket();
+    CALLBACKS.listen(l, address, 5);
+    return l;
+  }
+
+  @Test
+  void isAvailableHere() {
+    assertTrue(UnixTransport.isAvailable(), () -> "unavailable: " + UnixTransport.unavailabilityCause());
+    assertEquals(null, UnixTransport.unavailabilityCause());
+    UnixTransport.ensureAvailability();
+  }
+
+  @Test
+  void listeningCreatesAnOwnerOnlySocketFileAndCloseRemovesIt() throws IOException {
+    Path file = dir.resolve("node");
+    UnixSocket l = listening(UnixSocketAddress.of(file));
+    assertEquals(UnixSocketAddress.of(file), l.localAddress());
+    int mode = (Integer) Files.getAttribute(file, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+    assertEquals(0xC000, mode & 0xF000, "not a socket file: mode " + Integer.toOctalString(mode));
+    assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(file));
+    CALLBACKS.close(l);
+    assertFalse(Files.exists(file, LinkOption.NOFOLLOW_LINKS), "socket file left behind");
+  }
+
+  @Test
+  void socketFilePermissionsAreConfigurable() throws IOException {
+    Set<PosixFilePermission> perms = PosixFilePermissions.fromString("rw-rw----");
+    UnixSocketCallbacks cb = UnixSocketCallbacks.builder().socketFilePermissions(perms).build();
+    Path file = dir.resolve("shared");
+    UnixSocket l = cb.socket(null);
+    try {
+      cb.listen(l, UnixSocketAddress.of(file), 1);
+      assertEquals(perms, Files.getPosixFilePermissions(file));
+    } finally {
+      cb.close(l);
+    }
+  }
+
+  @Test
+  void aStaleSocketFileIsReplaced() throws IOException {
+    Path file = dir.resolve("stale");
+    // The JDK leaves the socket file behind when its channel closes: a crashed node's file.
+    try (ServerSocketChannel jdk = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      jdk.bind(UnixDomainSocketAddress.of(file));
+    }
+    assertTrue(Files.exists(file, LinkOption.NOFOLLOW_LINKS));
+    ErrnoException refused = assertThrows(ErrnoException.class,
+        () -> CALLBACKS.connect(socket(), UnixSocketAddress.of(file), 1000));
+    assertEquals(Errno.ECONNREFUSED, refused.errno());
+
+    UnixSocket l = listening(UnixSocketAddress.of(file));
+    try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(file))) {
+      client.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+      Accepted<UnixSocket> a = CALLBACKS.accept(l, 5000);
+      opened.add(a.context());
+      assertArrayEquals(new byte[] {1, 2, 3}, readFully(a.context(), 3));
+    }
+  }
+
+  @Test
+  void aLiveSocketIsADuplicateNameAndStaysUntouched() throws IOException {
+    Path file = dir.resolve("taken");
+    UnixSocket first = listening(UnixSocketAddress.of(file));
+    ErrnoException e = assertThrows(ErrnoException.class, () -> listening(UnixSocketAddress.of(file)));
+    assertEquals(Errno.EADDRINUSE, e.errno());
+    assertTrue(e.getMessage().contains("duplicate node name"), e.getMessage());
+    // The first listener still works.
+    UnixSocket client = socket();
+    CALLBACKS.connect(client, UnixSocketAddress.of(file), 1000);
+    opened.add(CALLBACKS.accept(first, 1000).context());
+  }
+
+  @Test
+  void aLiveJdkListenerIsAlsoADuplicate() throws IOException {
+    Path file = dir.resolve("jdk");
+    try (ServerSocketChannel jdk = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      jdk.bind(UnixDomainSocketAddress.of(file));
+      ErrnoException e = assertThrows(ErrnoException.class, () -> listening(UnixSocketAddress.of(file)));
+      assertEquals(Errno.EADDRINUSE, e.errno());
+      assertTrue(Files.exists(file, LinkOption.NOFOLLOW_LINKS), "a live socket file was removed");
+    }
+  }
+
+  @Test
+  void anOrdinaryFileIsNeverDeleted() throws IOException {
+    Path file = dir.resolve("precious");
+    Files.writeString(file, "data");
+    ErrnoException e = assertThrows(ErrnoException.class, () -> listening(UnixSocketAddress.of(file)));
+    assertEquals(Errno.EADDRINUSE, e.errno());
+    assertTrue(e.getMessage().contains("not a socket"), e.getMessage());
+    assertEquals("data", Files.readString(file));
+  }
+
+  @Test
+  void closeLeavesAReplacedFileAlone() throws IOException {
+    Path file = dir.resolve("replaced");
+    UnixSocket l = listening(UnixSocketAddress.of(file));
+    Files.delete(file);
+    Files.writeString(file, "someone else's");
+    CALLBACKS.close(l);
+    assertEquals("someone else's", Files.readString(file));
+  }
+
+  @Test
+  void connectingWhereNoFileIsReportsEnoent() throws IOException {
+    Path file = dir.resolve("nobody");
+    ErrnoException e = assertThrows(ErrnoException.class,
+        () -> CALLBACKS.connect(socket(), UnixSocketAddress.of(file), 1000));
+    assertEquals(Errno.ENOENT, e.errno());
+    assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+  }
+
+  @Test
+  void pathLengthLimitIsCheckedAndReported() {
+    String base = dir.toString() + "/";
+    String ok = base + "x".repeat(UnixSocketAddress.MAX_NAME_BYTES - base.length());
+    assertEquals(ok, UnixSocketAddress.of(ok).toString());
+    String tooLong = ok + "y";
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> UnixSocketAddress.of(tooLong));
+    assertTrue(e.getMessage().contains("108 bytes") && e.getMessage().contains("at most 107"),
+        e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> UnixSocketAddress.ofAbstract("a".repeat(UnixSocketAddress.MAX_NAME_BYTES + 1)));
+    // Multi-byte characters count as their encoded bytes.
+    assertThrows(IllegalArgumentException.class, () -> UnixSocketAddress.of("/" + "é".repeat(54)));
+  }
+
+  @Test
+  void aPathOfExactlyTheLimitWorks() throws Exception {
+    String base = dir.toString() + "/";
+    Path file = Path.of(base + "z".repeat(UnixSocketAddress.MAX_NAME_BYTES - base.length()));
+    UnixSocket l = listening(UnixSocketAddress.of(file));
+    assertEquals(UnixSocketAddress.of(file), l.localAddress());
+    // The JDK's own channels stop one byte short of the kernel's limit, so connect with ours.
+    UnixSocket client = socket();
+    CALLBACKS.connect(client, UnixSocketAddress.of(file), 1000);
+    UnixSocket server = CALLBACKS.accept(l, 5000).context();
+    opened.add(server);
+    CALLBACKS.write(client, ByteBuffer.wrap(new byte[] {4}), 1000);
+    assertArrayEquals(new byte[] {4}, readFully(server, 1));
+  }
+
+  @Test
+  void abstractNamesNeedNoFileAndAutobindPicksOne() throws Exception {
+    UnixSocketAddress name = UnixSocketAddress.ofAbstract("ei4j-test-" + ProcessHandle.current().pid());
+    UnixSocket l = listening(name);
+    assertEquals(name, l.localAddress());
+    assertEquals("@ei4j-test-" + ProcessHandle.current().pid(), name.toString());
+    ErrnoException dup = assertThrows(ErrnoException.class, () -> listening(name));
+    assertEquals(Errno.EADDRINUSE, dup.errno());
+
+    UnixSocket auto = socket();
+    UnixSocketAddress chosen = (UnixSocketAddress) CALLBACKS.listen(auto, UnixSocketAddress.unnamed(), 1);
+    assertEquals(UnixSocketAddress.Kind.ABSTRACT, chosen.kind());
+    UnixSocket client = socket();
+    CALLBACKS.connect(client, chosen, 1000);
+    UnixSocket server = CALLBACKS.accept(auto, 1000).context();
+    opened.add(server);
+    ByteBuffer b = ByteBuffer.wrap(new byte[] {5});
+    CALLBACKS.write(client, b, 1000);
+    assertArrayEquals(new byte[] {5}, readFully(server, 1));
+  }
+
+  @Test
+  void nodeNamesResolveInTheDirectoryLikeErlUdsDist() {
+    UnixSocketCallbacks cb = UnixSocketCallbacks.builder().directory(dir).build();
+    assertEquals(UnixSocketAddress.of(dir.resolve("peer")), cb.nodeAddress("peer", "localhost").orElseThrow());
+    assertEquals(UnixSocketAddress.of(dir.resolve("peer")), cb.addressOf("peer@anyhost"));
+    assertEquals(UnixSocketAddress.of(Path.of("peer")), CALLBACKS.addressOf("peer@localhost"));
+    for (String bad : new String[] {"", ".", "..", "a/b", "a\0b"}) {
+      assertThrows(IllegalArgumentException.class, () -> cb.nodeAddress(bad, "localhost"), bad);
+    }
+    UnixSocketCallbacks abs = UnixSocketCallbacks.builder().abstractNames("ei4j/").build();
+    assertEquals(UnixSocketAddress.ofAbstract("ei4j/peer"), abs.addressOf("peer@localhost"));
+  }
+
+  @Test
+  void peerCredentialsAreThisProcess() throws Exception {
+    Path file = dir.resolve("cred");
+    UnixSocket l = listening(UnixSocketAddress.of(file));
+    UnixSocket client = socket();
+    CALLBACKS.connect(client, UnixSocketAddress.of(file), 1000);
+    UnixSocket server = CALLBACKS.accept(l, 1000).context();
+    opened.add(server);
+    long pid = ProcessHandle.current().pid();
+    int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    assertEquals(new PeerCredentials((int) pid, uid, server.peerCredentials().gid()), server.peerCredentials());
+    assertEquals(uid, client.peerCredentials().uid());
+    assertEquals((int) pid, client.peerCredentials().pid());
+  }
+
+  @Test
+  void peerUidCheckAcceptsTheCurrentUserAndRejectsOthers() throws Exception {
+    int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    UnixSocketCallbacks same = UnixSocketCallbacks.builder().allowedPeerUids().build();
+    UnixSocketCallbacks other = UnixSocketCallbacks.builder().allowedPeerUids(uid + 4242).build();
+    Path file = dir.resolve("guarded");
+
+    UnixSocket l = same.socket(null);
+    opened.add(l);
+    same.listen(l, UnixSocketAddress.of(file), 5);
+    UnixSocket ok = same.socket(null);
+    opened.add(ok);
+    same.connect(ok, UnixSocketAddress.of(file), 1000);
+    opened.add(same.accept(l, 1000).context());
+
+    UnixSocket rejectedClient = other.socket(null);
+    opened.add(rejectedClient);
+    ErrnoException e = assertThrows(ErrnoException.class,
+        () -> other.connect(rejectedClient, UnixSocketAddress.of(file), 1000));
+    assertEquals(Errno.EACCES, e.errno());
+    assertTrue(e.getMessage().contains("uid " + uid), e.getMessage());
+
+    UnixSocket l2 = other.socket(null);
+    opened.add(l2);
+    Path file2 = dir.resolve("guarded2");
+    other.listen(l2, UnixSocketAddress.of(file2), 5);
+    try (SocketChannel jdk = SocketChannel.open(UnixDomainSocketAddress.of(file2))) {
+      ErrnoException a = assertThrows(ErrnoException.class, () -> other.accept(l2, 1000));
+      assertEquals(Errno.EACCES, a.errno());
+      // The rejected connection was closed: the client sees end of stream.
+      assertEquals(-1, jdk.read(ByteBuffer.allocate(1)));
+    }
+  }
+
+  @Test
+  void heapDirectAndReadOnlyBuffersGoThroughWritevIntact() throws Exception {
+    Path file = dir.resolve("mixed");
+    UnixSocket l = listening(UnixSocketAddress.of(file));
+    UnixSocket client = socket();
+    CALLBACKS.connect(client, UnixSocketAddress.of(file), 1000);
+    UnixSocket server = CALLBACKS.accept(l, 1000).context();
+    opened.add(server);
+
+    Random random = new Random(7);
+    byte[] a = new byte[100_000];
+    byte[] b = new byte[3];
+    byte[] c = new byte[200_000];
+    random.nextBytes(a);
+    random.nextBytes(b);
+    random.nextBytes(c);
+    ByteBuffer direct = ByteBuffer.allocateDirect(b.length + 10);
+    direct.position(10);
+    direct.put(b).position(10);
+    ByteBuffer[] buffers = {
+        ByteBuffer.wrap(a), direct, ByteBuffer.wrap(c).asReadOnlyBuffer(), ByteBuffer.allocate(0)};
+    int total = a.length + b.length + c.length;
+    Future<byte[]> got = executor.submit(() -> readFully(server, total));
+    long written = 0;
+    while (written < total) {
+      long n = CALLBACKS.writev(client, buffers, 5000);
+      assertTrue(n > 0);
+      written += n;
+    }
+    assertEquals(total, written);
+    byte[] expected = new byte[total];
+    System.arraycopy(a, 0, expected, 0, a.length);
+    System.arraycopy(b, 0, expected, a.length, b.length);
+    System.arraycopy(c, 0, expected, a.length + b.length, c.length);
+    assertArrayEquals(expected, got.get(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void directBuffersAreReadAtTheirPosition() throws Exception {
+    Path file = dir.resolve("direct");
+    UnixSocket l = listening(UnixSocketAddress.of(file));
+    try (SocketChannel jdk = SocketChannel.open(UnixDomainSocketAddress.of(file))) {
+      UnixSocket server = CALLBACKS.accept(l, 1000).context();
+      opened.add(server);
+      jdk.write(ByteBuffer.wrap(new byte[] {9, 8, 7}));
+      ByteBuffer dst = ByteBuffer.allocateDirect(8);
+      dst.position(4);
+      int n = 0;
+      while (n < 3) {
+        n += CALLBACKS.read(server, dst, 1000);
+      }
+      assertEquals(7, dst.position());
+      assertEquals(9, dst.get(4));
+      assertEquals(7, dst.get(6));
+      assertEquals(0, dst.get(3));
+    }
+  }
+
+  @Test
+  void writingToAVanishedPeerIsAnErrnoNotASignal() throws Exception {
+    Path file = dir.resolve("gone");
+    UnixSocket l = listening(UnixSocketAddress.of(file));
+    UnixSocket client = socket();
+    CALLBACKS.connect(client, UnixSocketAddress.of(file), 1000);
+    UnixSocket server = CALLBACKS.accept(l, 1000).context();
+    CALLBACKS.close(server);
+    ErrnoException e = assertThrows(ErrnoException.class, () -> {
+      for (int i = 0; i < 100; i++) {
+        CALLBACKS.write(client, ByteBuffer.allocate(1024), 1000);
+      }
+    });
+    assertTrue(e.errno() == Errno.EPIPE || e.errno() == Errno.ECONNRESET, e.toString());
+  }
+
+  @Test
+  void withoutFullImplCallbacksIgnoreTheirTimeout() throws Exception {
+    UnixSocketCallbacks plain = UnixSocketCallbacks.builder().fullImpl(false).build();
+    assertEquals(0, plain.flags() & SocketCallbacks.FLAG_FULL_IMPL);
+    assertEquals(SocketCallbacks.FLAG_FULL_IMPL, CALLBACKS.flags());
+    Path file = dir.resolve("plain");
+    UnixSocket l = plain.socket(null);
+    opened.add(l);
+    plain.listen(l, UnixSocketAddress.of(file), 5);
+    try (SocketChannel jdk = SocketChannel.open(UnixDomainSocketAddress.of(file))) {
+      UnixSocket server = plain.accept(l, 0).context();
+      opened.add(server);
+      Future<?> late = executor.submit(() -> {
+        Thread.sleep(400);
+        return jdk.write(ByteBuffer.wrap(new byte[] {1}));
+      });
+      long t0 = System.nanoTime();
+      assertEquals(1, plain.read(server, ByteBuffer.allocate(1), 50));
+      assertTrue(System.nanoTime() - t0 > TimeUnit.MILLISECONDS.toNanos(300),
+          "read returned before the data was sent");
+      late.get();
+    }
+  }
+
+  @Test
+  void closedSocketsFailWithEbadfAndCloseIsIdempotent() throws IOException {
+    UnixSocket s = CALLBACKS.socket(null);
+    CALLBACKS.close(s);
+    assertTrue(s.isClosed());
+    CALLBACKS.close(s);
+    ErrnoException e = assertThrows(ErrnoException.class, () -> CALLBACKS.read(s, ByteBuffer.allocate(1), 10));
+    assertEquals(Errno.EBADF, e.errno());
+    assertThrows(ErrnoException.class,
+        () -> CALLBACKS.connect(s, UnixSocketAddress.of(dir.resolve("x")), 10));
+  }
+
+  @Test
+  void wrongAddressTypesAreMisuse() throws IOException {
+    UnixSocket s = socket();
+    assertThrows(IllegalArgumentException.class,
+        () -> CALLBACKS.listen(s, new java.net.InetSocketAddress(0), 1));
+    assertThrows(IllegalArgumentException.class,
+        () -> CALLBACKS.connect(s, UnixSocketAddress.unnamed(), 1));
+    assertThrows(IllegalArgumentException.class,
+        () -> CALLBACKS.read(s, ByteBuffer.allocate(1), -5));
+  }
+
+  @Test
+  void handshakeHeaderIsTwoBytesLikeErlUdsDist() throws IOException {
+    assertEquals(2, CALLBACKS.handshakePacketHeaderSize(socket()));
+  }
+
+  private static byte[] readFully(UnixSocket s, int n) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(n);
+    while (b.hasRemaining()) {
+      if (CALLBACKS.read(s, b, 10_000) < 0) {
+        throw new AssertionError("end of stream after " + b.position() + " bytes");
+      }
+    }
+    return b.array();
+  }
+}
