@@ -1,0 +1,474 @@
+package io.ei4j.connect;
+
+import io.ei4j.api.Errno;
+import io.ei4j.api.ErrnoException;
+import io.ei4j.api.SocketCallbacks;
+import io.ei4j.internal.dist.ControlMessages;
+import io.ei4j.internal.dist.Deadline;
+import io.ei4j.internal.dist.DistFlags;
+import io.ei4j.internal.dist.Handshake;
+import io.ei4j.internal.dist.SocketIo;
+import io.ei4j.term.ErlAtom;
+import io.ei4j.term.ErlList;
+import io.ei4j.term.ErlPid;
+import io.ei4j.term.ErlTerm;
+import io.ei4j.term.ErlTuple;
+import io.ei4j.term.TermBuffer;
+import io.ei4j.term.TermDecodeException;
+import io.ei4j.term.TermDecoder;
+import io.ei4j.term.TermEncoder;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * An established distribution connection between an {@link EiNode} and a peer node.
+ *
+ * <p>After the handshake every frame is {@code length:32} followed by nothing (a tick)
+ * or by {@code 'p'}, the control term and, for messages, the payload term:
+ *
+ * <pre>
+ *  +--------+-----+-----------------------+-----------------------+
+ *  | len:32 | 112 | 131 control tuple ... | 131 payload term ...  |
+ *  +--------+-----+-----------------------+-----------------------+
+ *  |&lt;------ first buffer of the writev ----&gt;|&lt;- second buffer -&gt;|
+ * </pre>
+ *
+ * <p>A reader thread per connection reads frames as they come, so that ticks are
+ * answered and silence is noticed even while nobody calls {@link #receive}. Messages wait
+ * in an unbounded queue for {@link #receive}; {@code net_kernel}'s {@code is_auth} check
+ * (what {@code net_adm:ping/1} sends) is answered with {@code yes}, replies to
+ * {@link #rpc} go to their caller, {@code UNLINK_ID} is acknowledged. Ticks are sent
+ * when nothing was sent for a quarter of the tick time; a peer silent for the whole tick
+ * time is declared down, as Erlang's {@code net_ticktime} does.
+ *
+ * <p>Once the connection is down (the peer closed it or died, a read failed, a frame was
+ * malformed or too large, ticks stopped, or {@link #close()}), {@link #receive} first
+ * returns what was queued, then throws {@link EiConnectionLostException}; sends throw it
+ * at once.
+ *
+ * <p>Thread-safe: any number of threads may send, receive and call {@link #rpc}.
+ */
+public final class EiConnection implements AutoCloseable {
+  private static final ErlAtom NET_KERNEL = ErlAtom.of("net_kernel");
+  private static final ErlAtom GEN_CALL = ErlAtom.of("$gen_call");
+  private static final ErlAtom IS_AUTH = ErlAtom.of("is_auth");
+  private static final ErlAtom YES = ErlAtom.of("yes");
+  private static final ErlAtom REX = ErlAtom.of("rex");
+  private static final ErlAtom CALL = ErlAtom.of("call");
+  private static final ErlAtom USER = ErlAtom.of("user");
+  private static final byte PASS_THROUGH = 112;
+  private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
+  private final EiNode node;
+  private final SocketIo<?> io;
+  private final String peerName;
+  private final long peerFlags;
+  private final int peerCreation;
+  private final ErlPid self;
+  private final TermDecoder decoder = new TermDecoder();
+  private final LinkedBlockingDeque<Object> inbox = new LinkedBlockingDeque<>();
+  private final Map<ErlPid, CompletableFuture<ErlTerm>> rpcs = new ConcurrentHashMap<>();
+  private final ReentrantLock writeLock = new ReentrantLock();
+  private final TermBuffer head = new TermBuffer(256);
+  private final TermBuffer body = new TermBuffer(256);
+  private final ByteBuffer tick = ByteBuffer.allocate(4);
+  private final long tickTimeMillis;
+  private final Thread reader;
+  private final ScheduledFuture<?> ticker;
+  private volatile long lastReadNanos;
+  private volatile long lastWriteNanos;
+  private volatile EiConnectionLostException failure;
+
+  EiConnection(EiNode node, SocketIo<?> io, Handshake.Result handshake) {
+    this.node = node;
+    this.io = io;
+    this.peerName = handshake.peerName();
+    this.peerFlags = handshake.peerFlags();
+    this.peerCreation = handshake.peerCreation();
+    this.self = node.makePid();
+    this.tickTimeMillis = node.tickTimeMillis();
+    long now = System.nanoTime();
+    this.lastReadNanos = now;
+    this.lastWriteNanos = now;
+    this.reader = new Thread(this::readLoop, "ei4j-reader-" + node.nodeName() + "-" + peerName);
+    this.reader.setDaemon(true);
+    this.reader.start();
+    long interval = Math.max(10, tickTimeMillis / 4);
+    this.ticker = node.ticker().scheduleAtFixedRate(this::tick, interval, interval, TimeUnit.MILLISECONDS);
+  }
+
+  /** The full name of the node at the other end. */
+  public String peerNodeName() {
+    return peerName;
+  }
+
+  /** The distribution flags the peer advertised in the handshake. */
+  public long peerFlags() {
+    return peerFlags;
+  }
+
+  /** The creation the peer presented in the handshake. */
+  public int peerCreation() {
+    return peerCreation;
+  }
+
+  /** The node this connection belongs to. */
+  public EiNode node() {
+    return node;
+  }
+
+  /**
+   * The pid this connection sends from by default (ei's {@code ec->self}); made by
+   * {@link EiNode#makePid()} when the connection was established.
+   */
+  public ErlPid self() {
+    return self;
+  }
+
+  /** Whether the connection is still up. */
+  public boolean isOpen() {
+    return failure == null;
+  }
+
+  /** Sends {@code message} to the process {@code to} ({@code SEND}), within the node's send timeout. */
+  public void send(ErlPid to, ErlTerm message) throws IOException {
+    write(ControlMessages.send(to), message, Deadline.after(node.sendTimeoutMillis()));
+  }
+
+  /**
+   * Sends {@code message} to {@code to} within {@code timeoutMillis}; with a sender, as
+   * {@code SEND_SENDER} when the peer supports it.
+   */
+  public void send(ErlPid from, ErlPid to, ErlTerm message, long timeoutMillis) throws IOException {
+    ErlTuple control = from != null && (peerFlags & DistFlags.SEND_SENDER) != 0
+        ? ControlMessages.sendSender(from, to) : ControlMessages.send(to);
+    write(control, message, Deadline.after(timeoutMillis));
+  }
+
+  /**
+   * Sends {@code message} to the process registered as {@code toName} on the peer
+   * ({@code REG_SEND}), within the node's send timeout.
+   */
+  public void regSend(ErlPid from, String toName, ErlTerm message) throws IOException {
+    regSend(from, toName, message, node.sendTimeoutMillis());
+  }
+
+  /** {@link #regSend(ErlPid, String, ErlTerm)} with an explicit timeout. */
+  public void regSend(ErlPid from, String toName, ErlTerm message, long timeoutMillis) throws IOException {
+    write(ControlMessages.regSend(from, ErlAtom.of(toName)), message, Deadline.after(timeoutMillis));
+  }
+
+  /**
+   * Sends any control message with an optional payload, for operations this class has no
+   * method for (links, exits, monitors). {@code control} is the tuple of
+   * {@code erl_dist_protocol}, its operation number first.
+   */
+  public void sendControl(ErlTuple control, ErlTerm payload, long timeoutMillis) throws IOException {
+    write(control, payload, Deadline.after(timeoutMillis));
+  }
+
+  /**
+   * The next message, waiting up to {@code timeoutMillis} ({@link SocketCallbacks#INFINITE}:
+   * for ever; 0: only what has already arrived).
+   *
+   * @throws ErrnoException {@link Errno#ETIMEDOUT} when nothing arrived in time
+   * @throws EiConnectionLostException when the connection is down and every message that
+   *     arrived before has been received
+   */
+  public EiMessage receive(long timeoutMillis) throws IOException {
+    Deadline.after(timeoutMillis);
+    Object o;
+    try {
+      o = timeoutMillis == SocketCallbacks.INFINITE ? inbox.take() : inbox.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while receiving from " + peerName);
+    }
+    if (o == null) {
+      throw new ErrnoException(Errno.ETIMEDOUT, "receive: no message from " + peerName + " within " + timeoutMillis + " ms");
+    }
+    if (o instanceof EiConnectionLostException lost) {
+      inbox.addFirst(lost);
+      throw copy(lost);
+    }
+    return (EiMessage) o;
+  }
+
+  /**
+   * Calls {@code module:function(args...)} on the peer through its {@code rex} server and
+   * returns the result, as {@code ei_rpc} does: the request
+   * {@code {Pid, {call, Module, Function, Args, user}}} goes to the registered name
+   * {@code rex} from a fresh pid, and the reply {@code {rex, Result}} comes back to it. A
+   * call that fails on the peer returns {@code {badrpc, Reason}}; nothing is thrown for it.
+   * Other messages are not disturbed: they stay for {@link #receive}.
+   *
+   * @param args a proper list of the arguments
+   * @throws ErrnoException {@link Errno#ETIMEDOUT} when no reply came in time
+   */
+  public ErlTerm rpc(String module, String function, ErlList args, long timeoutMillis) throws IOException {
+    if (!args.isProper()) {
+      throw new IllegalArgumentException("rpc arguments must be a proper list: " + args);
+    }
+    Deadline deadline = Deadline.after(timeoutMillis);
+    ErlPid from = node.makePid();
+    CompletableFuture<ErlTerm> reply = new CompletableFuture<>();
+    rpcs.put(from, reply);
+    try {
+      ErlTuple request = ErlTuple.of(from, ErlTuple.of(CALL, ErlAtom.of(module), ErlAtom.of(function), args, USER));
+      write(ControlMessages.regSend(from, REX), request, deadline);
+      ErlTerm m;
+      try {
+        m = deadline.isInfinite() ? reply.get() : reply.get(deadline.remainingMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        throw new ErrnoException(Errno.ETIMEDOUT, "rpc " + module + ":" + function + " on " + peerName + ": no reply within " + timeoutMillis + " ms");
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof EiConnectionLostException lost ? copy(lost) : new EiException("rpc failed", e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while waiting for rpc " + module + ":" + function);
+      }
+      if (m instanceof ErlTuple t && t.arity() == 2 && REX.equals(t.get(0))) {
+        return t.get(1);
+      }
+      throw new EiException("rpc " + module + ":" + function + " on " + peerName + ": unexpected reply " + m);
+    } finally {
+      rpcs.remove(from);
+    }
+  }
+
+  /** Closes the connection; the peer sees it go down. Idempotent. */
+  @Override
+  public void close() {
+    fail(new EiConnectionLostException("the connection to " + peerName + " was closed by this side"));
+  }
+
+  @Override
+  public String toString() {
+    return "EiConnection[" + node.nodeName() + " <-> " + peerName + (isOpen() ? "" : ", down") + "]";
+  }
+
+  // ---- writing ----
+
+  private void write(ErlTuple control, ErlTerm payload, Deadline deadline) throws IOException {
+    EiConnectionLostException down = failure;
+    if (down != null) {
+      throw copy(down);
+    }
+    lock(deadline);
+    try {
+      head.reset();
+      head.putInt(0);
+      head.put(PASS_THROUGH);
+      TermEncoder.encode(control, head);
+      body.reset();
+      if (payload != null) {
+        TermEncoder.encode(payload, body);
+      }
+      long len = (long) head.length() - 4 + body.length();
+      if (len > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("message of " + len + " bytes exceeds the 4-byte frame length");
+      }
+      byte[] h = head.array();
+      h[0] = (byte) (len >>> 24);
+      h[1] = (byte) (len >>> 16);
+      h[2] = (byte) (len >>> 8);
+      h[3] = (byte) len;
+      ByteBuffer[] bufs = {head.asByteBuffer(), payload != null ? body.asByteBuffer() : EMPTY};
+      writeFrame(bufs, deadline, "sending to " + peerName);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  private void lock(Deadline deadline) throws IOException {
+    try {
+      if (deadline.isInfinite()) {
+        writeLock.lockInterruptibly();
+      } else if (!writeLock.tryLock(deadline.remainingMillis(), TimeUnit.MILLISECONDS)) {
+        throw deadline.timeout("sending to " + peerName + " (waiting for another send)");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while sending to " + peerName);
+    }
+  }
+
+  /** Writes a whole frame; a frame cut short leaves the stream unusable, so it ends the connection. */
+  private void writeFrame(ByteBuffer[] bufs, Deadline deadline, String what) throws IOException {
+    try {
+      io.writeFully(bufs, deadline, what);
+      lastWriteNanos = System.nanoTime();
+    } catch (IOException e) {
+      boolean started = bufs[0].position() > 0;
+      if (!(e instanceof ErrnoException ee && ee.isTimeout() && !started)) {
+        fail(new EiConnectionLostException("writing to " + peerName + " failed: " + e.getMessage(), e));
+      }
+      throw e;
+    }
+  }
+
+  // ---- ticks ----
+
+  private void tick() {
+    if (failure != null) {
+      return;
+    }
+    long now = System.nanoTime();
+    long silentMillis = (now - lastReadNanos) / 1_000_000L;
+    if (silentMillis >= tickTimeMillis) {
+      fail(new EiConnectionLostException("net_tick_timeout: " + peerName + " sent nothing for " + silentMillis + " ms (tick time " + tickTimeMillis + " ms)"));
+      return;
+    }
+    if ((now - lastWriteNanos) / 1_000_000L >= tickTimeMillis / 4 - tickTimeMillis / 40) {
+      sendTick();
+    }
+  }
+
+  /** Sends an empty frame unless a send is under way (which keeps the peer informed anyway). */
+  private void sendTick() {
+    if (!writeLock.tryLock()) {
+      return;
+    }
+    try {
+      tick.clear();
+      tick.putInt(0).flip();
+      writeFrame(new ByteBuffer[] {tick}, Deadline.after(Math.max(1, tickTimeMillis / 4)), "sending a tick to " + peerName);
+    } catch (IOException e) {
+      // writeFrame has ended the connection if the stream is broken; a timeout before the
+      // first byte only means the peer is not reading, which its silence will show.
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  // ---- reading ----
+
+  private void readLoop() {
+    ByteBuffer len = ByteBuffer.allocate(4);
+    ByteBuffer frame = ByteBuffer.allocate(4096);
+    Deadline never = Deadline.after(SocketCallbacks.INFINITE);
+    int max = node.maxMessageBytes();
+    try {
+      while (failure == null) {
+        len.clear();
+        readFrom(len, never);
+        len.flip();
+        long n = len.getInt() & 0xffffffffL;
+        if (n == 0) {
+          sendTick(); // answer a tick, as ei does
+          continue;
+        }
+        if (n > max) {
+          throw new EiConnectionLostException(peerName + " sent a frame of " + n + " bytes, more than maxMessageBytes (" + max + ")");
+        }
+        if (frame.capacity() < n) {
+          frame = ByteBuffer.allocate((int) Math.min(max, Math.max(n, (long) frame.capacity() * 2)));
+        }
+        frame.clear().limit((int) n);
+        readFrom(frame, never);
+        frame.flip();
+        dispatch(frame);
+        if (frame.capacity() > (1 << 20)) {
+          frame = ByteBuffer.allocate(4096); // do not keep a huge buffer for an idle connection
+        }
+      }
+    } catch (EOFException e) {
+      fail(new EiConnectionLostException(peerName + " closed the connection", e));
+    } catch (EiConnectionLostException e) {
+      fail(e);
+    } catch (IOException | RuntimeException e) {
+      fail(new EiConnectionLostException("reading from " + peerName + " failed: " + e.getMessage(), e));
+    }
+  }
+
+  private void readFrom(ByteBuffer buf, Deadline deadline) throws IOException {
+    while (buf.hasRemaining()) {
+      int n = io.readSome(buf, deadline, "reading from " + peerName);
+      if (n < 0) {
+        throw new EOFException(peerName + " closed the connection");
+      }
+      lastReadNanos = System.nanoTime();
+    }
+  }
+
+  private void dispatch(ByteBuffer frame) throws IOException {
+    byte type = frame.get();
+    if (type != PASS_THROUGH) {
+      throw new EiConnectionLostException(peerName + " sent a frame of type " + (type & 0xff)
+          + " where 112 ('p') was expected: it uses a distribution header this node did not negotiate");
+    }
+    ErlTerm control;
+    ErlTerm payload;
+    try {
+      control = decoder.decode(frame);
+      payload = frame.hasRemaining() ? decoder.decode(frame) : null;
+    } catch (TermDecodeException e) {
+      throw new EiConnectionLostException(peerName + " sent an undecodable message: " + e.getMessage(), e);
+    }
+    if (frame.hasRemaining()) {
+      throw new EiConnectionLostException(peerName + " sent " + frame.remaining() + " bytes after the payload of a message");
+    }
+    EiMessage m = ControlMessages.decode(control, payload);
+    if (m instanceof EiMessage.Send s) {
+      CompletableFuture<ErlTerm> pending = rpcs.remove(s.to());
+      if (pending != null) {
+        pending.complete(s.message());
+        return;
+      }
+    } else if (m instanceof EiMessage.RegSend r && NET_KERNEL.equals(r.toName()) && answerIsAuth(r.message())) {
+      return;
+    } else if (m instanceof EiMessage.Unlink u && u.id() != 0) {
+      write(ControlMessages.unlinkIdAck(u.id(), u.to(), u.from()), null, Deadline.after(Math.max(1, tickTimeMillis / 4)));
+    }
+    inbox.add(m);
+  }
+
+  /**
+   * Answers {@code {'$gen_call', {From, Tag}, {is_auth, Node}}} with {@code From ! {Tag, yes}},
+   * what {@code net_kernel} replies; the caller's tag may be an alias ({@code [alias|Ref]}),
+   * which the caller matches on however the reply is addressed.
+   */
+  private boolean answerIsAuth(ErlTerm message) throws IOException {
+    if (message instanceof ErlTuple t && t.arity() == 3 && GEN_CALL.equals(t.get(0))
+        && t.get(1) instanceof ErlTuple from && from.arity() == 2 && from.get(0) instanceof ErlPid pid
+        && t.get(2) instanceof ErlTuple req && req.arity() == 2 && IS_AUTH.equals(req.get(0))) {
+      write(ControlMessages.send(pid), ErlTuple.of(from.get(1), YES), Deadline.after(Math.max(1, tickTimeMillis / 4)));
+      return true;
+    }
+    return false;
+  }
+
+  // ---- failure ----
+
+  private void fail(EiConnectionLostException why) {
+    synchronized (this) {
+      if (failure != null) {
+        return;
+      }
+      failure = why;
+    }
+    io.close();
+    ticker.cancel(false);
+    inbox.add(why);
+    for (CompletableFuture<ErlTerm> f : rpcs.values()) {
+      f.completeExceptionally(why);
+    }
+    node.forget(this);
+  }
+
+  /** A fresh exception for this caller's stack, with the original as its cause. */
+  private static EiConnectionLostException copy(EiConnectionLostException e) {
+    return new EiConnectionLostException(e.getMessage(), e);
+  }
+}

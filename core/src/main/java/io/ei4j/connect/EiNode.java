@@ -1,0 +1,581 @@
+package io.ei4j.connect;
+
+import io.ei4j.api.Errno;
+import io.ei4j.api.ErrnoException;
+import io.ei4j.api.FdPoller;
+import io.ei4j.api.SocketCallbacks;
+import io.ei4j.epmd.EpmdClient;
+import io.ei4j.epmd.EpmdRegistration;
+import io.ei4j.epmd.NodeInfo;
+import io.ei4j.internal.dist.Cookies;
+import io.ei4j.internal.dist.Deadline;
+import io.ei4j.internal.dist.DistFlags;
+import io.ei4j.internal.dist.Handshake;
+import io.ei4j.internal.dist.SocketIo;
+import io.ei4j.term.ErlAtom;
+import io.ei4j.term.ErlPid;
+import io.ei4j.term.ErlRef;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.security.SecureRandom;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A Java C-node: the equivalent of ei's {@code ei_cnode}. It has a node name, a cookie, a
+ * creation and a transport ({@link SocketCallbacks}); it listens for and makes
+ * connections to Erlang nodes, publishes itself in EPMD, and makes pids and references in
+ * its own name.
+ *
+ * <p>The node is hidden (it does not set {@code DFLAG_PUBLISHED}): Erlang lists it in
+ * {@code nodes(hidden)}, not in {@code nodes()}, as it does ei and JInterface nodes. It
+ * advertises the distribution flags OTP 26 requires and refuses peers without the ones
+ * OTP 25 requires.
+ *
+ * <pre>{@code
+ * try (EiNode node = EiNode.builder("java@localhost").cookie("secret")
+ *         .transport(TcpCallbacks.create()).build();
+ *      EiConnection c = node.connect("erl@localhost", 5_000)) {
+ *   ErlTerm r = c.rpc("lists", "reverse", ErlList.of(ErlList.of(...)), 5_000);
+ * }
+ * }</pre>
+ *
+ * <p>Timeouts are milliseconds; {@link SocketCallbacks#INFINITE} waits for ever. A timeout
+ * that runs out is an {@link ErrnoException} with {@link Errno#ETIMEDOUT}. When the
+ * transport does not set {@link SocketCallbacks#FLAG_FULL_IMPL}, the node enforces the
+ * timeouts itself by waiting on the transport's descriptor with an {@link FdPoller}
+ * found through {@link ServiceLoader}; without one, {@link Builder#build()} fails.
+ *
+ * <p>Thread-safe. {@link #close()} closes every listener and connection the node made and
+ * ends its EPMD registration.
+ */
+public final class EiNode implements AutoCloseable {
+  /** Erlang's default {@code net_ticktime}: 60 seconds. */
+  public static final long DEFAULT_TICK_TIME_MILLIS = 60_000;
+  /** The default largest frame accepted from a peer: 64 MiB. */
+  public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 << 20;
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final String alive;
+  private final String host;
+  private final String fullName;
+  private final ErlAtom nodeAtom;
+  private final InetAddress address;
+  private final byte[] cookie;
+  private volatile int creation;
+  private final SocketCallbacks<?> callbacks;
+  private final Object setupContext;
+  private final EpmdClient epmd;
+  private final FdPoller poller;
+  private final long tickTimeMillis;
+  private final long sendTimeoutMillis;
+  private final int maxMessageBytes;
+  private final long flags;
+
+  private final AtomicLong pidCounter = new AtomicLong();
+  private final AtomicLong refCounter = new AtomicLong();
+  private final Set<EiConnection> connections = ConcurrentHashMap.newKeySet();
+  private final Set<EiListener> listeners = ConcurrentHashMap.newKeySet();
+  private final Object lock = new Object();
+  private ScheduledExecutorService ticker;
+  private EpmdRegistration registration;
+  private volatile boolean closed;
+
+  private EiNode(Builder b, String alive, String host, String fullName, FdPoller poller) {
+    this.alive = alive;
+    this.host = host;
+    this.fullName = fullName;
+    this.nodeAtom = ErlAtom.of(fullName);
+    this.address = b.address;
+    this.cookie = b.cookieBytes;
+    this.creation = b.creation;
+    this.callbacks = b.callbacks;
+    this.setupContext = b.setupContext;
+    this.epmd = b.epmd;
+    this.poller = poller;
+    this.tickTimeMillis = b.tickTimeMillis;
+    this.sendTimeoutMillis = b.sendTimeoutMillis;
+    this.maxMessageBytes = b.maxMessageBytes;
+    this.flags = DistFlags.ADVERTISED;
+  }
+
+  /** A builder for a node named {@code alive@host}. */
+  public static Builder builder(String nodeName) {
+    Objects.requireNonNull(nodeName, "nodeName");
+    int at = nodeName.indexOf('@');
+    if (at <= 0 || at == nodeName.length() - 1 || nodeName.indexOf('@', at + 1) >= 0) {
+      throw new IllegalArgumentException("a node name is alive@host, got '" + nodeName + "'");
+    }
+    return new Builder().alive(nodeName.substring(0, at)).host(nodeName.substring(at + 1));
+  }
+
+  /**
+   * A builder whose name parts are given separately, like {@code ei_connect_xinit_ussi}:
+   * {@link Builder#alive}, {@link Builder#host}, optionally {@link Builder#fullName} and
+   * {@link Builder#address}.
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The full node name, {@code alive@host}. */
+  public String nodeName() {
+    return fullName;
+  }
+
+  /** The node name as an atom, as it appears in this node's pids and references. */
+  public ErlAtom nodeAtom() {
+    return nodeAtom;
+  }
+
+  /** The part of the name before {@code @}. */
+  public String alive() {
+    return alive;
+  }
+
+  /** The part of the name after {@code @}. */
+  public String host() {
+    return host;
+  }
+
+  /** The address given to the builder ({@code thisipaddr} of ei), or null. */
+  public InetAddress address() {
+    return address;
+  }
+
+  /**
+   * The creation in this node's pids, references and handshakes; {@link #publish} replaces
+   * it with the one EPMD hands out, as {@code ei_publish} does.
+   */
+  public int creation() {
+    return creation;
+  }
+
+  /** The transport. */
+  public SocketCallbacks<?> transport() {
+    return callbacks;
+  }
+
+  /** The tick time ({@code net_ticktime}) of this node's connections, in milliseconds. */
+  public long tickTimeMillis() {
+    return tickTimeMillis;
+  }
+
+  /** The distribution flags this node advertises. */
+  public long distributionFlags() {
+    return flags;
+  }
+
+  /**
+   * Listens on {@code address} (port 0: an ephemeral port, reported by
+   * {@link EiListener#address()}) through the transport.
+   */
+  public EiListener listen(SocketAddress address, int backlog) throws IOException {
+    ensureOpen();
+    return listen0(callbacks, address, backlog);
+  }
+
+  private <C> EiListener listen0(SocketCallbacks<C> cb, SocketAddress address, int backlog) throws IOException {
+    C ctx = cb.socket(setupContext);
+    SocketIo<C> io = new SocketIo<>(cb, ctx, poller);
+    try {
+      SocketAddress bound = cb.listen(ctx, address, backlog);
+      EiListener l = new EiListener(this, io, bound);
+      listeners.add(l);
+      if (closed) {
+        l.close();
+        throw new IllegalStateException("node " + fullName + " is closed");
+      }
+      return l;
+    } catch (IOException | RuntimeException e) {
+      io.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Registers this node in EPMD as listening on {@code port}, as a hidden node, and takes
+   * the creation EPMD hands out. The registration lasts until it is closed or the node is.
+   *
+   * @throws io.ei4j.epmd.EpmdException when EPMD refuses (the name is taken)
+   */
+  public EpmdRegistration publish(int port) throws IOException {
+    ensureOpen();
+    synchronized (lock) {
+      if (registration != null && registration.isActive()) {
+        throw new IllegalStateException(fullName + " is already published on port " + registration.port());
+      }
+      EpmdRegistration r = epmdFor(host, EpmdClient.DEFAULT_TIMEOUT_MILLIS).register(alive, port, true);
+      registration = r;
+      creation = r.creation();
+      return r;
+    }
+  }
+
+  /**
+   * Connects to the node {@code peerNodeName} ({@code alive@host}) and runs the handshake.
+   * The address comes from the transport's {@link SocketCallbacks#nodeAddress} when it
+   * names nodes itself, else from EPMD on the host part ({@code PORT_PLEASE2}); the
+   * timeout covers the lookup, the connect and the handshake.
+   *
+   * @throws EiException when the node is not registered in EPMD, and the handshake
+   *     failures of {@link #connect(SocketAddress, long)}
+   */
+  public EiConnection connect(String peerNodeName, long timeoutMillis) throws IOException {
+    ensureOpen();
+    Deadline deadline = Deadline.after(timeoutMillis);
+    int at = peerNodeName.indexOf('@');
+    if (at <= 0 || at == peerNodeName.length() - 1) {
+      throw new IllegalArgumentException("a node name is alive@host, got '" + peerNodeName + "'");
+    }
+    String peerAlive = peerNodeName.substring(0, at);
+    String peerHost = peerNodeName.substring(at + 1);
+    Optional<SocketAddress> named = callbacks.nodeAddress(peerAlive, peerHost);
+    SocketAddress target;
+    if (named.isPresent()) {
+      target = named.get();
+    } else {
+      long lookupTimeout = deadline.isInfinite() ? EpmdClient.DEFAULT_TIMEOUT_MILLIS : Math.max(1, deadline.remainingMillis());
+      Optional<NodeInfo> info = epmdFor(peerHost, lookupTimeout).portPlease(peerAlive);
+      if (info.isEmpty()) {
+        throw new EiException("node " + peerNodeName + " is not registered in EPMD on " + peerHost);
+      }
+      target = new InetSocketAddress(peerHost, info.get().port());
+    }
+    return connect0(callbacks, target, peerNodeName, deadline);
+  }
+
+  /**
+   * Connects to a node at {@code address} without asking EPMD, and runs the handshake as
+   * the initiator, all within {@code timeoutMillis}.
+   *
+   * @throws EiAuthenticationException when the cookies differ
+   * @throws EiHandshakeException when the peer refuses with a status or breaks the protocol
+   * @throws ErrnoException from the transport; {@link Errno#ETIMEDOUT} when time runs out
+   */
+  public EiConnection connect(SocketAddress address, long timeoutMillis) throws IOException {
+    ensureOpen();
+    return connect0(callbacks, address, null, Deadline.after(timeoutMillis));
+  }
+
+  private <C> EiConnection connect0(SocketCallbacks<C> cb, SocketAddress address, String expectedPeer, Deadline deadline) throws IOException {
+    C ctx = cb.socket(setupContext);
+    SocketIo<C> io = new SocketIo<>(cb, ctx, poller);
+    try {
+      long tmo = deadline.remainingMillis();
+      if (tmo == 0 && deadline.timeoutMillis() != 0) {
+        throw deadline.timeout("connect to " + address);
+      }
+      try {
+        cb.connect(ctx, address, tmo);
+      } catch (IOException e) {
+        throw SocketIo.wrap(e, "connect to " + address);
+      }
+      Handshake.Result r = new Handshake(io, fullName, flags, creation, cookie, deadline).initiate(expectedPeer);
+      cb.connectHandshakeComplete(ctx);
+      return register(new EiConnection(this, io, r));
+    } catch (IOException | RuntimeException e) {
+      io.close();
+      throw e;
+    }
+  }
+
+  EiConnection register(EiConnection c) {
+    connections.add(c);
+    if (closed) {
+      c.close();
+    }
+    return c;
+  }
+
+  void forget(EiConnection c) {
+    connections.remove(c);
+  }
+
+  void forget(EiListener l) {
+    listeners.remove(l);
+  }
+
+  /**
+   * A new pid of this node, unique within it, like {@code ei_make_pid}: the number counts
+   * up through 15 bits, then the serial through 13 bits, then wraps, after 2^28 pids.
+   */
+  public ErlPid makePid() {
+    long n = pidCounter.getAndIncrement() & ((1L << 28) - 1);
+    return ErlPid.of(nodeAtom, (int) (n & 0x7fff), (int) (n >>> 15), creation);
+  }
+
+  /**
+   * A new reference of this node, unique within it, like {@code ei_make_ref}: three
+   * words, the first with 18 significant bits, as Erlang's own references.
+   */
+  public ErlRef makeRef() {
+    long n = refCounter.getAndIncrement();
+    return ErlRef.of(nodeAtom, creation, (int) (n & 0x3ffff), (int) (n >>> 18), (int) (n >>> 50));
+  }
+
+  /** Whether {@link #close()} has been called. */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /**
+   * Closes every connection and listener of this node and ends its EPMD registration.
+   * Idempotent.
+   */
+  @Override
+  public void close() {
+    ScheduledExecutorService t;
+    EpmdRegistration reg;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      t = ticker;
+      reg = registration;
+    }
+    for (EiConnection c : connections) {
+      c.close();
+    }
+    for (EiListener l : listeners) {
+      l.close();
+    }
+    if (reg != null) {
+      reg.close();
+    }
+    if (t != null) {
+      t.shutdownNow();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "EiNode[" + fullName + (closed ? ", closed" : "") + "]";
+  }
+
+  byte[] cookieBytes() {
+    return cookie;
+  }
+
+  FdPoller poller() {
+    return poller;
+  }
+
+  long sendTimeoutMillis() {
+    return sendTimeoutMillis;
+  }
+
+  int maxMessageBytes() {
+    return maxMessageBytes;
+  }
+
+  ScheduledExecutorService ticker() {
+    synchronized (lock) {
+      if (ticker == null) {
+        ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread th = new Thread(r, "ei4j-ticker-" + fullName);
+          th.setDaemon(true);
+          return th;
+        });
+      }
+      return ticker;
+    }
+  }
+
+  private EpmdClient epmdFor(String epmdHost, long timeoutMillis) {
+    if (epmd != null) {
+      return epmd;
+    }
+    return new EpmdClient(epmdHost, EpmdClient.defaultPort(), timeoutMillis);
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("node " + fullName + " is closed");
+    }
+  }
+
+  /** Options of a node; {@link #build()} checks them. */
+  public static final class Builder {
+    private String alive;
+    private String host;
+    private String fullName;
+    private InetAddress address;
+    private String cookie;
+    private byte[] cookieBytes;
+    private int creation;
+    private boolean creationSet;
+    private SocketCallbacks<?> callbacks;
+    private Object setupContext;
+    private EpmdClient epmd;
+    private FdPoller poller;
+    private long tickTimeMillis = DEFAULT_TICK_TIME_MILLIS;
+    private long sendTimeoutMillis = SocketCallbacks.INFINITE;
+    private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+
+    private Builder() {}
+
+    /** The part of the node name before {@code @}. */
+    public Builder alive(String alive) {
+      this.alive = Objects.requireNonNull(alive, "alive");
+      return this;
+    }
+
+    /** The part of the node name after {@code @}. */
+    public Builder host(String host) {
+      this.host = Objects.requireNonNull(host, "host");
+      return this;
+    }
+
+    /** The full node name, when it is not {@code alive@host} ({@code thisnodename} of ei). */
+    public Builder fullName(String fullName) {
+      this.fullName = Objects.requireNonNull(fullName, "fullName");
+      return this;
+    }
+
+    /** This node's IP address ({@code thisipaddr} of ei); informational. */
+    public Builder address(InetAddress address) {
+      this.address = address;
+      return this;
+    }
+
+    /**
+     * The cookie. Without one, {@link #build()} reads {@code ~/.erlang.cookie} as Erlang
+     * does.
+     */
+    public Builder cookie(String cookie) {
+      this.cookie = Objects.requireNonNull(cookie, "cookie");
+      return this;
+    }
+
+    /**
+     * The creation; values below 4 are moved up by {@code 0xE10000}, as ei does, so that
+     * they never look like a creation of an old node. Default: a random one.
+     */
+    public Builder creation(int creation) {
+      this.creation = creation;
+      this.creationSet = true;
+      return this;
+    }
+
+    /** The transport. Required. */
+    public Builder transport(SocketCallbacks<?> callbacks) {
+      this.callbacks = Objects.requireNonNull(callbacks, "callbacks");
+      return this;
+    }
+
+    /** The object handed to every {@link SocketCallbacks#socket} call, such as TLS settings. */
+    public Builder setupContext(Object setupContext) {
+      this.setupContext = setupContext;
+      return this;
+    }
+
+    /**
+     * The EPMD to publish in and to look peers up in. Default: EPMD on the host part of
+     * the peer's name (of this node's name for {@link EiNode#publish}), at the port of
+     * {@code ERL_EPMD_PORT} or 4369.
+     */
+    public Builder epmd(EpmdClient epmd) {
+      this.epmd = epmd;
+      return this;
+    }
+
+    /**
+     * The poller that enforces timeouts for a transport without {@code FULL_IMPL}, instead
+     * of one found through {@link ServiceLoader}.
+     */
+    public Builder fdPoller(FdPoller poller) {
+      this.poller = poller;
+      return this;
+    }
+
+    /**
+     * The tick time, Erlang's {@code net_ticktime}, in milliseconds (default 60 000): a
+     * tick is sent when nothing was sent for a quarter of it, and a peer silent for the
+     * whole of it is declared down. Use the same value as the Erlang nodes.
+     */
+    public Builder tickTimeMillis(long millis) {
+      if (millis < 40) {
+        throw new IllegalArgumentException("tick time must be at least 40 ms, got " + millis);
+      }
+      this.tickTimeMillis = millis;
+      return this;
+    }
+
+    /**
+     * How long {@link EiConnection#send} and friends may wait for the peer to take the
+     * bytes; default {@link SocketCallbacks#INFINITE}.
+     */
+    public Builder sendTimeoutMillis(long millis) {
+      Deadline.after(millis);
+      this.sendTimeoutMillis = millis;
+      return this;
+    }
+
+    /** The largest frame accepted from a peer (default 64 MiB); a larger one ends the connection. */
+    public Builder maxMessageBytes(int bytes) {
+      if (bytes < 1024) {
+        throw new IllegalArgumentException("maxMessageBytes must be at least 1024, got " + bytes);
+      }
+      this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Creates the node.
+     *
+     * @throws IllegalStateException when no transport was given, or the transport is not
+     *     {@code FULL_IMPL} and no {@link FdPoller} is available
+     * @throws IOException when the cookie file cannot be read
+     */
+    public EiNode build() throws IOException {
+      if (callbacks == null) {
+        throw new IllegalStateException("a node needs a transport: EiNode.Builder.transport(...)");
+      }
+      if (alive == null || alive.isEmpty()) {
+        throw new IllegalStateException("a node needs the alive part of its name");
+      }
+      if (host == null || host.isEmpty()) {
+        throw new IllegalStateException("a node needs the host part of its name");
+      }
+      String name = fullName != null ? fullName : alive + "@" + host;
+      if (name.indexOf('@') <= 0 || name.codePointCount(0, name.length()) > ErlAtom.MAX_CHARS) {
+        throw new IllegalStateException("node name '" + name + "' is not alive@host of at most " + ErlAtom.MAX_CHARS + " characters");
+      }
+      cookieBytes = Cookies.digestBytes(cookie != null ? cookie : Cookies.read(Cookies.defaultFile()));
+      if (!creationSet) {
+        creation = 4 + RANDOM.nextInt(Integer.MAX_VALUE - 4);
+      } else if (Integer.compareUnsigned(creation, 4) < 0) {
+        creation += 0xE10000;
+      }
+      FdPoller p = null;
+      if ((callbacks.flags() & SocketCallbacks.FLAG_FULL_IMPL) == 0) {
+        p = poller != null ? poller : loadPoller();
+        if (p == null) {
+          throw new IllegalStateException(callbacks.getClass().getName() + " does not implement its own timeouts (no FLAG_FULL_IMPL) and no "
+              + FdPoller.class.getName() + " is available to enforce them: add a transport that provides one (ei4j-transport-unix) or pass one to fdPoller()");
+        }
+      }
+      return new EiNode(this, alive, host, name, p);
+    }
+
+    private static FdPoller loadPoller() {
+      for (FdPoller p : ServiceLoader.load(FdPoller.class)) {
+        if (p.isAvailable()) {
+          return p;
+        }
+      }
+      return null;
+    }
+  }
+}

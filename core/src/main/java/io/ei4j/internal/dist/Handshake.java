@@ -1,0 +1,301 @@
+package io.ei4j.internal.dist;
+
+import io.ei4j.connect.EiAuthenticationException;
+import io.ei4j.connect.EiHandshakeException;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+
+/**
+ * The distribution handshake (protocol version 6, {@code erl_dist_protocol}), both
+ * directions, over a {@link SocketIo}.
+ *
+ * <pre>
+ *  initiator (A)                                      acceptor (B)
+ *  'N' flags:64 creation:32 nlen:16 name      -->                   send_name
+ *      (or, from an OTP 22-era A: 'n' version:16 flags:32 name)
+ *                                             <--  's' status        send_status
+ *      ('c' flagsHigh:32 creation:32           -->   only after 'n')  send_complement
+ *                                             <--  'N' flags:64 challenge:32
+ *                                                   creation:32 nlen:16 name
+ *  'r' challenge:32 digest:16                 -->                   challenge_reply
+ *                                             <--  'a' digest:16     challenge_ack
+ * </pre>
+ *
+ * Every message has a big-endian length header of the transport's
+ * {@code handshakePacketHeaderSize} (2 or 4). {@code digest = MD5(cookie ++ decimal
+ * unsigned challenge)}. Challenges come from {@link SecureRandom}; digests are compared
+ * with {@link MessageDigest#isEqual}. Lengths are capped before anything is allocated.
+ */
+public final class Handshake {
+  /** Longest handshake message accepted: a 255-character UTF-8 name and the fixed fields. */
+  static final int MAX_MESSAGE = 2048;
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  /** What the handshake learned about the peer. */
+  public record Result(String peerName, long peerFlags, int peerCreation) {}
+
+  private final SocketIo<?> io;
+  private final String ourName;
+  private final long ourFlags;
+  private final int ourCreation;
+  private final byte[] cookie;
+  private final Deadline deadline;
+  private final int headerSize;
+
+  /**
+   * @param cookie the cookie's bytes (Latin-1, as Erlang hashes an atom's characters);
+   *     never logged
+   */
+  public Handshake(SocketIo<?> io, String ourName, long ourFlags, int ourCreation, byte[] cookie, Deadline deadline) throws IOException {
+    this.io = io;
+    this.ourName = ourName;
+    this.ourFlags = ourFlags;
+    this.ourCreation = ourCreation;
+    this.cookie = cookie;
+    this.deadline = deadline;
+    this.headerSize = io.handshakeHeaderSize();
+  }
+
+  /**
+   * Runs the initiator's side.
+   *
+   * @param expectedPeer the node name the peer must present, or null to accept any
+   */
+  public Result initiate(String expectedPeer) throws IOException {
+    byte[] name = ourName.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer m = ByteBuffer.allocate(1 + 8 + 4 + 2 + name.length);
+    m.put((byte) 'N').putLong(ourFlags).putInt(ourCreation).putShort((short) name.length).put(name);
+    send(m, "sending our name");
+
+    ByteBuffer status = receive("waiting for the status");
+    expectTag(status, 's', "status");
+    String st = ascii(status);
+    switch (st) {
+      case "ok", "ok_simultaneous" -> { }
+      case "alive" -> {
+        // The acceptor has a connection from a node of our name; 'true' says this new one
+        // replaces it.
+        ByteBuffer reply = ByteBuffer.allocate(5);
+        reply.put((byte) 's').put("true".getBytes(StandardCharsets.US_ASCII));
+        send(reply, "answering the alive status");
+      }
+      case "nok" -> throw new EiHandshakeException("the peer refused the connection with status nok: it is connecting to us at the same time and its connection wins", st, null);
+      case "not_allowed" -> throw new EiHandshakeException("the peer refused the connection with status not_allowed: it does not accept connections from " + ourName, st, null);
+      default -> {
+        if (st.startsWith("named:")) {
+          throw new EiHandshakeException("the peer sent a dynamic name (named:) although we did not ask for one", st, null);
+        }
+        throw new EiHandshakeException("the peer sent the unknown handshake status '" + printable(st) + "'", st, null);
+      }
+    }
+
+    ByteBuffer ch = receive("waiting for the challenge");
+    byte tag = ch.get();
+    if (tag == 'n') {
+      throw new EiHandshakeException("the peer sent an old-style 'n' challenge: it does not speak distribution protocol version 6 (OTP 23+)");
+    }
+    if (tag != 'N') {
+      throw new EiHandshakeException("expected the challenge 'N', got " + describeTag(tag));
+    }
+    need(ch, 8 + 4 + 4 + 2, "challenge");
+    long peerFlags = ch.getLong();
+    int challenge = ch.getInt();
+    int peerCreation = ch.getInt();
+    String peerName = nameField(ch, "challenge");
+    checkFlags(peerFlags, peerName);
+    if (expectedPeer != null && !expectedPeer.equals(peerName)) {
+      throw new EiHandshakeException("connected to " + expectedPeer + " but the peer calls itself " + peerName);
+    }
+
+    int ourChallenge = RANDOM.nextInt();
+    ByteBuffer reply = ByteBuffer.allocate(1 + 4 + 16);
+    reply.put((byte) 'r').putInt(ourChallenge).put(digest(challenge, cookie));
+    send(reply, "sending the challenge reply");
+
+    ByteBuffer ack;
+    try {
+      ack = receive("waiting for the challenge acknowledgement");
+    } catch (EOFException e) {
+      throw new EiAuthenticationException("authentication with " + peerName + " failed: it closed the connection instead of acknowledging our digest, so it has a different cookie (or refuses us)", e);
+    }
+    expectTag(ack, 'a', "challenge acknowledgement");
+    need(ack, 16, "challenge acknowledgement");
+    byte[] theirs = new byte[16];
+    ack.get(theirs);
+    if (!MessageDigest.isEqual(theirs, digest(ourChallenge, cookie))) {
+      throw new EiAuthenticationException("authentication with " + peerName + " failed: its acknowledgement digest does not match our cookie");
+    }
+    return new Result(peerName, peerFlags, peerCreation);
+  }
+
+  /** Runs the acceptor's side. */
+  public Result accept() throws IOException {
+    ByteBuffer nm = receive("waiting for the peer's name");
+    byte tag = nm.get();
+    long peerFlags;
+    int peerCreation;
+    String peerName;
+    boolean old;
+    if (tag == 'N') {
+      need(nm, 8 + 4 + 2, "name");
+      peerFlags = nm.getLong();
+      peerCreation = nm.getInt();
+      peerName = nameField(nm, "name");
+      old = false;
+    } else if (tag == 'n') {
+      need(nm, 2 + 4, "name");
+      int version = nm.getShort() & 0xffff;
+      peerFlags = nm.getInt() & 0xffffffffL;
+      byte[] n = new byte[nm.remaining()];
+      nm.get(n);
+      peerName = new String(n, StandardCharsets.UTF_8);
+      peerCreation = 0;
+      old = true;
+      if (version != 5 && version != 6) {
+        throw new EiHandshakeException("the peer " + peerName + " speaks distribution version " + version + "; only 5 and 6 exist");
+      }
+      if ((peerFlags & DistFlags.HANDSHAKE_23) == 0) {
+        throw new EiHandshakeException("the peer " + peerName + " lacks DFLAG_HANDSHAKE_23: it predates OTP 23 and is not supported");
+      }
+    } else {
+      throw new EiHandshakeException("expected the peer's name ('N' or 'n'), got " + describeTag(tag));
+    }
+    if ((peerFlags & DistFlags.NAME_ME) != 0) {
+      throw new EiHandshakeException("the peer " + peerName + " asks for a dynamic name (DFLAG_NAME_ME), which this node does not hand out");
+    }
+    if (!old) {
+      checkFlags(peerFlags, peerName);
+    }
+
+    ByteBuffer ok = ByteBuffer.allocate(3);
+    ok.put((byte) 's').put((byte) 'o').put((byte) 'k');
+    send(ok, "sending the status");
+
+    if (old) {
+      ByteBuffer c = receive("waiting for the complement");
+      expectTag(c, 'c', "complement");
+      need(c, 8, "complement");
+      long high = c.getInt() & 0xffffffffL;
+      peerFlags |= high << 32;
+      peerCreation = c.getInt();
+      checkFlags(peerFlags, peerName);
+    }
+
+    int ourChallenge = RANDOM.nextInt();
+    byte[] name = ourName.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer ch = ByteBuffer.allocate(1 + 8 + 4 + 4 + 2 + name.length);
+    ch.put((byte) 'N').putLong(ourFlags).putInt(ourChallenge).putInt(ourCreation).putShort((short) name.length).put(name);
+    send(ch, "sending the challenge");
+
+    ByteBuffer r = receive("waiting for the challenge reply");
+    expectTag(r, 'r', "challenge reply");
+    need(r, 4 + 16, "challenge reply");
+    int theirChallenge = r.getInt();
+    byte[] theirDigest = new byte[16];
+    r.get(theirDigest);
+    if (!MessageDigest.isEqual(theirDigest, digest(ourChallenge, cookie))) {
+      throw new EiAuthenticationException("authentication of " + peerName + " failed: its digest does not match our cookie");
+    }
+    ByteBuffer a = ByteBuffer.allocate(1 + 16);
+    a.put((byte) 'a').put(digest(theirChallenge, cookie));
+    send(a, "sending the challenge acknowledgement");
+    return new Result(peerName, peerFlags, peerCreation);
+  }
+
+  /** {@code MD5(cookie ++ decimal unsigned challenge)}, as {@code dist_util:gen_digest/2}. */
+  public static byte[] digest(int challenge, byte[] cookie) {
+    try {
+      MessageDigest md5 = MessageDigest.getInstance("MD5");
+      md5.update(cookie);
+      md5.update(Integer.toUnsignedString(challenge).getBytes(StandardCharsets.US_ASCII));
+      return md5.digest();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has MD5", e);
+    }
+  }
+
+  private static void checkFlags(long peerFlags, String peerName) throws EiHandshakeException {
+    long missing = DistFlags.REQUIRED_OF_PEER & ~peerFlags;
+    if (missing != 0) {
+      throw new EiHandshakeException("the peer " + peerName + " lacks mandatory distribution flags " + DistFlags.describe(missing));
+    }
+  }
+
+  private void send(ByteBuffer body, String what) throws IOException {
+    body.flip();
+    ByteBuffer header = ByteBuffer.allocate(headerSize);
+    if (headerSize == 2) {
+      header.putShort((short) body.remaining());
+    } else {
+      header.putInt(body.remaining());
+    }
+    header.flip();
+    io.writeFully(new ByteBuffer[] {header, body}, deadline, "handshake: " + what);
+  }
+
+  private ByteBuffer receive(String what) throws IOException {
+    ByteBuffer header = ByteBuffer.allocate(headerSize);
+    io.readFully(header, deadline, "handshake: " + what);
+    header.flip();
+    long len = headerSize == 2 ? header.getShort() & 0xffff : header.getInt() & 0xffffffffL;
+    if (len == 0 || len > MAX_MESSAGE) {
+      throw new EiHandshakeException("handshake: " + what + ": message length " + len + " is out of range 1.." + MAX_MESSAGE);
+    }
+    ByteBuffer body = ByteBuffer.allocate((int) len);
+    io.readFully(body, deadline, "handshake: " + what);
+    body.flip();
+    return body;
+  }
+
+  private static void expectTag(ByteBuffer m, char want, String what) throws EiHandshakeException {
+    byte tag = m.get();
+    if (tag != want) {
+      throw new EiHandshakeException("expected the " + what + " '" + want + "', got " + describeTag(tag));
+    }
+  }
+
+  private static void need(ByteBuffer m, int bytes, String what) throws EiHandshakeException {
+    if (m.remaining() < bytes) {
+      throw new EiHandshakeException("the " + what + " message is truncated: " + m.remaining() + " bytes where at least " + bytes + " are needed");
+    }
+  }
+
+  private static String nameField(ByteBuffer m, String what) throws EiHandshakeException {
+    int len = m.getShort() & 0xffff;
+    if (len == 0 || len > m.remaining()) {
+      throw new EiHandshakeException("the " + what + " message has a name of " + len + " bytes but " + m.remaining() + " remain");
+    }
+    byte[] n = new byte[len];
+    m.get(n);
+    String name = new String(n, StandardCharsets.UTF_8);
+    if (name.indexOf('@') <= 0 || name.indexOf('@') == name.length() - 1) {
+      throw new EiHandshakeException("the " + what + " message names '" + printable(name) + "', not a node name alive@host");
+    }
+    return name;
+  }
+
+  private static String ascii(ByteBuffer m) {
+    byte[] b = new byte[m.remaining()];
+    m.get(b);
+    return new String(b, StandardCharsets.ISO_8859_1);
+  }
+
+  private static String describeTag(byte tag) {
+    return tag >= 32 && tag < 127 ? "'" + (char) tag + "'" : "byte " + (tag & 0xff);
+  }
+
+  private static String printable(String s) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < s.length() && i < 64; i++) {
+      char c = s.charAt(i);
+      sb.append(c >= 32 && c < 127 ? c : '?');
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,217 @@
+package io.ei4j.internal.dist;
+
+import io.ei4j.api.Errno;
+import io.ei4j.api.ErrnoException;
+import io.ei4j.api.FdPoller;
+import io.ei4j.api.SocketCallbacks;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * One socket of a {@link SocketCallbacks} transport, with the loops ei's
+ * {@code ei_portio.c} has: whole reads and writes over short ones, deadlines, and, for
+ * transports without {@link SocketCallbacks#FLAG_FULL_IMPL}, a readiness wait on the
+ * descriptor before each call, as ei waits with {@code select()}.
+ *
+ * <p>Any {@link IOException} from a callback that is not an {@link ErrnoException} is
+ * wrapped as {@link Errno#EIO}. Reads and writes may run concurrently on two threads;
+ * two reads (or two writes) may not.
+ *
+ * @param <C> the transport's context type
+ */
+public final class SocketIo<C> {
+  private final SocketCallbacks<C> callbacks;
+  private final C ctx;
+  private final FdPoller poller;
+  private volatile boolean closed;
+
+  /**
+   * @param poller null for {@code FULL_IMPL} transports, else the poller that enforces
+   *     the timeouts
+   */
+  public SocketIo(SocketCallbacks<C> callbacks, C ctx, FdPoller poller) {
+    this.callbacks = callbacks;
+    this.ctx = ctx;
+    this.poller = poller;
+  }
+
+  public SocketCallbacks<C> callbacks() {
+    return callbacks;
+  }
+
+  public C context() {
+    return ctx;
+  }
+
+  /** The transport's handshake header size, checked to be 2 or 4. */
+  public int handshakeHeaderSize() throws IOException {
+    int size = callbacks.handshakePacketHeaderSize(ctx);
+    if (size != 2 && size != 4) {
+      throw new ErrnoException(Errno.EINVAL, callbacks.getClass().getName() + " reported a handshake header size of " + size + "; only 2 and 4 exist");
+    }
+    return size;
+  }
+
+  /**
+   * Fills the remaining space of {@code buf}, or fails: {@link EOFException} when the peer
+   * closes first, {@link Errno#ETIMEDOUT} when the deadline passes.
+   */
+  public void readFully(ByteBuffer buf, Deadline deadline, String what) throws IOException {
+    while (buf.hasRemaining()) {
+      int n = readSome(buf, deadline, what);
+      if (n < 0) {
+        throw new EOFException("the peer closed the connection while " + what + " (" + buf.position() + " of " + buf.limit() + " bytes read)");
+      }
+    }
+  }
+
+  /**
+   * One read of what is available, waiting until the deadline for at least one byte.
+   *
+   * @return bytes read, at least 1, or -1 at end of stream
+   */
+  public int readSome(ByteBuffer buf, Deadline deadline, String what) throws IOException {
+    while (true) {
+      long tmo = awaitReady(FdPoller.READ, deadline, what);
+      int n;
+      try {
+        n = callbacks.read(ctx, buf, tmo);
+      } catch (ErrnoException e) {
+        if (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR) {
+          continue;
+        }
+        if (e.errno() == Errno.ETIMEDOUT && !deadline.expired() && poller == null) {
+          continue; // the transport woke early; try again until our deadline
+        }
+        throw e;
+      } catch (IOException e) {
+        throw wrap(e, what);
+      }
+      if (n == 0) {
+        if (deadline.expired()) {
+          throw deadline.timeout(what);
+        }
+        continue;
+      }
+      return n;
+    }
+  }
+
+  /** Writes every remaining byte of {@code bufs}, as gathering writes when possible. */
+  public void writeFully(ByteBuffer[] bufs, Deadline deadline, String what) throws IOException {
+    if (callbacks.hasWritev()) {
+      while (remaining(bufs)) {
+        long tmo = awaitReady(FdPoller.WRITE, deadline, what);
+        long n;
+        try {
+          n = callbacks.writev(ctx, bufs, tmo);
+        } catch (ErrnoException e) {
+          if (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR) {
+            continue;
+          }
+          throw e;
+        } catch (IOException e) {
+          throw wrap(e, what);
+        }
+        if (n <= 0 && deadline.expired()) {
+          throw deadline.timeout(what);
+        }
+      }
+      return;
+    }
+    for (ByteBuffer b : bufs) {
+      while (b.hasRemaining()) {
+        long tmo = awaitReady(FdPoller.WRITE, deadline, what);
+        int n;
+        try {
+          n = callbacks.write(ctx, b, tmo);
+        } catch (ErrnoException e) {
+          if (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR) {
+            continue;
+          }
+          throw e;
+        } catch (IOException e) {
+          throw wrap(e, what);
+        }
+        if (n <= 0 && deadline.expired()) {
+          throw deadline.timeout(what);
+        }
+      }
+    }
+  }
+
+  /** Writes every remaining byte of {@code buf}. */
+  public void writeFully(ByteBuffer buf, Deadline deadline, String what) throws IOException {
+    writeFully(new ByteBuffer[] {buf}, deadline, what);
+  }
+
+  /**
+   * For {@code FULL_IMPL} transports returns the time left to hand to the callback. For
+   * the others waits for readiness first, as ei's {@code select()}, and returns the time
+   * left (which such callbacks ignore).
+   */
+  private long awaitReady(int events, Deadline deadline, String what) throws IOException {
+    if (closed) {
+      throw new ErrnoException(Errno.EBADF, what + ": the connection is closed");
+    }
+    if (poller == null) {
+      long left = deadline.remainingMillis();
+      if (left == 0 && !deadline.isInfinite() && deadline.timeoutMillis() != 0) {
+        throw deadline.timeout(what);
+      }
+      return left;
+    }
+    int fd = callbacks.fd(ctx);
+    while (true) {
+      long left = deadline.remainingMillis();
+      // Poll in slices so that a close() from another thread is noticed: closing a
+      // descriptor does not wake up poll(2) on Linux.
+      long slice = left == SocketCallbacks.INFINITE ? 500 : Math.min(left, 500);
+      int ready = poller.poll(fd, events, slice);
+      if (ready != 0) {
+        return left;
+      }
+      if (closed) {
+        throw new ErrnoException(Errno.EBADF, what + ": the connection is closed");
+      }
+      if (deadline.expired() || left == 0) {
+        throw deadline.timeout(what);
+      }
+    }
+  }
+
+  /** Marks this socket closed and closes it through the callbacks; idempotent. */
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      callbacks.close(ctx);
+    } catch (IOException | RuntimeException ignored) {
+      // Nothing more can be done with a socket that fails to close.
+    }
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  private static boolean remaining(ByteBuffer[] bufs) {
+    for (ByteBuffer b : bufs) {
+      if (b.hasRemaining()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Any I/O failure as an {@link ErrnoException}, {@link Errno#EIO} when it had none. */
+  public static ErrnoException wrap(IOException e, String what) {
+    if (e instanceof ErrnoException ee) {
+      return ee;
+    }
+    return new ErrnoException(Errno.EIO, what + ": " + e.getMessage(), e);
+  }
+}
