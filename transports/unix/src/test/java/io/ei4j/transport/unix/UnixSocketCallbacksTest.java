@@ -401,6 +401,55 @@ class UnixSocketCallbacksTest {
   }
 
   @Test
+  void closingUnderBlockedReadersAndWritersReleasesEveryDescriptor() throws Exception {
+    long before = openDescriptors();
+    Path file = dir.resolve("churn");
+    UnixSocket l = CALLBACKS.socket(null);
+    CALLBACKS.listen(l, UnixSocketAddress.of(file), 64);
+    for (int i = 0; i < 50; i++) {
+      UnixSocket client = CALLBACKS.socket(null);
+      CALLBACKS.connect(client, UnixSocketAddress.of(file), 1000);
+      UnixSocket server = CALLBACKS.accept(l, 1000).context();
+      Future<Object> reader = executor.submit(() -> {
+        try {
+          return CALLBACKS.read(server, ByteBuffer.allocate(16), SocketCallbacks.INFINITE);
+        } catch (IOException e) {
+          return e;
+        }
+      });
+      Future<Object> writer = executor.submit(() -> {
+        try {
+          ByteBuffer big = ByteBuffer.allocateDirect(1 << 20);
+          while (true) {
+            big.clear();
+            CALLBACKS.write(server, big, SocketCallbacks.INFINITE);
+          }
+        } catch (IOException e) {
+          return e;
+        }
+      });
+      if (i % 2 == 0) {
+        Thread.sleep(2);
+      }
+      CALLBACKS.close(server);
+      Object r = reader.get(5, TimeUnit.SECONDS);
+      Object w = writer.get(5, TimeUnit.SECONDS);
+      assertTrue(r instanceof ErrnoException e && e.errno() == Errno.EBADF, "reader: " + r);
+      assertTrue(w instanceof ErrnoException e && e.errno() == Errno.EBADF, "writer: " + w);
+      CALLBACKS.close(client);
+    }
+    CALLBACKS.close(l);
+    long after = openDescriptors();
+    assertTrue(after <= before + 2, "descriptors before " + before + ", after " + after);
+  }
+
+  private static long openDescriptors() throws IOException {
+    try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.count();
+    }
+  }
+
+  @Test
   void wrongAddressTypesAreMisuse() throws IOException {
     UnixSocket s = socket();
     assertThrows(IllegalArgumentException.class,
