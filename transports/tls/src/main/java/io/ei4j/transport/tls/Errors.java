@@ -72,14 +72,16 @@ final class Errors {
     return new ErrnoException(errno, what + ": " + message, e);
   }
 
-  /** The distinct messages along a cause chain, outermost first, joined by ": ". */
+  /**
+   * The distinct messages along a cause chain, outermost first, joined by ": ", with
+   * BouncyCastle's class-name prefixes replaced by words: "we sent alert
+   * certificate_unknown(46): No subject alternative name found matching domain name localhost",
+   * "the peer sent alert certificate_required(116)".
+   */
   static String reasons(Throwable t) {
     Set<String> parts = new LinkedHashSet<>();
     for (Throwable c = t; c != null && parts.size() < 8; c = c.getCause()) {
-      String m = c.getMessage();
-      if (m == null || m.isBlank()) {
-        m = c.getClass().getSimpleName();
-      }
+      String m = describe(c);
       boolean redundant = false;
       for (String p : parts) {
         if (p.contains(m)) {
@@ -95,5 +97,22 @@ final class Errors {
       }
     }
     return String.join(": ", parts);
+  }
+
+  private static String describe(Throwable c) {
+    String m = c.getMessage();
+    if (m == null || m.isBlank()) {
+      return c.getClass().getSimpleName();
+    }
+    m = m.replace("org.bouncycastle.tls.TlsFatalAlertReceived: ", "the peer sent alert ")
+        .replace("org.bouncycastle.tls.TlsFatalAlert: ", "we sent alert ");
+    String simple = c.getClass().getSimpleName();
+    if (simple.equals("TlsFatalAlertReceived") && !m.startsWith("the peer")) {
+      return "the peer sent alert " + m;
+    }
+    if (simple.equals("TlsFatalAlert") && !m.startsWith("we sent")) {
+      return "we sent alert " + m;
+    }
+    return m;
   }
 }

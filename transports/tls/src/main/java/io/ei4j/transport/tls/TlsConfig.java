@@ -174,9 +174,14 @@ public final class TlsConfig {
         + ", protocols=" + protocols + "}";
   }
 
-  /** The one BCJSSE instance; never registered with {@link java.security.Security}. */
+  /**
+   * The one BCJSSE instance, with BouncyCastle's own provider for its cryptography: BCJSSE
+   * offers RSASSA-PSS (which TLS 1.3 requires for RSA certificates) only when the JCA
+   * provider knows it as {@code SHA256withRSAandMGF1}, which the JDK's providers do not.
+   * Neither provider is registered with {@link java.security.Security}.
+   */
   private static final class ProviderHolder {
-    static final Provider PROVIDER = new BouncyCastleJsseProvider();
+    static final Provider PROVIDER = new BouncyCastleJsseProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider());
   }
 
   /** Collects a configuration; {@link #build()} checks it. Not thread-safe. */

@@ -67,6 +67,7 @@ public final class TlsSocket {
   private ByteBuffer appIn;
   private ByteBuffer netOut;
   private boolean inputClosed;
+  private volatile boolean closeNotifyReceived;
   private volatile int fd = -1;
 
   TlsSocket(TlsConfig config) {
@@ -382,6 +383,7 @@ public final class TlsSocket {
             }
             case CLOSED -> {
               inputClosed = true; // close_notify: end of stream once appIn is drained
+              closeNotifyReceived = true;
               afterUnwrap();
             }
             case BUFFER_OVERFLOW -> appIn = grow(appIn, engine.getSession().getApplicationBufferSize());
@@ -607,6 +609,11 @@ public final class TlsSocket {
     if (failure != null) {
       throw Errors.map(failure, "close");
     }
+  }
+
+  /** Whether the peer ended the session with close_notify (not just a TCP close). */
+  boolean closeNotifyReceived() {
+    return closeNotifyReceived;
   }
 
   int fd() throws IOException {

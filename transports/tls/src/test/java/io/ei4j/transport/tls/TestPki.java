@@ -43,6 +43,12 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  */
 final class TestPki {
   private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
+  /** BCJSSE logs every connection at INFO through java.util.logging; tests keep WARNING. */
+  private static final java.util.logging.Logger BCJSSE_LOG = java.util.logging.Logger.getLogger("org.bouncycastle.jsse");
+
+  static {
+    BCJSSE_LOG.setLevel(java.util.logging.Level.WARNING);
+  }
 
   /** How a private key is written. */
   enum KeyFormat {
