@@ -53,7 +53,8 @@ public final class EpmdClient {
    * @param host a host name or address literal; every address it resolves to is tried in
    *     turn
    * @param port EPMD's TCP port, 1..65535
-   * @param timeoutMillis how long one request may take in total, connect included; &gt; 0
+   * @param timeoutMillis how long one request may take in total, connect included; &gt; 0.
+   *     Values above {@link Integer#MAX_VALUE} (about 24 days) count as that.
    */
   public EpmdClient(String host, int port, long timeoutMillis) {
     if (host == null || host.isEmpty()) {
@@ -62,13 +63,12 @@ public final class EpmdClient {
     if (port < 1 || port > 0xFFFF) {
       throw new IllegalArgumentException("EPMD port out of range 1..65535: " + port);
     }
-    if (timeoutMillis <= 0 || timeoutMillis > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(
-          "timeout must be 1.." + Integer.MAX_VALUE + " ms: " + timeoutMillis);
+    if (timeoutMillis <= 0) {
+      throw new IllegalArgumentException("timeout must be positive: " + timeoutMillis + " ms");
     }
     this.host = host;
     this.port = port;
-    this.timeoutMillis = timeoutMillis;
+    this.timeoutMillis = Math.min(timeoutMillis, Integer.MAX_VALUE);
   }
 
   /**

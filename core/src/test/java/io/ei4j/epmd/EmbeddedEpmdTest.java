@@ -232,6 +232,49 @@ class EmbeddedEpmdTest {
   }
 
   @Test
+  void concurrentClientsWithChurningRegistrations() throws Exception {
+    int threads = 8;
+    int rounds = 50;
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try (EpmdRegistration fixed = client.register("fixed", 999, false)) {
+      List<java.util.concurrent.Future<Integer>> results = new java.util.ArrayList<>();
+      long start = System.nanoTime();
+      for (int t = 0; t < threads; t++) {
+        String mine = "churn" + t;
+        results.add(pool.submit(() -> {
+          int ok = 0;
+          for (int i = 0; i < rounds; i++) {
+            try (EpmdRegistration r = client.register(mine, 1000 + i, true)) {
+              // Our own registration is visible to us at once, with our port.
+              if (client.portPlease(mine).orElseThrow().port() == 1000 + i
+                  && client.portPlease("fixed").orElseThrow().port() == 999
+                  && r.isActive()) {
+                ok++;
+              }
+            }
+            // epmd releases asynchronously: wait before re-registering the name.
+            while (client.portPlease(mine).isPresent()) {
+              Thread.sleep(1);
+            }
+          }
+          return ok;
+        }));
+      }
+      for (java.util.concurrent.Future<Integer> f : results) {
+        assertEquals(rounds, f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+      }
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      System.out.printf("embedded EPMD: %d registrations and %d lookups from %d threads in %d"
+          + " ms%n", threads * rounds, threads * rounds * 3, threads, millis);
+      assertEquals(List.of(NodeInfo.nameAndPort("fixed", 999)), client.names());
+      assertTrue(fixed.isActive());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void dumpListsActiveAndOldNames() throws Exception {
     try (EpmdRegistration r = client.register("dumped", 6000, false)) {
       assertTrue(r.isActive());
