@@ -1,0 +1,264 @@
+package io.ei4j.transport.unix;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ei4j.api.Errno;
+import io.ei4j.api.ErrnoException;
+import io.ei4j.connect.EiConnection;
+import io.ei4j.connect.EiListener;
+import io.ei4j.connect.EiMessage;
+import io.ei4j.connect.EiNode;
+import io.ei4j.term.ErlAtom;
+import io.ei4j.term.ErlInteger;
+import io.ei4j.term.ErlList;
+import io.ei4j.term.ErlPid;
+import io.ei4j.term.ErlTerm;
+import io.ei4j.term.ErlTuple;
+import io.ei4j.testkit.ErlangPeer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A Java node and real Erlang nodes running OTP's {@code erl_uds_dist}, compiled here from
+ * the {@code erlang-examples} sources: {@code erl -proto_dist erl_uds -no_epmd}. Both sides
+ * start connections; stale socket files and duplicate names behave as between two Erlang
+ * nodes. Each test starts its own Erlang node in its own working directory, which is where
+ * both sides keep their socket files.
+ *
+ * <p>{@code erl_uds_dist} picks its distribution version at compile time: 6 (32-bit
+ * creations) when {@code kernel/include/dist.hrl} defines {@code ERL_DIST_VER_6}, as every
+ * OTP since 23 does, else 5 (creations 1..3 kept in a {@code NAME.uds} file). The second
+ * build, {@link ErlUdsDist#ebinVersion5()}, forces version 5 to check that a Java node also talks to such a
+ * node.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ErlUdsDistInteropTest {
+  private static final String COOKIE = "uds_interop_cookie";
+  private static final long TIMEOUT = 10_000;
+
+  static ExecutorService executor;
+
+  @TempDir Path work;
+
+  @BeforeAll
+  static void startExecutor() {
+    executor = Executors.newCachedThreadPool();
+  }
+
+  @AfterAll
+  static void stopExecutor() {
+    executor.shutdownNow();
+  }
+
+  private ErlangPeer startErlang(String alive, Path codePath) {
+    return ErlangPeer.builder()
+        .sname(alive + "@localhost")
+        .cookie(COOKIE)
+        .codePath(codePath)
+        .workDir(work)
+        .args("-proto_dist", "erl_uds", "-no_epmd")
+        .eval("uds_peer:start()")
+        .readyLine("^ready ")
+        .start();
+  }
+
+  private EiNode javaNode(String alive, boolean fullImpl) throws IOException {
+    UnixSocketCallbacks callbacks =
+        UnixSocketCallbacks.builder().directory(work).fullImpl(fullImpl).build();
+    return EiNode.builder(alive + "@localhost").cookie(COOKIE).transport(callbacks).build();
+  }
+
+  @ParameterizedTest(name = "FULL_IMPL {0}")
+  @ValueSource(booleans = {true, false})
+  void javaConnectsSendsReceivesAndCalls(boolean fullImpl) throws Exception {
+    try (ErlangPeer erl = startErlang(ErlangPeer.uniqueName("udserl"), ErlUdsDist.ebin());
+        EiNode node = javaNode(ErlangPeer.uniqueName("udsjava"), fullImpl);
+        EiConnection c = node.connect(erl.nodeName(), TIMEOUT)) {
+      assertEquals(erl.nodeName(), c.peerNodeName());
+
+      assertEquals(ErlAtom.of(erl.nodeName()), c.rpc("erlang", "node", ErlList.NIL, TIMEOUT));
+      assertEquals(ErlList.of(ErlInteger.of(3), ErlInteger.of(2), ErlInteger.of(1)),
+          c.rpc("lists", "reverse",
+              ErlList.of(ErlList.of(ErlInteger.of(1), ErlInteger.of(2), ErlInteger.of(3))), TIMEOUT));
+
+      ErlPid me = c.self();
+      c.regSend(me, "echo", ErlTuple.of(me, ErlAtom.of("ping")));
+      ErlTuple reply = echoReply(c, me);
+      assertEquals(ErlAtom.of("ping"), reply.get(2));
+      ErlPid echo = (ErlPid) reply.get(1);
+      assertEquals(ErlAtom.of(erl.nodeName()), echo.node());
+
+      c.send(echo, ErlTuple.of(me, ErlAtom.of("direct")));
+      assertEquals(ErlAtom.of("direct"), echoReply(c, me).get(2));
+
+      erl.sendLine("hidden");
+      erl.awaitLine("^hidden \\[.*'?" + node.nodeName() + "'?", Duration.ofSeconds(10));
+    }
+  }
+
+  @ParameterizedTest(name = "FULL_IMPL {0}")
+  @ValueSource(booleans = {true, false})
+  void erlangConnectsToTheJavaNode(boolean fullImpl) throws Exception {
+    try (ErlangPeer erl = startErlang(ErlangPeer.uniqueName("udserl"), ErlUdsDist.ebin());
+        EiNode node = javaNode(ErlangPeer.uniqueName("udsjava"), fullImpl)) {
+      UnixSocketCallbacks callbacks = (UnixSocketCallbacks) node.transport();
+      UnixSocketAddress address = callbacks.addressOf(node.nodeName());
+      assertEquals(UnixSocketAddress.of(work.resolve(node.alive())), address);
+      try (EiListener listener = node.listen(address, 5)) {
+        CompletableFuture<EiConnection> accepted = CompletableFuture.supplyAsync(() -> {
+          try {
+            return listener.accept(TIMEOUT);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }, executor);
+        erl.sendLine("ping " + node.nodeName());
+        try (EiConnection c = accepted.get(TIMEOUT, TimeUnit.MILLISECONDS)) {
+          assertEquals(erl.nodeName(), c.peerNodeName());
+          erl.awaitLine("^ping " + node.nodeName() + " pong$", Duration.ofSeconds(10));
+
+          erl.sendLine("send " + node.nodeName() + " jreg");
+          EiMessage m = c.receive(TIMEOUT);
+          EiMessage.RegSend rs = assertInstanceOf(EiMessage.RegSend.class, m);
+          assertEquals(ErlAtom.of("jreg"), rs.toName());
+          ErlTuple hello = (ErlTuple) rs.message();
+          assertEquals(ErlAtom.of("hello"), hello.get(0));
+          assertEquals(ErlAtom.of(erl.nodeName()), hello.get(2));
+
+          // The accepted connection carries traffic both ways.
+          assertEquals(ErlAtom.of(erl.nodeName()), c.rpc("erlang", "node", ErlList.NIL, TIMEOUT));
+        }
+      }
+      assertFalse(Files.exists(address.path().orElseThrow(), LinkOption.NOFOLLOW_LINKS),
+          "the Java node's socket file outlived its listener");
+    }
+  }
+
+  @Test
+  void aVersion5NodeWithSmallCreationsInteroperates() throws Exception {
+    try (ErlangPeer erl = startErlang(ErlangPeer.uniqueName("udsv5"), ErlUdsDist.ebinVersion5());
+        EiNode node = javaNode(ErlangPeer.uniqueName("udsjava"), true);
+        EiConnection c = node.connect(erl.nodeName(), TIMEOUT)) {
+      Matcher ready = erl.awaitMatch("^ready \\S+ creation (\\d+)$", Duration.ofSeconds(5));
+      int creation = Integer.parseInt(ready.group(1));
+      assertTrue(creation >= 1 && creation <= 3, "version 5 creation " + creation);
+      assertTrue(Files.exists(work.resolve(erl.alive() + ".uds")), "no creation file");
+      assertEquals(creation, c.peerCreation());
+
+      ErlPid me = c.self();
+      c.regSend(me, "echo", ErlTuple.of(me, ErlAtom.of("v5")));
+      ErlPid echo = (ErlPid) echoReply(c, me).get(1);
+      assertEquals(creation, echo.creation());
+      // A pid with a small creation goes back to its node intact.
+      c.send(echo, ErlTuple.of(me, echo));
+      assertEquals(echo, echoReply(c, me).get(2));
+    }
+  }
+
+  @Test
+  void aJavaNodeCannotTakeTheNameOfALiveErlangNode() throws Exception {
+    String alive = ErlangPeer.uniqueName("udsdup");
+    try (ErlangPeer erl = startErlang(alive, ErlUdsDist.ebin());
+        EiNode node = javaNode(alive, true)) {
+      UnixSocketCallbacks callbacks = (UnixSocketCallbacks) node.transport();
+      ErrnoException e = assertThrows(ErrnoException.class,
+          () -> node.listen(callbacks.addressOf(node.nodeName()), 5));
+      assertEquals(Errno.EADDRINUSE, e.errno());
+      assertTrue(e.getMessage().contains("duplicate node name"), e.getMessage());
+      // The Erlang node still answers under its name.
+      try (EiNode other = javaNode(ErlangPeer.uniqueName("udsjava"), true);
+          EiConnection c = other.connect(erl.nodeName(), TIMEOUT)) {
+        assertEquals(ErlAtom.of(erl.nodeName()), c.rpc("erlang", "node", ErlList.NIL, TIMEOUT));
+      }
+    }
+  }
+
+  @Test
+  void anErlangNodeCannotTakeTheNameOfALiveJavaNode() throws Exception {
+    String alive = ErlangPeer.uniqueName("udsdup");
+    try (EiNode node = javaNode(alive, true);
+        EiListener listener = node.listen(
+            ((UnixSocketCallbacks) node.transport()).addressOf(node.nodeName()), 5)) {
+      ErlangPeer erl = ErlangPeer.builder()
+          .sname(alive + "@localhost")
+          .cookie(COOKIE)
+          .codePath(ErlUdsDist.ebin())
+          .workDir(work)
+          .args("-proto_dist", "erl_uds", "-no_epmd")
+          .eval("uds_peer:start()")
+          .start();
+      try (erl) {
+        erl.awaitLine("name " + alive + "@localhost seems to be in use", Duration.ofSeconds(30));
+        assertTrue(erl.awaitExit(Duration.ofSeconds(30)) != 0, "the duplicate node exited normally");
+      }
+      assertTrue(Files.exists(work.resolve(alive), LinkOption.NOFOLLOW_LINKS),
+          "the Erlang node removed a live node's socket file");
+      assertTrue(listener.address() instanceof UnixSocketAddress);
+    }
+  }
+
+  @Test
+  void aStaleSocketFileOfACrashedErlangNodeIsRefusedThenReplaced() throws Exception {
+    String alive = ErlangPeer.uniqueName("udsstale");
+    ErlangPeer erl = startErlang(alive, ErlUdsDist.ebin());
+    try (erl) {
+      erl.signal("KILL");
+      erl.awaitExit(Duration.ofSeconds(10));
+    }
+    Path file = work.resolve(alive);
+    assertTrue(Files.exists(file, LinkOption.NOFOLLOW_LINKS), "a killed node leaves its socket file");
+
+    try (EiNode node = javaNode(ErlangPeer.uniqueName("udsjava"), true)) {
+      ErrnoException refused = assertThrows(ErrnoException.class,
+          () -> node.connect(alive + "@localhost", TIMEOUT));
+      assertEquals(Errno.ECONNREFUSED, refused.errno(), refused.toString());
+    }
+    // A Java node with the crashed node's name replaces the stale file and is reachable.
+    try (EiNode node = javaNode(alive, true);
+        EiListener listener = node.listen(
+            ((UnixSocketCallbacks) node.transport()).addressOf(node.nodeName()), 5);
+        ErlangPeer pinger = startErlang(ErlangPeer.uniqueName("udserl"), ErlUdsDist.ebin())) {
+      CompletableFuture<EiConnection> accepted = CompletableFuture.supplyAsync(() -> {
+        try {
+          return listener.accept(TIMEOUT);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }, executor);
+      pinger.sendLine("ping " + node.nodeName());
+      pinger.awaitLine("^ping " + node.nodeName() + " pong$", Duration.ofSeconds(10));
+      accepted.get(TIMEOUT, TimeUnit.MILLISECONDS).close();
+    }
+  }
+
+  /** Waits for {@code {echo, EchoPid, Msg}} sent to {@code me}. */
+  private static ErlTuple echoReply(EiConnection c, ErlPid me) throws IOException {
+    EiMessage m = c.receive(TIMEOUT);
+    EiMessage.Send send = assertInstanceOf(EiMessage.Send.class, m);
+    assertEquals(me, send.to());
+    ErlTerm t = send.message();
+    ErlTuple tuple = assertInstanceOf(ErlTuple.class, t);
+    assertEquals(3, tuple.arity());
+    assertEquals(ErlAtom.of("echo"), tuple.get(0));
+    return tuple;
+  }
+}

@@ -1,0 +1,10 @@
+package io.ei4j.transport.unix;
+
+import java.io.IOException;
+
+/** The distribution conformance suite over AF_UNIX with FULL_IMPL: the transport's own timeouts. */
+class UnixDistributionConformanceTest extends UnixDistributionConformance {
+  UnixDistributionConformanceTest() throws IOException {
+    super(true);
+  }
+}

@@ -1,0 +1,14 @@
+package io.ei4j.transport.unix;
+
+import java.io.IOException;
+
+/**
+ * The distribution conformance suite over AF_UNIX without FULL_IMPL: core enforces every
+ * timeout by polling the real descriptor through {@link UnixFdPoller}, as ei does with
+ * {@code select()}.
+ */
+class UnixDistributionNoFullImplConformanceTest extends UnixDistributionConformance {
+  UnixDistributionNoFullImplConformanceTest() throws IOException {
+    super(false);
+  }
+}
