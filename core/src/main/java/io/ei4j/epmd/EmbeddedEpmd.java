@@ -142,6 +142,7 @@ public final class EmbeddedEpmd implements AutoCloseable {
    * @param bind the address to listen on; null for all interfaces. Erlang nodes register
    *     through {@code 127.0.0.1}, so a loopback address suits nodes on this machine.
    * @param port the TCP port, 0 for an ephemeral one (see {@link #port()})
+   * @return the running server
    * @throws IOException when the port cannot be bound (for example, an {@code epmd}
    *     already listens there)
    */
@@ -149,12 +150,21 @@ public final class EmbeddedEpmd implements AutoCloseable {
     return builder().bind(bind).port(port).start();
   }
 
-  /** Options for an embedded EPMD; {@link Builder#start()} starts it. */
+  /**
+   * Options for an embedded EPMD; {@link Builder#start()} starts it.
+   *
+   * @return a builder with the defaults: all interfaces, port 4369, 1024 connections,
+   *     10 s request timeout, KILL refused
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** The port this EPMD listens on. */
+  /**
+   * The port this EPMD listens on.
+   *
+   * @return the bound port; the ephemeral one chosen when 0 was asked for
+   */
   public int port() {
     return port;
   }
@@ -163,6 +173,7 @@ public final class EmbeddedEpmd implements AutoCloseable {
    * Whether a {@code KILL_REQ} from this machine shuts this EPMD down (answered
    * {@code "OK"}); when off (the default) it is answered {@code "NO"}.
    *
+   * @param allow whether to obey {@code KILL_REQ}
    * @return this
    */
   public EmbeddedEpmd allowKill(boolean allow) {
@@ -170,7 +181,11 @@ public final class EmbeddedEpmd implements AutoCloseable {
     return this;
   }
 
-  /** False once {@link #close()} ran or a permitted {@code KILL_REQ} shut the server. */
+  /**
+   * Whether the server still runs.
+   *
+   * @return false once {@link #close()} ran or a permitted {@code KILL_REQ} shut it down
+   */
   public boolean isOpen() {
     return !closed && thread.isAlive();
   }
@@ -178,6 +193,8 @@ public final class EmbeddedEpmd implements AutoCloseable {
   /**
    * The registered nodes, newest first as {@code NAMES} lists them: a snapshot, updated
    * by the server thread after each registration and each release.
+   *
+   * @return an unmodifiable list; names-only fields are filled as the node registered
    */
   public List<NodeInfo> registered() {
     return snapshot;
@@ -210,7 +227,8 @@ public final class EmbeddedEpmd implements AutoCloseable {
 
   private void loop() {
     try {
-      long tick = Math.max(10, Math.min(1000, TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos) / 4));
+      long timeoutMillis = TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos);
+      long tick = Math.max(10, Math.min(1000, timeoutMillis / 4));
       while (!closed) {
         selector.select(tick);
         Iterator<SelectionKey> it = selector.selectedKeys().iterator();
@@ -672,13 +690,23 @@ public final class EmbeddedEpmd implements AutoCloseable {
 
     private Builder() {}
 
-    /** The address to listen on; null (the default) for all interfaces. */
+    /**
+     * The address to listen on.
+     *
+     * @param address a local address, or null (the default) for all interfaces
+     * @return this
+     */
     public Builder bind(InetAddress address) {
       this.bind = address;
       return this;
     }
 
-    /** The port, 0 for an ephemeral one; default 4369. */
+    /**
+     * The port to listen on.
+     *
+     * @param port 0..65535, 0 for an ephemeral one; default 4369
+     * @return this
+     */
     public Builder port(int port) {
       if (port < 0 || port > 0xFFFF) {
         throw new IllegalArgumentException("port out of range 0..65535: " + port);
@@ -687,7 +715,12 @@ public final class EmbeddedEpmd implements AutoCloseable {
       return this;
     }
 
-    /** The most connections open at once, registrations included; at least 1. */
+    /**
+     * The most connections open at once, registrations included.
+     *
+     * @param max at least 1; default 1024
+     * @return this
+     */
     public Builder maxConnections(int max) {
       if (max < 1) {
         throw new IllegalArgumentException("maxConnections must be at least 1: " + max);
@@ -698,7 +731,10 @@ public final class EmbeddedEpmd implements AutoCloseable {
 
     /**
      * How long a client may take from connecting to having read its answer; registered
-     * connections are exempt. Positive.
+     * connections are exempt.
+     *
+     * @param timeout positive; default 10 s
+     * @return this
      */
     public Builder requestTimeout(Duration timeout) {
       if (timeout == null || timeout.isNegative() || timeout.isZero()) {
@@ -708,7 +744,13 @@ public final class EmbeddedEpmd implements AutoCloseable {
       return this;
     }
 
-    /** See {@link EmbeddedEpmd#allowKill(boolean)}; default false. */
+    /**
+     * Whether {@code KILL_REQ} shuts the server down; see
+     * {@link EmbeddedEpmd#allowKill(boolean)}.
+     *
+     * @param allow default false
+     * @return this
+     */
     public Builder allowKill(boolean allow) {
       this.allowKill = allow;
       return this;
@@ -717,6 +759,7 @@ public final class EmbeddedEpmd implements AutoCloseable {
     /**
      * Binds the port and starts the server thread.
      *
+     * @return the running server
      * @throws IOException when the address cannot be bound
      */
     public EmbeddedEpmd start() throws IOException {

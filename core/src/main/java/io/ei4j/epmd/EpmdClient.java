@@ -75,6 +75,7 @@ public final class EpmdClient {
    * The EPMD on this machine, as an Erlang node would find it: host {@code localhost},
    * port {@link #defaultPort()}, timeout {@link #DEFAULT_TIMEOUT_MILLIS}.
    *
+   * @return a client of the local EPMD
    * @throws IllegalStateException when {@code ERL_EPMD_PORT} is set but is not a port
    */
   public static EpmdClient local() {
@@ -84,6 +85,7 @@ public final class EpmdClient {
   /**
    * The EPMD port from the environment variable {@code ERL_EPMD_PORT}, else 4369.
    *
+   * @return the port Erlang nodes started from this environment would use
    * @throws IllegalStateException when the variable is set but is not a port number
    */
   public static int defaultPort() {
@@ -102,17 +104,29 @@ public final class EpmdClient {
     throw new IllegalStateException(PORT_ENV + " is not a port number: " + env);
   }
 
-  /** The host this client contacts. */
+  /**
+   * The host this client contacts.
+   *
+   * @return the host name or address, as given
+   */
   public String host() {
     return host;
   }
 
-  /** The EPMD port this client contacts. */
+  /**
+   * The EPMD port this client contacts.
+   *
+   * @return the port, 1..65535
+   */
   public int port() {
     return port;
   }
 
-  /** The time one request may take in total. */
+  /**
+   * The time one request may take in total.
+   *
+   * @return the timeout in milliseconds
+   */
   public long timeoutMillis() {
     return timeoutMillis;
   }
@@ -187,6 +201,7 @@ public final class EpmdClient {
    * @param alive the part of the node name before the {@code @}
    * @param port the port the node accepts distribution connections on, 1..65535
    * @param hidden register as a hidden node (type 72) rather than a normal one (type 77)
+   * @return the registration, open until closed
    * @throws EpmdException with {@link Reason#REGISTRATION_REFUSED} and the result code when
    *     EPMD refuses the name (it is already registered, or not acceptable to EPMD), and
    *     with the other reasons as for {@link #portPlease}

@@ -27,22 +27,40 @@ public class EpmdException extends IOException {
     IO
   }
 
+  /** @serial the kind of failure, never null */
   private final Reason reason;
+
+  /** @serial EPMD's result byte, or -1 */
   private final int resultCode;
 
-  /** A failure of the given kind, without an EPMD result code. */
+  /**
+   * A failure of the given kind, without an EPMD result code.
+   *
+   * @param reason what kind of failure this is, not null
+   * @param message what was asked of which EPMD and what went wrong
+   */
   public EpmdException(Reason reason, String message) {
     this(reason, message, -1, null);
   }
 
-  /** A failure of the given kind caused by {@code cause}, without an EPMD result code. */
+  /**
+   * A failure of the given kind caused by another exception, without an EPMD result code.
+   *
+   * @param reason what kind of failure this is, not null
+   * @param message what was asked of which EPMD and what went wrong
+   * @param cause the underlying failure, or null
+   */
   public EpmdException(Reason reason, String message, Throwable cause) {
     this(reason, message, -1, cause);
   }
 
   /**
-   * A failure of the given kind that carries the result byte EPMD sent ({@code -1} when
-   * there is none).
+   * A failure of the given kind that carries the result byte EPMD sent.
+   *
+   * @param reason what kind of failure this is, not null
+   * @param message what was asked of which EPMD and what went wrong
+   * @param resultCode EPMD's result byte (0..255), or -1 when there is none
+   * @param cause the underlying failure, or null
    */
   public EpmdException(Reason reason, String message, int resultCode, Throwable cause) {
     super(message, cause);
@@ -53,17 +71,29 @@ public class EpmdException extends IOException {
     this.resultCode = resultCode;
   }
 
-  /** The kind of failure, never null. */
+  /**
+   * The kind of failure.
+   *
+   * @return the reason, never null
+   */
   public Reason reason() {
     return reason;
   }
 
-  /** The result byte of EPMD's reply (0..255), or -1 when the failure has none. */
+  /**
+   * The result byte of EPMD's reply, for {@link Reason#REGISTRATION_REFUSED}.
+   *
+   * @return the result (0..255), or -1 when the failure has none
+   */
   public int resultCode() {
     return resultCode;
   }
 
-  /** True when the failure is {@link Reason#TIMEOUT}. */
+  /**
+   * Whether EPMD did not answer in time.
+   *
+   * @return true when the reason is {@link Reason#TIMEOUT}
+   */
   public boolean isTimeout() {
     return reason == Reason.TIMEOUT;
   }

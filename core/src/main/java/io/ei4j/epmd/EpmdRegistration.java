@@ -27,17 +27,27 @@ public final class EpmdRegistration implements AutoCloseable {
    * {@code ALIVE2_RESP}. A node uses it in the pids, ports and references it creates; a
    * value below 4 must be mapped to a 32-bit creation by the caller (ei adds
    * {@code 0xE10000}).
+   *
+   * @return the creation, 32 bits
    */
   public int creation() {
     return creation;
   }
 
-  /** The registered alive name. */
+  /**
+   * The name this registration holds.
+   *
+   * @return the alive name, as passed to {@link EpmdClient#register}
+   */
   public String alive() {
     return alive;
   }
 
-  /** The registered distribution port. */
+  /**
+   * The distribution port EPMD hands out for this node.
+   *
+   * @return the registered port
+   */
   public int port() {
     return port;
   }
@@ -46,6 +56,8 @@ public final class EpmdRegistration implements AutoCloseable {
    * Whether the registration still holds: not closed here, and EPMD has not closed the
    * connection (checked without blocking). Once false, it stays false and the socket is
    * closed.
+   *
+   * @return true while EPMD holds the registration
    */
   public synchronized boolean isActive() {
     if (closed) {

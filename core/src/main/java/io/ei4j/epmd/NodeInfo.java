@@ -41,7 +41,19 @@ public record NodeInfo(
   /** The only protocol Erlang defines: TCP over IPv4 (also used for IPv6). */
   public static final int PROTOCOL_TCP_IPV4 = 0;
 
-  /** Validates the fields and copies {@code extra}. */
+  /**
+   * Checks every field against its width on the wire and keeps a private copy of
+   * {@code extra}.
+   *
+   * @param name the alive name, not null
+   * @param port 0..65535
+   * @param nodeType 0..255
+   * @param protocol 0..255
+   * @param highestVersion 0..65535
+   * @param lowestVersion 0..65535
+   * @param extra the extra data; null counts as empty
+   * @throws IllegalArgumentException when a field does not fit its width
+   */
   public NodeInfo {
     Objects.requireNonNull(name, "name");
     if (port < 0 || port > 0xFFFF) {
@@ -59,15 +71,21 @@ public record NodeInfo(
     return new NodeInfo(name, port, 0, 0, 0, 0, null);
   }
 
-  /** A copy of the extra data. */
+  /**
+   * The node's extra data.
+   *
+   * @return a copy, never null
+   */
   @Override
   public byte[] extra() {
     return extra.clone();
   }
 
   /**
-   * True when the node registered as hidden: type 72, or 104 (the R4-era hidden type).
-   * Always false for entries from {@link EpmdClient#names()}, which carry no type.
+   * Whether the node registered as hidden: type 72, or 104 (the R4-era hidden type).
+   *
+   * @return true for a hidden node; always false for entries from
+   *     {@link EpmdClient#names()}, which carry no type
    */
   public boolean isHidden() {
     return nodeType == NODE_TYPE_HIDDEN || nodeType == 104;
