@@ -417,8 +417,8 @@ public final class EmbeddedEpmd implements AutoCloseable {
         InetSocketAddress remote = (InetSocketAddress) ch.getRemoteAddress();
         InetSocketAddress local = (InetSocketAddress) ch.getLocalAddress();
         return remote != null
-            && (remote.getAddress().isLoopbackAddress()
-                || (local != null && remote.getAddress().equals(local.getAddress())));
+            && local != null
+            && isLocalPeer(remote.getAddress(), local.getAddress());
       } catch (IOException e) {
         return false;
       }
@@ -651,6 +651,14 @@ public final class EmbeddedEpmd implements AutoCloseable {
           + n.connectionId + " \n\0").getBytes(StandardCharsets.UTF_8));
     }
     return out.toByteArray();
+  }
+
+  /**
+   * epmd's test for a client on this machine: a loopback peer, or a peer whose address
+   * is the address the connection arrived on.
+   */
+  static boolean isLocalPeer(InetAddress remote, InetAddress local) {
+    return remote.isLoopbackAddress() || remote.equals(local);
   }
 
   /** The name at {@code off}, or null unless it is 1..255 characters of valid UTF-8. */

@@ -42,9 +42,14 @@ class EmbeddedEpmdInteropTest {
 
   @Test
   void erlangNodeRegistersAndIsFoundByJavaAndByEpmdNames() throws Exception {
+    // An -sname node, as users start them: it registers through 127.0.0.1 whatever its
+    // host name resolves to.
     String alive = ErlangPeer.uniqueName("emb");
     int distPort = RealEpmd.freePort();
-    ErlangPeer erl = node(alive + "@127.0.0.1")
+    ErlangPeer erl = ErlangPeer.builder()
+        .sname(alive)
+        .cookie("embedded_epmd")
+        .env("ERL_EPMD_PORT", Integer.toString(epmd.port()))
         .args("-kernel", "inet_dist_listen_min", Integer.toString(distPort),
             "inet_dist_listen_max", Integer.toString(distPort))
         .eval("io:format(\"ready ~p~n\", [node()])")

@@ -324,6 +324,29 @@ class EmbeddedEpmdTest {
   }
 
   @Test
+  void onlyLocalPeersMayRegister() throws Exception {
+    InetAddress here = InetAddress.getByName("192.0.2.10");
+    assertTrue(EmbeddedEpmd.isLocalPeer(InetAddress.getByName("127.0.0.1"), here));
+    assertTrue(EmbeddedEpmd.isLocalPeer(InetAddress.getByName("127.8.9.1"), here));
+    assertTrue(EmbeddedEpmd.isLocalPeer(InetAddress.getByName("::1"), here));
+    assertTrue(EmbeddedEpmd.isLocalPeer(here, here));
+    assertFalse(EmbeddedEpmd.isLocalPeer(InetAddress.getByName("192.0.2.11"), here));
+    assertFalse(EmbeddedEpmd.isLocalPeer(InetAddress.getByName("2001:db8::1"),
+        InetAddress.getByName("2001:db8::2")));
+  }
+
+  @Test
+  void allInterfacesBindServesLoopback() throws Exception {
+    try (EmbeddedEpmd any = EmbeddedEpmd.start(null, 0);
+        EpmdRegistration r =
+            new EpmdClient("localhost", any.port(), 2_000).register("anyif", 12, true)) {
+      assertTrue(r.isActive());
+      assertEquals(List.of(NodeInfo.nameAndPort("anyif", 12)),
+          new EpmdClient("127.0.0.1", any.port(), 2_000).names());
+    }
+  }
+
+  @Test
   void portInUseFailsToStart() throws Exception {
     assertThrows(IOException.class, () -> EmbeddedEpmd.start(LOOPBACK, epmd.port()));
   }
