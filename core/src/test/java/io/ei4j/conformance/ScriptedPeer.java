@@ -97,6 +97,11 @@ public final class ScriptedPeer<C> implements AutoCloseable {
     conn.writeFully(new ByteBuffer[] {h, ByteBuffer.wrap(body)}, Deadline.after(10_000), "scripted peer writing");
   }
 
+  /** Writes bytes as they are, without a header. */
+  public void writeRaw(byte[] bytes) throws IOException {
+    conn.writeFully(ByteBuffer.wrap(bytes), Deadline.after(10_000), "scripted peer writing raw bytes");
+  }
+
   /** Sends the status {@code s}. */
   public void sendStatus(String status) throws IOException {
     byte[] s = status.getBytes(StandardCharsets.US_ASCII);
