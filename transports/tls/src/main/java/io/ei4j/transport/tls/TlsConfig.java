@@ -117,8 +117,8 @@ public final class TlsConfig {
   }
 
   /**
-   * The longest a TLS handshake may take, in {@code connect} as well as after
-   * {@code accept}, whatever the caller's timeout: a peer that connects and never speaks
+   * The longest a TLS handshake may take in {@code connect} and {@code accept}, also when
+   * the caller's timeout is longer or infinite: a peer that connects and never speaks
    * cannot hold a listener for ever.
    */
   public Duration handshakeTimeout() {

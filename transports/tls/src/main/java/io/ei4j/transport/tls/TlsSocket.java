@@ -153,7 +153,9 @@ public final class TlsSocket {
       child.peerName = String.valueOf(peer);
       child.attach(accepted);
       child.engine = config.newEngine(false, null, -1);
-      child.handshake(System.nanoTime() + config.handshakeTimeout().toNanos());
+      // the caller's timeout covers the TLS handshake too, as ei's covers its whole accept;
+      // handshakeTimeout bounds it when the caller waits for ever
+      child.handshake(Math.min(deadline, System.nanoTime() + config.handshakeTimeout().toNanos()));
       return new Accepted<>(child, peer);
     } catch (IOException e) {
       closeQuietly(child);

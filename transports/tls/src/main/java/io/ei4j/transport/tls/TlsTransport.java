@@ -17,10 +17,10 @@ import java.util.Objects;
  *   <li>The TLS handshake runs inside {@link #connect} and {@link #accept}: when they return,
  *       the session is established and verified, and core starts the distribution handshake.
  *       A peer that fails verification, or speaks plaintext, makes them fail with
- *       {@link Errno#EPROTO} and the reason; there is no fallback to plaintext. The TLS
- *       handshake is bounded by {@link TlsConfig#handshakeTimeout()} (and by the caller's
- *       timeout in {@code connect}); a failed handshake in {@code accept} leaves the
- *       listener serving.</li>
+ *       {@link Errno#EPROTO} and the reason; there is no fallback to plaintext. The
+ *       caller's timeout covers the TLS handshake, which {@link TlsConfig#handshakeTimeout()}
+ *       also bounds (so that a silent peer cannot hold an accept that waits for ever); a
+ *       failed handshake in {@code accept} leaves the listener serving.</li>
  *   <li>Distribution handshake messages have 4-byte length headers
  *       ({@link #handshakePacketHeaderSize}), as {@code inet_tls_dist} sends them.</li>
  *   <li>{@link #FLAG_FULL_IMPL}: TLS buffers decrypted bytes that the descriptor cannot
@@ -68,9 +68,9 @@ public final class TlsTransport implements SocketCallbacks<TlsSocket> {
   }
 
   /**
-   * Waits up to {@code timeoutMillis} for a TCP connection, then runs the TLS handshake
-   * (bounded by {@link TlsConfig#handshakeTimeout()}). A connection whose handshake fails is
-   * closed and reported; the listening socket is unaffected.
+   * Waits up to {@code timeoutMillis} for a TCP connection and its TLS handshake (the
+   * handshake is also bounded by {@link TlsConfig#handshakeTimeout()}). A connection whose
+   * handshake fails is closed and reported; the listening socket is unaffected.
    */
   @Override
   public Accepted<TlsSocket> accept(TlsSocket listenCtx, long timeoutMillis) throws IOException {

@@ -41,7 +41,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * Test certificates, made fresh in each run with bcpkix and written as PEM files, the way
  * an {@code ssl_dist_optfile} names them. Nothing is checked in.
  */
-final class TestPki {
+public final class TestPki {
   private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
   /** BCJSSE logs every connection at INFO through java.util.logging; tests keep WARNING. */
   private static final java.util.logging.Logger BCJSSE_LOG = java.util.logging.Logger.getLogger("org.bouncycastle.jsse");
@@ -51,7 +51,7 @@ final class TestPki {
   }
 
   /** How a private key is written. */
-  enum KeyFormat {
+  public enum KeyFormat {
     /** {@code -----BEGIN PRIVATE KEY-----} */
     PKCS8,
     /** {@code -----BEGIN RSA PRIVATE KEY-----} or {@code EC PRIVATE KEY} */
@@ -60,18 +60,18 @@ final class TestPki {
     PKCS8_ENCRYPTED
   }
 
-  static final char[] PASSWORD = "s3cret-key".toCharArray();
+  public static final char[] PASSWORD = "s3cret-key".toCharArray();
 
   /** A certificate with its key pair and the files they were written to. */
-  record Issued(String name, X509Certificate certificate, KeyPair keys, Path certFile, Path keyFile) {}
+  public record Issued(String name, X509Certificate certificate, KeyPair keys, Path certFile, Path keyFile) {}
 
   private final Path dir;
 
-  TestPki(Path dir) {
+  public TestPki(Path dir) {
     this.dir = dir;
   }
 
-  static KeyPair ecKeys() {
+  public static KeyPair ecKeys() {
     try {
       KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
       g.initialize(new ECGenParameterSpec("secp256r1"));
@@ -81,7 +81,7 @@ final class TestPki {
     }
   }
 
-  static KeyPair rsaKeys() {
+  public static KeyPair rsaKeys() {
     try {
       KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
       g.initialize(2048);
@@ -92,7 +92,7 @@ final class TestPki {
   }
 
   /** A self-signed CA, valid from yesterday for a year. */
-  Issued ca(String name) {
+  public Issued ca(String name) {
     KeyPair keys = ecKeys();
     Instant now = Instant.now();
     X509Certificate cert = sign(name, keys, null, null, now.minus(Duration.ofDays(1)),
@@ -101,18 +101,18 @@ final class TestPki {
   }
 
   /** A node certificate for the DNS names and IP addresses, valid now, from {@code ca}. */
-  Issued node(String name, Issued ca, List<String> dnsNames, List<String> ips) {
+  public Issued node(String name, Issued ca, List<String> dnsNames, List<String> ips) {
     Instant now = Instant.now();
     return node(name, ca, ecKeys(), dnsNames, ips, now.minus(Duration.ofDays(1)),
         now.plus(Duration.ofDays(30)), KeyFormat.PKCS8);
   }
 
   /** The usual node certificate: {@code localhost}, {@code 127.0.0.1}, this host's name. */
-  Issued node(String name, Issued ca) {
+  public Issued node(String name, Issued ca) {
     return node(name, ca, List.of("localhost", io.ei4j.testkit.ErlangPeer.shortHostName()), List.of("127.0.0.1"));
   }
 
-  Issued node(String name, Issued ca, KeyPair keys, List<String> dnsNames, List<String> ips,
+  public Issued node(String name, Issued ca, KeyPair keys, List<String> dnsNames, List<String> ips,
       Instant notBefore, Instant notAfter, KeyFormat format) {
     X509Certificate cert = sign(name, keys, ca.certificate(), ca.keys(), notBefore, notAfter,
         false, dnsNames, ips);
@@ -120,14 +120,14 @@ final class TestPki {
   }
 
   /** A node certificate that expired yesterday. */
-  Issued expired(String name, Issued ca) {
+  public Issued expired(String name, Issued ca) {
     Instant now = Instant.now();
     return node(name, ca, ecKeys(), List.of("localhost", io.ei4j.testkit.ErlangPeer.shortHostName()),
         List.of("127.0.0.1"), now.minus(Duration.ofDays(30)), now.minus(Duration.ofDays(1)), KeyFormat.PKCS8);
   }
 
   /** Writes PEM {@code text} to a new file in the directory. */
-  Path writeFile(String fileName, String text) {
+  public Path writeFile(String fileName, String text) {
     try {
       Path p = dir.resolve(fileName);
       Files.writeString(p, text, StandardCharsets.US_ASCII);
@@ -138,7 +138,7 @@ final class TestPki {
   }
 
   /** The PEM text of certificates, concatenated (a chain or a CA bundle). */
-  static String pem(Object... objects) {
+  public static String pem(Object... objects) {
     StringWriter out = new StringWriter();
     try (JcaPEMWriter w = new JcaPEMWriter(out)) {
       for (Object o : objects) {
@@ -150,7 +150,7 @@ final class TestPki {
     return out.toString();
   }
 
-  static String keyPem(KeyPair keys, KeyFormat format) {
+  public static String keyPem(KeyPair keys, KeyFormat format) {
     try {
       return switch (format) {
         case TRADITIONAL -> pem(keys.getPrivate());
