@@ -79,6 +79,8 @@ public final class EmbeddedEpmd implements AutoCloseable {
   /** How many released names keep their creation counter, as epmd's MAX_UNREG_COUNT. */
   static final int MAX_UNREGISTERED = 1000;
 
+  private static final long ACCEPT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
   private static final Logger log = LoggerFactory.getLogger(EmbeddedEpmd.class);
 
   private final ServerSocketChannel server;
@@ -107,6 +109,9 @@ public final class EmbeddedEpmd implements AutoCloseable {
         }
       };
   private long connectionCounter;
+  private SelectionKey serverKey;
+  /** When accepting was paused after a failed accept, or 0. */
+  private long acceptPausedAt;
 
   private EmbeddedEpmd(Builder b) throws IOException {
     this.maxConnections = b.maxConnections;
@@ -121,7 +126,7 @@ public final class EmbeddedEpmd implements AutoCloseable {
       ssc.bind(address, 128);
       ssc.configureBlocking(false);
       sel = Selector.open();
-      ssc.register(sel, SelectionKey.OP_ACCEPT);
+      serverKey = ssc.register(sel, SelectionKey.OP_ACCEPT);
     } catch (IOException | RuntimeException e) {
       ssc.close();
       if (sel != null) {
@@ -228,9 +233,10 @@ public final class EmbeddedEpmd implements AutoCloseable {
   private void loop() {
     try {
       long timeoutMillis = TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos);
+      // Wake often enough to time out slow clients with a quarter of the timeout's slack.
       long tick = Math.max(10, Math.min(1000, timeoutMillis / 4));
       while (!closed) {
-        selector.select(tick);
+        selector.select(acceptPausedAt != 0 ? Math.min(tick, 100) : tick);
         Iterator<SelectionKey> it = selector.selectedKeys().iterator();
         while (it.hasNext()) {
           SelectionKey key = it.next();
@@ -276,9 +282,22 @@ public final class EmbeddedEpmd implements AutoCloseable {
     }
   }
 
-  private void acceptAll() throws IOException {
-    SocketChannel ch;
-    while ((ch = server.accept()) != null) {
+  private void acceptAll() {
+    while (true) {
+      SocketChannel ch;
+      try {
+        ch = server.accept();
+      } catch (IOException e) {
+        // Typically out of file descriptors. Stop accepting for a moment rather than spin
+        // on a listening socket that stays ready; clients wait in the backlog meanwhile.
+        log.warn("embedded EPMD {}: accept failed, pausing accepts: {}", port, e.toString());
+        serverKey.interestOps(0);
+        acceptPausedAt = System.nanoTime();
+        return;
+      }
+      if (ch == null) {
+        return;
+      }
       if (connections.size() >= maxConnections) {
         log.debug("embedded EPMD {}: {} connections open, refusing one more", port,
             connections.size());
@@ -298,6 +317,10 @@ public final class EmbeddedEpmd implements AutoCloseable {
 
   private void expireSlowClients() {
     long now = System.nanoTime();
+    if (acceptPausedAt != 0 && now - acceptPausedAt > ACCEPT_PAUSE_NANOS) {
+      acceptPausedAt = 0;
+      serverKey.interestOps(SelectionKey.OP_ACCEPT);
+    }
     for (Conn c : new ArrayList<>(connections)) {
       if (c.node == null && now - c.openedAt > requestTimeoutNanos) {
         log.debug("embedded EPMD {}: connection {} timed out", port, c.id);
