@@ -2,6 +2,7 @@ package io.ei4j.transport.unix;
 
 import com.sun.jna.Memory;
 import io.ei4j.api.ErrnoException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -40,6 +41,8 @@ public final class UnixSocket {
   private Memory readStaging;
   /** Staging memory for heap buffers on the write side; allocated on first use. */
   private Memory writeStaging;
+  private ByteBuffer readView;
+  private ByteBuffer writeView;
 
   private volatile UnixSocketAddress localAddress = UnixSocketAddress.unnamed();
   private volatile UnixSocketAddress peerAddress = UnixSocketAddress.unnamed();
@@ -114,24 +117,41 @@ public final class UnixSocket {
     return ownedFileKey;
   }
 
-  /** Staging memory for the reading thread, at least {@code size} bytes. */
-  Memory readStaging(int size) {
+  /**
+   * Staging memory for the reading thread, {@link UnixSocketCallbacks#STAGING_SIZE} bytes,
+   * allocated on first use.
+   */
+  Memory readStaging() {
     Memory m = readStaging;
     if (m == null) {
-      m = new Memory(size);
+      m = new Memory(UnixSocketCallbacks.STAGING_SIZE);
+      readView = m.getByteBuffer(0, UnixSocketCallbacks.STAGING_SIZE);
       readStaging = m;
     }
     return m;
   }
 
-  /** Staging memory for the writing thread, at least {@code size} bytes. */
-  Memory writeStaging(int size) {
+  /** A buffer over {@link #readStaging()}, for absolute bulk copies without garbage. */
+  ByteBuffer readView() {
+    readStaging();
+    return readView;
+  }
+
+  /** Staging memory for the writing thread; see {@link #readStaging()}. */
+  Memory writeStaging() {
     Memory m = writeStaging;
     if (m == null) {
-      m = new Memory(size);
+      m = new Memory(UnixSocketCallbacks.STAGING_SIZE);
+      writeView = m.getByteBuffer(0, UnixSocketCallbacks.STAGING_SIZE);
       writeStaging = m;
     }
     return m;
+  }
+
+  /** A buffer over {@link #writeStaging()}. */
+  ByteBuffer writeView() {
+    writeStaging();
+    return writeView;
   }
 
   /**

@@ -364,14 +364,13 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
           length = remaining;
         } else {
           if (staging == null) {
-            staging = ctx.writeStaging(STAGING_SIZE);
+            staging = ctx.writeStaging();
           }
           if (staged == STAGING_SIZE) {
             break;
           }
           int n = Math.min(remaining, STAGING_SIZE - staged);
-          ByteBuffer view = staging.getByteBuffer(staged, n);
-          view.put(b.duplicate().limit(b.position() + n));
+          ctx.writeView().put(staged, b, b.position(), n);
           address = Pointer.nativeValue(staging) + staged;
           length = n;
           staged += n;
@@ -430,9 +429,9 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
         address = addressOf(buffer);
         length = remaining;
       } else {
-        Memory staging = ctx.writeStaging(STAGING_SIZE);
+        Memory staging = ctx.writeStaging();
         length = Math.min(remaining, STAGING_SIZE);
-        staging.getByteBuffer(0, length).put(buffer.duplicate().limit(buffer.position() + length));
+        ctx.writeView().put(0, buffer, buffer.position(), length);
         address = Pointer.nativeValue(staging);
       }
       for (;;) {
@@ -470,7 +469,8 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     ctx.enter("read");
     try {
       boolean direct = buffer.isDirect();
-      Memory staging = direct ? null : ctx.readStaging(STAGING_SIZE);
+      Memory staging = direct ? null : ctx.readStaging();
+      ByteBuffer view = direct ? null : ctx.readView();
       for (;;) {
         long n;
         if (direct) {
@@ -481,7 +481,9 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
         } else {
           n = LibC.recv(ctx.fd(), Pointer.nativeValue(staging), Math.min(remaining, STAGING_SIZE), 0);
           if (n > 0) {
-            buffer.put(staging.getByteBuffer(0, n));
+            int position = buffer.position();
+            buffer.put(position, view, 0, (int) n);
+            buffer.position(position + (int) n);
           }
         }
         if (n > 0) {
