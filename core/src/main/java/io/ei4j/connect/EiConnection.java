@@ -76,6 +76,7 @@ public final class EiConnection implements AutoCloseable {
   private final long peerFlags;
   private final int peerCreation;
   private final ErlPid self;
+  private final EiConnectionHandler handler;
   private final TermDecoder decoder = new TermDecoder();
   private final LinkedBlockingDeque<Object> inbox = new LinkedBlockingDeque<>();
   private final Map<ErlPid, CompletableFuture<ErlTerm>> rpcs = new ConcurrentHashMap<>();
@@ -98,6 +99,7 @@ public final class EiConnection implements AutoCloseable {
     this.peerCreation = handshake.peerCreation();
     this.self = node.makePid();
     this.tickTimeMillis = node.tickTimeMillis();
+    this.handler = node.handler();
     long now = System.nanoTime();
     this.lastReadNanos = now;
     this.lastWriteNanos = now;
@@ -431,7 +433,11 @@ public final class EiConnection implements AutoCloseable {
     } else if (m instanceof EiMessage.Unlink u && u.id() != 0) {
       write(ControlMessages.unlinkIdAck(u.id(), u.to(), u.from()), null, Deadline.after(Math.max(1, tickTimeMillis / 4)));
     }
-    inbox.add(m);
+    if (handler != null) {
+      handler.onMessage(this, m);
+    } else {
+      inbox.add(m);
+    }
   }
 
   /**
@@ -465,6 +471,9 @@ public final class EiConnection implements AutoCloseable {
       f.completeExceptionally(why);
     }
     node.forget(this);
+    if (handler != null) {
+      handler.onDown(this, why);
+    }
   }
 
   /** A fresh exception for this caller's stack, with the original as its cause. */

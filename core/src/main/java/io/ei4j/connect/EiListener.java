@@ -75,7 +75,7 @@ public final class EiListener implements AutoCloseable {
     SocketIo<C> conn = new SocketIo<>(cb, a.context(), poller);
     try {
       Handshake.Result r = new Handshake(conn, node.nodeName(), node.distributionFlags(), node.creation(), node.cookieBytes(),
-          Deadline.after(timeoutMillis)).accept();
+          Deadline.after(timeoutMillis)).accept(node.handler() == null ? null : node.handler()::acceptStatus);
       cb.acceptHandshakeComplete(a.context());
       return node.register(new EiConnection(node, conn, r));
     } catch (IOException | RuntimeException e) {

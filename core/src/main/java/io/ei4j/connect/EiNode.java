@@ -80,6 +80,7 @@ public final class EiNode implements AutoCloseable {
   private final long sendTimeoutMillis;
   private final int maxMessageBytes;
   private final long flags;
+  private final EiConnectionHandler handler;
 
   private final AtomicLong pidCounter = new AtomicLong();
   private final AtomicLong refCounter = new AtomicLong();
@@ -105,7 +106,8 @@ public final class EiNode implements AutoCloseable {
     this.tickTimeMillis = b.tickTimeMillis;
     this.sendTimeoutMillis = b.sendTimeoutMillis;
     this.maxMessageBytes = b.maxMessageBytes;
-    this.flags = DistFlags.ADVERTISED;
+    this.flags = DistFlags.ADVERTISED | b.extraFlags;
+    this.handler = b.handler;
   }
 
   /** A builder for a node named {@code alive@host}. */
@@ -375,6 +377,10 @@ public final class EiNode implements AutoCloseable {
     return sendTimeoutMillis;
   }
 
+  EiConnectionHandler handler() {
+    return handler;
+  }
+
   int maxMessageBytes() {
     return maxMessageBytes;
   }
@@ -422,6 +428,8 @@ public final class EiNode implements AutoCloseable {
     private long tickTimeMillis = DEFAULT_TICK_TIME_MILLIS;
     private long sendTimeoutMillis = SocketCallbacks.INFINITE;
     private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+    private long extraFlags;
+    private EiConnectionHandler handler;
 
     private Builder() {}
 
@@ -528,6 +536,37 @@ public final class EiNode implements AutoCloseable {
         throw new IllegalArgumentException("maxMessageBytes must be at least 1024, got " + bytes);
       }
       this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Distribution flags to advertise on top of the default set, for capabilities that a
+     * layer above the connections implements: only {@code DFLAG_DIST_MONITOR_NAME}
+     * ({@code 0x20}, monitors by registered name), {@code DFLAG_SPAWN} ({@code 1L << 32},
+     * {@code SPAWN_REQUEST}/{@code SPAWN_REPLY}, which {@code erpc} and OTP 25's
+     * {@code rpc:call} need) and {@code DFLAG_ALIAS} ({@code 1L << 35}, {@code ALIAS_SEND})
+     * are accepted. Advertising one promises the peer that its control messages are handled,
+     * so a node should only do so together with a {@link #connectionHandler} that does.
+     *
+     * @throws IllegalArgumentException for any other bit
+     */
+    public Builder advertise(long flags) {
+      long allowed = DistFlags.DIST_MONITOR_NAME | DistFlags.SPAWN | DistFlags.ALIAS;
+      if ((flags & ~allowed) != 0) {
+        throw new IllegalArgumentException("only DIST_MONITOR_NAME, SPAWN and ALIAS can be added to the advertised flags, got "
+            + DistFlags.describe(flags & ~allowed));
+      }
+      this.extraFlags = flags;
+      return this;
+    }
+
+    /**
+     * Routes what every connection of the node receives to {@code handler} instead of the
+     * connection's own queue (then {@link EiConnection#receive} never returns a message),
+     * and lets it choose the handshake status of incoming connections. Default: none.
+     */
+    public Builder connectionHandler(EiConnectionHandler handler) {
+      this.handler = handler;
       return this;
     }
 

@@ -134,8 +134,18 @@ public final class Handshake {
     return new Result(peerName, peerFlags, peerCreation);
   }
 
-  /** Runs the acceptor's side. */
+  /** Runs the acceptor's side, answering {@code ok} to any peer. */
   public Result accept() throws IOException {
+    return accept(null);
+  }
+
+  /**
+   * Runs the acceptor's side; {@code statusFor} (null: always {@code ok}) chooses the
+   * status sent once the peer's name is known: {@code ok}, {@code ok_simultaneous},
+   * {@code nok} or {@code not_allowed}. The last two are sent and then end the handshake
+   * with an {@link EiHandshakeException} carrying the status.
+   */
+  public Result accept(java.util.function.Function<String, String> statusFor) throws IOException {
     ByteBuffer nm = receive("waiting for the peer's name");
     byte tag = nm.get();
     long peerFlags;
@@ -173,9 +183,20 @@ public final class Handshake {
       checkFlags(peerFlags, peerName);
     }
 
-    ByteBuffer ok = ByteBuffer.allocate(3);
-    ok.put((byte) 's').put((byte) 'o').put((byte) 'k');
+    String status = statusFor == null ? "ok" : statusFor.apply(peerName);
+    if (!"ok".equals(status) && !"ok_simultaneous".equals(status) && !"nok".equals(status) && !"not_allowed".equals(status)) {
+      throw new IllegalStateException("an acceptor's status is ok, ok_simultaneous, nok or not_allowed, got " + status);
+    }
+    byte[] st = status.getBytes(StandardCharsets.US_ASCII);
+    ByteBuffer ok = ByteBuffer.allocate(1 + st.length);
+    ok.put((byte) 's').put(st);
     send(ok, "sending the status");
+    if ("nok".equals(status)) {
+      throw new EiHandshakeException("refused " + peerName + " with status nok: this node's own connection attempt to it wins", status, null);
+    }
+    if ("not_allowed".equals(status)) {
+      throw new EiHandshakeException("refused " + peerName + " with status not_allowed", status, null);
+    }
 
     if (old) {
       ByteBuffer c = receive("waiting for the complement");

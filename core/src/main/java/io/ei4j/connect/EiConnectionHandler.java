@@ -1,0 +1,42 @@
+package io.ei4j.connect;
+
+import java.io.IOException;
+
+/**
+ * Receives what the connections of an {@link EiNode} deliver, instead of the per-connection
+ * queue of {@link EiConnection#receive}: a layer that routes messages to many processes
+ * (such as {@code io.ei4j.node.Node}) installs one with {@link EiNode.Builder#connectionHandler}.
+ *
+ * <p>{@link #onMessage} runs on the connection's reader thread, in the order the frames
+ * arrived. It must not block for long: while it runs, nothing else is read from that
+ * peer (ticks included, so a handler that blocks for the tick time gets the connection
+ * declared down). An exception thrown from it ends the connection with that exception
+ * as the cause. What the connection answers itself ({@code is_auth}, {@link EiConnection#rpc}
+ * replies, the acknowledgement of {@code UNLINK_ID}) still happens and is not passed on,
+ * except the {@link EiMessage.Unlink} itself.
+ */
+public interface EiConnectionHandler {
+
+  /** A message arrived on {@code connection}; called on its reader thread. */
+  void onMessage(EiConnection connection, EiMessage message) throws IOException;
+
+  /**
+   * {@code connection} went down, exactly once per connection, on whichever thread noticed
+   * it (the reader, the ticker, a sender or a {@code close()} caller). It may run before
+   * {@link EiNode#connect} or {@link EiListener#accept} has returned the connection.
+   */
+  default void onDown(EiConnection connection, EiConnectionLostException reason) {}
+
+  /**
+   * The status the acceptor's side of a handshake answers to a peer named
+   * {@code peerNodeName}, before the challenge: {@code "ok"} to go on,
+   * {@code "ok_simultaneous"} to go on while telling the peer that this node's own attempt
+   * to connect to it will be abandoned, {@code "nok"} to refuse because this node's own
+   * attempt wins, {@code "not_allowed"} to refuse the peer. After {@code nok} and
+   * {@code not_allowed} the accept fails with an {@link EiHandshakeException} whose
+   * {@link EiHandshakeException#status()} is the status. Called on the accepting thread.
+   */
+  default String acceptStatus(String peerNodeName) {
+    return "ok";
+  }
+}
