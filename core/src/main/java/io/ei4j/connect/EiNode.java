@@ -278,7 +278,11 @@ public final class EiNode implements AutoCloseable {
         throw deadline.timeout("connect to " + address);
       }
       try {
-        cb.connect(ctx, address, tmo);
+        if (poller == null) {
+          cb.connect(ctx, address, tmo);
+        } else {
+          connectPolled(cb, ctx, address, deadline);
+        }
       } catch (IOException e) {
         throw SocketIo.wrap(e, "connect to " + address);
       }
@@ -289,6 +293,51 @@ public final class EiNode implements AutoCloseable {
       io.close();
       throw e;
     }
+  }
+
+  /**
+   * Connects through a transport without {@code FULL_IMPL}, the way ei connects without
+   * blocking: a connect that reports {@link Errno#EINPROGRESS} (or {@code EALREADY},
+   * {@code EAGAIN}) is waited for by polling the descriptor for writability until the
+   * deadline, then completed by calling {@code connect} again, which succeeds or reports
+   * {@link Errno#EISCONN} once the connection is up, as POSIX {@code connect(2)} does. A
+   * transport whose {@code connect} blocks until connected needs none of this, but then
+   * its connect cannot time out.
+   */
+  private <C> void connectPolled(SocketCallbacks<C> cb, C ctx, SocketAddress address, Deadline deadline) throws IOException {
+    try {
+      cb.connect(ctx, address, deadline.remainingMillis());
+      return;
+    } catch (ErrnoException e) {
+      if (!inProgress(e.errno())) {
+        throw e;
+      }
+    }
+    int fd = cb.fd(ctx);
+    while (true) {
+      long left = deadline.remainingMillis();
+      long slice = left == SocketCallbacks.INFINITE ? 500 : Math.min(left, 500);
+      if (poller.poll(fd, FdPoller.WRITE, slice) != 0) {
+        try {
+          cb.connect(ctx, address, 0);
+          return;
+        } catch (ErrnoException e) {
+          if (e.errno() == Errno.EISCONN) {
+            return;
+          }
+          if (!inProgress(e.errno())) {
+            throw e;
+          }
+        }
+      }
+      if (deadline.expired() || left == 0) {
+        throw deadline.timeout("connect to " + address);
+      }
+    }
+  }
+
+  private static boolean inProgress(Errno errno) {
+    return errno == Errno.EINPROGRESS || errno == Errno.EALREADY || errno == Errno.EAGAIN;
   }
 
   EiConnection register(EiConnection c) {

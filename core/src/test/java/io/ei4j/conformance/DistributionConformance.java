@@ -148,11 +148,16 @@ public abstract class DistributionConformance {
     return node.connect(peer.nodeName(), timeoutMillis);
   }
 
+  /** Adds transport-specific options to every Java node's builder; default none. */
+  protected EiNode.Builder configure(EiNode.Builder builder) {
+    return builder;
+  }
+
   /** A fresh Java node with {@code cookie}; closed after the test. */
   protected EiNode newNode(String cookie, long tickTimeMillis) throws IOException {
-    EiNode n = EiNode.builder(ErlangPeer.uniqueName("java") + "@" + javaHost())
+    EiNode n = configure(EiNode.builder(ErlangPeer.uniqueName("java") + "@" + javaHost())
         .cookie(cookie).transport(callbacks()).setupContext(setupContext())
-        .tickTimeMillis(tickTimeMillis).build();
+        .tickTimeMillis(tickTimeMillis)).build();
     cleanup.add(n);
     return n;
   }
