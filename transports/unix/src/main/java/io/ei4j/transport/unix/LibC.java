@@ -1,7 +1,10 @@
 package io.ei4j.transport.unix;
 
+import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
+import java.nio.ByteBuffer;
 
 /**
  * Every native call of this transport, and the Linux constants they take.
@@ -20,7 +23,11 @@ import com.sun.jna.Platform;
  * are reported unavailable rather than guessed.
  *
  * <p>Loading this class registers the natives; when that fails the class fails to
- * initialise, and {@link UnixTransport} records the cause.
+ * initialise, and {@link UnixTransport} records the cause. JNA types appear only here and
+ * in signatures of the same type elsewhere: a class whose bytecode converts a JNA type to
+ * another (a {@code Memory} passed as a {@code Pointer}) makes the JVM's verifier load JNA
+ * when that class is linked, which would turn a missing JNA into a
+ * {@link NoClassDefFoundError} before {@link UnixTransport} can report it.
  */
 final class LibC {
   static final int AF_UNIX = 1;
@@ -82,7 +89,39 @@ final class LibC {
     Native.register(LibC.class, Platform.C_LIBRARY_NAME);
   }
 
+  /** One {@code struct pollfd} per thread, for {@link #pollOne}. */
+  private static final ThreadLocal<Memory> POLLFD = ThreadLocal.withInitial(() -> new Memory(POLLFD_SIZE));
+
   private LibC() {}
+
+  /** The native address of {@code memory}. */
+  static long address(Memory memory) {
+    return Pointer.nativeValue(memory);
+  }
+
+  /** The native address of a direct buffer's current position. */
+  static long address(ByteBuffer direct) {
+    return Pointer.nativeValue(Native.getDirectBufferPointer(direct)) + direct.position();
+  }
+
+  /**
+   * {@code poll(2)} on one descriptor.
+   *
+   * @return the {@code revents} (never 0) when it is ready, 0 when the timeout ran out,
+   *     -1 on failure with {@link #errno()} set
+   */
+  static int pollOne(int fd, short events, int timeoutMillis) {
+    Memory pfd = POLLFD.get();
+    pfd.setInt(0, fd);
+    pfd.setShort(4, events);
+    pfd.setShort(POLLFD_REVENTS, (short) 0);
+    int n = poll(Pointer.nativeValue(pfd), 1, timeoutMillis);
+    if (n <= 0) {
+      return n;
+    }
+    int revents = pfd.getShort(POLLFD_REVENTS) & 0xFFFF;
+    return revents != 0 ? revents : POLLERR;
+  }
 
   /** The calling thread's {@code errno} after the last failed native call. */
   static int errno() {

@@ -1,7 +1,5 @@
 package io.ei4j.transport.unix;
 
-import com.sun.jna.Memory;
-import com.sun.jna.Pointer;
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
 import io.ei4j.api.FdPoller;
@@ -20,12 +18,10 @@ import java.util.concurrent.TimeUnit;
  * and hang-ups on the descriptor count as readiness for the events asked for, so that the
  * call core makes next reports them; a descriptor that is not open ({@code POLLNVAL})
  * fails with {@link Errno#EBADF}. Thread-safe: each thread polls through its own
- * {@code struct pollfd}.
+ * {@code struct pollfd}. Loading this class never needs JNA, so that
+ * {@link java.util.ServiceLoader} can ask {@link #isAvailable()} on any system.
  */
 public final class UnixFdPoller implements FdPoller {
-  private static final ThreadLocal<Memory> POLLFD =
-      ThreadLocal.withInitial(() -> new Memory(LibC.POLLFD_SIZE));
-
   /** Used by {@link java.util.ServiceLoader}; holds no state. */
   public UnixFdPoller() {}
 
@@ -47,8 +43,10 @@ public final class UnixFdPoller implements FdPoller {
     if ((events & WRITE) != 0) {
       mask |= LibC.POLLOUT;
     }
-    Memory pfd = POLLFD.get();
-    long address = Pointer.nativeValue(pfd);
+    if (!UnixTransport.isAvailable()) {
+      throw new IllegalStateException("the AF_UNIX transport's poller is unavailable: "
+          + UnixTransport.unavailabilityCause(), UnixTransport.unavailabilityCause());
+    }
     long start = System.nanoTime();
     long budget = timeoutMillis == SocketCallbacks.INFINITE
         ? Long.MAX_VALUE : TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
@@ -60,10 +58,7 @@ public final class UnixFdPoller implements FdPoller {
         long left = budget - (System.nanoTime() - start);
         wait = left <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, ceilMillis(left));
       }
-      pfd.setInt(0, fd);
-      pfd.setShort(4, mask);
-      pfd.setShort(LibC.POLLFD_REVENTS, (short) 0);
-      int n = LibC.poll(address, 1, wait);
+      int n = LibC.pollOne(fd, mask, wait);
       if (n < 0) {
         int err = LibC.errno();
         if (err == LibC.EINTR) {
@@ -77,7 +72,7 @@ public final class UnixFdPoller implements FdPoller {
         }
         return 0;
       }
-      short revents = pfd.getShort(LibC.POLLFD_REVENTS);
+      int revents = n;
       if ((revents & LibC.POLLNVAL) != 0) {
         throw new ErrnoException(Errno.EBADF, "poll: descriptor " + fd + " is not open");
       }

@@ -33,10 +33,8 @@ public final class UnixSocket {
   private final int fd;
   private final AtomicInteger state = new AtomicInteger();
 
-  /** A pollfd slot and the sendmsg control block, used only by the writing thread. */
+  /** The sendmsg header and its iovec array, used only by the writing thread. */
   final Memory writeControl;
-  /** A pollfd slot, used only by the reading (or accepting, or connecting) thread. */
-  final Memory readControl;
   /** Staging memory for heap buffers on the read side; allocated on first use. */
   private Memory readStaging;
   /** Staging memory for heap buffers on the write side; allocated on first use. */
@@ -52,9 +50,7 @@ public final class UnixSocket {
 
   UnixSocket(int fd) {
     this.fd = fd;
-    this.writeControl = new Memory(LibC.POLLFD_SIZE + LibC.MSGHDR_SIZE
-        + (long) LibC.IOVEC_SIZE * UnixSocketCallbacks.MAX_IOV);
-    this.readControl = new Memory(LibC.POLLFD_SIZE);
+    this.writeControl = new Memory(LibC.MSGHDR_SIZE + (long) LibC.IOVEC_SIZE * UnixSocketCallbacks.MAX_IOV);
   }
 
   /** The native descriptor; the same for the socket's whole life, even after close. */
@@ -208,7 +204,6 @@ public final class UnixSocket {
     int rc = LibC.close(fd);
     int err = rc == 0 ? 0 : LibC.errno();
     writeControl.close();
-    readControl.close();
     Memory m = readStaging;
     if (m != null) {
       m.close();

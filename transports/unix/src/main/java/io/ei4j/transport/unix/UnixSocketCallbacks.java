@@ -1,8 +1,6 @@
 package io.ei4j.transport.unix;
 
 import com.sun.jna.Memory;
-import com.sun.jna.Native;
-import com.sun.jna.Pointer;
 import io.ei4j.api.Accepted;
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
@@ -183,7 +181,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     ctx.enter("listen");
     try (Memory sa = sockaddr(target)) {
       for (int attempt = 0; ; attempt++) {
-        if (LibC.bind(ctx.fd(), Pointer.nativeValue(sa), target.sockaddrLength()) == 0) {
+        if (LibC.bind(ctx.fd(), LibC.address(sa), target.sockaddrLength()) == 0) {
           break;
         }
         int err = LibC.errno();
@@ -231,7 +229,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     long start = System.nanoTime();
     listenCtx.enter("accept");
     try (Memory sa = new Memory(LibC.SOCKADDR_UN_SIZE + 4)) {
-      long saAddress = Pointer.nativeValue(sa);
+      long saAddress = LibC.address(sa);
       for (;;) {
         sa.setInt(LibC.SOCKADDR_UN_SIZE, LibC.SOCKADDR_UN_SIZE);
         int fd = LibC.accept4(listenCtx.fd(), saAddress, saAddress + LibC.SOCKADDR_UN_SIZE,
@@ -257,7 +255,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
           throw Errors.closed("accept");
         }
         if (err == LibC.EAGAIN) {
-          await(listenCtx, listenCtx.readControl, LibC.POLLIN, timeout, start, "accept");
+          await(listenCtx, LibC.POLLIN, timeout, start, "accept");
           continue;
         }
         throw Errors.of(err, "accept on " + listenCtx.localAddress());
@@ -285,7 +283,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     try (Memory sa = sockaddr(target)) {
       long backoff = 1;
       for (;;) {
-        if (LibC.connect(ctx.fd(), Pointer.nativeValue(sa), target.sockaddrLength()) == 0) {
+        if (LibC.connect(ctx.fd(), LibC.address(sa), target.sockaddrLength()) == 0) {
           break;
         }
         int err = LibC.errno();
@@ -299,7 +297,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
           continue;
         }
         if (err == LibC.EINPROGRESS || err == LibC.EALREADY) {
-          await(ctx, ctx.readControl, LibC.POLLOUT, timeoutMillis, start, "connect to " + target);
+          await(ctx, LibC.POLLOUT, timeoutMillis, start, "connect to " + target);
           int soError = socketError(ctx);
           if (soError != 0) {
             throw Errors.of(soError, "connect to " + target);
@@ -343,8 +341,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     ctx.enter("writev");
     try {
       Memory control = ctx.writeControl;
-      long base = Pointer.nativeValue(control);
-      long msg = base + LibC.POLLFD_SIZE;
+      long msg = LibC.address(control);
       long iov = msg + LibC.MSGHDR_SIZE;
       int count = 0;
       int staged = 0;
@@ -371,11 +368,11 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
           }
           int n = Math.min(remaining, STAGING_SIZE - staged);
           ctx.writeView().put(staged, b, b.position(), n);
-          address = Pointer.nativeValue(staging) + staged;
+          address = LibC.address(staging) + staged;
           length = n;
           staged += n;
         }
-        long slot = (long) count * LibC.IOVEC_SIZE + LibC.POLLFD_SIZE + LibC.MSGHDR_SIZE;
+        long slot = LibC.MSGHDR_SIZE + (long) count * LibC.IOVEC_SIZE;
         control.setLong(slot, address);
         control.setLong(slot + 8, length);
         count++;
@@ -386,9 +383,9 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
       if (count == 0) {
         return 0;
       }
-      control.setMemory(LibC.POLLFD_SIZE, LibC.MSGHDR_SIZE, (byte) 0);
-      control.setLong(LibC.POLLFD_SIZE + LibC.MSGHDR_IOV, iov);
-      control.setLong(LibC.POLLFD_SIZE + LibC.MSGHDR_IOVLEN, count);
+      control.setMemory(0, LibC.MSGHDR_SIZE, (byte) 0);
+      control.setLong(LibC.MSGHDR_IOV, iov);
+      control.setLong(LibC.MSGHDR_IOVLEN, count);
       for (;;) {
         long n = LibC.sendmsg(ctx.fd(), msg, LibC.MSG_NOSIGNAL);
         if (n >= 0) {
@@ -403,7 +400,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
           throw Errors.closed("writev");
         }
         if (err == LibC.EAGAIN) {
-          await(ctx, control, LibC.POLLOUT, timeout, start, "writev");
+          await(ctx, LibC.POLLOUT, timeout, start, "writev");
           continue;
         }
         throw Errors.of(err, "write to " + ctx.peerAddress());
@@ -432,7 +429,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
         Memory staging = ctx.writeStaging();
         length = Math.min(remaining, STAGING_SIZE);
         ctx.writeView().put(0, buffer, buffer.position(), length);
-        address = Pointer.nativeValue(staging);
+        address = LibC.address(staging);
       }
       for (;;) {
         long n = LibC.send(ctx.fd(), address, length, LibC.MSG_NOSIGNAL);
@@ -448,7 +445,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
           throw Errors.closed("write");
         }
         if (err == LibC.EAGAIN) {
-          await(ctx, ctx.writeControl, LibC.POLLOUT, timeout, start, "write");
+          await(ctx, LibC.POLLOUT, timeout, start, "write");
           continue;
         }
         throw Errors.of(err, "write to " + ctx.peerAddress());
@@ -479,7 +476,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
             buffer.position(buffer.position() + (int) n);
           }
         } else {
-          n = LibC.recv(ctx.fd(), Pointer.nativeValue(staging), Math.min(remaining, STAGING_SIZE), 0);
+          n = LibC.recv(ctx.fd(), LibC.address(staging), Math.min(remaining, STAGING_SIZE), 0);
           if (n > 0) {
             int position = buffer.position();
             buffer.put(position, view, 0, (int) n);
@@ -500,7 +497,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
           continue;
         }
         if (err == LibC.EAGAIN) {
-          await(ctx, ctx.readControl, LibC.POLLIN, timeout, start, "read");
+          await(ctx, LibC.POLLIN, timeout, start, "read");
           continue;
         }
         throw Errors.of(err, "read from " + ctx.peerAddress());
@@ -569,9 +566,8 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
    * Waits with {@code poll(2)} until {@code ctx} is ready for {@code events} or the time
    * left of {@code timeoutMillis} since {@code start} runs out.
    */
-  private static void await(UnixSocket ctx, Memory pollfd, short events, long timeoutMillis,
-      long start, String operation) throws ErrnoException {
-    long address = Pointer.nativeValue(pollfd);
+  private static void await(UnixSocket ctx, short events, long timeoutMillis, long start,
+      String operation) throws ErrnoException {
     long budget = timeoutMillis == INFINITE ? 0 : TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     for (;;) {
       int wait;
@@ -584,20 +580,14 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
         }
         wait = (int) Math.min(Integer.MAX_VALUE, UnixFdPoller.ceilMillis(left));
       }
-      pollfd.setInt(0, ctx.fd());
-      pollfd.setShort(4, events);
-      pollfd.setShort(LibC.POLLFD_REVENTS, (short) 0);
-      int n = LibC.poll(address, 1, wait);
-      if (ctx.isClosed()) {
+      int revents = LibC.pollOne(ctx.fd(), events, wait);
+      if (ctx.isClosed() || (revents > 0 && (revents & LibC.POLLNVAL) != 0)) {
         throw Errors.closed(operation);
       }
-      if (n > 0) {
-        if ((pollfd.getShort(LibC.POLLFD_REVENTS) & LibC.POLLNVAL) != 0) {
-          throw Errors.closed(operation);
-        }
+      if (revents > 0) {
         return;
       }
-      if (n < 0) {
+      if (revents < 0) {
         int err = LibC.errno();
         if (err != LibC.EINTR) {
           throw Errors.of(err, operation + ": poll");
@@ -619,7 +609,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
 
   static PeerCredentials peerCredentials(UnixSocket ctx) throws ErrnoException {
     try (Memory cred = new Memory(LibC.UCRED_SIZE + 4)) {
-      long address = Pointer.nativeValue(cred);
+      long address = LibC.address(cred);
       cred.setInt(LibC.UCRED_SIZE, LibC.UCRED_SIZE);
       if (LibC.getsockopt(ctx.fd(), LibC.SOL_SOCKET, LibC.SO_PEERCRED, address,
           address + LibC.UCRED_SIZE) != 0) {
@@ -631,7 +621,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
 
   private static int socketError(UnixSocket ctx) throws ErrnoException {
     try (Memory value = new Memory(8)) {
-      long address = Pointer.nativeValue(value);
+      long address = LibC.address(value);
       value.setInt(4, 4);
       if (LibC.getsockopt(ctx.fd(), LibC.SOL_SOCKET, LibC.SO_ERROR, address, address + 4) != 0) {
         throw Errors.of(LibC.errno(), "getsockopt(SO_ERROR)");
@@ -642,7 +632,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
 
   private static UnixSocketAddress localAddress(UnixSocket ctx) throws ErrnoException {
     try (Memory sa = new Memory(LibC.SOCKADDR_UN_SIZE + 4)) {
-      long address = Pointer.nativeValue(sa);
+      long address = LibC.address(sa);
       sa.setInt(LibC.SOCKADDR_UN_SIZE, LibC.SOCKADDR_UN_SIZE);
       if (LibC.getsockname(ctx.fd(), address, address + LibC.SOCKADDR_UN_SIZE) != 0) {
         throw Errors.of(LibC.errno(), "getsockname");
@@ -682,7 +672,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
   }
 
   private static long addressOf(ByteBuffer direct) {
-    return Pointer.nativeValue(Native.getDirectBufferPointer(direct)) + direct.position();
+    return LibC.address(direct);
   }
 
   private static void advance(ByteBuffer[] buffers, long written) {
@@ -722,7 +712,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     try (Memory sa = sockaddr(target)) {
       int rc;
       do {
-        rc = LibC.connect(probe, Pointer.nativeValue(sa), target.sockaddrLength());
+        rc = LibC.connect(probe, LibC.address(sa), target.sockaddrLength());
         err = rc == 0 ? 0 : LibC.errno();
       } while (err == LibC.EINTR);
     } finally {
