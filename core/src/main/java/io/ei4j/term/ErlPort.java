@@ -5,6 +5,7 @@ import java.util.Objects;
 /**
  * An Erlang port identifier: node, id (up to 64 bits since OTP 24's {@code V4_PORT_EXT}) and
  * the node's creation (unsigned 32-bit). Ports order by node name, then creation, then id.
+ * Ids from 2<sup>28</sup> up are encoded as {@code V4_PORT_EXT}, as OTP 25 encodes them.
  */
 public final class ErlPort implements ErlTerm {
   private final ErlAtom node;

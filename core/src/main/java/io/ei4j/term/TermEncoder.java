@@ -14,8 +14,9 @@ import java.util.zip.Deflater;
  *   <li>floats as {@code NEW_FLOAT_EXT}; atoms as {@code SMALL_ATOM_UTF8_EXT} or, past 255
  *       UTF-8 bytes, {@code ATOM_UTF8_EXT};
  *   <li>proper lists of up to 65,535 integers in 0..255 as {@code STRING_EXT};
- *   <li>{@code NEW_PID_EXT}, {@code NEWER_REFERENCE_EXT}, and {@code NEW_PORT_EXT} unless the
- *       port id needs {@code V4_PORT_EXT} (more than 32 bits);
+ *   <li>{@code NEW_PID_EXT}, {@code NEWER_REFERENCE_EXT}; ports as {@code NEW_PORT_EXT} when the
+ *       id is below 2<sup>28</sup> (OTP's largest port number) and as {@code V4_PORT_EXT}
+ *       otherwise, as OTP 25 does;
  *   <li>maps in key order. Erlang writes maps of more than 32 entries in its internal hash
  *       order instead, so for those the bytes differ while the term is the same.
  * </ul>
@@ -128,7 +129,7 @@ public final class TermEncoder {
       encodeAtom(p.node(), out);
       out.putInt(p.id()).putInt(p.serial()).putInt(p.creation());
     } else if (term instanceof ErlPort p) {
-      if ((p.id() >>> 32) == 0) {
+      if ((p.id() >>> 28) == 0) {
         out.put(Ext.NEW_PORT);
         encodeAtom(p.node(), out);
         out.putInt((int) p.id());

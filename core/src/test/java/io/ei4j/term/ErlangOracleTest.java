@@ -1,0 +1,223 @@
+package io.ei4j.term;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ei4j.testkit.ErlangPeer;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The codec, term order, printer and parser checked against a real Erlang node.
+ *
+ * <p>{@code etf_oracle.erl} (compiled at test time) generates random terms and writes each
+ * with {@code term_to_binary} (plain, compressed, and with older minor versions); ei4j decodes
+ * them, re-encodes them and prints them; Erlang then decodes ei4j's bytes and checks {@code =:=}
+ * with the original, compares the bytes with {@code term_to_binary} for canonical terms, and
+ * reads ei4j's printed text with {@code erl_scan}/{@code erl_parse}. Erlang also judges random
+ * pairs of terms ({@code <}, {@code ==}, {@code =:=}, map key order) and ei4j must agree.
+ *
+ * <p>The seed is random per run and in every failure message; set {@code -Dei4j.term.seed=N}
+ * to replay a run.
+ */
+class ErlangOracleTest {
+  private static final int TERMS = 12_000;
+
+  @TempDir static Path dir;
+
+  private static long seed;
+  private static Path ebin;
+
+  @BeforeAll
+  static void generate() {
+    seed = Long.getLong("ei4j.term.seed", System.nanoTime() % 1_000_000_000L);
+    ebin = ErlangPeer.compileResource(ErlangOracleTest.class, "etf_oracle.erl", dir.resolve("ebin"));
+    erl("etf_oracle:generate(\"" + dir + "\", " + seed + ", " + TERMS + ")");
+  }
+
+  /** Runs one expression in a fresh, non-distributed {@code erl}; a crash fails the test. */
+  private static void erl(String expr) {
+    ErlangPeer.run(
+        List.of(
+            ErlangPeer.erl().toString(),
+            "-noshell",
+            "-pa",
+            ebin.toString(),
+            "-eval",
+            "try " + expr + " of _ -> halt(0) catch C:R:S -> io:format(\"~p~n\", [{C, R, S}]), halt(1) end."));
+  }
+
+  private static List<byte[]> records(Path file, List<Integer> kinds) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file));
+    List<byte[]> out = new ArrayList<>();
+    while (b.hasRemaining()) {
+      kinds.add(b.get() & 0xff);
+      byte[] r = new byte[b.getInt()];
+      b.get(r);
+      out.add(r);
+    }
+    return out;
+  }
+
+  private static void record(DataOutputStream out, int kind, byte[] bytes) throws IOException {
+    out.writeByte(kind);
+    out.writeInt(bytes.length);
+    out.write(bytes);
+  }
+
+  /** True if erl_parse can express the term: no pids, ports, references or closures. */
+  static boolean expressible(ErlTerm t) {
+    if (t instanceof ErlPid || t instanceof ErlPort || t instanceof ErlRef || t instanceof ErlFun) {
+      return false;
+    }
+    if (t instanceof ErlTuple tu) {
+      return tu.elements().stream().allMatch(ErlangOracleTest::expressible);
+    }
+    if (t instanceof ErlList l) {
+      return l.elements().stream().allMatch(ErlangOracleTest::expressible)
+          && (l.isProper() || expressible(l.tail()));
+    }
+    if (t instanceof ErlMap m) {
+      return m.entries().entrySet().stream()
+          .allMatch(e -> expressible(e.getKey()) && expressible(e.getValue()));
+    }
+    return true;
+  }
+
+  @Test
+  void randomTermsRoundTripThroughErlangByteForByte() throws Exception {
+    List<Integer> kinds = new ArrayList<>();
+    List<byte[]> originals = records(dir.resolve("terms.bin"), kinds);
+    assertTrue(originals.size() >= 10_000, "generated " + originals.size() + " terms");
+
+    TermDecoder copying = new TermDecoder();
+    TermDecoder sharing = copying.sharingBinaries();
+    TermBuffer buf = new TermBuffer();
+    List<String> failures = new ArrayList<>();
+    int expressible = 0;
+    try (DataOutputStream java = new DataOutputStream(Files.newOutputStream(dir.resolve("java.bin")));
+        DataOutputStream printed = new DataOutputStream(Files.newOutputStream(dir.resolve("printed.bin")))) {
+      for (int i = 0; i < originals.size(); i++) {
+        byte[] orig = originals.get(i);
+        int kind = kinds.get(i);
+        ErlTerm t = (i % 2 == 0 ? copying : sharing).decode(orig, 0, orig.length);
+        buf.reset();
+        if (kind == 1) {
+          TermEncoder.encodeCompressed(t, buf, 6);
+        } else if (kind == 4) {
+          TermEncoder.encodeCompressed(t, buf, 9);
+        } else {
+          TermEncoder.encode(t, buf);
+        }
+        record(java, kind, buf.toByteArray());
+
+        String text = t.toString();
+        try {
+          ErlTerm back = Terms.parse(text);
+          if (!back.equals(t)) {
+            failures.add("parse(print(t)) differs for " + text + ": " + back);
+          }
+        } catch (TermParseException e) {
+          failures.add("cannot parse printed " + text + ": " + e.getMessage());
+        }
+        if (expressible(t)) {
+          expressible++;
+          record(printed, 1, text.getBytes(StandardCharsets.UTF_8));
+        } else {
+          record(printed, 0, new byte[0]);
+        }
+      }
+    }
+    try (DataOutputStream vectors = new DataOutputStream(Files.newOutputStream(dir.resolve("vectors.bin")))) {
+      for (byte[] v : TermVectors.decodeOnly()) {
+        record(vectors, 0, v);
+        record(vectors, 0, TermEncoder.toBytes(copying.decode(v)));
+      }
+    }
+    assertEquals(List.of(), failures.subList(0, Math.min(20, failures.size())), "seed " + seed);
+
+    erl("etf_oracle:check(\"" + dir + "\")");
+    String result = Files.readString(dir.resolve("result.txt"), StandardCharsets.UTF_8);
+    assertTrue(
+        result.startsWith("failures 0 "),
+        "seed " + seed + ", Erlang found failures:\n" + result);
+    assertTrue(result.contains("checked " + originals.size()), result);
+    assertTrue(expressible > TERMS / 3, "only " + expressible + " terms were checked by erl_parse");
+  }
+
+  @Test
+  void termOrderAndEqualityAgreeWithErlang() throws Exception {
+    ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(dir.resolve("pairs.bin")));
+    TermDecoder decoder = new TermDecoder();
+    List<String> failures = new ArrayList<>();
+    int[] verdicts = new int[5];
+    int pairs = 0;
+    while (b.hasRemaining()) {
+      b.get();
+      int len = b.getInt();
+      ByteBuffer slice = b.slice(b.position(), len);
+      b.position(b.position() + len);
+      int verdict = b.get();
+      ErlTuple pair = (ErlTuple) decoder.decode(slice);
+      ErlTerm x = pair.get(0);
+      ErlTerm y = pair.get(1);
+      int c = Integer.signum(x.compareTo(y));
+      int back = Integer.signum(y.compareTo(x));
+      boolean eq = x.equals(y);
+      int arith = Integer.signum(TermOrder.cmp(x, y, false));
+      boolean ok;
+      switch (verdict) {
+        case 0:
+          ok = c == 0 && back == 0 && eq && y.equals(x) && x.hashCode() == y.hashCode();
+          break;
+        case 1:
+          ok = c < 0 && back > 0 && !eq && arith < 0;
+          break;
+        case 2:
+          ok = c > 0 && back < 0 && !eq && arith > 0;
+          break;
+        case 3:
+          ok = c < 0 && back > 0 && !eq && arith == 0 && TermOrder.compareKeys(x, y) < 0;
+          break;
+        default:
+          ok = c > 0 && back < 0 && !eq && arith == 0 && TermOrder.compareKeys(x, y) > 0;
+          break;
+      }
+      verdicts[verdict]++;
+      pairs++;
+      if (!ok && failures.size() < 10) {
+        failures.add("Erlang verdict " + verdict + " but ei4j compareTo " + c + ", equals " + eq
+            + ", arithmetic " + arith + ", exact " + TermOrder.compareKeys(x, y) + " for\n  "
+            + abbreviate(x) + "\n  " + abbreviate(y));
+      }
+    }
+    assertEquals(List.of(), failures, "seed " + seed);
+    assertTrue(pairs >= TERMS / 2, "pairs: " + pairs);
+    for (int v = 0; v < 5; v++) {
+      assertTrue(verdicts[v] > 0, "no pair with Erlang verdict " + v + " (seed " + seed + ")");
+    }
+  }
+
+  private static String abbreviate(ErlTerm t) {
+    String s = t.toString();
+    return s.length() <= 300 ? s : s.substring(0, 300) + "...";
+  }
+
+  static byte[] concat(byte[]... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] p : parts) {
+      out.writeBytes(p);
+    }
+    return out.toByteArray();
+  }
+}
