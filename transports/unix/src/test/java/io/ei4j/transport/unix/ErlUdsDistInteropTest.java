@@ -124,13 +124,7 @@ class ErlUdsDistInteropTest {
       UnixSocketAddress address = callbacks.addressOf(node.nodeName());
       assertEquals(UnixSocketAddress.of(work.resolve(node.alive())), address);
       try (EiListener listener = node.listen(address, 5)) {
-        CompletableFuture<EiConnection> accepted = CompletableFuture.supplyAsync(() -> {
-          try {
-            return listener.accept(TIMEOUT);
-          } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        }, executor);
+        CompletableFuture<EiConnection> accepted = acceptAsync(listener);
         erl.sendLine("ping " + node.nodeName());
         try (EiConnection c = accepted.get(TIMEOUT, TimeUnit.MILLISECONDS)) {
           assertEquals(erl.nodeName(), c.peerNodeName());
@@ -171,7 +165,51 @@ class ErlUdsDistInteropTest {
       // A pid with a small creation goes back to its node intact.
       c.send(echo, ErlTuple.of(me, echo));
       assertEquals(echo, echoReply(c, me).get(2));
+
+      // And the version 5 node starts a connection to a Java node as well.
+      try (EiNode target = javaNode(ErlangPeer.uniqueName("udsjava"), true);
+          EiListener listener = target.listen(
+              ((UnixSocketCallbacks) target.transport()).addressOf(target.nodeName()), 5)) {
+        CompletableFuture<EiConnection> accepted = acceptAsync(listener);
+        erl.sendLine("ping " + target.nodeName());
+        erl.awaitLine("^ping " + target.nodeName() + " pong$", Duration.ofSeconds(10));
+        try (EiConnection back = accepted.get(TIMEOUT, TimeUnit.MILLISECONDS)) {
+          assertEquals(creation, back.peerCreation());
+        }
+      }
     }
+  }
+
+  @Test
+  void peerCredentialsIdentifyTheErlangNode() throws Exception {
+    try (ErlangPeer erl = startErlang(ErlangPeer.uniqueName("udscred"), ErlUdsDist.ebin())) {
+      UnixSocketCallbacks guarded = UnixSocketCallbacks.builder().directory(work).allowedPeerUids().build();
+      UnixSocket raw = guarded.socket(null);
+      try {
+        guarded.connect(raw, guarded.addressOf(erl.nodeName()), TIMEOUT);
+        // erl execs the emulator, so the listening process is the one the test started.
+        assertEquals(erl.pid(), raw.peerCredentials().pid());
+      } finally {
+        guarded.close(raw);
+      }
+      int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+      UnixSocketCallbacks strangers = UnixSocketCallbacks.builder().directory(work).allowedPeerUids(uid + 1).build();
+      try (EiNode node = EiNode.builder(ErlangPeer.uniqueName("udsjava") + "@localhost")
+          .cookie(COOKIE).transport(strangers).build()) {
+        ErrnoException e = assertThrows(ErrnoException.class, () -> node.connect(erl.nodeName(), TIMEOUT));
+        assertEquals(Errno.EACCES, e.errno(), e.toString());
+      }
+    }
+  }
+
+  private static CompletableFuture<EiConnection> acceptAsync(EiListener listener) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return listener.accept(TIMEOUT);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, executor);
   }
 
   @Test
@@ -237,13 +275,7 @@ class ErlUdsDistInteropTest {
         EiListener listener = node.listen(
             ((UnixSocketCallbacks) node.transport()).addressOf(node.nodeName()), 5);
         ErlangPeer pinger = startErlang(ErlangPeer.uniqueName("udserl"), ErlUdsDist.ebin())) {
-      CompletableFuture<EiConnection> accepted = CompletableFuture.supplyAsync(() -> {
-        try {
-          return listener.accept(TIMEOUT);
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      }, executor);
+      CompletableFuture<EiConnection> accepted = acceptAsync(listener);
       pinger.sendLine("ping " + node.nodeName());
       pinger.awaitLine("^ping " + node.nodeName() + " pong$", Duration.ofSeconds(10));
       accepted.get(TIMEOUT, TimeUnit.MILLISECONDS).close();
