@@ -45,8 +45,8 @@ import org.bouncycastle.pkcs.PKCSException;
  *
  * <p>Private keys may be PKCS#8 ({@code PRIVATE KEY}, {@code ENCRYPTED PRIVATE KEY}) or
  * OpenSSL's traditional RSA and EC forms ({@code RSA PRIVATE KEY}, {@code EC PRIVATE KEY},
- * optionally encrypted with a {@code DEK-Info} header). Cryptography runs on the JDK's
- * default JCA providers; nothing is registered globally.
+ * optionally encrypted with a {@code DEK-Info} header). Decryption runs on BouncyCastle's
+ * provider (OpenSSL's cipher names are its names); nothing is registered globally.
  */
 final class PemFiles {
   /** PEM files larger than this are not key material; refuse them before reading. */
@@ -67,6 +67,10 @@ final class PemFiles {
       }
     } catch (CertificateException | IOException e) {
       throw new TlsConfigurationException(file, "not a readable PEM certificate file: " + e.getMessage(), e);
+    } catch (TlsConfigurationException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new TlsConfigurationException(file, "malformed PEM certificate data: " + e.getMessage(), e);
     }
     if (certificates.isEmpty()) {
       throw new TlsConfigurationException(file, "contains no PEM CERTIFICATE block");
@@ -89,15 +93,15 @@ final class PemFiles {
         if (o instanceof PrivateKeyInfo info) {
           found = converter.getPrivateKey(info);
         } else if (o instanceof PEMKeyPair pair) {
-          found = converter.getKeyPair(pair).getPrivate();
+          found = converter.getPrivateKey(pair.getPrivateKeyInfo()); // SEC1 may omit the public key
         } else if (o instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
-          InputDecryptorProvider decryptor =
-              new JceOpenSSLPKCS8DecryptorProviderBuilder().build(requirePassword(file, password));
+          InputDecryptorProvider decryptor = new JceOpenSSLPKCS8DecryptorProviderBuilder()
+              .setProvider(Providers.BC).build(requirePassword(file, password));
           found = converter.getPrivateKey(encrypted.decryptPrivateKeyInfo(decryptor));
         } else if (o instanceof PEMEncryptedKeyPair encrypted) {
-          PEMDecryptorProvider decryptor =
-              new JcePEMDecryptorProviderBuilder().build(requirePassword(file, password));
-          found = converter.getKeyPair(encrypted.decryptKeyPair(decryptor)).getPrivate();
+          PEMDecryptorProvider decryptor = new JcePEMDecryptorProviderBuilder()
+              .setProvider(Providers.BC).build(requirePassword(file, password));
+          found = converter.getPrivateKey(encrypted.decryptKeyPair(decryptor).getPrivateKeyInfo());
         } else if (o instanceof ASN1ObjectIdentifier) {
           continue; // an "EC PARAMETERS" block, as openssl ecparam writes before the key
         }
@@ -114,6 +118,10 @@ final class PemFiles {
       throw new TlsConfigurationException(file, "cannot read the private key: " + e.getMessage(), e);
     } catch (IOException e) {
       throw new TlsConfigurationException(file, "not a readable PEM key file: " + e.getMessage(), e);
+    } catch (TlsConfigurationException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new TlsConfigurationException(file, "malformed PEM key data: " + e.getMessage(), e);
     }
     if (key == null) {
       throw new TlsConfigurationException(

@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
-import java.security.Provider;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -26,7 +25,6 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
-import org.bouncycastle.jsse.provider.BouncyCastleJsseProvider;
 
 /**
  * Everything a TLS distribution node needs to know: its certificate and key, the CAs it
@@ -174,16 +172,6 @@ public final class TlsConfig {
         + ", protocols=" + protocols + "}";
   }
 
-  /**
-   * The one BCJSSE instance, with BouncyCastle's own provider for its cryptography: BCJSSE
-   * offers RSASSA-PSS (which TLS 1.3 requires for RSA certificates) only when the JCA
-   * provider knows it as {@code SHA256withRSAandMGF1}, which the JDK's providers do not.
-   * Neither provider is registered with {@link java.security.Security}.
-   */
-  private static final class ProviderHolder {
-    static final Provider PROVIDER = new BouncyCastleJsseProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider());
-  }
-
   /** Collects a configuration; {@link #build()} checks it. Not thread-safe. */
   public static final class Builder {
     private Path certFile;
@@ -324,7 +312,7 @@ public final class TlsConfig {
       TrustManager[] trustManagers = trustManagers();
       SSLContext context;
       try {
-        context = SSLContext.getInstance("TLS", ProviderHolder.PROVIDER);
+        context = SSLContext.getInstance("TLS", Providers.BCJSSE);
         context.init(keyManagers, trustManagers, new SecureRandom());
       } catch (GeneralSecurityException e) {
         throw new TlsConfigurationException("cannot create the BCJSSE TLS context: " + e.getMessage(), e);
@@ -376,7 +364,7 @@ public final class TlsConfig {
         return null;
       }
       try {
-        KeyManagerFactory factory = KeyManagerFactory.getInstance("PKIX", ProviderHolder.PROVIDER);
+        KeyManagerFactory factory = KeyManagerFactory.getInstance("PKIX", Providers.BCJSSE);
         factory.init(store, password);
         return factory.getKeyManagers();
       } catch (GeneralSecurityException e) {
@@ -445,7 +433,7 @@ public final class TlsConfig {
             + "call trustedCertificates(caFile) or trustStore(store), or verifyPeer(false)");
       }
       try {
-        TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX", ProviderHolder.PROVIDER);
+        TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX", Providers.BCJSSE);
         factory.init(store);
         return factory.getTrustManagers();
       } catch (GeneralSecurityException e) {

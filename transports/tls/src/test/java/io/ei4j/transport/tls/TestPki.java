@@ -60,6 +60,8 @@ public final class TestPki {
     PKCS8_ENCRYPTED
   }
 
+  private static final java.security.Provider BC = new org.bouncycastle.jce.provider.BouncyCastleProvider();
+
   public static final char[] PASSWORD = "s3cret-key".toCharArray();
 
   /** A certificate with its key pair and the files they were written to. */
@@ -73,7 +75,8 @@ public final class TestPki {
 
   public static KeyPair ecKeys() {
     try {
-      KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+      // BC's EC keys: their SEC1 form carries the curve and public key, as OpenSSL writes it
+      KeyPairGenerator g = KeyPairGenerator.getInstance("EC", BC);
       g.initialize(new ECGenParameterSpec("secp256r1"));
       return g.generateKeyPair();
     } catch (GeneralSecurityException e) {
@@ -156,7 +159,8 @@ public final class TestPki {
         case TRADITIONAL -> pem(keys.getPrivate());
         case PKCS8 -> pem(new JcaPKCS8Generator(keys.getPrivate(), null).generate());
         case PKCS8_ENCRYPTED -> pem(new JcaPKCS8Generator(keys.getPrivate(),
-            new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC).setPassword(PASSWORD).build())
+            new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC)
+                .setProvider(BC).setPassword(PASSWORD).build())
             .generate());
       };
     } catch (IOException | OperatorCreationException e) {
