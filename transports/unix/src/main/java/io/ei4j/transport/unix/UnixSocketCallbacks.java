@@ -846,6 +846,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
       return this;
     }
 
+    /** The transport with these options; the builder may be changed and used again. */
     public UnixSocketCallbacks build() {
       return new UnixSocketCallbacks(this);
     }
