@@ -251,6 +251,26 @@ class HandshakeTest {
     }
   }
 
+  @Test
+  void javaNodesTalkOverIpv6Loopback() throws Exception {
+    try (EiListener l = node.listen(new InetSocketAddress("::1", 0), 5);
+         EiNode friend = EiNode.builder("v6friend@localhost").cookie(COOKIE).transport(TCP).build()) {
+      assertTrue(((InetSocketAddress) l.address()).getAddress() instanceof java.net.Inet6Address, "bound " + l.address());
+      CompletableFuture<EiConnection> out = CompletableFuture.supplyAsync(() -> {
+        try {
+          return friend.connect(l.address(), 5_000);
+        } catch (IOException e) {
+          throw new RuntimeException(e);
+        }
+      });
+      try (EiConnection in = l.accept(5_000); EiConnection o = out.get(10, TimeUnit.SECONDS)) {
+        assertEquals("v6friend@localhost", in.peerNodeName());
+        o.send(in.self(), ErlAtom.of("over_v6"));
+        assertEquals(ErlAtom.of("over_v6"), assertInstanceOf(EiMessage.Send.class, in.receive(5_000)).message());
+      }
+    }
+  }
+
   /** Sends the challenge, checks the reply's digest against {@code cookie}, acknowledges. */
   private static void finishAsAcceptor(ScriptedPeer<TcpSocket> p, String cookie) throws IOException {
     int ours = 0x7f00ff01;
