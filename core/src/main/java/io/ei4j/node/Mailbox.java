@@ -1,0 +1,423 @@
+package io.ei4j.node;
+
+import io.ei4j.term.ErlAtom;
+import io.ei4j.term.ErlPid;
+import io.ei4j.term.ErlRef;
+import io.ei4j.term.ErlTerm;
+import io.ei4j.term.ErlTuple;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
+
+/**
+ * A Java process of a {@link Node}: a pid, an optional registered name, a message queue,
+ * links, monitors and aliases, with Erlang's semantics for all of them.
+ *
+ * <ul>
+ *   <li>Sends never block on the receiver: messages queue without bound. A send to a pid
+ *       or name that does not exist is dropped silently, as in Erlang; a send that cannot
+ *       reach the other node (no connection can be made, or it broke during the write)
+ *       throws an {@link IOException}.
+ *   <li>{@link #receive(Predicate, long)} is Erlang's selective receive: it takes the
+ *       oldest matching message and leaves the others in order.
+ *   <li>Exit signals: with {@link #trapExits(boolean) trap_exit} on, an exit signal
+ *       arrives as the message {@code {'EXIT', From, Reason}}; without it, reason
+ *       {@code normal} is ignored and any other reason kills the mailbox. An
+ *       {@code exit(Pid, kill)} kills it even when trapping (reason {@code killed}). A
+ *       dead mailbox throws {@link ExitException} from every receive, sends
+ *       {@code {'EXIT', Self, Reason}} to its links and {@code 'DOWN'} to its monitors.
+ *   <li>{@code 'DOWN'} messages for this mailbox's monitors are
+ *       {@code {'DOWN', Ref, process, Pid or {Name, Node}, Reason}}; when the monitored
+ *       node is lost, the reason is {@code noconnection}.
+ * </ul>
+ *
+ * <p>Thread-safety: any thread may send from a mailbox and manage its links and monitors;
+ * receive is meant for one thread at a time (two concurrent receivers each get distinct
+ * messages, but selective receive then loses its meaning).
+ */
+public final class Mailbox implements AutoCloseable {
+  static final ErlAtom EXIT = ErlAtom.of("EXIT");
+  static final ErlAtom DOWN = ErlAtom.of("DOWN");
+  static final ErlAtom PROCESS = ErlAtom.of("process");
+  static final ErlAtom NORMAL = ErlAtom.of("normal");
+  static final ErlAtom KILL = ErlAtom.of("kill");
+  static final ErlAtom KILLED = ErlAtom.of("killed");
+  static final ErlAtom NOPROC = ErlAtom.of("noproc");
+  static final ErlAtom NOCONNECTION = ErlAtom.of("noconnection");
+
+  /** A monitor this mailbox holds on another process. */
+  record Monitoring(ErlTerm target, String nodeName, ErlTerm downObject) {}
+
+  /** A monitor another process holds on this mailbox; {@code toProc} is what it named (pid or atom). */
+  record Watcher(ErlPid watcher, ErlTerm toProc) {}
+
+  private final Node node;
+  private final ErlPid pid;
+  private volatile String name;
+  private volatile boolean trapExits;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition arrived = lock.newCondition();
+  private final ArrayDeque<ErlTerm> queue = new ArrayDeque<>();
+  private ExitException exit; // guarded by lock
+
+  final Set<ErlPid> links = ConcurrentHashMap.newKeySet();
+  final Map<ErlRef, Monitoring> monitoring = new ConcurrentHashMap<>();
+  final Map<ErlRef, Watcher> watchers = new ConcurrentHashMap<>();
+  final Set<ErlRef> aliases = ConcurrentHashMap.newKeySet();
+
+  Mailbox(Node node, ErlPid pid) {
+    this.node = node;
+    this.pid = pid;
+  }
+
+  /** This mailbox's pid. */
+  public ErlPid pid() {
+    return pid;
+  }
+
+  /** The registered name, or null. */
+  public String name() {
+    return name;
+  }
+
+  void name(String n) {
+    this.name = n;
+  }
+
+  /** The node the mailbox belongs to. */
+  public Node node() {
+    return node;
+  }
+
+  // ---- sending ----
+
+  /**
+   * Sends {@code message} to {@code to}, on this node or another (connecting to it first
+   * when needed).
+   *
+   * @throws IOException when the other node cannot be reached or the connection broke
+   */
+  public void send(ErlPid to, ErlTerm message) throws IOException {
+    node.send(pid, Objects.requireNonNull(to, "to"), Objects.requireNonNull(message, "message"));
+  }
+
+  /** Sends to the mailbox registered as {@code name} on this node; dropped when there is none. */
+  public void send(String name, ErlTerm message) {
+    node.sendLocalName(name, Objects.requireNonNull(message, "message"));
+  }
+
+  /**
+   * Sends to the process registered as {@code name} on {@code nodeName}, Erlang's
+   * {@code {Name, Node} ! Message}.
+   *
+   * @throws IOException when the node cannot be reached or the connection broke
+   */
+  public void send(String name, String nodeName, ErlTerm message) throws IOException {
+    node.sendName(pid, Objects.requireNonNull(name, "name"), Objects.requireNonNull(nodeName, "nodeName"),
+        Objects.requireNonNull(message, "message"));
+  }
+
+  /**
+   * Sends to a process alias ({@code ALIAS_SEND}); dropped by the receiving node when the
+   * alias is no longer active.
+   *
+   * @throws IOException when the alias's node cannot be reached or the connection broke
+   */
+  public void sendAlias(ErlRef alias, ErlTerm message) throws IOException {
+    node.sendAlias(pid, Objects.requireNonNull(alias, "alias"), Objects.requireNonNull(message, "message"));
+  }
+
+  // ---- receiving ----
+
+  /** The next message, waiting as long as it takes. */
+  public ErlTerm receive() throws ExitException, InterruptedException {
+    return receive(m -> true, -1);
+  }
+
+  /**
+   * The next message, or null when none came within {@code timeoutMillis} (0: only look at
+   * what has already arrived; negative: wait for ever).
+   */
+  public ErlTerm receive(long timeoutMillis) throws ExitException, InterruptedException {
+    return receive(m -> true, timeoutMillis);
+  }
+
+  /**
+   * Selective receive: the oldest message {@code match} accepts, removed from the queue;
+   * the others stay, in order. Null when none matched within {@code timeoutMillis}
+   * (0: only what has arrived; negative: for ever).
+   *
+   * @throws ExitException when the mailbox is dead, at once, whatever is queued
+   */
+  public ErlTerm receive(Predicate<? super ErlTerm> match, long timeoutMillis) throws ExitException, InterruptedException {
+    long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    lock.lockInterruptibly();
+    try {
+      int scanned = 0;
+      while (true) {
+        if (exit != null) {
+          throw new ExitException(exit.from(), exit.reason());
+        }
+        // Only messages that arrived since the last scan need testing again.
+        Iterator<ErlTerm> it = queue.iterator();
+        for (int i = 0; it.hasNext(); i++) {
+          ErlTerm m = it.next();
+          if (i >= scanned && match.test(m)) {
+            it.remove();
+            return m;
+          }
+        }
+        scanned = queue.size();
+        if (timeoutMillis < 0) {
+          arrived.await();
+        } else {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            return null;
+          }
+          arrived.awaitNanos(left);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** How many messages wait in the queue. */
+  public int queued() {
+    lock.lock();
+    try {
+      return queue.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Queues a message; false when the mailbox is dead (the message is dropped). */
+  boolean deliver(ErlTerm message) {
+    lock.lock();
+    try {
+      if (exit != null) {
+        return false;
+      }
+      queue.add(message);
+      arrived.signalAll();
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ---- links and exits ----
+
+  /**
+   * Links this mailbox to {@code other}. When {@code other} does not exist (or its node
+   * cannot be reached) an exit signal {@code noproc} ({@code noconnection}) comes back, as
+   * for Erlang's {@code link/1} with trap_exit on.
+   */
+  public void link(ErlPid other) {
+    Objects.requireNonNull(other, "other");
+    if (other.equals(pid)) {
+      return;
+    }
+    ensureAlive();
+    links.add(other);
+    node.link(this, other);
+  }
+
+  /** Removes the link to {@code other}, if any ({@code UNLINK_ID} to a remote process). */
+  public void unlink(ErlPid other) {
+    if (links.remove(other)) {
+      node.unlink(this, other);
+    }
+  }
+
+  /**
+   * Sends the exit signal {@code reason} to {@code other}, Erlang's {@code exit(Other,
+   * Reason)}: {@code kill} kills it even when it traps exits.
+   *
+   * @throws IOException when the other node cannot be reached or the connection broke
+   */
+  public void exit(ErlPid other, ErlTerm reason) throws IOException {
+    node.exit2(pid, Objects.requireNonNull(other, "other"), Objects.requireNonNull(reason, "reason"));
+  }
+
+  /**
+   * Whether exit signals arrive as {@code {'EXIT', From, Reason}} messages (Erlang's
+   * {@code process_flag(trap_exit, true)}) instead of killing this mailbox.
+   */
+  public void trapExits(boolean trap) {
+    this.trapExits = trap;
+  }
+
+  /** Whether exit signals are trapped. */
+  public boolean isTrappingExits() {
+    return trapExits;
+  }
+
+  /** An exit signal reached the mailbox: {@code viaLink} for EXIT, else EXIT2 ({@code exit/2}). */
+  void exitSignal(ErlPid from, ErlTerm reason, boolean viaLink) {
+    if (!viaLink && KILL.equals(reason)) {
+      die(from, KILLED);
+    } else if (trapExits) {
+      deliver(ErlTuple.of(EXIT, from, reason));
+    } else if (!NORMAL.equals(reason)) {
+      die(from, reason);
+    }
+  }
+
+  // ---- monitors ----
+
+  /**
+   * Monitors {@code target}: when it exits, or its node is lost, this mailbox gets
+   * {@code {'DOWN', Ref, process, Target, Reason}}; at once with {@code noproc} when it
+   * does not exist, with {@code noconnection} when its node cannot be reached.
+   *
+   * @return the monitor reference, for {@link #demonitor}
+   */
+  public ErlRef monitor(ErlPid target) {
+    ensureAlive();
+    return node.monitor(this, Objects.requireNonNull(target, "target"), target.node().name(), target);
+  }
+
+  /**
+   * Monitors the process registered as {@code name} on {@code nodeName} (this node's own
+   * name for a local mailbox); the {@code 'DOWN'} message names it {@code {Name, Node}}.
+   */
+  public ErlRef monitor(String name, String nodeName) {
+    ensureAlive();
+    ErlAtom n = ErlAtom.of(name);
+    return node.monitor(this, n, nodeName, ErlTuple.of(n, ErlAtom.of(nodeName)));
+  }
+
+  /**
+   * Removes a monitor; a {@code 'DOWN'} already queued stays queued (Erlang's
+   * {@code demonitor/1} without {@code flush}). Unknown references are ignored.
+   */
+  public void demonitor(ErlRef ref) {
+    Monitoring m = monitoring.remove(ref);
+    if (m != null) {
+      node.demonitor(this, ref, m);
+    }
+  }
+
+  /** Removes a monitor and any {@code 'DOWN'} message of it already queued ({@code [flush]}). */
+  public void demonitorFlush(ErlRef ref) {
+    demonitor(ref);
+    lock.lock();
+    try {
+      queue.removeIf(m -> m instanceof ErlTuple t && t.arity() == 5 && DOWN.equals(t.get(0)) && ref.equals(t.get(1)));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // ---- aliases ----
+
+  /**
+   * A new alias of this mailbox (Erlang's {@code alias/0}): messages sent to it with
+   * {@code Alias ! Msg} or {@link #sendAlias} arrive here until it is deactivated.
+   */
+  public ErlRef createAlias() {
+    ensureAlive();
+    ErlRef ref = node.makeRef();
+    node.addAlias(this, ref);
+    return ref;
+  }
+
+  /** Deactivates an alias (Erlang's {@code unalias/1}); later messages to it are dropped. */
+  public boolean deactivateAlias(ErlRef alias) {
+    return node.removeAlias(this, alias);
+  }
+
+  // ---- ending ----
+
+  /** Whether the mailbox is dead (closed or killed). */
+  public boolean isClosed() {
+    lock.lock();
+    try {
+      return exit != null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Ends the mailbox with reason {@code normal}: linked processes get an exit signal
+   * {@code normal}, monitors get {@code 'DOWN'} with {@code normal}. Idempotent.
+   */
+  @Override
+  public void close() {
+    die(null, NORMAL);
+  }
+
+  /** Ends the mailbox with {@code reason}, Erlang's {@code exit(Reason)}. Idempotent. */
+  public void close(ErlTerm reason) {
+    die(null, Objects.requireNonNull(reason, "reason"));
+  }
+
+  void die(ErlPid from, ErlTerm reason) {
+    lock.lock();
+    try {
+      if (exit != null) {
+        return;
+      }
+      exit = new ExitException(from, reason);
+      queue.clear();
+      arrived.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    node.exited(this, reason);
+  }
+
+  /** Marks the mailbox dead without sending any signal (the node is closing). */
+  void abandon(ErlTerm reason) {
+    lock.lock();
+    try {
+      if (exit == null) {
+        exit = new ExitException(null, reason);
+        queue.clear();
+        arrived.signalAll();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void ensureAlive() {
+    lock.lock();
+    try {
+      if (exit != null) {
+        throw new IllegalStateException("mailbox " + pid + " has exited: " + exit.reason());
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The queued messages, oldest first (a snapshot, for diagnostics). */
+  List<ErlTerm> snapshot() {
+    lock.lock();
+    try {
+      return List.copyOf(queue);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Mailbox[" + pid + (name == null ? "" : " " + name) + (isClosed() ? ", closed" : "") + "]";
+  }
+}

@@ -1,0 +1,1110 @@
+package io.ei4j.node;
+
+import io.ei4j.api.Errno;
+import io.ei4j.api.ErrnoException;
+import io.ei4j.api.SocketCallbacks;
+import io.ei4j.connect.EiConnection;
+import io.ei4j.connect.EiConnectionHandler;
+import io.ei4j.connect.EiConnectionLostException;
+import io.ei4j.connect.EiHandshakeException;
+import io.ei4j.connect.EiListener;
+import io.ei4j.connect.EiMessage;
+import io.ei4j.connect.EiNode;
+import io.ei4j.epmd.EpmdClient;
+import io.ei4j.epmd.EpmdRegistration;
+import io.ei4j.internal.dist.DistFlags;
+import io.ei4j.term.ErlAtom;
+import io.ei4j.term.ErlInteger;
+import io.ei4j.term.ErlList;
+import io.ei4j.term.ErlPid;
+import io.ei4j.term.ErlRef;
+import io.ei4j.term.ErlTerm;
+import io.ei4j.term.ErlTuple;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Java node that Erlang code can treat as one of its own: many {@link Mailbox}es
+ * (processes) with links, monitors, aliases and exit signals; connections made on first
+ * use and accepted in the background; {@code rpc:call}, {@code erpc:call} and
+ * {@code spawn} served by Java functions; {@code gen_server} calls both ways (see
+ * {@link GenServer}). It is what JInterface's {@code OtpNode} is, on top of
+ * {@link EiNode}.
+ *
+ * <pre>{@code
+ * try (Node node = Node.builder("java@myhost").cookie("secret")
+ *         .transport(TcpCallbacks.create()).listen(new InetSocketAddress(0)).build()) {
+ *   node.registerFunction("calc", "add", 2, (self, args) -> ...);
+ *   Mailbox box = node.createMailbox("echo");
+ *   ErlTerm m = box.receive(5_000);
+ * }
+ * }</pre>
+ *
+ * <p>Connections: one per peer node. A send, link or monitor towards a node without a
+ * connection connects first (through EPMD or the transport's own naming) within the
+ * connect timeout. When both nodes connect to each other at the same time, the handshake
+ * settles it as Erlang does: the acceptor whose own attempt is pending answers
+ * {@code ok_simultaneous} when the peer's name is greater than its own (and its own attempt
+ * then fails with {@code nok} and waits for the accepted connection), else {@code nok}.
+ * When a connection goes down, every link to a process of that node fires
+ * {@code noconnection}, every monitor of such a process delivers {@code 'DOWN'} with
+ * {@code noconnection}, and {@link NodeListener}s hear of it.
+ *
+ * <p>The node advertises {@code DFLAG_SPAWN}, {@code DFLAG_ALIAS} and
+ * {@code DFLAG_DIST_MONITOR_NAME} on top of {@link EiNode}'s set. A {@code SPAWN_REQUEST}
+ * for {@code erpc:execute_call/4}, {@code erpc:execute_cast/3} or a function registered
+ * with {@link #registerFunction} runs the Java function on a worker thread as a new
+ * process; an unknown function ends that process with {@code undef}, so Erlang sees the
+ * same as for a missing module on an Erlang node.
+ *
+ * <p>Threading: see {@code CONCURRENCY.md} next to this class. Thread-safe.
+ */
+public final class Node implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+
+  static final ErlAtom ERPC = ErlAtom.of("erpc");
+  static final ErlAtom EXECUTE_CALL = ErlAtom.of("execute_call");
+  static final ErlAtom EXECUTE_CAST = ErlAtom.of("execute_cast");
+  static final ErlAtom RETURN = ErlAtom.of("return");
+  static final ErlAtom UNDEF = ErlAtom.of("undef");
+  static final ErlAtom MONITOR = ErlAtom.of("monitor");
+  static final ErlAtom LINK = ErlAtom.of("link");
+
+  /** Control message numbers this layer sends or reads beyond what {@link EiMessage} decodes. */
+  static final int OP_LINK = 1;
+  static final int OP_EXIT = 3;
+  static final int OP_UNLINK = 4;
+  static final int OP_EXIT2 = 8;
+  static final int OP_MONITOR_P = 19;
+  static final int OP_DEMONITOR_P = 20;
+  static final int OP_MONITOR_P_EXIT = 21;
+  static final int OP_SPAWN_REQUEST = 29;
+  static final int OP_SPAWN_REQUEST_TT = 30;
+  static final int OP_SPAWN_REPLY = 31;
+  static final int OP_ALIAS_SEND = 33;
+  static final int OP_ALIAS_SEND_TT = 34;
+  static final int OP_UNLINK_ID = 35;
+
+  private static final int SPAWN_REPLY_LINKED = 1;
+  private static final int SPAWN_REPLY_MONITORED = 2;
+
+  private final EiNode ei;
+  private final String nodeName;
+  private final ErlAtom nodeAtom;
+  private final long connectTimeoutMillis;
+  private final long sendTimeoutMillis;
+  private final long signalTimeoutMillis;
+  private final EiListener listener;
+  private final EpmdRegistration registration;
+  private final Thread acceptor;
+
+  private final Map<ErlPid, Mailbox> processes = new ConcurrentHashMap<>();
+  private final Map<String, Mailbox> names = new ConcurrentHashMap<>();
+  private final Map<ErlRef, Mailbox> aliases = new ConcurrentHashMap<>();
+  private final Map<String, EiConnection> connections = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<EiConnection>> pending = new ConcurrentHashMap<>();
+  private final Map<String, ErlangFunction> functions = new ConcurrentHashMap<>();
+  private final List<NodeListener> nodeListeners = new CopyOnWriteArrayList<>();
+  private final AtomicLong unlinkIds = new AtomicLong();
+  private final ExecutorService workers;
+  private final ExecutorService signals;
+  private volatile boolean closed;
+
+  private Node(Builder b) throws IOException {
+    this.connectTimeoutMillis = b.connectTimeoutMillis;
+    this.sendTimeoutMillis = b.sendTimeoutMillis;
+    EiNode.Builder eb = EiNode.builder(b.nodeName)
+        .advertise(DistFlags.SPAWN | DistFlags.ALIAS | DistFlags.DIST_MONITOR_NAME)
+        .connectionHandler(new Handler())
+        .tickTimeMillis(b.tickTimeMillis)
+        .sendTimeoutMillis(b.sendTimeoutMillis)
+        .maxMessageBytes(b.maxMessageBytes)
+        .transport(b.transport)
+        .setupContext(b.setupContext);
+    if (b.cookie != null) {
+      eb.cookie(b.cookie);
+    }
+    if (b.epmd != null) {
+      eb.epmd(b.epmd);
+    }
+    if (b.creationSet) {
+      eb.creation(b.creation);
+    }
+    this.ei = eb.build();
+    this.nodeName = ei.nodeName();
+    this.nodeAtom = ei.nodeAtom();
+    this.signalTimeoutMillis = Math.max(1, ei.tickTimeMillis() / 4);
+    this.workers = Executors.newCachedThreadPool(daemon("ei4j-fn-" + nodeName));
+    this.signals = Executors.newSingleThreadExecutor(daemon("ei4j-signals-" + nodeName));
+    EiListener l = null;
+    EpmdRegistration reg = null;
+    try {
+      if (b.listenAddress != null) {
+        l = ei.listen(b.listenAddress, 128);
+        boolean publish = b.publish != null ? b.publish : l.address() instanceof InetSocketAddress;
+        if (publish) {
+          if (!(l.address() instanceof InetSocketAddress isa)) {
+            throw new IllegalStateException("only a node listening on an IP port can be published in EPMD, not on " + l.address());
+          }
+          reg = ei.publish(isa.getPort());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      ei.close();
+      workers.shutdownNow();
+      signals.shutdownNow();
+      throw e;
+    }
+    this.listener = l;
+    this.registration = reg;
+    if (l != null) {
+      acceptor = new Thread(this::acceptLoop, "ei4j-accept-" + nodeName);
+      acceptor.setDaemon(true);
+      acceptor.start();
+    } else {
+      acceptor = null;
+    }
+  }
+
+  /** A builder for a node named {@code alive@host}. */
+  public static Builder builder(String nodeName) {
+    return new Builder(Objects.requireNonNull(nodeName, "nodeName"));
+  }
+
+  /** The full node name. */
+  public String nodeName() {
+    return nodeName;
+  }
+
+  /** The node name as an atom. */
+  public ErlAtom nodeAtom() {
+    return nodeAtom;
+  }
+
+  /** The underlying C-node handle (its flags, creation, transport). */
+  public EiNode eiNode() {
+    return ei;
+  }
+
+  /** The address the node accepts connections on, or null when it does not listen. */
+  public SocketAddress listenAddress() {
+    return listener == null ? null : listener.address();
+  }
+
+  // ---- processes ----
+
+  /** A new mailbox with a fresh pid and no name. */
+  public Mailbox createMailbox() {
+    ensureOpen();
+    Mailbox m = new Mailbox(this, ei.makePid());
+    processes.put(m.pid(), m);
+    return m;
+  }
+
+  /**
+   * A new mailbox registered as {@code name}: Erlang reaches it as
+   * {@code {Name, 'this@node'}}. The name is free again once the mailbox is closed.
+   *
+   * @throws IllegalStateException when a live mailbox already has the name
+   */
+  public Mailbox createMailbox(String name) {
+    ErlAtom.of(name); // validates the length
+    Mailbox m = createMailbox();
+    m.name(name);
+    if (names.putIfAbsent(name, m) != null) {
+      processes.remove(m.pid());
+      m.abandon(Mailbox.NORMAL);
+      throw new IllegalStateException("the name " + name + " is already registered on " + nodeName);
+    }
+    return m;
+  }
+
+  /** The live mailbox registered as {@code name}, or null. */
+  public Mailbox whereis(String name) {
+    return names.get(name);
+  }
+
+  /**
+   * Makes {@code Module:Function/Arity} callable from Erlang with {@code rpc:call},
+   * {@code erpc:call}/{@code cast} and {@code spawn(Node, Module, Function, Args)};
+   * replaces an earlier registration of the same function.
+   */
+  public void registerFunction(String module, String function, int arity, ErlangFunction f) {
+    if (arity < 0 || arity > 255) {
+      throw new IllegalArgumentException("arity must be 0..255, got " + arity);
+    }
+    ErlAtom.of(module);
+    ErlAtom.of(function);
+    functions.put(key(module, function, arity), Objects.requireNonNull(f, "f"));
+  }
+
+  /** Removes a registered function; later calls get {@code undef}. */
+  public void unregisterFunction(String module, String function, int arity) {
+    functions.remove(key(module, function, arity));
+  }
+
+  private static String key(String m, String f, int arity) {
+    return m + ":" + f + "/" + arity;
+  }
+
+  /** A new reference of this node. */
+  public ErlRef makeRef() {
+    return ei.makeRef();
+  }
+
+  // ---- nodes ----
+
+  /** Adds a listener for node up/down events. */
+  public void addNodeListener(NodeListener l) {
+    nodeListeners.add(Objects.requireNonNull(l, "l"));
+  }
+
+  /** Removes a listener. */
+  public void removeNodeListener(NodeListener l) {
+    nodeListeners.remove(l);
+  }
+
+  /** The names of the nodes this node has a live connection to. */
+  public Set<String> connectedNodes() {
+    Set<String> s = ConcurrentHashMap.newKeySet();
+    connections.forEach((k, c) -> {
+      if (c.isOpen()) {
+        s.add(k);
+      }
+    });
+    return s;
+  }
+
+  /** Connects to {@code peer} unless connected; true when a connection is up, as {@code net_adm:ping/1} says pong. */
+  public boolean ping(String peer, long timeoutMillis) {
+    try {
+      connection(peer, timeoutMillis);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("ping {} failed: {}", peer, e.toString());
+      return false;
+    }
+  }
+
+  /** Closes the connection to {@code peer}, if any; its processes see {@code noconnection}. */
+  public void disconnect(String peer) {
+    EiConnection c = connections.get(peer);
+    if (c != null) {
+      c.close();
+    }
+  }
+
+  EiConnection connection(String peer) throws IOException {
+    return connection(peer, connectTimeoutMillis);
+  }
+
+  /**
+   * The live connection to {@code peer}, made now if there is none. Concurrent callers for
+   * the same peer share one attempt; an attempt refused with {@code nok} (the peer's own
+   * simultaneous connection wins) waits for the peer's connection to be accepted.
+   */
+  EiConnection connection(String peer, long timeoutMillis) throws IOException {
+    EiConnection c = connections.get(peer);
+    if (c != null && c.isOpen()) {
+      return c;
+    }
+    ensureOpen();
+    if (peer.equals(nodeName)) {
+      throw new IllegalArgumentException("a node does not connect to itself: " + peer);
+    }
+    CompletableFuture<EiConnection> mine = new CompletableFuture<>();
+    CompletableFuture<EiConnection> f = pending.putIfAbsent(peer, mine);
+    if (f != null) {
+      return await(f, peer, timeoutMillis);
+    }
+    c = connections.get(peer);
+    if (c != null && c.isOpen()) {
+      pending.remove(peer, mine);
+      mine.complete(c);
+      return c;
+    }
+    try {
+      EiConnection nc = ei.connect(peer, timeoutMillis);
+      install(nc);
+      mine.complete(nc);
+      return nc;
+    } catch (EiHandshakeException e) {
+      if ("nok".equals(e.status())) {
+        LOG.debug("simultaneous connect with {}: its connection wins", peer);
+        return await(mine, peer, timeoutMillis);
+      }
+      pending.remove(peer, mine);
+      mine.completeExceptionally(e);
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      pending.remove(peer, mine);
+      mine.completeExceptionally(e);
+      throw e;
+    }
+  }
+
+  private EiConnection await(CompletableFuture<EiConnection> f, String peer, long timeoutMillis) throws IOException {
+    try {
+      return timeoutMillis < 0 ? f.get() : f.get(timeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      pending.remove(peer, f);
+      throw new ErrnoException(Errno.ETIMEDOUT, "no connection to " + peer + " within " + timeoutMillis + " ms");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw new IOException(io.getMessage(), io);
+      }
+      throw new IOException("connecting to " + peer + " failed: " + cause, cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while connecting to " + peer);
+    }
+  }
+
+  private void install(EiConnection c) {
+    String peer = c.peerNodeName();
+    EiConnection old = connections.put(peer, c);
+    if (old != null && old != c) {
+      // A new connection from a restarted or reconnecting peer replaces the old one.
+      connections.remove(peer, old);
+      old.close();
+      down(old, "replaced by a new connection");
+      connections.put(peer, c);
+    }
+    CompletableFuture<EiConnection> f = pending.remove(peer);
+    if (f != null) {
+      f.complete(c);
+    }
+    if (!c.isOpen()) {
+      connections.remove(peer, c);
+      return;
+    }
+    for (NodeListener l : nodeListeners) {
+      try {
+        l.nodeUp(peer);
+      } catch (RuntimeException e) {
+        LOG.warn("node listener failed on nodeUp({})", peer, e);
+      }
+    }
+  }
+
+  private void acceptLoop() {
+    while (!closed) {
+      try {
+        install(listener.accept(5_000));
+      } catch (ErrnoException e) {
+        if (closed) {
+          return;
+        }
+        if (!e.isTimeout()) {
+          LOG.debug("accept on {}: {}", nodeName, e.toString());
+          pause();
+        }
+      } catch (IOException | RuntimeException e) {
+        if (closed) {
+          return;
+        }
+        LOG.debug("refused an incoming connection on {}: {}", nodeName, e.toString());
+      }
+    }
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(50);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A connection went down: noconnection to links and monitors that involve its node. */
+  private void down(EiConnection c, String why) {
+    String peer = c.peerNodeName();
+    ErlAtom peerAtom = ErlAtom.of(peer);
+    for (Mailbox m : processes.values()) {
+      for (ErlPid p : m.links) {
+        if (p.node().equals(peerAtom) && m.links.remove(p)) {
+          m.exitSignal(p, Mailbox.NOCONNECTION, true);
+        }
+      }
+      m.monitoring.forEach((ref, mon) -> {
+        if (peer.equals(mon.nodeName()) && m.monitoring.remove(ref, mon)) {
+          m.deliver(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, mon.downObject(), Mailbox.NOCONNECTION));
+        }
+      });
+      m.watchers.values().removeIf(w -> w.watcher().node().equals(peerAtom));
+    }
+    for (NodeListener l : nodeListeners) {
+      try {
+        l.nodeDown(peer, why);
+      } catch (RuntimeException e) {
+        LOG.warn("node listener failed on nodeDown({})", peer, e);
+      }
+    }
+  }
+
+  // ---- sending ----
+
+  private boolean isLocal(ErlAtom node) {
+    return nodeAtom.equals(node);
+  }
+
+  void send(ErlPid from, ErlPid to, ErlTerm message) throws IOException {
+    if (isLocal(to.node())) {
+      Mailbox m = processes.get(to);
+      if (m != null) {
+        m.deliver(message);
+      }
+      return;
+    }
+    EiConnection c = connection(to.node().name());
+    c.send(from, to, message, sendTimeoutMillis);
+  }
+
+  void sendLocalName(String name, ErlTerm message) {
+    Mailbox m = names.get(name);
+    if (m != null) {
+      m.deliver(message);
+    }
+  }
+
+  void sendName(ErlPid from, String name, String node, ErlTerm message) throws IOException {
+    if (node.equals(nodeName)) {
+      sendLocalName(name, message);
+      return;
+    }
+    connection(node).regSend(from, name, message, sendTimeoutMillis);
+  }
+
+  void sendAlias(ErlPid from, ErlRef alias, ErlTerm message) throws IOException {
+    if (isLocal(alias.node())) {
+      Mailbox m = aliases.get(alias);
+      if (m != null) {
+        m.deliver(message);
+      }
+      return;
+    }
+    EiConnection c = connection(alias.node().name());
+    if ((c.peerFlags() & DistFlags.ALIAS) == 0) {
+      throw new IOException(c.peerNodeName() + " does not support process aliases (no DFLAG_ALIAS)");
+    }
+    c.sendControl(ErlTuple.of(ErlInteger.of(OP_ALIAS_SEND), from, alias), message, sendTimeoutMillis);
+  }
+
+  /**
+   * Sends a control message to the node of {@code target}, connecting when {@code connect};
+   * failures are reported through the return value only, for signals whose loss the
+   * protocol already covers (a lost connection fires noconnection on the other side).
+   */
+  private boolean signal(String targetNode, ErlTuple control, boolean connect) {
+    try {
+      EiConnection c = connect ? connection(targetNode) : connections.get(targetNode);
+      if (c == null || !c.isOpen()) {
+        return false;
+      }
+      c.sendControl(control, null, signalTimeoutMillis);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("signal {} to {} not sent: {}", control, targetNode, e.toString());
+      return false;
+    }
+  }
+
+  void link(Mailbox from, ErlPid to) {
+    if (isLocal(to.node())) {
+      Mailbox m = processes.get(to);
+      if (m == null || !linkArrived(from.pid(), m)) {
+        from.links.remove(to);
+        from.exitSignal(to, Mailbox.NOPROC, true);
+      }
+      return;
+    }
+    if (!signal(to.node().name(), ErlTuple.of(ErlInteger.of(OP_LINK), from.pid(), to), true)) {
+      from.links.remove(to);
+      from.exitSignal(to, Mailbox.NOCONNECTION, true);
+    }
+  }
+
+  private static boolean linkArrived(ErlPid from, Mailbox to) {
+    if (to.isClosed()) {
+      return false;
+    }
+    to.links.add(from);
+    return true;
+  }
+
+  void unlink(Mailbox from, ErlPid to) {
+    if (isLocal(to.node())) {
+      Mailbox m = processes.get(to);
+      if (m != null) {
+        m.links.remove(from.pid());
+      }
+      return;
+    }
+    EiConnection c = connections.get(to.node().name());
+    if (c == null || !c.isOpen()) {
+      return;
+    }
+    ErlTuple control = (c.peerFlags() & DistFlags.UNLINK_ID) != 0
+        ? ErlTuple.of(ErlInteger.of(OP_UNLINK_ID), ErlInteger.of(unlinkIds.incrementAndGet()), from.pid(), to)
+        : ErlTuple.of(ErlInteger.of(OP_UNLINK), from.pid(), to);
+    signal(to.node().name(), control, false);
+  }
+
+  void exit2(ErlPid from, ErlPid to, ErlTerm reason) throws IOException {
+    if (isLocal(to.node())) {
+      Mailbox m = processes.get(to);
+      if (m != null) {
+        m.exitSignal(from, reason, false);
+      }
+      return;
+    }
+    connection(to.node().name()).sendControl(ErlTuple.of(ErlInteger.of(OP_EXIT2), from, to, reason), null, sendTimeoutMillis);
+  }
+
+  ErlRef monitor(Mailbox from, ErlTerm target, String targetNode, ErlTerm downObject) {
+    ErlRef ref = ei.makeRef();
+    Mailbox.Monitoring mon = new Mailbox.Monitoring(target, targetNode, downObject);
+    from.monitoring.put(ref, mon);
+    if (targetNode.equals(nodeName)) {
+      Mailbox m = target instanceof ErlPid p ? processes.get(p) : names.get(((ErlAtom) target).name());
+      if (m == null || !watch(m, ref, from.pid(), target)) {
+        if (from.monitoring.remove(ref, mon)) {
+          from.deliver(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, downObject, Mailbox.NOPROC));
+        }
+      }
+      return ref;
+    }
+    if (!signal(targetNode, ErlTuple.of(ErlInteger.of(OP_MONITOR_P), from.pid(), target, ref), true)) {
+      if (from.monitoring.remove(ref, mon)) {
+        from.deliver(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, downObject, Mailbox.NOCONNECTION));
+      }
+    }
+    return ref;
+  }
+
+  private static boolean watch(Mailbox target, ErlRef ref, ErlPid watcher, ErlTerm toProc) {
+    if (target.isClosed()) {
+      return false;
+    }
+    target.watchers.put(ref, new Mailbox.Watcher(watcher, toProc));
+    // closed in between: its exit already sent DOWNs to the watchers it saw; this one too
+    return !target.isClosed() || target.watchers.remove(ref) == null;
+  }
+
+  void demonitor(Mailbox from, ErlRef ref, Mailbox.Monitoring mon) {
+    if (mon.nodeName().equals(nodeName)) {
+      Mailbox m = mon.target() instanceof ErlPid p ? processes.get(p) : names.get(((ErlAtom) mon.target()).name());
+      if (m != null) {
+        m.watchers.remove(ref);
+      }
+      return;
+    }
+    signal(mon.nodeName(), ErlTuple.of(ErlInteger.of(OP_DEMONITOR_P), from.pid(), mon.target(), ref), false);
+  }
+
+  void addAlias(Mailbox m, ErlRef ref) {
+    m.aliases.add(ref);
+    aliases.put(ref, m);
+  }
+
+  boolean removeAlias(Mailbox m, ErlRef ref) {
+    m.aliases.remove(ref);
+    return aliases.remove(ref, m);
+  }
+
+  /** A mailbox died: unregister it, then signal its links and monitors. */
+  void exited(Mailbox m, ErlTerm reason) {
+    processes.remove(m.pid());
+    String name = m.name();
+    if (name != null) {
+      names.remove(name, m);
+    }
+    for (ErlRef a : m.aliases) {
+      aliases.remove(a, m);
+    }
+    if (closed) {
+      return;
+    }
+    for (ErlPid p : m.links) {
+      m.links.remove(p);
+      if (isLocal(p.node())) {
+        Mailbox other = processes.get(p);
+        if (other != null && other.links.remove(m.pid())) {
+          other.exitSignal(m.pid(), reason, true);
+        }
+      } else {
+        signal(p.node().name(), ErlTuple.of(ErlInteger.of(OP_EXIT), m.pid(), p, reason), false);
+      }
+    }
+    m.watchers.forEach((ref, w) -> {
+      if (m.watchers.remove(ref) == null) {
+        return;
+      }
+      if (isLocal(w.watcher().node())) {
+        Mailbox other = processes.get(w.watcher());
+        if (other != null) {
+          Mailbox.Monitoring mon = other.monitoring.remove(ref);
+          if (mon != null) {
+            other.deliver(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, mon.downObject(), reason));
+          }
+        }
+      } else {
+        signal(w.watcher().node().name(),
+            ErlTuple.of(ErlInteger.of(OP_MONITOR_P_EXIT), w.toProc(), w.watcher(), ref, reason), false);
+      }
+    });
+    m.monitoring.forEach((ref, mon) -> {
+      if (m.monitoring.remove(ref) != null) {
+        demonitor(m, ref, mon);
+      }
+    });
+  }
+
+  // ---- incoming ----
+
+  private final class Handler implements EiConnectionHandler {
+    @Override
+    public void onMessage(EiConnection c, EiMessage msg) {
+      try {
+        route(c, msg);
+      } catch (RuntimeException e) {
+        LOG.warn("{}: dropped a malformed {} from {}: {}", nodeName, msg.getClass().getSimpleName(), c.peerNodeName(), e.toString());
+      }
+    }
+
+    @Override
+    public void onDown(EiConnection c, EiConnectionLostException reason) {
+      if (closed) {
+        return;
+      }
+      if (connections.remove(c.peerNodeName(), c)) {
+        String why = reason.getMessage();
+        signals.execute(() -> down(c, why));
+      }
+    }
+
+    @Override
+    public String acceptStatus(String peer) {
+      if (closed) {
+        return "not_allowed";
+      }
+      if (pending.containsKey(peer)) {
+        return peer.compareTo(nodeName) > 0 ? "ok_simultaneous" : "nok";
+      }
+      return "ok";
+    }
+  }
+
+  private void route(EiConnection c, EiMessage msg) {
+    if (msg instanceof EiMessage.Send s) {
+      Mailbox m = processes.get(s.to());
+      if (m != null) {
+        m.deliver(s.message());
+      }
+    } else if (msg instanceof EiMessage.RegSend r) {
+      sendLocalName(r.toName().name(), r.message());
+    } else if (msg instanceof EiMessage.Link l) {
+      Mailbox m = processes.get(l.to());
+      if (m == null || !linkArrived(l.from(), m)) {
+        signal(c.peerNodeName(), ErlTuple.of(ErlInteger.of(OP_EXIT), l.to(), l.from(), Mailbox.NOPROC), false);
+      }
+    } else if (msg instanceof EiMessage.Unlink u) {
+      Mailbox m = processes.get(u.to());
+      if (m != null) {
+        m.links.remove(u.from());
+      }
+    } else if (msg instanceof EiMessage.Exit e) {
+      Mailbox m = processes.get(e.to());
+      if (m != null && m.links.remove(e.from())) {
+        m.exitSignal(e.from(), e.reason(), true);
+      }
+    } else if (msg instanceof EiMessage.Exit2 e) {
+      Mailbox m = processes.get(e.to());
+      if (m != null) {
+        m.exitSignal(e.from(), e.reason(), false);
+      }
+    } else if (msg instanceof EiMessage.Monitor mon) {
+      Mailbox m = mon.toProc() instanceof ErlPid p ? processes.get(p)
+          : mon.toProc() instanceof ErlAtom a ? names.get(a.name()) : null;
+      if (m == null || !watch(m, mon.ref(), mon.from(), mon.toProc())) {
+        signal(c.peerNodeName(), ErlTuple.of(ErlInteger.of(OP_MONITOR_P_EXIT), mon.toProc(), mon.from(), mon.ref(), Mailbox.NOPROC), false);
+      }
+    } else if (msg instanceof EiMessage.Demonitor d) {
+      Mailbox m = d.toProc() instanceof ErlPid p ? processes.get(p)
+          : d.toProc() instanceof ErlAtom a ? names.get(a.name()) : null;
+      if (m != null) {
+        m.watchers.remove(d.ref());
+      }
+    } else if (msg instanceof EiMessage.MonitorExit x) {
+      Mailbox m = processes.get(x.to());
+      if (m != null) {
+        Mailbox.Monitoring mon = m.monitoring.remove(x.ref());
+        if (mon != null) {
+          m.deliver(ErlTuple.of(Mailbox.DOWN, x.ref(), Mailbox.PROCESS, mon.downObject(), x.reason()));
+        }
+      }
+    } else if (msg instanceof EiMessage.Other o) {
+      routeOther(c, o.control(), o.payload());
+    }
+    // GROUP_LEADER: a Java mailbox has no I/O to redirect; ignored.
+  }
+
+  private void routeOther(EiConnection c, ErlTuple t, ErlTerm payload) {
+    if (t.arity() < 1 || !(t.get(0) instanceof ErlInteger op) || !op.isInt()) {
+      LOG.debug("{}: ignored a control message without an operation from {}: {}", nodeName, c.peerNodeName(), t);
+      return;
+    }
+    switch (op.intValue()) {
+      case OP_ALIAS_SEND, OP_ALIAS_SEND_TT -> {
+        if (t.arity() >= 3 && t.get(2) instanceof ErlRef alias && payload != null) {
+          Mailbox m = aliases.get(alias);
+          if (m != null) {
+            m.deliver(payload);
+          }
+        }
+      }
+      case OP_SPAWN_REQUEST, OP_SPAWN_REQUEST_TT -> spawnRequest(c, t, payload);
+      default -> LOG.debug("{}: ignored control message {} from {}", nodeName, t, c.peerNodeName());
+    }
+  }
+
+  // ---- spawn requests (erpc, rpc:call, spawn/4) ----
+
+  /**
+   * {@code {29, ReqId, From, GroupLeader, {M, F, Arity}, OptList}} with the argument list
+   * as payload. The new process is a mailbox; the reply
+   * {@code {31, ReqId, From, Flags, Pid}} goes out before the function runs, so the
+   * requester knows the pid before any exit or {@code 'DOWN'} of it.
+   */
+  private void spawnRequest(EiConnection c, ErlTuple t, ErlTerm payload) {
+    if (t.arity() != 6 || !(t.get(1) instanceof ErlRef reqId) || !(t.get(2) instanceof ErlPid from)
+        || !(t.get(4) instanceof ErlTuple mfa) || mfa.arity() != 3
+        || !(mfa.get(0) instanceof ErlAtom mod) || !(mfa.get(1) instanceof ErlAtom fun)
+        || !(t.get(5) instanceof ErlList opts) || !(payload instanceof ErlList args) || !args.isProper()) {
+      LOG.debug("{}: malformed SPAWN_REQUEST from {}: {}", nodeName, c.peerNodeName(), t);
+      return;
+    }
+    boolean link = false;
+    boolean monitor = false;
+    if (opts.isProper()) {
+      for (ErlTerm o : opts.elements()) {
+        if (LINK.equals(o)) {
+          link = true;
+        } else if (MONITOR.equals(o) || (o instanceof ErlTuple ot && ot.arity() == 2 && MONITOR.equals(ot.get(0)))) {
+          monitor = true;
+        }
+      }
+    }
+    if (closed) {
+      sendSpawnReply(c, reqId, from, 0, ErlAtom.of("system_limit"));
+      return;
+    }
+    Mailbox self = createMailbox();
+    int flags = 0;
+    if (link) {
+      self.links.add(from);
+      flags |= SPAWN_REPLY_LINKED;
+    }
+    if (monitor) {
+      self.watchers.put(reqId, new Mailbox.Watcher(from, self.pid()));
+      flags |= SPAWN_REPLY_MONITORED;
+    }
+    int replyFlags = flags;
+    List<ErlTerm> argList = args.elements();
+    try {
+      workers.execute(() -> {
+        if (!sendSpawnReply(c, reqId, from, replyFlags, self.pid())) {
+          self.abandon(Mailbox.NOCONNECTION);
+          exited(self, Mailbox.NOCONNECTION);
+          return;
+        }
+        self.close(runSpawned(self, mod, fun, argList));
+      });
+    } catch (RuntimeException rejected) {
+      self.abandon(Mailbox.NOCONNECTION);
+      processes.remove(self.pid());
+      sendSpawnReply(c, reqId, from, 0, ErlAtom.of("system_limit"));
+    }
+  }
+
+  private boolean sendSpawnReply(EiConnection c, ErlRef reqId, ErlPid to, int flags, ErlTerm result) {
+    try {
+      c.sendControl(ErlTuple.of(ErlInteger.of(OP_SPAWN_REPLY), reqId, to, ErlInteger.of(flags), result), null, sendTimeoutMillis);
+      return true;
+    } catch (IOException e) {
+      LOG.debug("{}: SPAWN_REPLY to {} not sent: {}", nodeName, to, e.toString());
+      return false;
+    }
+  }
+
+  /** Runs a spawned process's function and returns its exit reason. */
+  private ErlTerm runSpawned(Mailbox self, ErlAtom mod, ErlAtom fun, List<ErlTerm> args) {
+    if (ERPC.equals(mod) && EXECUTE_CALL.equals(fun) && args.size() == 4 && args.get(1) instanceof ErlAtom m
+        && args.get(2) instanceof ErlAtom f && args.get(3) instanceof ErlList a && a.isProper()) {
+      return executeCall(self, args.get(0), m, f, a);
+    }
+    if (ERPC.equals(mod) && EXECUTE_CAST.equals(fun) && args.size() == 3 && args.get(0) instanceof ErlAtom m
+        && args.get(1) instanceof ErlAtom f && args.get(2) instanceof ErlList a && a.isProper()) {
+      return plainRun(self, m, f, a);
+    }
+    return plainRun(self, mod, fun, ErlList.of(args));
+  }
+
+  /**
+   * What {@code erpc:execute_call/4} makes its process exit with, which the caller's
+   * {@code 'DOWN'} carries back: {@code {Ref, return, Value}}, {@code {Ref, throw, Value}},
+   * {@code {Ref, exit, Reason}} or {@code {Ref, error, Reason, Stack}}.
+   */
+  private ErlTerm executeCall(Mailbox self, ErlTerm ref, ErlAtom m, ErlAtom f, ErlList a) {
+    ErlangFunction fn = functions.get(key(m.name(), f.name(), a.size()));
+    if (fn == null) {
+      return ErlTuple.of(ref, ErlangException.Kind.ERROR.atom(), UNDEF, undefStack(m, f, a));
+    }
+    try {
+      ErlTerm v = fn.apply(self, a.elements());
+      return ErlTuple.of(ref, RETURN, v == null ? ErlAtom.UNDEFINED : v);
+    } catch (ErlangException e) {
+      return e.kind() == ErlangException.Kind.ERROR
+          ? ErlTuple.of(ref, e.kind().atom(), e.reason(), javaStack(m, f, a))
+          : ErlTuple.of(ref, e.kind().atom(), e.reason());
+    } catch (Exception | Error e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      return ErlTuple.of(ref, ErlangException.Kind.ERROR.atom(), javaReason(e), javaStack(m, f, a));
+    }
+  }
+
+  /** A spawned process that is not an erpc call: it exits normal, or with Erlang's crash reason. */
+  private ErlTerm plainRun(Mailbox self, ErlAtom m, ErlAtom f, ErlList a) {
+    ErlangFunction fn = functions.get(key(m.name(), f.name(), a.size()));
+    if (fn == null) {
+      return ErlTuple.of(UNDEF, undefStack(m, f, a));
+    }
+    try {
+      fn.apply(self, a.elements());
+      return Mailbox.NORMAL;
+    } catch (ErlangException e) {
+      return switch (e.kind()) {
+        case EXIT -> e.reason();
+        case ERROR -> ErlTuple.of(e.reason(), javaStack(m, f, a));
+        case THROW -> ErlTuple.of(ErlTuple.of(ErlAtom.of("nocatch"), e.reason()), javaStack(m, f, a));
+      };
+    } catch (Exception | Error e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      return ErlTuple.of(javaReason(e), javaStack(m, f, a));
+    }
+  }
+
+  private static ErlList undefStack(ErlAtom m, ErlAtom f, ErlList a) {
+    return ErlList.of(ErlTuple.of(m, f, a, ErlList.NIL));
+  }
+
+  private static ErlList javaStack(ErlAtom m, ErlAtom f, ErlList a) {
+    return ErlList.of(ErlTuple.of(m, f, ErlInteger.of(a.size()), ErlList.NIL));
+  }
+
+  /** {@code {java_exception, 'java.lang.IllegalStateException', <<"message">>}}. */
+  static ErlTerm javaReason(Throwable e) {
+    String msg = e.getMessage() == null ? "" : e.getMessage();
+    return ErlTuple.of(ErlAtom.of("java_exception"), ErlAtom.of(truncate(e.getClass().getName())),
+        io.ei4j.term.ErlBinary.of(msg.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+  }
+
+  private static String truncate(String s) {
+    return s.length() <= ErlAtom.MAX_CHARS ? s : s.substring(0, ErlAtom.MAX_CHARS);
+  }
+
+  // ---- lifecycle ----
+
+  /** Whether {@link #close()} was called. */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /**
+   * Closes the node: every connection goes down (so the other nodes see
+   * {@code noconnection} for links and monitors of this node's processes), the EPMD
+   * registration ends, and every mailbox is dead (receive throws {@link ExitException}
+   * with reason {@code noconnection}). Idempotent.
+   */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    ei.close();
+    if (registration != null) {
+      registration.close();
+    }
+    if (acceptor != null) {
+      acceptor.interrupt();
+    }
+    List<Mailbox> all = new ArrayList<>(processes.values());
+    for (Mailbox m : all) {
+      m.abandon(Mailbox.NOCONNECTION);
+    }
+    processes.clear();
+    names.clear();
+    aliases.clear();
+    for (CompletableFuture<EiConnection> f : pending.values()) {
+      f.completeExceptionally(new IOException("node " + nodeName + " closed"));
+    }
+    workers.shutdownNow();
+    signals.shutdownNow();
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("node " + nodeName + " is closed");
+    }
+  }
+
+  private static ThreadFactory daemon(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  @Override
+  public String toString() {
+    return "Node[" + nodeName + (closed ? ", closed" : "") + "]";
+  }
+
+  /** Options of a {@link Node}. */
+  public static final class Builder {
+    private final String nodeName;
+    private String cookie;
+    private SocketCallbacks<?> transport;
+    private Object setupContext;
+    private EpmdClient epmd;
+    private SocketAddress listenAddress;
+    private Boolean publish;
+    private long tickTimeMillis = EiNode.DEFAULT_TICK_TIME_MILLIS;
+    private long connectTimeoutMillis = 10_000;
+    private long sendTimeoutMillis = SocketCallbacks.INFINITE;
+    private int maxMessageBytes = EiNode.DEFAULT_MAX_MESSAGE_BYTES;
+    private int creation;
+    private boolean creationSet;
+
+    private Builder(String nodeName) {
+      this.nodeName = nodeName;
+    }
+
+    /** The cookie; default: {@code ~/.erlang.cookie}. Never logged. */
+    public Builder cookie(String cookie) {
+      this.cookie = Objects.requireNonNull(cookie, "cookie");
+      return this;
+    }
+
+    /** The transport. Required. */
+    public Builder transport(SocketCallbacks<?> transport) {
+      this.transport = Objects.requireNonNull(transport, "transport");
+      return this;
+    }
+
+    /** The transport's setup context (TLS settings, ...), see {@link EiNode.Builder#setupContext}. */
+    public Builder setupContext(Object setupContext) {
+      this.setupContext = setupContext;
+      return this;
+    }
+
+    /** The EPMD to publish in and look peers up in; default: EPMD on the peer's host. */
+    public Builder epmd(EpmdClient epmd) {
+      this.epmd = epmd;
+      return this;
+    }
+
+    /**
+     * Accept connections on {@code address} (port 0: any free port). Without it the node
+     * only makes connections, and Erlang cannot start one (no {@code rpc:call} to it
+     * before it has sent something).
+     */
+    public Builder listen(SocketAddress address) {
+      this.listenAddress = Objects.requireNonNull(address, "address");
+      return this;
+    }
+
+    /**
+     * Whether to register the listening port in EPMD; default: yes when listening on an IP
+     * address, no otherwise.
+     */
+    public Builder publish(boolean publish) {
+      this.publish = publish;
+      return this;
+    }
+
+    /** Erlang's {@code net_ticktime} in milliseconds (default 60 000). */
+    public Builder tickTimeMillis(long millis) {
+      this.tickTimeMillis = millis;
+      return this;
+    }
+
+    /** How long a send, link or monitor may wait to connect to a node (default 10 000 ms). */
+    public Builder connectTimeoutMillis(long millis) {
+      if (millis < 0) {
+        throw new IllegalArgumentException("connect timeout must be >= 0, got " + millis);
+      }
+      this.connectTimeoutMillis = millis;
+      return this;
+    }
+
+    /** How long a send may wait for the peer to take the bytes (default: for ever). */
+    public Builder sendTimeoutMillis(long millis) {
+      this.sendTimeoutMillis = millis;
+      return this;
+    }
+
+    /** The largest frame accepted from a peer (default 64 MiB). */
+    public Builder maxMessageBytes(int bytes) {
+      this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /** The creation when not published (EPMD hands one out otherwise). */
+    public Builder creation(int creation) {
+      this.creation = creation;
+      this.creationSet = true;
+      return this;
+    }
+
+    /**
+     * Starts the node: listens and publishes when asked, and starts accepting.
+     *
+     * @throws IOException when listening or publishing fails (a taken name in EPMD)
+     */
+    public Node build() throws IOException {
+      if (transport == null) {
+        throw new IllegalStateException("a node needs a transport: Node.Builder.transport(...)");
+      }
+      return new Node(this);
+    }
+  }
+}
