@@ -175,8 +175,9 @@ public final class TermEncoder {
       encodeLong(i.longValue(), out);
       return;
     }
-    int n = (big.bitLength() + 7) / 8;
-    byte[] mag = big.abs().toByteArray();
+    BigInteger abs = big.abs();
+    int n = (abs.bitLength() + 7) / 8;
+    byte[] mag = abs.toByteArray();
     if (n < 256) {
       out.put(Ext.SMALL_BIG).put(n);
     } else {
