@@ -450,6 +450,44 @@ class UnixSocketCallbacksTest {
   }
 
   @Test
+  void connectingToAFullBacklogWaitsUntilTheTimeoutOrAnAccept() throws Exception {
+    // With a backlog of 0, one pending connection fills the queue.
+    UnixSocket tight = socket();
+    Path tightFile = dir.resolve("tight");
+    CALLBACKS.listen(tight, UnixSocketAddress.of(tightFile), 0);
+    List<UnixSocket> queued = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      UnixSocket c = socket();
+      try {
+        CALLBACKS.connect(c, UnixSocketAddress.of(tightFile), 100);
+        queued.add(c);
+      } catch (ErrnoException e) {
+        assertEquals(Errno.ETIMEDOUT, e.errno(), e.toString());
+        break;
+      }
+    }
+    assertTrue(queued.size() < 8, "the backlog never filled");
+
+    long t0 = System.nanoTime();
+    ErrnoException e = assertThrows(ErrnoException.class,
+        () -> CALLBACKS.connect(socket(), UnixSocketAddress.of(tightFile), 300));
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    assertEquals(Errno.ETIMEDOUT, e.errno());
+    assertTrue(ms >= 290 && ms < 2300, "timed out after " + ms + " ms");
+
+    // A waiting connect gets in as soon as the listener accepts.
+    UnixSocket late = socket();
+    Future<?> waiting = executor.submit(() -> {
+      CALLBACKS.connect(late, UnixSocketAddress.of(tightFile), 10_000);
+      return null;
+    });
+    Thread.sleep(100);
+    assertFalse(waiting.isDone(), "connect did not wait for the full backlog");
+    opened.add(CALLBACKS.accept(tight, 1000).context());
+    waiting.get(5, TimeUnit.SECONDS);
+  }
+
+  @Test
   void wrongAddressTypesAreMisuse() throws IOException {
     UnixSocket s = socket();
     assertThrows(IllegalArgumentException.class,
