@@ -283,13 +283,53 @@ public final class TlsSocket {
     } catch (ClosedSelectorException e) {
       throw Errors.closed(what);
     } catch (SSLException e) {
+      String hint = hint(e);
       sendAlert();
-      throw Errors.map(e, what + " failed");
+      throw Errors.map(e, what + " failed" + hint);
     } catch (IOException e) {
       throw Errors.map(e, what);
     } finally {
       writeLock.unlock();
       readLock.unlock();
+    }
+  }
+
+  /**
+   * TLS 1.2 reports a missing client certificate as a bare handshake_failure alert. When
+   * the handshake session shows that this is what happened, say so.
+   */
+  private String hint(SSLException e) {
+    String reasons = Errors.reasons(e);
+    if (!reasons.contains("handshake_failure(40)")) {
+      return "";
+    }
+    SSLSession session;
+    try {
+      session = engine.getHandshakeSession();
+    } catch (RuntimeException ex) {
+      return "";
+    }
+    if (session == null) {
+      return "";
+    }
+    boolean peerAlert = reasons.contains("the peer sent alert");
+    if (engine.getUseClientMode() && peerAlert && session.getLocalCertificates() == null) {
+      return config.hasCertificate()
+          ? " (we sent no certificate: ours is not issued by a CA the server asked for)"
+          : " (the server may require a client certificate, and this node has none)";
+    }
+    if (!engine.getUseClientMode() && !peerAlert && config.verifyPeer()
+        && config.clientAuth() == ClientAuth.REQUIRE && !hasPeerCertificates(session)) {
+      return " (the client sent no certificate, and this listener requires one)";
+    }
+    return "";
+  }
+
+  private static boolean hasPeerCertificates(SSLSession session) {
+    try {
+      return session.getPeerCertificates().length > 0;
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      return false;
     }
   }
 

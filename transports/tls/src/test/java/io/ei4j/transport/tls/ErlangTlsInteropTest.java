@@ -1,0 +1,291 @@
+package io.ei4j.transport.tls;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.ei4j.connect.EiConnection;
+import io.ei4j.connect.EiListener;
+import io.ei4j.connect.EiMessage;
+import io.ei4j.connect.EiNode;
+import io.ei4j.epmd.EpmdRegistration;
+import io.ei4j.term.ErlAtom;
+import io.ei4j.term.ErlInteger;
+import io.ei4j.term.ErlList;
+import io.ei4j.term.ErlPid;
+import io.ei4j.term.ErlTuple;
+import io.ei4j.testkit.ErlangPeer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Certificates that must not pass, between ei4j and real {@code erl -proto_dist inet_tls}
+ * nodes, in both directions: each is rejected by the side that should reject it, with the
+ * reason in the error; and a plaintext TCP node knocking on a TLS listener is refused
+ * cleanly while the listener keeps serving. (What must pass, send, receive, rpc and
+ * ping both ways, is the distribution conformance suite's job.)
+ *
+ * <p>Every Erlang node trusts the test CA, verifies peers and requires client
+ * certificates; they differ in the certificate they present.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ErlangTlsInteropTest {
+  private static final String COOKIE = "ei4j_tls_interop";
+  private static final String HOST = ErlangPeer.shortHostName();
+  private static final String PEER_MODULE = """
+      -module(tls_peer).
+      -export([start/0]).
+
+      start() ->
+          register(echo, spawn(fun echo/0)),
+          spawn(fun loop/0),
+          io:format("ready~n").
+
+      echo() ->
+          receive
+              {From, Msg} when is_pid(From) -> From ! {echo, Msg}, echo();
+              _ -> echo()
+          end.
+
+      loop() ->
+          case io:get_line("") of
+              eof -> ok;
+              {error, _} -> ok;
+              Line ->
+                  Node = list_to_atom(string:trim(Line)),
+                  R = net_adm:ping(Node),
+                  io:format("ping ~s ~p~n", [Node, R]),
+                  case R of
+                      pong -> {javabox, Node} ! {self(), hello_from_erlang};
+                      pang -> ok
+                  end,
+                  loop()
+          end.
+      """;
+
+  @TempDir static Path dir;
+  static TestPki pki;
+  static TestPki.Issued ca;
+  static TestPki.Issued otherCa;
+  static final List<ErlangPeer> peers = new ArrayList<>();
+  static ErlangPeer good;
+  static ErlangPeer expired;
+  static ErlangPeer otherCaPeer;
+  static ErlangPeer wrongHost;
+  static ErlangPeer noClientCert;
+  static TlsConfig javaGood;
+
+  @BeforeAll
+  static void startErlangNodes() throws IOException {
+    pki = new TestPki(dir);
+    ca = pki.ca("interop-ca");
+    otherCa = pki.ca("interop-other-ca");
+    Path ebin = dir.resolve("ebin");
+    java.nio.file.Files.createDirectories(ebin);
+    ErlangPeer.compile(ebin, "tls_peer", PEER_MODULE);
+    TestPki.Issued javaCert = pki.node("java-good", ca);
+    javaGood = config(javaCert).build();
+    good = start("good", pki.node("erl-good", ca), true, ebin);
+    expired = start("expired", pki.expired("erl-expired", ca), true, ebin);
+    otherCaPeer = start("otherca", pki.node("erl-otherca", otherCa), true, ebin);
+    wrongHost = start("wronghost", pki.node("erl-wronghost", ca, List.of("elsewhere.invalid"), List.of()), true, ebin);
+    noClientCert = start("nocert", pki.node("erl-nocert", ca), false, ebin);
+  }
+
+  private static ErlangPeer start(String name, TestPki.Issued cert, boolean clientCert, Path ebin) {
+    Path optfile = ErlangTls.optfile(pki, "erl-" + name, cert, ca, clientCert);
+    ErlangPeer p = ErlangTls.peer(ErlangPeer.uniqueName("tls_" + name), optfile)
+        .cookie(COOKIE).codePath(ebin).eval("tls_peer:start()").readyLine("^ready").start();
+    peers.add(p);
+    return p;
+  }
+
+  @AfterAll
+  static void stopErlangNodes() {
+    peers.forEach(ErlangPeer::close);
+  }
+
+  static TlsConfig.Builder config(TestPki.Issued cert) {
+    return TlsConfig.builder().certificate(cert.certFile(), cert.keyFile()).trustedCertificates(ca.certFile());
+  }
+
+  private static EiNode node(TlsConfig config) throws IOException {
+    return EiNode.builder(ErlangPeer.uniqueName("java") + "@" + HOST).cookie(COOKIE)
+        .transport(new TlsTransport(config)).build();
+  }
+
+  /** All messages along the cause chain, for asserting on the reason. */
+  private static String chain(Throwable t) {
+    StringBuilder b = new StringBuilder();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      b.append(c.getClass().getSimpleName()).append(": ").append(c.getMessage()).append(" | ");
+      if (c.getCause() == c) {
+        break;
+      }
+    }
+    return b.toString();
+  }
+
+  private static void assertReason(Throwable t, String... anyOf) {
+    String all = chain(t);
+    System.out.println("reason: " + all);
+    for (String want : anyOf) {
+      if (all.toLowerCase(Locale.ROOT).contains(want.toLowerCase(Locale.ROOT))) {
+        return;
+      }
+    }
+    throw new AssertionError("expected one of " + List.of(anyOf) + " in: " + all, t);
+  }
+
+  /** Java listens (published in EPMD) and {@code peer} pings it. */
+  private interface Listening {
+    void run(EiNode node, EiListener listener) throws Exception;
+  }
+
+  private static void listening(TlsConfig config, Listening body) throws Exception {
+    try (EiNode node = node(config)) {
+      EiListener l = node.listen(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 5);
+      EpmdRegistration r = node.publish(((InetSocketAddress) l.address()).getPort());
+      try {
+        body.run(node, l);
+      } finally {
+        r.close();
+      }
+    }
+  }
+
+  // ---- what Java rejects when it connects ----
+
+  @Test
+  void javaRejectsAnExpiredServerCertificate() throws IOException {
+    try (EiNode node = node(javaGood)) {
+      IOException e = assertThrows(IOException.class, () -> node.connect(expired.nodeName(), 10_000));
+      assertReason(e, "expired");
+    }
+  }
+
+  @Test
+  void javaRejectsAServerFromAnotherCa() throws IOException {
+    try (EiNode node = node(javaGood)) {
+      IOException e = assertThrows(IOException.class, () -> node.connect(otherCaPeer.nodeName(), 10_000));
+      assertReason(e, "valid chain", "certification path", "issuer");
+    }
+  }
+
+  @Test
+  void javaRejectsAServerCertificateForAnotherHostUnlessTheCheckIsOff() throws IOException {
+    try (EiNode node = node(javaGood)) {
+      IOException e = assertThrows(IOException.class, () -> node.connect(wrongHost.nodeName(), 10_000));
+      assertReason(e, "no subject alternative name found matching domain name " + HOST);
+    }
+    try (EiNode lenient = node(config(pki.node("java-lenient", ca)).checkHostname(false).build());
+        EiConnection c = lenient.connect(wrongHost.nodeName(), 10_000)) {
+      assertEquals(ErlList.of(List.of(ErlInteger.of(2), ErlInteger.of(1))),
+          c.rpc("lists", "reverse", ErlList.of(ErlList.of(List.of(ErlInteger.of(1), ErlInteger.of(2)))), 10_000));
+    }
+  }
+
+  // ---- what Erlang rejects when Java connects ----
+
+  @Test
+  void erlangRejectsAJavaClientFromAnotherCa() throws IOException {
+    try (EiNode node = node(config(pki.node("java-otherca", otherCa)).build())) {
+      IOException e = assertThrows(IOException.class, () -> node.connect(good.nodeName(), 10_000));
+      assertReason(e, "unknown_ca", "bad_certificate", "certificate_required", "sent no certificate");
+    }
+  }
+
+  @Test
+  void erlangRejectsAJavaClientWithoutCertificate() throws IOException {
+    TlsConfig anonymous = TlsConfig.builder().trustedCertificates(ca.certFile()).build();
+    try (EiNode node = node(anonymous)) {
+      IOException e = assertThrows(IOException.class, () -> node.connect(good.nodeName(), 10_000));
+      assertReason(e, "certificate_required", "handshake_failure", "bad_certificate");
+    }
+  }
+
+  // ---- what Java rejects when Erlang connects ----
+
+  @Test
+  void javaRejectsAnErlangClientWithAnExpiredCertificate() throws Exception {
+    listening(javaGood, (node, l) -> {
+      expired.sendLine(node.nodeName());
+      IOException e = assertThrows(IOException.class, () -> l.accept(10_000));
+      assertReason(e, "expired");
+      expired.awaitLine("ping " + node.nodeName() + " pang", Duration.ofSeconds(15));
+    });
+  }
+
+  @Test
+  void javaRejectsAnErlangClientFromAnotherCa() throws Exception {
+    listening(javaGood, (node, l) -> {
+      otherCaPeer.sendLine(node.nodeName());
+      IOException e = assertThrows(IOException.class, () -> l.accept(10_000));
+      assertReason(e, "valid chain", "certification path", "issuer");
+      otherCaPeer.awaitLine("ping " + node.nodeName() + " pang", Duration.ofSeconds(15));
+    });
+  }
+
+  @Test
+  void javaRequiresAClientCertificateFromErlang() throws Exception {
+    listening(javaGood, (node, l) -> {
+      noClientCert.sendLine(node.nodeName());
+      IOException e = assertThrows(IOException.class, () -> l.accept(10_000));
+      assertReason(e, "certificate_required", "sent no certificate");
+      noClientCert.awaitLine("ping " + node.nodeName() + " pang", Duration.ofSeconds(15));
+    });
+  }
+
+  // ---- what Erlang rejects when it connects to Java ----
+
+  @Test
+  void erlangRejectsAJavaServerCertificateForAnotherHost() throws Exception {
+    TlsConfig misnamed = config(pki.node("java-wronghost", ca, List.of("elsewhere.invalid"), List.of())).build();
+    listening(misnamed, (node, l) -> {
+      good.sendLine(node.nodeName());
+      IOException e = assertThrows(IOException.class, () -> l.accept(10_000));
+      assertReason(e, "the peer sent alert", "the peer closed");
+      good.awaitLine("ping " + node.nodeName() + " pang", Duration.ofSeconds(15));
+    });
+  }
+
+  // ---- plaintext ----
+
+  @Test
+  void plaintextErlangNodeIsRefusedAndTheListenerKeepsServing() throws Exception {
+    Path ebin = dir.resolve("ebin");
+    try (ErlangPeer plain = ErlangPeer.builder().sname(ErlangPeer.uniqueName("plain")).cookie(COOKIE)
+        .codePath(ebin).eval("tls_peer:start()").readyLine("^ready").start()) {
+      listening(javaGood, (node, l) -> {
+        plain.sendLine(node.nodeName());
+        IOException e = assertThrows(IOException.class, () -> l.accept(10_000));
+        assertReason(e, "plaintext");
+        plain.awaitLine("ping " + node.nodeName() + " pang", Duration.ofSeconds(15));
+
+        good.sendLine(node.nodeName());
+        try (EiConnection c = l.accept(10_000)) {
+          assertEquals(good.nodeName(), c.peerNodeName());
+          EiMessage m = c.receive(10_000);
+          EiMessage.RegSend r = assertInstanceOf(EiMessage.RegSend.class, m, "expected a REG_SEND, got " + m);
+          ErlTuple t = assertInstanceOf(ErlTuple.class, r.message());
+          assertEquals(ErlAtom.of("hello_from_erlang"), t.get(1));
+          ErlPid from = assertInstanceOf(ErlPid.class, t.get(0));
+          assertEquals(good.nodeName(), from.node().name());
+          good.awaitLine("ping " + node.nodeName() + " pong", Duration.ofSeconds(10));
+        }
+      });
+    }
+  }
+}
