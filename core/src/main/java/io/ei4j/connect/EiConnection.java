@@ -30,6 +30,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An established distribution connection between an {@link EiNode} and a peer node.
@@ -60,6 +62,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Thread-safe: any number of threads may send, receive and call {@link #rpc}.
  */
 public final class EiConnection implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EiConnection.class);
   private static final ErlAtom NET_KERNEL = ErlAtom.of("net_kernel");
   private static final ErlAtom GEN_CALL = ErlAtom.of("$gen_call");
   private static final ErlAtom IS_AUTH = ErlAtom.of("is_auth");
@@ -431,7 +434,7 @@ public final class EiConnection implements AutoCloseable {
     } else if (m instanceof EiMessage.RegSend r && NET_KERNEL.equals(r.toName()) && answerIsAuth(r.message())) {
       return;
     } else if (m instanceof EiMessage.Unlink u && u.id() != 0) {
-      write(ControlMessages.unlinkIdAck(u.id(), u.to(), u.from()), null, Deadline.after(Math.max(1, tickTimeMillis / 4)));
+      reply(ControlMessages.unlinkIdAck(u.id(), u.to(), u.from()), null, "UNLINK_ID_ACK");
     }
     if (handler != null) {
       handler.onMessage(this, m);
@@ -449,10 +452,28 @@ public final class EiConnection implements AutoCloseable {
     if (message instanceof ErlTuple t && t.arity() == 3 && GEN_CALL.equals(t.get(0))
         && t.get(1) instanceof ErlTuple from && from.arity() == 2 && from.get(0) instanceof ErlPid pid
         && t.get(2) instanceof ErlTuple req && req.arity() == 2 && IS_AUTH.equals(req.get(0))) {
-      write(ControlMessages.send(pid), ErlTuple.of(from.get(1), YES), Deadline.after(Math.max(1, tickTimeMillis / 4)));
+      reply(ControlMessages.send(pid), ErlTuple.of(from.get(1), YES), "is_auth reply");
       return true;
     }
     return false;
+  }
+
+  /**
+   * Sends a reply on behalf of the protocol from the reader thread. The reader must not
+   * block behind a send that waits for the peer to read (the peer may in turn wait for us
+   * to read), so the reply gets a quarter tick time; if the write lock or the socket stays
+   * busy that long without a byte going out, the reply is dropped and logged. A reply cut
+   * off in the middle has already ended the connection.
+   */
+  private void reply(ErlTuple control, ErlTerm payload, String what) throws IOException {
+    try {
+      write(control, payload, Deadline.after(Math.max(1, tickTimeMillis / 4)));
+    } catch (ErrnoException e) {
+      if (!e.isTimeout() || failure != null) {
+        throw e;
+      }
+      LOG.warn("dropped the {} to {}: the connection stayed busy for a quarter tick time", what, peerName);
+    }
   }
 
   // ---- failure ----
@@ -464,6 +485,7 @@ public final class EiConnection implements AutoCloseable {
       }
       failure = why;
     }
+    LOG.debug("connection {} <-> {} down: {}", node.nodeName(), peerName, why.getMessage());
     io.close();
     ticker.cancel(false);
     inbox.add(why);

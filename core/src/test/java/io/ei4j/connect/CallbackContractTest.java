@@ -134,7 +134,7 @@ class CallbackContractTest {
       shortWrites(cb);
     }
     EiConnection[] pair = connectPair(s, c, COOKIE);
-    byte[] big = new byte[100_000];
+    byte[] big = new byte[20_000];
     Arrays.fill(big, (byte) 7);
     pair[0].regSend(pair[0].self(), "box", ErlBinary.of(big));
     EiMessage.RegSend m = assertInstanceOf(EiMessage.RegSend.class, pair[1].receive(10_000));
