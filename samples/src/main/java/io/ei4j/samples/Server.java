@@ -1,0 +1,210 @@
+package io.ei4j.samples;
+
+import io.ei4j.api.ErrnoException;
+import io.ei4j.connect.EiAuthenticationException;
+import io.ei4j.connect.EiConnection;
+import io.ei4j.connect.EiConnectionLostException;
+import io.ei4j.connect.EiException;
+import io.ei4j.connect.EiListener;
+import io.ei4j.connect.EiMessage;
+import io.ei4j.connect.EiNode;
+import io.ei4j.epmd.EmbeddedEpmd;
+import io.ei4j.term.ErlPid;
+import io.ei4j.term.ErlTerm;
+import io.ei4j.transport.unix.UnixSocketCallbacks;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A C-node style server: listens, publishes itself in EPMD (TCP and TLS), prints
+ * {@code ready NODENAME} on standard output, and serves every accepted connection on a
+ * thread of its own, handing each message to a {@link Handler}.
+ *
+ * <p>A shutdown hook (SIGINT, SIGTERM, normal exit) closes the node, which ends the EPMD
+ * registration, closes every connection and the listener (an AF_UNIX listener removes its
+ * socket file), then stops the embedded EPMD if this process runs one.
+ */
+final class Server {
+  /**
+   * How long one accept, and separately its handshake, may take. A peer that connects
+   * and stalls holds the accept loop at most this long.
+   */
+  static final long ACCEPT_TIMEOUT_MILLIS = 10_000;
+  /** How much of a term a log line shows. */
+  static final int LOG_TERM_CHARS = 300;
+
+  /** What a server does with the messages it receives. */
+  interface Handler {
+    /**
+     * Handles one message that arrived on {@code connection}. Runs on that connection's
+     * thread; replies go through {@link Server#reply}.
+     */
+    void handle(Server server, EiConnection connection, EiMessage message) throws IOException;
+  }
+
+  private final Logger log = LoggerFactory.getLogger(Server.class);
+  private final NodeOptions options;
+  private final Handler handler;
+  private final Map<String, EiConnection> byPeer = new ConcurrentHashMap<>();
+  private volatile boolean stopping;
+  private EiNode node;
+  private EmbeddedEpmd epmd;
+
+  Server(NodeOptions options, Handler handler) {
+    this.options = options;
+    this.handler = handler;
+  }
+
+  /** Whether a shutdown is under way. */
+  boolean isStopping() {
+    return stopping;
+  }
+
+  /**
+   * Starts and serves until the process is told to stop.
+   *
+   * @return the exit status
+   */
+  int run(PrintStream out, PrintStream err) throws IOException {
+    epmd = options.startEpmdForServer(err);
+    EiListener listener;
+    try {
+      node = options.buildNode(err, "localhost");
+      SocketAddress address = options.isUnix()
+          ? ((UnixSocketCallbacks) node.transport()).addressOf(node.nodeName())
+          : new InetSocketAddress(options.port == null ? 0 : options.port);
+      listener = node.listen(address, 128);
+      if (!options.isUnix() && !options.epmdMode.equals("none")) {
+        node.publish(((InetSocketAddress) listener.address()).getPort());
+      } else if (!options.isUnix()) {
+        err.println("not published in EPMD (--epmd none); listening on port "
+            + ((InetSocketAddress) listener.address()).getPort());
+      }
+    } catch (IOException | RuntimeException e) {
+      closeAll();
+      throw e;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "ei4j-samples-shutdown"));
+    log.info("{} listening on {} ({})", node.nodeName(), listener.address(), options.transport);
+    out.println("ready " + node.nodeName());
+    out.flush();
+    acceptLoop(listener);
+    return 0;
+  }
+
+  private void acceptLoop(EiListener listener) {
+    while (!stopping) {
+      EiConnection c;
+      try {
+        c = listener.accept(ACCEPT_TIMEOUT_MILLIS);
+      } catch (ErrnoException e) {
+        if (stopping) {
+          break;
+        }
+        if (!e.isTimeout()) {
+          log.warn("accept failed: {}", e.getMessage());
+          pause();
+        }
+        continue;
+      } catch (EiAuthenticationException e) {
+        log.warn("refused a connection: {}", e.getMessage());
+        continue;
+      } catch (IOException | RuntimeException e) {
+        if (stopping) {
+          break;
+        }
+        log.warn("accept failed: {}", e.getMessage());
+        pause();
+        continue;
+      }
+      Thread t = new Thread(() -> serve(c), "serve-" + c.peerNodeName());
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  private void serve(EiConnection c) {
+    String peer = c.peerNodeName();
+    EiConnection previous = byPeer.put(peer, c);
+    if (previous != null) {
+      previous.close();
+    }
+    log.info("{} connected", peer);
+    try {
+      while (true) {
+        EiMessage m = c.receive(io.ei4j.api.SocketCallbacks.INFINITE);
+        handler.handle(this, c, m);
+      }
+    } catch (EiConnectionLostException e) {
+      if (!stopping) {
+        log.info("{} disconnected: {}", peer, e.getMessage());
+      }
+    } catch (IOException | RuntimeException e) {
+      if (!stopping) {
+        log.warn("connection to {} failed: {}", peer, e.toString());
+      }
+    } finally {
+      byPeer.remove(peer, c);
+      c.close();
+    }
+  }
+
+  /**
+   * Sends {@code message} to {@code to} over the connection to the pid's node: the one the
+   * request came on, or another open connection to that node. A pid of a node this
+   * server has no connection to is logged and dropped, as a C node that does not connect
+   * out would drop it.
+   */
+  void reply(EiConnection via, ErlPid to, ErlTerm message) throws IOException {
+    String target = to.node().name();
+    EiConnection c = target.equals(via.peerNodeName()) ? via : byPeer.get(target);
+    if (c == null) {
+      log.warn("cannot reply to {}: no connection to {}", to, target);
+      return;
+    }
+    try {
+      c.send(to, message);
+    } catch (EiException e) {
+      log.warn("reply to {} failed: {}", to, e.getMessage());
+    }
+  }
+
+  /** Logs a message the handler does not serve. */
+  void ignore(EiConnection c, EiMessage m) {
+    log.info("ignored from {}: {}", c.peerNodeName(), abbreviate(String.valueOf(m)));
+  }
+
+  /** {@code s}, cut to {@link #LOG_TERM_CHARS} characters. */
+  static String abbreviate(String s) {
+    return s.length() <= LOG_TERM_CHARS ? s : s.substring(0, LOG_TERM_CHARS) + "...(" + s.length() + " chars)";
+  }
+
+  private void shutdown() {
+    stopping = true;
+    closeAll();
+    log.info("stopped");
+  }
+
+  private void closeAll() {
+    if (node != null) {
+      node.close();
+    }
+    if (epmd != null) {
+      epmd.close();
+    }
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(100);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
