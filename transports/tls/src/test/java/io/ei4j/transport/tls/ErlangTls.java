@@ -17,11 +17,17 @@ public final class ErlangTls {
    * require one).
    */
   public static Path optfile(TestPki pki, String name, TestPki.Issued own, TestPki.Issued ca, boolean clientCert) {
+    return optfile(pki, name, own, ca, clientCert, "");
+  }
+
+  /** As above, with {@code extra} ssl options (comma-terminated) on both sides. */
+  public static Path optfile(TestPki pki, String name, TestPki.Issued own, TestPki.Issued ca, boolean clientCert,
+      String extra) {
     String cert = own == null ? "" : "{certfile,\"" + own.certFile() + "\"},{keyfile,\"" + own.keyFile() + "\"},";
-    String text = "[{server,[" + cert + "{cacertfile,\"" + ca.certFile() + "\"},"
-        + "{verify,verify_peer},{fail_if_no_peer_cert,true},{secure_renegotiate,true}]},\n"
-        + " {client,[" + (clientCert ? cert : "") + "{cacertfile,\"" + ca.certFile() + "\"},"
-        + "{verify,verify_peer},{secure_renegotiate,true}]}].\n";
+    String text = "[{server,[" + extra + cert + "{cacertfile,\"" + ca.certFile() + "\"},"
+        + "{verify,verify_peer},{fail_if_no_peer_cert,true}]},\n"
+        + " {client,[" + extra + (clientCert ? cert : "") + "{cacertfile,\"" + ca.certFile() + "\"},"
+        + "{verify,verify_peer}]}].\n";
     return pki.writeFile(name + ".optfile", text);
   }
 

@@ -85,6 +85,7 @@ class ErlangTlsInteropTest {
   static ErlangPeer otherCaPeer;
   static ErlangPeer wrongHost;
   static ErlangPeer noClientCert;
+  static ErlangPeer tls13;
   static TlsConfig javaGood;
 
   @BeforeAll
@@ -102,10 +103,15 @@ class ErlangTlsInteropTest {
     otherCaPeer = start("otherca", pki.node("erl-otherca", otherCa), true, ebin);
     wrongHost = start("wronghost", pki.node("erl-wronghost", ca, List.of("elsewhere.invalid"), List.of()), true, ebin);
     noClientCert = start("nocert", pki.node("erl-nocert", ca), false, ebin);
+    tls13 = start("tls13", pki.node("erl-tls13", ca), true, ebin, "{versions,['tlsv1.3']},");
   }
 
   private static ErlangPeer start(String name, TestPki.Issued cert, boolean clientCert, Path ebin) {
-    Path optfile = ErlangTls.optfile(pki, "erl-" + name, cert, ca, clientCert);
+    return start(name, cert, clientCert, ebin, "");
+  }
+
+  private static ErlangPeer start(String name, TestPki.Issued cert, boolean clientCert, Path ebin, String extra) {
+    Path optfile = ErlangTls.optfile(pki, "erl-" + name, cert, ca, clientCert, extra);
     ErlangPeer p = ErlangTls.peer(ErlangPeer.uniqueName("tls_" + name), optfile)
         .cookie(COOKIE).codePath(ebin).eval("tls_peer:start()").readyLine("^ready").start();
     peers.add(p);
@@ -259,6 +265,37 @@ class ErlangTlsInteropTest {
       assertReason(e, "the peer sent alert", "the peer closed");
       good.awaitLine("ping " + node.nodeName() + " pang", Duration.ofSeconds(15));
     });
+  }
+
+  // ---- TLS 1.3 (OTP 25's distribution negotiates 1.2 unless told otherwise) ----
+
+  @Test
+  void tls13BothWaysWithAnErlangNodeThatSpeaksOnlyTls13() throws Exception {
+    try (EiNode node = node(javaGood); EiConnection c = node.connect(tls13.nodeName(), 10_000)) {
+      assertEquals(ErlAtom.of("true"), c.rpc("erlang", "is_alive", ErlList.NIL, 10_000));
+    }
+    listening(javaGood, (node, l) -> {
+      tls13.sendLine(node.nodeName());
+      try (EiConnection c = l.accept(10_000)) {
+        EiMessage.RegSend r = assertInstanceOf(EiMessage.RegSend.class, c.receive(10_000));
+        assertEquals(ErlAtom.of("hello_from_erlang"), assertInstanceOf(ErlTuple.class, r.message()).get(1));
+        tls13.awaitLine("ping " + node.nodeName() + " pong", Duration.ofSeconds(10));
+      }
+    });
+    try (EiNode only12 = node(config(pki.node("java-tls12", ca)).protocols("TLSv1.2").build())) {
+      IOException e = assertThrows(IOException.class, () -> only12.connect(tls13.nodeName(), 10_000));
+      assertReason(e, "protocol_version", "handshake_failure");
+    }
+  }
+
+  @Test
+  void tls13ClientCertificateRejectionArrivesAfterTheHandshakeWithItsReason() throws IOException {
+    // In TLS 1.3 the client finishes first; Erlang's verdict on our certificate is an alert
+    // that the first read after connect meets.
+    try (EiNode node = node(config(pki.node("java-otherca-13", otherCa)).build())) {
+      IOException e = assertThrows(IOException.class, () -> node.connect(tls13.nodeName(), 10_000));
+      assertReason(e, "certificate_required", "unknown_ca", "bad_certificate", "handshake_failure");
+    }
   }
 
   // ---- plaintext ----
