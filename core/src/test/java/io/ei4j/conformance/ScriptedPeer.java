@@ -121,6 +121,13 @@ public final class ScriptedPeer<C> implements AutoCloseable {
     conn.writeFully(new ByteBuffer[] {h, ByteBuffer.wrap(body)}, Deadline.after(10_000), "scripted peer writing");
   }
 
+  /** Reads exactly {@code n} bytes as they are (within 10 s). */
+  public byte[] readRaw(int n) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(n);
+    conn.readFully(b, Deadline.after(10_000), "scripted peer reading raw bytes");
+    return b.array();
+  }
+
   /** Writes bytes as they are, without a header. */
   public void writeRaw(byte[] bytes) throws IOException {
     conn.writeFully(ByteBuffer.wrap(bytes), Deadline.after(10_000), "scripted peer writing raw bytes");
