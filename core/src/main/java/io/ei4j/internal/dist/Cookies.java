@@ -11,8 +11,10 @@ import java.util.Set;
 
 /**
  * Reads the default cookie, {@code ~/.erlang.cookie}, the way an Erlang node does
- * ({@code auth}): the file must exist, be readable by its owner only, and the cookie is
- * its first line without trailing white space. The cookie is never part of a message.
+ * ({@code auth}): the file must exist and be accessible by its owner only; the cookie is
+ * its content without the trailing line breaks, and must be printable ASCII (space to
+ * {@code ~}), else Erlang refuses it with "Bad characters in cookie" and so does this
+ * class. The cookie is never part of a message.
  */
 public final class Cookies {
   /** Longest cookie accepted; Erlang's cookie is an atom, at most 255 characters. */
@@ -53,18 +55,25 @@ public final class Cookies {
     }
     byte[] head;
     try (InputStream in = Files.newInputStream(file)) {
-      head = in.readNBytes(MAX_COOKIE_CHARS * 4 + 2);
+      head = in.readNBytes(MAX_COOKIE_CHARS + 64);
     }
-    String text = new String(head, StandardCharsets.UTF_8);
-    int nl = text.indexOf('\n');
-    String line = (nl < 0 ? text : text.substring(0, nl)).stripTrailing();
-    if (line.isEmpty()) {
+    int end = head.length;
+    while (end > 0 && (head[end - 1] == '\n' || head[end - 1] == '\r')) {
+      end--;
+    }
+    if (end == 0) {
       throw new IOException("cookie file " + file + " is empty");
     }
-    if (line.codePointCount(0, line.length()) > MAX_COOKIE_CHARS) {
+    if (end > MAX_COOKIE_CHARS) {
       throw new IOException("cookie file " + file + " holds more than " + MAX_COOKIE_CHARS + " characters");
     }
-    return line;
+    for (int i = 0; i < end; i++) {
+      if (head[i] < 32 || head[i] > 126) {
+        throw new IOException("cookie file " + file + " has a character other than printable ASCII at offset " + i
+            + "; Erlang refuses it too (\"Bad characters in cookie\")");
+      }
+    }
+    return new String(head, 0, end, StandardCharsets.US_ASCII);
   }
 
   /**
