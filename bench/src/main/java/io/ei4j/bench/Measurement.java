@@ -1,0 +1,32 @@
+package io.ei4j.bench;
+
+/**
+ * The outcome of one timed run: {@code count} operations (round trips or messages) and
+ * {@code bytes} of binary payload in {@code nanos} nanoseconds, or the error that stopped
+ * it ({@code error} non-null, figures zero).
+ */
+record Measurement(String transport, Workload workload, String client, long count, long nanos, long bytes, String error) {
+
+  static Measurement failed(String transport, Workload workload, String client, String error) {
+    return new Measurement(transport, workload, client, 0, 0, 0, error);
+  }
+
+  boolean ok() {
+    return error == null && nanos > 0;
+  }
+
+  /** Operations per second. */
+  double opsPerSecond() {
+    return ok() ? count * 1e9 / nanos : Double.NaN;
+  }
+
+  /** Binary payload in MB (10^6 bytes) per second. */
+  double megabytesPerSecond() {
+    return ok() ? bytes * 1e3 / nanos : Double.NaN;
+  }
+
+  /** The figure the table shows: MB/s or operations per second, as the workload says. */
+  double figure() {
+    return workload.throughputInMegabytes() ? megabytesPerSecond() : opsPerSecond();
+  }
+}

@@ -1,0 +1,147 @@
+package io.ei4j.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The harness's results: a table of absolute figures per transport and workload with the
+ * ratios ei4j / C ei, ei4j / JInterface and ei4j / Erlang, the issue's targets with
+ * met or missed, and a CSV of every run.
+ */
+final class Report {
+  static final String EI4J = "ei4j";
+  static final String C_EI = "C ei";
+  static final String JINTERFACE = "JInterface";
+  static final String ERLANG = "Erlang";
+
+  /** A target from the issue: {@code numerator / denominator >= threshold} for one figure. */
+  record Target(String description, String transport, Workload workload, String client, String baseTransport,
+      String baseClient, double threshold) {}
+
+  private final List<Measurement> results = new ArrayList<>();
+
+  synchronized void add(Measurement m) {
+    results.add(m);
+  }
+
+  synchronized List<Measurement> results() {
+    return List.copyOf(results);
+  }
+
+  /** The figure of {@code client} on {@code transport} for {@code w}, or NaN when it did not run or failed. */
+  synchronized double figure(String transport, Workload w, String client) {
+    for (Measurement m : results) {
+      if (m.transport().equals(transport) && m.workload().equals(w) && m.client().equals(client)) {
+        return m.figure();
+      }
+    }
+    return Double.NaN;
+  }
+
+  /** The targets of issue 8 that this harness can check. */
+  static List<Target> targets() {
+    return List.of(
+        new Target("ping-pong >= 1.0x C ei", "tcp", Workload.PING_PONG, EI4J, "tcp", C_EI, 1.0),
+        new Target("ping-pong >= 2x JInterface", "tcp", Workload.PING_PONG, EI4J, "tcp", JINTERFACE, 2.0),
+        new Target("Java->Erlang small >= 1.0x C ei", "tcp", Workload.SEND_SMALL, EI4J, "tcp", C_EI, 1.0),
+        new Target("Erlang->Java >= 1.5x JInterface", "tcp", Workload.FLOOD_SMALL, EI4J, "tcp", JINTERFACE, 1.5),
+        new Target("1 MiB Java->Erlang >= 0.9x C ei MB/s", "tcp", Workload.SEND_1M, EI4J, "tcp", C_EI, 0.9),
+        new Target("TLS small >= 1.0x Erlang inet_tls", "tls", Workload.SEND_SMALL, EI4J, "tls", ERLANG, 1.0),
+        new Target("TLS 1 MiB >= 3x Erlang inet_tls", "tls", Workload.SEND_1M, EI4J, "tls", ERLANG, 3.0),
+        new Target("AF_UNIX ping-pong >= 1.0x ei4j TCP", "uds", Workload.PING_PONG, EI4J, "tcp", EI4J, 1.0),
+        new Target("AF_UNIX small send >= 1.0x ei4j TCP", "uds", Workload.SEND_SMALL, EI4J, "tcp", EI4J, 1.0),
+        new Target("AF_UNIX 1 MiB >= 1.0x ei4j TCP", "uds", Workload.SEND_1M, EI4J, "tcp", EI4J, 1.0));
+  }
+
+  /** Prints the table, the targets and the failures. */
+  synchronized void print(PrintStream out, List<String> transports, List<Workload> workloads, List<String> clients) {
+    out.println();
+    String header = String.format(Locale.ROOT, "%-9s %-20s %-5s", "transport", "workload", "unit");
+    for (String c : clients) {
+      header += String.format(Locale.ROOT, " %12s", c);
+    }
+    header += String.format(Locale.ROOT, " %11s %11s %11s", "ei4j/C ei", "ei4j/JInt", "ei4j/Erlang");
+    out.println(header);
+    out.println("-".repeat(header.length()));
+    for (String t : transports) {
+      for (Workload w : workloads) {
+        String line = String.format(Locale.ROOT, "%-9s %-20s %-5s", t, w.id(), w.throughputInMegabytes() ? "MB/s" : "op/s");
+        boolean any = false;
+        for (String c : clients) {
+          double f = figure(t, w, c);
+          any |= !Double.isNaN(f);
+          line += String.format(Locale.ROOT, " %12s", number(f));
+        }
+        double e = figure(t, w, EI4J);
+        line += String.format(Locale.ROOT, " %11s %11s %11s", ratio(e, figure(t, w, C_EI)),
+            ratio(e, figure(t, w, JINTERFACE)), ratio(e, figure(t, w, ERLANG)));
+        if (any) {
+          out.println(line);
+        }
+      }
+    }
+    out.println();
+    out.println("Targets (issue 8):");
+    for (Target g : targets()) {
+      double r = figure(g.transport(), g.workload(), g.client()) / figure(g.baseTransport(), g.workload(), g.baseClient());
+      String verdict = Double.isNaN(r) ? "not measured" : r >= g.threshold() ? "met" : "MISSED";
+      out.printf(Locale.ROOT, "  %-40s %8s  %s%n", g.description(), Double.isNaN(r) ? "-" : String.format(Locale.ROOT, "%.2fx", r), verdict);
+    }
+    List<Measurement> failed = results.stream().filter(m -> m.error() != null).toList();
+    if (!failed.isEmpty()) {
+      out.println();
+      out.println("Failed runs:");
+      for (Measurement m : failed) {
+        out.println("  " + m.transport() + " " + m.workload().id() + " " + m.client() + ": " + m.error());
+      }
+    }
+  }
+
+  /** Writes every run as CSV, one line per run, with a header line. */
+  synchronized void writeCsv(Path file) throws IOException {
+    StringBuilder sb = new StringBuilder("transport,workload,client,count,seconds,ops_per_s,mb_per_s,error\n");
+    for (Measurement m : results) {
+      sb.append(m.transport()).append(',').append(m.workload().id()).append(',').append(m.client()).append(',')
+          .append(m.count()).append(',').append(String.format(Locale.ROOT, "%.3f", m.nanos() / 1e9)).append(',')
+          .append(m.ok() ? String.format(Locale.ROOT, "%.1f", m.opsPerSecond()) : "").append(',')
+          .append(m.ok() ? String.format(Locale.ROOT, "%.2f", m.megabytesPerSecond()) : "").append(',')
+          .append(m.error() == null ? "" : '"' + m.error().replace('"', '\'').replace('\n', ' ') + '"').append('\n');
+    }
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    Files.writeString(file, sb, StandardCharsets.UTF_8);
+  }
+
+  /** The figures of one transport and workload by client, for tests. */
+  synchronized Map<String, Double> row(String transport, Workload w) {
+    Map<String, Double> row = new LinkedHashMap<>();
+    for (Measurement m : results) {
+      if (m.transport().equals(transport) && m.workload().equals(w)) {
+        row.put(m.client(), m.figure());
+      }
+    }
+    return row;
+  }
+
+  static String number(double v) {
+    if (Double.isNaN(v)) {
+      return "-";
+    }
+    return v >= 100 ? String.format(Locale.ROOT, "%,.0f", v) : String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  static String ratio(double a, double b) {
+    double r = a / b;
+    return Double.isNaN(r) || Double.isInfinite(r) ? "-" : String.format(Locale.ROOT, "%.2fx", r);
+  }
+}

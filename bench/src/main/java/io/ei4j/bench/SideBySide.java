@@ -1,0 +1,302 @@
+package io.ei4j.bench;
+
+import io.ei4j.api.SocketCallbacks;
+import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tls.TlsConfig;
+import io.ei4j.transport.tls.TlsTransport;
+import io.ei4j.transport.unix.UnixSocketCallbacks;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+
+/**
+ * The side-by-side harness of issue 8: one command that starts a real Erlang node running
+ * {@code bench_peer} and measures, in one run and against that node, ei4j, a C ei program
+ * compiled here against {@code libei.a}, JInterface (compiled here against the installed
+ * {@code OtpErlang.jar}) and a second Erlang node, on the {@link Workload}s, over TCP;
+ * then ei4j and Erlang over TLS ({@code inet_tls_dist}) and over AF_UNIX
+ * ({@code erl_uds_dist}). Prints the table and the issue's targets, and writes every run
+ * as CSV.
+ *
+ * <pre>
+ * java -cp bench/target/benchmarks.jar io.ei4j.bench.SideBySide \
+ *     [--seconds 2] [--warmup-ms 500] [--csv side-by-side.csv] [--transports tcp,tls,uds]
+ * </pre>
+ *
+ * <p>Loopback only. Each run is bounded in time ({@code --seconds}, after a warm-up) and in
+ * count ({@link Workload#max()}). The cookie is random per run, handed to Erlang through
+ * a private {@code $HOME/.erlang.cookie} and to the C and JInterface clients through the
+ * environment, never on a command line or in the output. Exits 1 when any run failed.
+ */
+public final class SideBySide {
+  private static final List<Workload> WORKLOADS = List.of(Workload.PING_PONG, Workload.SEND_SMALL,
+      Workload.SEND_1K, Workload.SEND_1M, Workload.FLOOD_SMALL);
+  private static final List<String> CLIENTS = List.of(Report.EI4J, Report.C_EI, Report.JINTERFACE, Report.ERLANG);
+  private static final AtomicInteger UNIQUE = new AtomicInteger();
+  /** BCJSSE logs every connection at INFO through java.util.logging; the table is what matters here. */
+  private static final java.util.logging.Logger BCJSSE_LOG = java.util.logging.Logger.getLogger("org.bouncycastle.jsse");
+
+  private final String cookie;
+  private final Path work;
+  private final Path home;
+  private final Path ebin;
+  private final long warmupMillis;
+  private final long millis;
+  private final Report report = new Report();
+  private final String tag = Long.toString(ProcessHandle.current().pid());
+
+  private SideBySide(Path work, long warmupMillis, long millis) throws IOException {
+    byte[] b = new byte[16];
+    new SecureRandom().nextBytes(b);
+    this.cookie = "bench" + HexFormat.of().formatHex(b);
+    this.work = work;
+    this.home = Files.createDirectories(work.resolve("home"));
+    Path cookieFile = home.resolve(".erlang.cookie");
+    Files.writeString(cookieFile, cookie, StandardCharsets.US_ASCII);
+    Files.setPosixFilePermissions(cookieFile, PosixFilePermissions.fromString("r--------"));
+    this.ebin = Files.createDirectories(work.resolve("ebin"));
+    this.warmupMillis = warmupMillis;
+    this.millis = millis;
+  }
+
+  public static void main(String[] args) throws Exception {
+    BCJSSE_LOG.setLevel(java.util.logging.Level.WARNING);
+    long seconds = 2;
+    long warmup = 500;
+    Path csv = Path.of("side-by-side.csv");
+    List<String> transports = List.of("tcp", "tls", "uds");
+    for (int i = 0; i < args.length; i++) {
+      String value = i + 1 < args.length ? args[i + 1] : null;
+      switch (args[i]) {
+        case "--seconds" -> seconds = Long.parseLong(require(args[i], value));
+        case "--warmup-ms" -> warmup = Long.parseLong(require(args[i], value));
+        case "--csv" -> csv = Path.of(require(args[i], value));
+        case "--transports" -> transports = List.of(require(args[i], value).split(","));
+        default -> {
+          System.err.println("usage: SideBySide [--seconds N] [--warmup-ms N] [--csv FILE] [--transports tcp,tls,uds]");
+          System.exit(2);
+        }
+      }
+      i++;
+    }
+    Path work = Temp.directory("ei4j-side-by-side");
+    SideBySide s = new SideBySide(work, warmup, seconds * 1000);
+    long t0 = System.nanoTime();
+    s.prepare();
+    for (String t : transports) {
+      switch (t) {
+        case "tcp" -> s.tcp();
+        case "tls" -> s.tls();
+        case "uds" -> s.uds();
+        default -> throw new IllegalArgumentException("unknown transport " + t + "; known: tcp, tls, uds");
+      }
+    }
+    s.report.print(System.out, transports, WORKLOADS, CLIENTS);
+    s.report.writeCsv(csv);
+    System.out.printf("%nWrote %s; the run took %d s.%n", csv.toAbsolutePath(), (System.nanoTime() - t0) / 1_000_000_000L);
+    boolean failed = s.report.results().stream().anyMatch(m -> m.error() != null);
+    System.exit(failed ? 1 : 0);
+  }
+
+  private static String require(String option, String value) {
+    if (value == null) {
+      throw new IllegalArgumentException(option + " needs a value");
+    }
+    return value;
+  }
+
+  /** Compiles bench_peer.erl, erl_uds_dist.erl, the C client and the JInterface classes. */
+  void prepare() throws IOException {
+    Path src = Files.createDirectories(work.resolve("src"));
+    Path erl = copyResource("bench_peer.erl", src);
+    Path uds = src.resolve("erl_uds_dist.erl");
+    Files.copy(ErlangInstall.erlUdsDistSource(), uds);
+    ErlangInstall.run(List.of(ErlangInstall.executable("erlc").toString(), "-o", ebin.toString(),
+        erl.toString(), uds.toString()), 120);
+    Path c = copyResource("cbench.c", src);
+    Path ei = ErlangInstall.erlInterface();
+    ErlangInstall.run(List.of(ErlangInstall.executable("gcc").toString(), "-O2", "-D_REENTRANT",
+        "-o", work.resolve("cbench").toString(), c.toString(), "-I" + ei.resolve("include"),
+        "-L" + ei.resolve("lib"), "-lei", "-lpthread"), 120);
+    JInterface.classes();
+  }
+
+  private static Path copyResource(String name, Path dir) throws IOException {
+    try (InputStream in = SideBySide.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException("resource " + name + " is missing from the bench jar");
+      }
+      Path p = dir.resolve(name);
+      Files.write(p, in.readAllBytes());
+      return p;
+    }
+  }
+
+  private String unique(String prefix) {
+    return prefix + tag + "_" + UNIQUE.incrementAndGet();
+  }
+
+  private Map<String, String> erlEnv() {
+    return Map.of("HOME", home.toString());
+  }
+
+  /** Starts the server node: bench_peer's echo, sink and flooder. */
+  private ChildProcess server(String alive, List<String> distArgs, Path dir) throws InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(ErlangInstall.executable("erl").toString(), "-noshell",
+        "-sname", alive + "@localhost", "-pa", ebin.toString()));
+    cmd.addAll(distArgs);
+    cmd.addAll(List.of("-eval", "bench_peer:start()"));
+    ChildProcess p = ChildProcess.start("erl " + alive, cmd, dir, erlEnv());
+    try {
+      p.awaitLine(Pattern.compile("^ready "), Duration.ofSeconds(30));
+      return p;
+    } catch (RuntimeException | InterruptedException e) {
+      p.close();
+      throw e;
+    }
+  }
+
+  private Client erlangClient(String server, List<String> distArgs, Path dir) {
+    return new ExternalClient(Report.ERLANG, (w, warm, ms) -> {
+      List<String> cmd = new ArrayList<>(List.of(ErlangInstall.executable("erl").toString(), "-noshell",
+          "-sname", unique("erlb") + "@localhost", "-pa", ebin.toString()));
+      cmd.addAll(distArgs);
+      List<String> a = ExternalClient.args(w, server, warm, ms);
+      StringBuilder list = new StringBuilder();
+      for (String s : a) {
+        list.append(list.length() == 0 ? "" : ",").append('\'').append(s).append('\'');
+      }
+      cmd.addAll(List.of("-eval", "bench_peer:client([" + list + "])"));
+      return cmd;
+    }, dir, erlEnv());
+  }
+
+  private Client cClient(String server) {
+    return new ExternalClient(Report.C_EI, (w, warm, ms) -> {
+      List<String> cmd = new ArrayList<>(List.of(work.resolve("cbench").toString()));
+      List<String> a = ExternalClient.args(w, server, warm, ms);
+      cmd.add(a.get(0));
+      cmd.add(a.get(1));
+      cmd.add("-");
+      cmd.addAll(a.subList(2, a.size()));
+      return cmd;
+    }, work, Map.of("EI4J_BENCH_COOKIE", cookie));
+  }
+
+  private Client jinterfaceClient(String server) {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String cp = JInterface.childClassPath();
+    return new ExternalClient(Report.JINTERFACE, (w, warm, ms) -> {
+      List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g", "-cp", cp, "io.ei4j.bench.jinterface.JInterfaceBench"));
+      cmd.addAll(ExternalClient.args(w, server, warm, ms));
+      return cmd;
+    }, work, Map.of("EI4J_BENCH_COOKIE", cookie));
+  }
+
+  private Client ei4jClient(SocketCallbacks<?> transport, String server) throws IOException {
+    return new Ei4jClient(Report.EI4J, transport, unique("ei4j") + "@localhost", cookie, server);
+  }
+
+  /**
+   * Runs every workload with every client, in the order of the lists, recording failures;
+   * stops early when the server node is gone.
+   */
+  private void measure(String transport, List<Client> clients, ChildProcess server) {
+    for (Workload w : WORKLOADS) {
+      for (Client c : clients) {
+        if (!server.isAlive()) {
+          report.add(Measurement.failed(transport, w, c.name(), "the server node exited:\n" + server.output()));
+          continue;
+        }
+        System.out.printf("%-4s %-20s %-10s ", transport, w.id(), c.name());
+        System.out.flush();
+        Measurement m;
+        try {
+          m = c.run(transport, w, warmupMillis, millis);
+          System.out.printf("%12s %s%n", Report.number(m.figure()), w.throughputInMegabytes() ? "MB/s" : "op/s");
+        } catch (Exception e) {
+          m = Measurement.failed(transport, w, c.name(), String.valueOf(e.getMessage()));
+          System.out.println("FAILED: " + e);
+        }
+        report.add(m);
+      }
+    }
+  }
+
+  private void closeAll(List<Client> clients) {
+    for (Client c : clients) {
+      c.close();
+    }
+  }
+
+  void tcp() throws Exception {
+    String alive = unique("benchtcp");
+    String server = alive + "@localhost";
+    try (ChildProcess erl = server(alive, List.of(), work)) {
+      List<Client> clients = new ArrayList<>();
+      try {
+        clients.add(ei4jClient(TcpCallbacks.create(), server));
+        clients.add(cClient(server));
+        clients.add(jinterfaceClient(server));
+        clients.add(erlangClient(server, List.of(), work));
+        measure("tcp", clients, erl);
+      } finally {
+        closeAll(clients);
+      }
+    }
+  }
+
+  void tls() throws Exception {
+    Path dir = Files.createDirectories(work.resolve("tls"));
+    Pki pki = new Pki(dir);
+    String host = InetAddress.getLocalHost().getHostName();
+    int dot = host.indexOf('.');
+    String shortHost = dot > 0 ? host.substring(0, dot) : host;
+    Pki.Issued erlCert = pki.node("erl", shortHost);
+    Pki.Issued javaCert = pki.node("java", shortHost);
+    List<String> dist = List.of("-proto_dist", "inet_tls", "-ssl_dist_optfile", pki.optfile("erl", erlCert).toString());
+    TlsTransport transport = new TlsTransport(TlsConfig.builder()
+        .certificate(javaCert.certFile(), javaCert.keyFile()).trustedCertificates(pki.ca().certFile()).build());
+    String alive = unique("benchtls");
+    String server = alive + "@localhost";
+    try (ChildProcess erl = server(alive, dist, work)) {
+      List<Client> clients = new ArrayList<>();
+      try {
+        clients.add(ei4jClient(transport, server));
+        clients.add(erlangClient(server, dist, work));
+        measure("tls", clients, erl);
+      } finally {
+        closeAll(clients);
+      }
+    }
+  }
+
+  void uds() throws Exception {
+    Path dir = Files.createDirectories(work.resolve("uds"));
+    List<String> dist = List.of("-proto_dist", "erl_uds", "-no_epmd");
+    String alive = unique("benchuds");
+    String server = alive + "@localhost";
+    try (ChildProcess erl = server(alive, dist, dir)) {
+      List<Client> clients = new ArrayList<>();
+      try {
+        clients.add(ei4jClient(UnixSocketCallbacks.builder().directory(dir).build(), server));
+        clients.add(erlangClient(server, dist, dir));
+        measure("uds", clients, erl);
+      } finally {
+        closeAll(clients);
+      }
+    }
+  }
+}

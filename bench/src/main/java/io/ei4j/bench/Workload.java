@@ -1,0 +1,33 @@
+package io.ei4j.bench;
+
+/**
+ * One measurement of the side-by-side harness, the same for every client.
+ *
+ * <ul>
+ *   <li>{@code pingpong}: {@code {SelfPid, hello}} to the registered {@code echo}, wait for
+ *       {@code hello}, repeat; round trips per second.
+ *   <li>{@code send}: {@code {seq, N, <<Size bytes>>}} to the registered {@code sink} as
+ *       fast as the client can, then {@code {done, SelfPid}}; the sink answers
+ *       {@code {count, Count, Bytes}}, which must match what was sent. Messages per second
+ *       and MB/s, from the first send to the answer.
+ *   <li>{@code flood}: {@code {flood, SelfPid, Size, Max, Millis}} to the registered
+ *       {@code flooder}, which sends {@code {seq, N, <<Size bytes>>}} as fast as it can,
+ *       then {@code {flood_done, Sent}}; the client counts and checks. Messages per second,
+ *       from the request to the last message.
+ * </ul>
+ *
+ * Each run is bounded by the harness's time budget and by {@code max} messages.
+ *
+ * @param id the short name in the table and the CSV
+ * @param mode {@code pingpong}, {@code send} or {@code flood}
+ * @param size the binary size in bytes ({@code send}, {@code flood})
+ * @param max the most messages or round trips in one run
+ * @param throughputInMegabytes whether the table shows MB/s rather than operations/s
+ */
+record Workload(String id, String mode, int size, long max, boolean throughputInMegabytes) {
+  static final Workload PING_PONG = new Workload("ping-pong", "pingpong", 0, 2_000_000, false);
+  static final Workload SEND_SMALL = new Workload("send 10 B", "send", 10, 10_000_000, false);
+  static final Workload SEND_1K = new Workload("send 1 KiB", "send", 1024, 5_000_000, true);
+  static final Workload SEND_1M = new Workload("send 1 MiB", "send", 1 << 20, 20_000, true);
+  static final Workload FLOOD_SMALL = new Workload("Erlang->client 10 B", "flood", 10, 10_000_000, false);
+}
