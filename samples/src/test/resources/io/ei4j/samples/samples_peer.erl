@@ -5,6 +5,7 @@
 %%   echoself NODE           as echo, with TERM = {self(), make_ref()}
 %%   raw NODE NAME TERM      {NAME, NODE} ! TERM; prints "sent"
 %%   hidden                  prints "hidden [Nodes]"
+%%   eval EXPRS              evaluates Erlang expressions (no trailing dot); prints "result R"
 %%
 %% A process registered as inbox prints "inbox M" for every message M it gets.
 -module(samples_peer).
@@ -39,6 +40,11 @@ handle(["echoself", Node]) ->
 handle(["raw", Node, Name | Words]) ->
     {list_to_atom(Name), list_to_atom(Node)} ! parse(lists:join(" ", Words)),
     io:format("sent~n");
+handle(["eval" | Words]) ->
+    {ok, Tokens, _} = erl_scan:string(lists:flatten(lists:join(" ", Words)) ++ "."),
+    {ok, Exprs} = erl_parse:parse_exprs(Tokens),
+    {value, R, _} = erl_eval:exprs(Exprs, erl_eval:new_bindings()),
+    io:format("result ~w~n", [R]);
 handle(["hidden"]) ->
     io:format("hidden ~w~n", [nodes(hidden)]);
 handle(Other) ->
