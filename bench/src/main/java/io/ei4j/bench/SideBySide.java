@@ -41,9 +41,9 @@ import java.util.regex.Pattern;
  * environment, never on a command line or in the output. Exits 1 when any run failed.
  */
 public final class SideBySide {
-  private static final List<Workload> WORKLOADS = List.of(Workload.PING_PONG, Workload.SEND_SMALL,
+  static final List<Workload> WORKLOADS = List.of(Workload.PING_PONG, Workload.SEND_SMALL,
       Workload.SEND_1K, Workload.SEND_1M, Workload.FLOOD_SMALL);
-  private static final List<String> CLIENTS = List.of(Report.EI4J, Report.C_EI, Report.JINTERFACE, Report.ERLANG);
+  static final List<String> CLIENTS = List.of(Report.EI4J, Report.C_EI, Report.JINTERFACE, Report.ERLANG);
   private static final AtomicInteger UNIQUE = new AtomicInteger();
   /** BCJSSE logs every connection at INFO through java.util.logging; the table is what matters here. */
   private static final java.util.logging.Logger BCJSSE_LOG = java.util.logging.Logger.getLogger("org.bouncycastle.jsse");
@@ -54,10 +54,16 @@ public final class SideBySide {
   private final Path ebin;
   private final long warmupMillis;
   private final long millis;
+  private final List<Workload> workloads;
   private final Report report = new Report();
   private final String tag = Long.toString(ProcessHandle.current().pid());
 
-  private SideBySide(Path work, long warmupMillis, long millis) throws IOException {
+  /**
+   * A harness working in {@code work} (which it does not delete), running each of
+   * {@code workloads} for {@code warmupMillis} untimed, then {@code millis} timed.
+   */
+  SideBySide(Path work, long warmupMillis, long millis, List<Workload> workloads) throws IOException {
+    this.workloads = List.copyOf(workloads);
     byte[] b = new byte[16];
     new SecureRandom().nextBytes(b);
     this.cookie = "bench" + HexFormat.of().formatHex(b);
@@ -92,7 +98,7 @@ public final class SideBySide {
       i++;
     }
     Path work = Temp.directory("ei4j-side-by-side");
-    SideBySide s = new SideBySide(work, warmup, seconds * 1000);
+    SideBySide s = new SideBySide(work, warmup, seconds * 1000, WORKLOADS);
     long t0 = System.nanoTime();
     s.prepare();
     for (String t : transports) {
@@ -142,6 +148,11 @@ public final class SideBySide {
       Files.write(p, in.readAllBytes());
       return p;
     }
+  }
+
+  /** What has been measured so far. */
+  Report report() {
+    return report;
   }
 
   private String unique(String prefix) {
@@ -214,7 +225,7 @@ public final class SideBySide {
    * stops early when the server node is gone.
    */
   private void measure(String transport, List<Client> clients, ChildProcess server) {
-    for (Workload w : WORKLOADS) {
+    for (Workload w : workloads) {
       for (Client c : clients) {
         if (!server.isAlive()) {
           report.add(Measurement.failed(transport, w, c.name(), "the server node exited:\n" + server.output()));

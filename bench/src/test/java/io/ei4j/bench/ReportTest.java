@@ -1,0 +1,56 @@
+package io.ei4j.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Figures, ratios, target verdicts and CSV from known measurements. */
+class ReportTest {
+  @TempDir Path dir;
+
+  private static Measurement m(String transport, Workload w, String client, long count, long nanos, long bytes) {
+    return new Measurement(transport, w, client, count, nanos, bytes, null);
+  }
+
+  @Test
+  void ratiosAndTargetsFollowTheFigures() throws Exception {
+    Report r = new Report();
+    r.add(m("tcp", Workload.PING_PONG, Report.EI4J, 30_000, 1_000_000_000L, 0));
+    r.add(m("tcp", Workload.PING_PONG, Report.C_EI, 20_000, 1_000_000_000L, 0));
+    r.add(m("tcp", Workload.PING_PONG, Report.JINTERFACE, 20_000, 2_000_000_000L, 0));
+    r.add(m("tcp", Workload.SEND_1M, Report.EI4J, 100, 1_000_000_000L, 100L << 20));
+    r.add(m("tcp", Workload.SEND_1M, Report.C_EI, 200, 1_000_000_000L, 200L << 20));
+    r.add(Measurement.failed("tcp", Workload.SEND_SMALL, Report.EI4J, "boom"));
+
+    assertEquals(30_000, r.figure("tcp", Workload.PING_PONG, Report.EI4J), 1e-9);
+    assertEquals(10_000, r.figure("tcp", Workload.PING_PONG, Report.JINTERFACE), 1e-9);
+    assertEquals(104.8576, r.figure("tcp", Workload.SEND_1M, Report.EI4J), 1e-6);
+    assertTrue(Double.isNaN(r.figure("tcp", Workload.SEND_SMALL, Report.EI4J)));
+    assertEquals("1.50x", Report.ratio(30_000, 20_000));
+    assertEquals("-", Report.ratio(1, Double.NaN));
+
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    r.print(new PrintStream(out, true, StandardCharsets.UTF_8), List.of("tcp"), SideBySide.WORKLOADS, SideBySide.CLIENTS);
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertTrue(text.matches("(?s).*ping-pong >= 1.0x C ei\\s+1.50x\\s+met.*"), text);
+    assertTrue(text.matches("(?s).*ping-pong >= 2x JInterface\\s+3.00x\\s+met.*"), text);
+    assertTrue(text.matches("(?s).*1 MiB Java->Erlang >= 0.9x C ei MB/s\\s+0.50x\\s+MISSED.*"), text);
+    assertTrue(text.matches("(?s).*TLS small >= 1.0x Erlang inet_tls\\s+-\\s+not measured.*"), text);
+    assertTrue(text.contains("tcp send 10 B ei4j: boom"), text);
+
+    Path csv = dir.resolve("r.csv");
+    r.writeCsv(csv);
+    List<String> lines = Files.readAllLines(csv);
+    assertEquals("transport,workload,client,count,seconds,ops_per_s,mb_per_s,error", lines.get(0));
+    assertEquals("tcp,ping-pong,ei4j,30000,1.000,30000.0,0.00,", lines.get(1));
+    assertEquals("tcp,send 10 B,ei4j,0,0.000,,,\"boom\"", lines.get(6));
+  }
+}
