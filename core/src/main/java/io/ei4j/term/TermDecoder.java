@@ -124,7 +124,7 @@ public final class TermDecoder {
       r.pos++;
       t = r.compressed();
     } else {
-      t = r.term(0);
+      t = r.term();
     }
     in.position(r.pos);
     return t;
@@ -136,7 +136,7 @@ public final class TermDecoder {
    */
   public ErlTerm decodeTerm(ByteBuffer in, ErlAtom[] atomCacheRefs) throws TermDecodeException {
     Reader r = new Reader(in, atomCacheRefs);
-    ErlTerm t = r.term(0);
+    ErlTerm t = r.term();
     in.position(r.pos);
     return t;
   }
@@ -314,7 +314,7 @@ public final class TermDecoder {
       }
       Reader inner =
           new Reader(ByteBuffer.wrap(plain), cache, true, " (in the inflated data of the compressed term at offset " + at + ")");
-      ErlTerm t = inner.term(0);
+      ErlTerm t = inner.term();
       if (inner.pos != plain.length) {
         throw inner.error(
             "expected the end of the inflated data, found " + (plain.length - inner.pos)
@@ -324,7 +324,48 @@ public final class TermDecoder {
       return t;
     }
 
-    ErlTerm term(int depth) throws TermDecodeException {
+    /**
+     * Reads one term. Containers are filled from an explicit stack of {@link Frame}s rather
+     * than by recursion, so nesting costs heap (bounded by maxDepth), never Java stack.
+     */
+    ErlTerm term() throws TermDecodeException {
+      Frame top = null;
+      int depth = 0;
+      while (true) {
+        int at = pos;
+        Object item = item();
+        ErlTerm value;
+        if (item instanceof Frame f) {
+          if (depth >= limits.maxDepth()) {
+            throw error("term nests deeper than maxDepth (" + limits.maxDepth() + ")", at);
+          }
+          f.parent = top;
+          if (!f.complete()) {
+            top = f;
+            depth++;
+            continue;
+          }
+          value = build(f);
+        } else {
+          value = (ErlTerm) item;
+        }
+        while (true) {
+          if (top == null) {
+            return value;
+          }
+          top.add(value);
+          if (!top.complete()) {
+            break;
+          }
+          value = build(top);
+          top = top.parent;
+          depth--;
+        }
+      }
+    }
+
+    /** A leaf term, or a {@link Frame} for a container whose items follow. */
+    private Object item() throws TermDecodeException {
       int at = pos;
       int tag = u8();
       switch (tag) {
@@ -340,9 +381,9 @@ public final class TermDecoder {
           pos = at;
           return atom();
         case Ext.SMALL_TUPLE:
-          return tuple(u8(), depth, at);
+          return tuple(u8(), at);
         case Ext.LARGE_TUPLE:
-          return tuple(u32("LARGE_TUPLE_EXT arity"), depth, at);
+          return tuple(u32("LARGE_TUPLE_EXT arity"), at);
         case Ext.NIL:
           return ErlList.NIL;
         case Ext.STRING:
@@ -356,7 +397,12 @@ public final class TermDecoder {
             return ErlList.ofTrusted(elems, null);
           }
         case Ext.LIST:
-          return list(depth, at);
+          {
+            int n = length(u32("LIST_EXT length"), 1, "LIST_EXT", at);
+            // Each element takes a byte at least, and so does the tail.
+            length(n + 1L, 1, "LIST_EXT", at);
+            return new Frame(Frame.LIST, at, n, n + 1);
+          }
         case Ext.BINARY:
           {
             int n = length(u32("BINARY_EXT length"), 1, "BINARY_EXT", at);
@@ -393,7 +439,10 @@ public final class TermDecoder {
         case Ext.LARGE_BIG:
           return big(length(u32("LARGE_BIG_EXT length"), 1, "LARGE_BIG_EXT", at), at);
         case Ext.MAP:
-          return map(depth, at);
+          {
+            int n = length(u32("MAP_EXT arity"), 2, "MAP_EXT", at);
+            return n == 0 ? ErlMap.EMPTY : new Frame(Frame.MAP, at, 2 * n, 2 * n);
+          }
         case Ext.NEW_PID:
         case Ext.PID:
           pos = at;
@@ -449,7 +498,7 @@ public final class TermDecoder {
             return ErlExportFun.of(module, function, u8());
           }
         case Ext.NEW_FUN:
-          return fun(depth, at);
+          return fun(at);
         case Ext.FUN:
           throw error("FUN_EXT (117) was removed in OTP 23 and is not supported", at);
         case Ext.LOCAL:
@@ -464,45 +513,58 @@ public final class TermDecoder {
       }
     }
 
-    private void enter(int depth, int at) throws TermDecodeException {
-      if (depth >= limits.maxDepth()) {
-        throw error("term nests deeper than maxDepth (" + limits.maxDepth() + ")", at);
-      }
-    }
-
-    private ErlTuple tuple(long arity, int depth, int at) throws TermDecodeException {
+    private Object tuple(long arity, int at) throws TermDecodeException {
       int n = length(arity, 1, "tuple", at);
-      if (n == 0) {
-        return ErlTuple.EMPTY;
-      }
-      enter(depth, at);
-      ErlTerm[] elems = new ErlTerm[n];
-      for (int i = 0; i < n; i++) {
-        elems[i] = term(depth + 1);
-      }
-      return ErlTuple.ofTrusted(elems);
+      return n == 0 ? ErlTuple.EMPTY : new Frame(Frame.TUPLE, at, n, n);
     }
 
-    private ErlTerm list(int depth, int at) throws TermDecodeException {
-      int n = length(u32("LIST_EXT length"), 1, "LIST_EXT", at);
-      enter(depth, at);
-      // Each element takes a byte at least, and so does the tail.
-      length(n + 1L, 1, "LIST_EXT", at);
-      ErlTerm[] elems = new ErlTerm[n];
-      for (int i = 0; i < n; i++) {
-        elems[i] = term(depth + 1);
+    /** Builds a container once all its items have been read. */
+    private ErlTerm build(Frame f) throws TermDecodeException {
+      switch (f.kind) {
+        case Frame.TUPLE:
+          return ErlTuple.ofTrusted(f.items);
+        case Frame.LIST:
+          {
+            ErlTerm[] elems = f.items;
+            ErlTerm tail = f.tail;
+            if (tail instanceof ErlList l) {
+              if (l.isNil()) {
+                return ErlList.ofTrusted(elems, null);
+              }
+              ErlTerm[] more = l.array();
+              ErlTerm[] all = Arrays.copyOf(elems, elems.length + more.length);
+              System.arraycopy(more, 0, all, elems.length, more.length);
+              return ErlList.ofTrusted(all, l.tailOrNull());
+            }
+            return elems.length == 0 ? tail : ErlList.ofTrusted(elems, tail);
+          }
+        case Frame.MAP:
+          {
+            int n = f.items.length / 2;
+            ErlTerm[] k = new ErlTerm[n];
+            ErlTerm[] v = new ErlTerm[n];
+            for (int i = 0; i < n; i++) {
+              k[i] = f.items[2 * i];
+              v[i] = f.items[2 * i + 1];
+            }
+            ErlMap m = ErlMap.sortedOrNull(k, v);
+            if (m == null) {
+              throw error("MAP_EXT has a duplicate key", f.at);
+            }
+            return m;
+          }
+        default:
+          {
+            FunHeader h = f.fun;
+            if (pos - h.start != h.size) {
+              throw error(
+                  "NEW_FUN_EXT declares " + h.size + " bytes, but its fields take " + (pos - h.start),
+                  f.at);
+            }
+            return ErlFun.ofTrusted(
+                h.module, h.arity, h.uniq, h.index, h.oldIndex, h.oldUniq, h.pid, f.items);
+          }
       }
-      ErlTerm tail = term(depth + 1);
-      if (tail instanceof ErlList l) {
-        if (l.isNil()) {
-          return ErlList.ofTrusted(elems, null);
-        }
-        ErlTerm[] more = l.array();
-        ErlTerm[] all = Arrays.copyOf(elems, n + more.length);
-        System.arraycopy(more, 0, all, n, more.length);
-        return ErlList.ofTrusted(all, l.tailOrNull());
-      }
-      return n == 0 ? tail : ErlList.ofTrusted(elems, tail);
     }
 
     private ErlBinary binary(int n, int bits) {
@@ -579,25 +641,6 @@ public final class TermDecoder {
       return ErlInteger.of(sign == 0 ? b : b.negate());
     }
 
-    private ErlMap map(int depth, int at) throws TermDecodeException {
-      int n = length(u32("MAP_EXT arity"), 2, "MAP_EXT", at);
-      if (n == 0) {
-        return ErlMap.EMPTY;
-      }
-      enter(depth, at);
-      ErlTerm[] k = new ErlTerm[n];
-      ErlTerm[] v = new ErlTerm[n];
-      for (int i = 0; i < n; i++) {
-        k[i] = term(depth + 1);
-        v[i] = term(depth + 1);
-      }
-      ErlMap m = ErlMap.sortedOrNull(k, v);
-      if (m == null) {
-        throw error("MAP_EXT has a duplicate key", at);
-      }
-      return m;
-    }
-
     private ErlPid pid() throws TermDecodeException {
       int at = pos;
       int tag = u8();
@@ -623,29 +666,24 @@ public final class TermDecoder {
       throw error("expected " + what + " as SMALL_INTEGER_EXT or INTEGER_EXT, found " + Ext.name(tag), at);
     }
 
-    private ErlFun fun(int depth, int at) throws TermDecodeException {
-      long size = u32("NEW_FUN_EXT size");
-      int start = pos - 4;
-      length(size - 4, 1, "NEW_FUN_EXT", at);
-      int arity = u8();
+    private Frame fun(int at) throws TermDecodeException {
+      FunHeader h = new FunHeader();
+      h.size = u32("NEW_FUN_EXT size");
+      h.start = pos - 4;
+      length(h.size - 4, 1, "NEW_FUN_EXT", at);
+      h.arity = u8();
       need(16, "NEW_FUN_EXT uniq");
-      byte[] uniq = bytes(16);
-      int index = i32("NEW_FUN_EXT index");
-      int numFree = length(u32("NEW_FUN_EXT free variable count"), 1, "NEW_FUN_EXT free variables", at);
-      ErlAtom module = atom();
-      int oldIndex = smallOrInteger("NEW_FUN_EXT old index");
-      int oldUniq = smallOrInteger("NEW_FUN_EXT old uniq");
-      ErlPid pid = pid();
-      enter(depth, at);
-      ErlTerm[] free = new ErlTerm[numFree];
-      for (int i = 0; i < numFree; i++) {
-        free[i] = term(depth + 1);
-      }
-      if (pos - start != size) {
-        throw error(
-            "NEW_FUN_EXT declares " + size + " bytes, but its fields take " + (pos - start), at);
-      }
-      return ErlFun.ofTrusted(module, arity, uniq, index, oldIndex, oldUniq, pid, free);
+      h.uniq = bytes(16);
+      h.index = i32("NEW_FUN_EXT index");
+      int numFree =
+          length(u32("NEW_FUN_EXT free variable count"), 1, "NEW_FUN_EXT free variables", at);
+      h.module = atom();
+      h.oldIndex = smallOrInteger("NEW_FUN_EXT old index");
+      h.oldUniq = smallOrInteger("NEW_FUN_EXT old uniq");
+      h.pid = pid();
+      Frame f = new Frame(Frame.FUN, at, numFree, numFree);
+      f.fun = h;
+      return f;
     }
 
     ErlAtom atom() throws TermDecodeException {
@@ -734,6 +772,56 @@ public final class TermDecoder {
       byte[] raw = bytes(n);
       String name = new String(raw, StandardCharsets.ISO_8859_1);
       return ErlAtom.ofTrusted(name, ascii ? raw : name.getBytes(StandardCharsets.UTF_8));
+    }
+  }
+  /** The fields of a NEW_FUN_EXT that precede its free variables. */
+  private static final class FunHeader {
+    long size;
+    int start;
+    int arity;
+    byte[] uniq;
+    int index;
+    ErlAtom module;
+    int oldIndex;
+    int oldUniq;
+    ErlPid pid;
+  }
+
+  /** A container whose items are being read: a tuple, a list and its tail, a map, a fun. */
+  private static final class Frame {
+    static final int TUPLE = 0;
+    static final int LIST = 1;
+    static final int MAP = 2;
+    static final int FUN = 3;
+
+    final int kind;
+    final int at;
+    final ErlTerm[] items;
+    final int needed;
+    int filled;
+    ErlTerm tail;
+    Frame parent;
+    FunHeader fun;
+
+    /** {@code n} item slots; a list needs one more item, its tail. */
+    Frame(int kind, int at, int n, int needed) {
+      this.kind = kind;
+      this.at = at;
+      this.items = new ErlTerm[n];
+      this.needed = needed;
+    }
+
+    void add(ErlTerm t) {
+      if (filled < items.length) {
+        items[filled] = t;
+      } else {
+        tail = t;
+      }
+      filled++;
+    }
+
+    boolean complete() {
+      return filled == needed;
     }
   }
 }

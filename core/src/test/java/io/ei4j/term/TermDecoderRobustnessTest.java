@@ -130,6 +130,29 @@ class TermDecoderRobustnessTest {
     assertTrue(e.getMessage().contains("maxDepth (100)"), e.getMessage());
     // A million levels of [[[...]]] on the default limit.
     assertThrows(TermDecodeException.class, () -> DECODER.decode(nested(1_000_000)));
+    // The decoder keeps containers on the heap: a million levels decode when allowed, even on
+    // a small stack.
+    Thread small = new Thread(null, () -> {
+      try {
+        TermDecoder deep = new TermDecoder(DecodeLimits.DEFAULT.withMaxDepth(2_000_000));
+        assertEquals(1_000_000, depth(deep.decode(nested(1_000_000))));
+      } catch (TermDecodeException ex) {
+        throw new AssertionError(ex);
+      }
+    }, "small-stack", 128 * 1024);
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+    small.setUncaughtExceptionHandler((t, ex) -> failure.set(ex));
+    small.start();
+    small.join();
+    if (failure.get() != null) {
+      throw new AssertionError("decoding on a 128 KiB stack failed", failure.get());
+    }
+    // A term at the default depth limit can be used: encoded, printed, hashed, compared.
+    ErlTerm limit = DECODER.decode(nested(DecodeLimits.DEFAULT.maxDepth()));
+    assertEquals(limit, DECODER.decode(TermEncoder.toBytes(limit)));
+    assertEquals(limit, Terms.parse(limit.toString()));
+    assertEquals(limit.hashCode(), DECODER.decode(nested(1000)).hashCode());
+    assertEquals(0, limit.compareTo(DECODER.decode(nested(1000))));
     // Long flat lists are not deep.
     ErlTerm[] many = new ErlTerm[100_000];
     Arrays.fill(many, ErlAtom.OK);

@@ -312,6 +312,13 @@ norm(M) when is_map(M) ->
     {map, lists:sort(fun key_le/2, [{norm(K), norm(V)} || {K, V} <- maps:to_list(M)])};
 norm(T) when is_tuple(T) -> list_to_tuple([norm(E) || E <- tuple_to_list(T)]);
 norm([H | T]) -> [norm(H) | norm(T)];
+norm(F) when is_function(F) ->
+    case erlang:fun_info(F, type) of
+        {type, local} ->
+            {fun_, [erlang:fun_info(F, I) || I <- [module, new_index, new_uniq, index, uniq, arity]],
+             norm(element(2, erlang:fun_info(F, env)))};
+        _ -> F
+    end;
 norm(T) -> T.
 
 key_le({K1, _}, {K2, _}) ->
