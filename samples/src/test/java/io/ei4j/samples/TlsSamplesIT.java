@@ -1,0 +1,63 @@
+package io.ei4j.samples;
+
+import static io.ei4j.samples.ErlangSide.ask;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ei4j.testkit.ErlangPeer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The samples over TLS against {@code erl -proto_dist inet_tls -ssl_dist_optfile FILE}
+ * with mutual verification, certificates made by the test; EPMD is the machine's real
+ * one (plain TCP, as for Erlang).
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class TlsSamplesIT {
+  private static final String COOKIE = "samples_tls_cookie";
+
+  @TempDir Path dir;
+
+  private static String[] args(TestCertificates pki, String... more) {
+    List<String> all = new ArrayList<>(List.of(more));
+    all.addAll(pki.options());
+    return all.toArray(String[]::new);
+  }
+
+  @Test
+  void cnodeServerRpcAndSendOverTls() throws Exception {
+    TestCertificates pki = TestCertificates.create(dir);
+    try (ErlangPeer erl = ErlangSide.peer(ErlangPeer.uniqueName("etls"), COOKIE)
+            .args("-proto_dist", "inet_tls", "-ssl_dist_optfile", pki.optfile().toString())
+            .start();
+        SampleProcess server = SampleProcess.start(args(pki, "cnode-server", "--name",
+            ErlangPeer.uniqueName("ctls"), "--cookie", COOKIE, "--epmd", "external"))) {
+      String node = server.awaitReady();
+      assertEquals("reply {cnode,4}", ask(erl, "call " + node + " cnode foo 3", "^reply .*"));
+      assertEquals("reply {cnode,10}", ask(erl, "call " + node + " cnode bar 5", "^reply .*"));
+
+      SampleProcess rpc = SampleProcess.run(args(pki, "rpc", "--peer", erl.alive(), "--cookie", COOKIE,
+          "erlang", "node", "[]"));
+      assertEquals(0, rpc.exitValue(), rpc.errText());
+      assertEquals(List.of(erl.nodeName()), rpc.out());
+
+      SampleProcess send = SampleProcess.run(args(pki, "send", "--peer", erl.alive(), "--cookie", COOKIE,
+          "inbox", "{over, tls}"));
+      assertEquals(0, send.exitValue(), send.errText());
+      erl.awaitLine("^inbox \\{over,tls\\}$", Duration.ofSeconds(10));
+
+      // A client that does not trust the node's CA is refused by TLS, not by the cookie.
+      SampleProcess untrusted = SampleProcess.run("rpc", "--peer", erl.alive(), "--cookie", COOKIE,
+          "--transport", "tls", "--verify", "none", "erlang", "node", "[]");
+      assertEquals(1, untrusted.exitValue());
+      assertTrue(untrusted.out().isEmpty(), untrusted.outText());
+    }
+  }
+}

@@ -1,0 +1,78 @@
+package io.ei4j.samples;
+
+import static io.ei4j.samples.ErlangSide.ask;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ei4j.testkit.ErlangPeer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The samples over AF_UNIX against Erlang nodes running OTP's {@code erl_uds_dist}
+ * example (compiled here from the installed sources): {@code erl -proto_dist erl_uds
+ * -no_epmd -sname NAME@localhost}, started in the directory that holds the socket files.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class UnixSamplesIT {
+  private static final String COOKIE = "samples_uds_cookie";
+  private static Path udsEbin;
+
+  @TempDir Path work;
+
+  static synchronized Path udsEbin() {
+    if (udsEbin == null) {
+      Path source = ErlangPeer.libDir("kernel").resolve("examples/erl_uds_dist/src/erl_uds_dist.erl");
+      assertTrue(Files.isRegularFile(source), source + " is missing: install Debian's erlang-examples package");
+      try {
+        udsEbin = ErlangPeer.compileFile(Files.createTempDirectory("ei4j-samples-uds"), source);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return udsEbin;
+  }
+
+  @Test
+  void cnodeServerRpcAndSendOverUnixSockets() throws Exception {
+    String serverAlive = ErlangPeer.uniqueName("cuds");
+    Path socket = work.resolve(serverAlive);
+    try (ErlangPeer erl = ErlangSide.peer(ErlangPeer.uniqueName("euds") + "@localhost", COOKIE)
+            .codePath(udsEbin())
+            .workDir(work)
+            .args("-proto_dist", "erl_uds", "-no_epmd")
+            .start();
+        SampleProcess server = SampleProcess.start("cnode-server", "--transport", "unix",
+            "--name", serverAlive + "@localhost", "--socket-dir", work.toString(), "--cookie", COOKIE)) {
+      String node = server.awaitReady();
+      assertEquals(serverAlive + "@localhost", node);
+      assertTrue(Files.exists(socket, LinkOption.NOFOLLOW_LINKS), "no socket file " + socket);
+      assertEquals("reply {cnode,4}", ask(erl, "call " + node + " cnode foo 3", "^reply .*"));
+      assertEquals("reply {cnode,10}", ask(erl, "call " + node + " cnode bar 5", "^reply .*"));
+
+      SampleProcess rpc = SampleProcess.run("rpc", "--transport", "unix", "--socket-dir", work.toString(),
+          "--peer", erl.nodeName(), "--cookie", COOKIE, "lists", "seq", "[1, 4]");
+      assertEquals(0, rpc.exitValue(), rpc.errText());
+      assertEquals(List.of("[1,2,3,4]"), rpc.out());
+
+      SampleProcess send = SampleProcess.run("send", "--transport", "unix", "--socket-dir", work.toString(),
+          "--peer", erl.nodeName(), "--cookie", COOKIE, "inbox", "{over, uds}");
+      assertEquals(0, send.exitValue(), send.errText());
+      erl.awaitLine("^inbox \\{over,uds\\}$", Duration.ofSeconds(10));
+
+      server.terminate();
+      server.awaitExit(Duration.ofSeconds(30));
+      assertFalse(Files.exists(socket, LinkOption.NOFOLLOW_LINKS), "the socket file outlived the server");
+    }
+  }
+}
