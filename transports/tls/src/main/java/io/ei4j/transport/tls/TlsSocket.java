@@ -49,6 +49,8 @@ public final class TlsSocket {
   private static final int MAX_PLAINTEXT_PER_WRITE = 256 * 1024;
   /** How long {@link #close} tries to deliver close_notify to a slow peer. */
   private static final long CLOSE_NOTIFY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  /** No TLS record needs more; see {@link #grow}. */
+  private static final int MAX_BUFFER_BYTES = 1 << 20;
   private static final ByteBuffer[] NOTHING = {ByteBuffer.allocate(0)};
 
   private final TlsConfig config;
@@ -709,15 +711,23 @@ public final class TlsSocket {
     }
   }
 
-  private void growNetInIfFull() {
+  private void growNetInIfFull() throws ErrnoException {
     if (!netIn.hasRemaining()) {
       netIn = grow(netIn, engine.getSession().getPacketBufferSize());
     }
   }
 
-  /** A buffer with room for at least {@code room} more bytes, holding {@code b}'s bytes. */
-  private static ByteBuffer grow(ByteBuffer b, int room) {
+  /**
+   * A buffer with room for at least {@code room} more bytes, holding {@code b}'s bytes.
+   * BCJSSE bounds TLS records to about 16 KiB, so buffers never need to grow far; the cap
+   * stops a misbehaving engine or peer from making them grow without limit.
+   */
+  private static ByteBuffer grow(ByteBuffer b, int room) throws ErrnoException {
     int capacity = Math.max(b.capacity() * 2, b.position() + room);
+    if (capacity > MAX_BUFFER_BYTES) {
+      throw new ErrnoException(Errno.EMSGSIZE, "a TLS record needs a buffer of " + capacity
+          + " bytes, more than the " + MAX_BUFFER_BYTES + " this transport allows");
+    }
     ByteBuffer bigger = ByteBuffer.allocate(capacity);
     b.flip();
     bigger.put(b);

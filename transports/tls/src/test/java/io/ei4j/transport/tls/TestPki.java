@@ -110,9 +110,9 @@ public final class TestPki {
         now.plus(Duration.ofDays(30)), KeyFormat.PKCS8);
   }
 
-  /** The usual node certificate: {@code localhost}, {@code 127.0.0.1}, this host's name. */
+  /** The usual node certificate: {@code localhost}, this host's name, {@code 127.0.0.1}, {@code ::1}. */
   public Issued node(String name, Issued ca) {
-    return node(name, ca, List.of("localhost", io.ei4j.testkit.ErlangPeer.shortHostName()), List.of("127.0.0.1"));
+    return node(name, ca, List.of("localhost", io.ei4j.testkit.ErlangPeer.shortHostName()), List.of("127.0.0.1", "::1"));
   }
 
   public Issued node(String name, Issued ca, KeyPair keys, List<String> dnsNames, List<String> ips,
