@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The control messages a real Erlang process sends to a Java pid, received as typed
  * {@link EiMessage}s: LINK, UNLINK_ID (acknowledged), EXIT2 and EXIT (payload forms),
- * GROUP_LEADER; and the uniqueness of made pids and refs.
+ * GROUP_LEADER, MONITOR_P and DEMONITOR_P; and the uniqueness of made pids and refs.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ErlangSignalsTest {
@@ -39,9 +39,11 @@ class ErlangSignalsTest {
                   unlink(J),
                   exit(J, bye),
                   group_leader(self(), J),
+                  M = erlang:monitor(process, J),
                   Me = self(),
                   spawn(fun() -> link(J), Me ! linked, exit(done) end),
                   receive linked -> ok end,
+                  erlang:demonitor(M),
                   J ! finished,
                   loop()
           end.
@@ -53,7 +55,9 @@ class ErlangSignalsTest {
     try (ErlangPeer peer = ErlangPeer.builder().sname(ErlangPeer.uniqueName("sig")).cookie(COOKIE)
             .codePath(ebin).eval("ei4j_ctl:start()").readyLine("^ready").start();
          EiNode node = EiNode.builder(ErlangPeer.uniqueName("java") + "@" + ErlangPeer.shortHostName())
-            .cookie(COOKIE).transport(TcpCallbacks.create()).build();
+            .cookie(COOKIE).transport(TcpCallbacks.create())
+            // OTP 25 sends MONITOR_P only to nodes that also have DIST_MONITOR_NAME.
+            .advertise(io.ei4j.internal.dist.DistFlags.DIST_MONITOR_NAME).build();
          EiConnection c = node.connect(peer.nodeName(), 10_000)) {
       ErlPid j = c.self();
       c.regSend(j, "ctl", ErlTuple.of(ErlAtom.of("run"), j));
@@ -69,8 +73,13 @@ class ErlangSignalsTest {
       assertEquals(j, exit2.to());
       EiMessage.GroupLeader gl = assertInstanceOf(EiMessage.GroupLeader.class, c.receive(10_000));
       assertEquals(ctl, gl.from());
+      EiMessage.Monitor mon = assertInstanceOf(EiMessage.Monitor.class, c.receive(10_000));
+      assertEquals(j, mon.toProc());
+      assertEquals(ctl, mon.from());
       EiMessage.Link link2 = assertInstanceOf(EiMessage.Link.class, c.receive(10_000));
       EiMessage.Exit exit = assertInstanceOf(EiMessage.Exit.class, c.receive(10_000));
+      EiMessage.Demonitor demon = assertInstanceOf(EiMessage.Demonitor.class, c.receive(10_000));
+      assertEquals(mon.ref(), demon.ref());
       assertEquals(link2.from(), exit.from());
       assertEquals(ErlAtom.of("done"), exit.reason());
       EiMessage.Send fin = assertInstanceOf(EiMessage.Send.class, c.receive(10_000));
