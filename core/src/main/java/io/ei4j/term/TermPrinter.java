@@ -5,8 +5,9 @@ import java.math.MathContext;
 import java.math.RoundingMode;
 
 /**
- * Prints terms in Erlang syntax, as {@code io:format("~w")} does, with readable forms for the
- * identifiers Erlang has no literal syntax for. {@link TermParser} reads every form back.
+ * Prints terms in Erlang syntax, as {@code io:format("~w")} does (printable binaries aside,
+ * see {@link Terms#print}), with readable forms for the identifiers Erlang has no literal
+ * syntax for. {@link TermParser} reads every form back.
  */
 final class TermPrinter {
   private TermPrinter() {}
@@ -213,6 +214,11 @@ final class TermPrinter {
     if (c == quote) {
       sb.append('\\').append(quote);
     } else if (c < 32 || (c >= 0x80 && c < 0xa0)) {
+      // As ~w does: other control characters as three octal digits.
+      sb.append('\\').append((char) ('0' + (c >> 6))).append((char) ('0' + ((c >> 3) & 7)))
+          .append((char) ('0' + (c & 7)));
+    } else if (c > 0xff) {
+      // As ~w does: printed terms stay Latin-1 whatever the atoms hold.
       sb.append("\\x{").append(Integer.toHexString(c).toUpperCase(java.util.Locale.ROOT)).append('}');
     } else {
       sb.appendCodePoint(c);
@@ -221,9 +227,9 @@ final class TermPrinter {
 
   /**
    * A float as Erlang's {@code ~w} writes it: the shortest digits that read back as the same
-   * double, in plain or scientific notation, whichever is shorter (plain on a tie), always with
-   * a digit on each side of the point: {@code 0.1}, {@code 100.0}, {@code 1.0e3},
-   * {@code 1.0e-5}, {@code 1.2345678901234567e19}.
+   * double, in plain or scientific notation, whichever is shorter (plain on a tie, scientific
+   * from 2<sup>53</sup> up), always with a digit on each side of the point: {@code 0.1},
+   * {@code 100.0}, {@code 1.0e3}, {@code 1.0e-5}, {@code 9.007199254741004e15}.
    */
   static String formatFloat(double d) {
     if (d == 0) {
@@ -270,6 +276,8 @@ final class TermPrinter {
     } else {
       plain.append(digits, 0, exp10).append('.').append(digits, exp10, digits.length());
     }
-    return plain.length() <= sci.length() ? plain.toString() : sci;
+    // Like OTP, plain notation only below 2^53, where every integer is exact.
+    boolean plainAllowed = Math.abs(d) < 9007199254740992.0;
+    return plainAllowed && plain.length() <= sci.length() ? plain.toString() : sci;
   }
 }

@@ -179,7 +179,11 @@ public final class Terms {
   /**
    * Prints a term in Erlang syntax, as {@code io:format("~w", [Term])} does; the same as
    * {@code term.toString()}. Lists always print as lists of integers (as {@code ~w}, not
-   * {@code ~p}); binaries of printable ASCII print as {@code <<"abc">>}.
+   * {@code ~p}); atoms are quoted and escaped as {@code ~w} does, characters above Latin-1 as
+   * {@code \x{...}}; floats take the shortest form that reads back exactly. One deliberate
+   * difference: a binary of printable ASCII prints as a string, {@code <<"abc">>}, where
+   * {@code ~w} writes {@code <<97,98,99>>}. The oracle test checks the rest against
+   * {@code ~w} on a real node.
    *
    * <p>Erlang has no literal syntax for pids, ports, references and closures, and its own
    * printed forms ({@code <0.42.0>}) leave out the node and creation, so this prints forms

@@ -348,11 +348,22 @@ check_printed({_, OrigBin}, {1, Text}) ->
     case erl_scan:string(S ++ ".") of
         {ok, Tokens, _} ->
             case catch erl_parse:parse_term(Tokens) of
-                {ok, P} when P =:= T -> ok;
+                {ok, P} when P =:= T -> same_as_w(T, S);
                 Other -> io_lib:format("erl_parse read ~ts~n as ~p, not ~w", [S, Other, T])
             end;
         Error ->
             io_lib:format("erl_scan rejected ~ts: ~p", [S, Error])
+    end.
+
+%% ei4j prints like ~w, except that it writes printable binaries as strings
+%% (<<"abc">>, where ~w writes <<97,98,99>>), and ~w writes export funs
+%% through fun_to_list/1, whose text is UTF-8 bytes rather than characters.
+same_as_w(T, S) ->
+    W = lists:flatten(io_lib:format("~w", [T])),
+    Comparable = string:find(S, "<<\"") =:= nomatch andalso string:find(S, "fun ") =:= nomatch,
+    case Comparable andalso S =/= W of
+        true -> io_lib:format("printed ~ts where ~~w writes ~ts", [S, W]);
+        false -> ok
     end.
 
 check_vectors([{_, Input}, {_, JavaBin} | Rest]) ->
