@@ -108,9 +108,11 @@ public final class EiConnection implements AutoCloseable {
     this.lastWriteNanos = now;
     this.reader = new Thread(this::readLoop, "ei4j-reader-" + node.nodeName() + "-" + peerName);
     this.reader.setDaemon(true);
-    this.reader.start();
     long interval = Math.max(10, tickTimeMillis / 4);
     this.ticker = node.ticker().scheduleAtFixedRate(this::tick, interval, interval, TimeUnit.MILLISECONDS);
+    // Only now: a peer that closes right after the handshake makes the reader fail at once,
+    // and fail() needs the ticker to cancel.
+    this.reader.start();
   }
 
   /** The full name of the node at the other end. */

@@ -345,6 +345,9 @@ public final class EiNode implements AutoCloseable {
     if (closed) {
       c.close();
     }
+    if (!c.isOpen()) {
+      connections.remove(c); // it went down before it was registered
+    }
     return c;
   }
 
