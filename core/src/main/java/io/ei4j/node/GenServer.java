@@ -83,15 +83,20 @@ public final class GenServer {
     self.node().addAlias(self, mref);
     ErlTerm tag = ErlList.improper(java.util.List.of(ALIAS), mref);
     try {
+      // A monitor that failed at once (noproc, or noconnection when the node cannot be
+      // reached) ends the call before anything is sent, as gen:call does.
+      ErlTerm early = self.receive(x -> isDown(x, mref), 0);
+      if (early != null) {
+        ErlTerm reason = ((ErlTuple) early).get(4);
+        throw new CallException("gen_server call to " + server + " failed: " + reason, reason);
+      }
       try {
         sender.send(tag);
       } catch (IOException e) {
         self.demonitorFlush(mref);
         throw e;
       }
-      ErlTerm m = self.receive(x -> x instanceof ErlTuple t
-          && ((t.arity() == 2 && tag.equals(t.get(0)))
-              || (t.arity() == 5 && Mailbox.DOWN.equals(t.get(0)) && mref.equals(t.get(1)))), timeoutMillis);
+      ErlTerm m = self.receive(x -> (x instanceof ErlTuple t && t.arity() == 2 && tag.equals(t.get(0))) || isDown(x, mref), timeoutMillis);
       if (m == null) {
         self.demonitorFlush(mref);
         throw new CallException("gen_server call to " + server + " with " + request + ": no reply within " + timeoutMillis + " ms", TIMEOUT);
@@ -105,6 +110,10 @@ public final class GenServer {
     } finally {
       self.node().removeAlias(self, mref);
     }
+  }
+
+  private static boolean isDown(ErlTerm x, ErlRef mref) {
+    return x instanceof ErlTuple t && t.arity() == 5 && Mailbox.DOWN.equals(t.get(0)) && mref.equals(t.get(1));
   }
 
   /**

@@ -69,6 +69,7 @@ public final class Mailbox implements AutoCloseable {
   private final Condition arrived = lock.newCondition();
   private final ArrayDeque<ErlTerm> queue = new ArrayDeque<>();
   private ExitException exit; // guarded by lock
+  private long removals; // guarded by lock: removals other than by receive invalidate a scan
 
   final Set<ErlPid> links = ConcurrentHashMap.newKeySet();
   final Map<ErlRef, Monitoring> monitoring = new ConcurrentHashMap<>();
@@ -164,9 +165,14 @@ public final class Mailbox implements AutoCloseable {
     lock.lockInterruptibly();
     try {
       int scanned = 0;
+      long seenRemovals = removals;
       while (true) {
         if (exit != null) {
           throw new ExitException(exit.from(), exit.reason());
+        }
+        if (seenRemovals != removals) {
+          scanned = 0;
+          seenRemovals = removals;
         }
         // Only messages that arrived since the last scan need testing again.
         Iterator<ErlTerm> it = queue.iterator();
@@ -316,7 +322,9 @@ public final class Mailbox implements AutoCloseable {
     demonitor(ref);
     lock.lock();
     try {
-      queue.removeIf(m -> m instanceof ErlTuple t && t.arity() == 5 && DOWN.equals(t.get(0)) && ref.equals(t.get(1)));
+      if (queue.removeIf(m -> m instanceof ErlTuple t && t.arity() == 5 && DOWN.equals(t.get(0)) && ref.equals(t.get(1)))) {
+        removals++;
+      }
     } finally {
       lock.unlock();
     }

@@ -407,6 +407,57 @@ class NodeInteropTest {
     }
   }
 
+  @Test
+  void callsToAnUnreachableNodeFailWithNoconnection() throws Exception {
+    String nowhere = ErlangPeer.uniqueName("nowhere") + "@" + ErlangPeer.shortHostName();
+    CallException e = assertThrows(CallException.class, () -> GenServer.call(box, "any", nowhere, atom("hi"), 5_000));
+    assertEquals(atom("noconnection"), e.reason());
+    assertEquals(0, box.queued());
+    assertThrows(java.io.IOException.class, () -> box.send("any", nowhere, atom("hi")), "a send to an unreachable node throws");
+  }
+
+  // ---- isolation ----
+
+  @Test
+  void aSlowMailboxOrFunctionStallsNothingElse() throws Exception {
+    // A mailbox nobody reads takes a flood while another mailbox keeps talking.
+    Mailbox idle = node.createMailbox();
+    try {
+      assertEquals(atom("ok"), peer("flood", idle.pid(), integer(20_000)));
+      for (int i = 0; i < 20; i++) {
+        box.send("echo", erlName, tuple(box.pid(), integer(i)));
+        assertEquals(tuple(atom("echo"), integer(i)), expect(box, m -> true, 2_000, "echo " + i));
+      }
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (idle.queued() < 20_000 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(10);
+      }
+      assertEquals(20_000, idle.queued());
+      assertEquals(tuple(atom("flood"), integer(1)), idle.receive(0));
+    } finally {
+      idle.close();
+    }
+
+    // A Java function that blocks does not hold up another call.
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    node.registerFunction("slow", "wait", 0, (self, args) -> {
+      release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+      return atom("waited");
+    });
+    node.registerFunction("slow", "quick", 0, (self, args) -> atom("quick"));
+    Mailbox other = node.createMailbox();
+    try {
+      other.send("rex", erlName, tuple(other.pid(), tuple(atom("call"), atom("ei4j_node_peer"), atom("erpc_java"),
+          list(atom(javaName), atom("slow"), atom("wait"), ErlList.NIL), atom("user"))));
+      assertEquals(tuple(atom("ok"), atom("quick")), peer("erpc_java", atom(javaName), atom("slow"), atom("quick"), ErlList.NIL));
+      assertNull(other.receive(0), "the slow call is still running");
+      release.countDown();
+      assertEquals(tuple(NodeTesting.REX, tuple(atom("ok"), atom("waited"))), expect(other, m -> true, 5_000, "slow reply"));
+    } finally {
+      other.close();
+    }
+  }
+
   // ---- aliases ----
 
   @Test

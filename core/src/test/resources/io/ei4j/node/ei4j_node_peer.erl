@@ -3,7 +3,7 @@
 -module(ei4j_node_peer).
 -export([start/0, echo_loop/0, victim/0, watch/2, link_to/2, exit_to/2, send_to/2,
          rpc_java/4, erpc_java/4, gen_call/2, alias_roundtrip/2, swarm/3, spawn_java/4,
-         connect_java/1]).
+         connect_java/1, flood/2]).
 
 start() ->
     register(echo, spawn(fun echo_loop/0)),
@@ -102,3 +102,8 @@ spawn_java(Node, M, F, A) ->
 
 connect_java(Node) ->
     net_kernel:connect_node(Node).
+
+%% Sends N messages {flood, I} to Target.
+flood(Target, N) ->
+    lists:foreach(fun(I) -> Target ! {flood, I} end, lists:seq(1, N)),
+    ok.
