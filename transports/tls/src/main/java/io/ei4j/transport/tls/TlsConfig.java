@@ -109,7 +109,10 @@ public final class TlsConfig {
     return protocols;
   }
 
-  /** The enabled cipher suites, in preference order. */
+  /**
+   * The enabled cipher suites, in preference order; a listener chooses by this order, not
+   * the client's. By default BCJSSE's suites with AES-GCM first.
+   */
   public List<String> cipherSuites() {
     return cipherSuites;
   }
@@ -148,7 +151,10 @@ public final class TlsConfig {
       } else {
         parameters.setServerNames(List.of());
       }
-    } else if (verifyPeer) {
+    } else {
+      parameters.setUseCipherSuitesOrder(true); // ours: AES-GCM first, see cipherSuites()
+    }
+    if (!client && verifyPeer) {
       parameters.setNeedClientAuth(clientAuth == ClientAuth.REQUIRE);
       if (clientAuth == ClientAuth.REQUEST) {
         parameters.setWantClientAuth(true);
@@ -274,7 +280,7 @@ public final class TlsConfig {
     /**
      * The cipher suites to enable, in preference order, by their IANA names
      * ({@code TLS_AES_128_GCM_SHA256}, {@code TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}).
-     * Default: BCJSSE's default suites for the enabled protocols.
+     * Default: BCJSSE's default suites, AES-GCM first (the cipher the JDK accelerates).
      */
     public Builder cipherSuites(String... cipherSuites) {
       this.cipherSuites = List.copyOf(new LinkedHashSet<>(Arrays.asList(cipherSuites)));
@@ -325,7 +331,7 @@ public final class TlsConfig {
       SSLParameters supported = context.getSupportedSSLParameters();
       Set<String> known = Set.of(supported.getCipherSuites());
       if (cipherSuites == null) {
-        return List.of(context.getDefaultSSLParameters().getCipherSuites());
+        return preferAesGcm(context.getDefaultSSLParameters().getCipherSuites());
       }
       if (cipherSuites.isEmpty()) {
         throw new TlsConfigurationException("no cipher suite enabled");
@@ -336,6 +342,25 @@ public final class TlsConfig {
         }
       }
       return cipherSuites;
+    }
+
+    /**
+     * BCJSSE's default suites, AES-GCM first: that is the cipher the JDK accelerates (see
+     * {@link Providers}); the rest keep their order.
+     */
+    private static List<String> preferAesGcm(String[] suites) {
+      List<String> ordered = new java.util.ArrayList<>();
+      for (String s : suites) {
+        if (s.contains("_AES_") && s.contains("_GCM_")) {
+          ordered.add(s);
+        }
+      }
+      for (String s : suites) {
+        if (!ordered.contains(s)) {
+          ordered.add(s);
+        }
+      }
+      return List.copyOf(ordered);
     }
 
     private KeyManager[] keyManagers(Instant now) {

@@ -53,7 +53,9 @@ class TlsConfigTest {
     assertTrue(c.checkHostname());
     assertEquals(ClientAuth.REQUIRE, c.clientAuth());
     assertEquals(List.of("TLSv1.3", "TLSv1.2"), c.protocols());
-    assertFalse(c.cipherSuites().isEmpty());
+    assertTrue(c.cipherSuites().get(0).contains("_AES_") && c.cipherSuites().get(0).contains("_GCM_"),
+        "AES-GCM first: " + c.cipherSuites());
+    assertTrue(c.cipherSuites().stream().anyMatch(x -> x.contains("CHACHA20")), "the others stay: " + c.cipherSuites());
     assertEquals("BCJSSE", c.context().getProvider().getName());
   }
 

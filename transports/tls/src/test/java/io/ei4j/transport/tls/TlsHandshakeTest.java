@@ -170,6 +170,8 @@ class TlsHandshakeTest {
     SSLSession cs = c.session().orElseThrow();
     SSLSession ss = s.session().orElseThrow();
     assertEquals("TLSv1.3", cs.getProtocol());
+    assertTrue(cs.getCipherSuite().startsWith("TLS_AES_") && cs.getCipherSuite().contains("_GCM_"),
+        "AES-GCM is preferred by default: " + cs.getCipherSuite());
     assertTrue(((X509Certificate) cs.getPeerCertificates()[0]).getSubjectX500Principal().getName().contains("CN=server"));
     assertTrue(((X509Certificate) ss.getPeerCertificates()[0]).getSubjectX500Principal().getName().contains("CN=client"));
     assertTrue(cs.getClass().getName().startsWith("org.bouncycastle"), "not BCJSSE: " + cs.getClass());
