@@ -121,6 +121,7 @@ public final class TlsSocket {
       readSelector = Selector.open();
       s.register(readSelector, SelectionKey.OP_ACCEPT);
       if (closed.get()) {
+        releaseAll(); // a close that ran while we opened may have missed these
         throw Errors.closed("listen");
       }
       return s.getLocalAddress();
@@ -151,13 +152,15 @@ public final class TlsSocket {
     }
     TlsSocket child = new TlsSocket(config);
     try {
+      child.attach(accepted);
       SocketAddress peer = accepted.getRemoteAddress();
       child.peerName = String.valueOf(peer);
-      child.attach(accepted);
       child.engine = config.newEngine(false, null, -1);
-      // the caller's timeout covers the TLS handshake too, as ei's covers its whole accept;
-      // handshakeTimeout bounds it when the caller waits for ever
-      child.handshake(Math.min(deadline, System.nanoTime() + config.handshakeTimeout().toNanos()));
+      // The caller's timeout covers the TLS handshake too, as ei's covers its whole accept,
+      // and handshakeTimeout bounds it when the caller waits for ever. A caller that only
+      // polls (timeout 0) and found a connection gets its handshake, not a dropped peer.
+      long handshakeDeadline = System.nanoTime() + config.handshakeTimeout().toNanos();
+      child.handshake(timeoutMillis == 0 ? handshakeDeadline : Math.min(deadline, handshakeDeadline));
       return new Accepted<>(child, peer);
     } catch (IOException e) {
       closeQuietly(child);
@@ -225,6 +228,7 @@ public final class TlsSocket {
     c.register(readSelector, SelectionKey.OP_READ);
     writeKey = c.register(writeSelector, SelectionKey.OP_WRITE);
     if (closed.get()) {
+      releaseAll(); // a close that ran while we opened may have missed these
       throw Errors.closed("connect");
     }
   }
@@ -621,7 +625,6 @@ public final class TlsSocket {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    IOException failure = null;
     SSLEngine e = engine;
     if (e != null && channel != null && writeLock.tryLock()) {
       try {
@@ -639,6 +642,15 @@ public final class TlsSocket {
         writeLock.unlock();
       }
     }
+    IOException failure = releaseAll();
+    if (failure != null) {
+      throw Errors.map(failure, "close");
+    }
+  }
+
+  /** Closes the channels and selectors opened so far; idempotent. Returns the first failure. */
+  private IOException releaseAll() {
+    IOException failure = null;
     for (java.io.Closeable c : new java.io.Closeable[] {channel, server, readSelector, writeSelector}) {
       if (c != null) {
         try {
@@ -650,9 +662,7 @@ public final class TlsSocket {
         }
       }
     }
-    if (failure != null) {
-      throw Errors.map(failure, "close");
-    }
+    return failure;
   }
 
   /** Whether the peer ended the session with close_notify (not just a TCP close). */

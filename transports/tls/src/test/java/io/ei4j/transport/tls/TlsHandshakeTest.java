@@ -347,6 +347,28 @@ class TlsHandshakeTest {
   }
 
   @Test
+  void pollingAcceptCompletesTheHandshakeOfAWaitingPeer() throws Exception {
+    TlsSocket l = listen(server);
+    long t0 = System.nanoTime();
+    ErrnoException none = assertThrows(ErrnoException.class, () -> transport.accept(l, 0));
+    assertEquals(Errno.ETIMEDOUT, none.errno());
+    assertTrue((System.nanoTime() - t0) / 1_000_000 < 1_000, "a zero timeout waited");
+    Future<TlsSocket> client = executor.submit(() -> connect(TlsHandshakeTest.client, "localhost", port(l)));
+    Accepted<TlsSocket> a = null;
+    for (int i = 0; i < 200 && a == null; i++) {
+      try {
+        a = transport.accept(l, 0);
+      } catch (ErrnoException e) {
+        assertEquals(Errno.ETIMEDOUT, e.errno(), "only 'nobody yet' may fail a poll: " + e);
+        Thread.sleep(20);
+      }
+    }
+    assertNotNull(a, "no connection within 4 s of polling");
+    opened.add(a.context());
+    roundTrip(client.get(10, TimeUnit.SECONDS), a.context());
+  }
+
+  @Test
   void closeSendsCloseNotify() throws Exception {
     TlsSocket l = listen(server);
     Future<Accepted<TlsSocket>> accepted = acceptAsync(l);
