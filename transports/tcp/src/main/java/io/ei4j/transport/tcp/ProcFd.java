@@ -27,8 +27,8 @@ import java.util.Set;
  * inode picks the descriptor. The JDK never renumbers a socket's descriptor, so the result
  * is cached by the caller for the life of the socket.
  *
- * <p>Where {@code /proc} is missing (not Linux) or the socket is not found (it has been
- * closed), the lookup fails with {@link Errno#ENOTSUP} or {@link Errno#EBADF}.
+ * <p>Where {@code /proc} is missing (not Linux) or the socket cannot be found there, the
+ * lookup fails with {@link Errno#ENOTSUP}.
  */
 final class ProcFd {
   private static final Path SELF_FD = Paths.get("/proc/self/fd");
@@ -50,7 +50,7 @@ final class ProcFd {
       collect(table, local, remote, inodes);
     }
     if (inodes.isEmpty()) {
-      throw new ErrnoException(Errno.EBADF, "no socket " + local + (remote == null ? " (listening)" : " -> " + remote) + " in /proc/net/tcp*");
+      throw new ErrnoException(Errno.ENOTSUP, "no socket " + local + (remote == null ? " (listening)" : " -> " + remote) + " in /proc/net/tcp*");
     }
     try (DirectoryStream<Path> fds = Files.newDirectoryStream(SELF_FD)) {
       for (Path fd : fds) {

@@ -84,7 +84,7 @@ class TcpCallbacksTest {
 
   @Test
   void fdIsTheRealSocketDescriptor() throws Exception {
-    for (String host : new String[] {"127.0.0.1", "::1"}) {
+    for (String host : new String[] {"127.0.0.1", "::1", "0.0.0.0", "::"}) {
       try (Pair p = pair(host)) {
         for (TcpSocket s : new TcpSocket[] {p.listener(), p.client(), p.server()}) {
           int fd = tcp.fd(s);
