@@ -25,7 +25,11 @@ import java.util.Objects;
  *       ({@link #handshakePacketHeaderSize}), as {@code inet_tls_dist} sends them.</li>
  *   <li>{@link #FLAG_FULL_IMPL}: TLS buffers decrypted bytes that the descriptor cannot
  *       show, so every call implements its own timeout.</li>
- *   <li>{@link #fd} is the underlying TCP descriptor (see {@link TlsSocket}).</li>
+ *   <li>{@link #fd} is the underlying TCP descriptor, the same for the socket's life. The
+ *       JDK does not expose it: it is read from the channel when the application opens
+ *       {@code java.base/sun.nio.ch} to this module, else found on Linux through
+ *       {@code /proc/net/tcp{,6}} and {@code /proc/self/fd}; elsewhere {@code fd} fails
+ *       with {@link Errno#ENOTSUP}, which a {@code FULL_IMPL} transport may do.</li>
  *   <li>{@link #close} sends close_notify before closing the TCP socket.</li>
  * </ul>
  *
