@@ -13,11 +13,14 @@ import java.util.Map;
 
 /**
  * The harness's results: a table of absolute figures per transport and workload with the
- * ratios ei4j / C ei, ei4j / JInterface and ei4j / Erlang, the issue's targets with
- * met or missed, and a CSV of every run.
+ * ratios ei4j / C ei, ei4j / JInterface and ei4j / Erlang (ei4j: the connection-level
+ * {@code EiConnection}) and Node / C ei, Node / JInterface (the process-level
+ * {@code Node}/{@code Mailbox}), the issue's targets with met or missed, and a CSV of
+ * every run.
  */
 final class Report {
   static final String EI4J = "ei4j";
+  static final String EI4J_NODE = "ei4j Node";
   static final String C_EI = "C ei";
   static final String JINTERFACE = "JInterface";
   static final String ERLANG = "Erlang";
@@ -51,8 +54,11 @@ final class Report {
     return List.of(
         new Target("ping-pong >= 1.0x C ei", "tcp", Workload.PING_PONG, EI4J, "tcp", C_EI, 1.0),
         new Target("ping-pong >= 2x JInterface", "tcp", Workload.PING_PONG, EI4J, "tcp", JINTERFACE, 2.0),
+        new Target("Node ping-pong >= 1.0x C ei", "tcp", Workload.PING_PONG, EI4J_NODE, "tcp", C_EI, 1.0),
+        new Target("Node ping-pong >= 2x JInterface", "tcp", Workload.PING_PONG, EI4J_NODE, "tcp", JINTERFACE, 2.0),
         new Target("Java->Erlang small >= 1.0x C ei", "tcp", Workload.SEND_SMALL, EI4J, "tcp", C_EI, 1.0),
         new Target("Erlang->Java >= 1.5x JInterface", "tcp", Workload.FLOOD_SMALL, EI4J, "tcp", JINTERFACE, 1.5),
+        new Target("Node Erlang->Java >= 1.5x JInterface", "tcp", Workload.FLOOD_SMALL, EI4J_NODE, "tcp", JINTERFACE, 1.5),
         new Target("1 MiB Java->Erlang >= 0.9x C ei MB/s", "tcp", Workload.SEND_1M, EI4J, "tcp", C_EI, 0.9),
         new Target("TLS small >= 1.0x Erlang inet_tls", "tls", Workload.SEND_SMALL, EI4J, "tls", ERLANG, 1.0),
         new Target("TLS 1 MiB >= 3x Erlang inet_tls", "tls", Workload.SEND_1M, EI4J, "tls", ERLANG, 3.0),
@@ -68,7 +74,7 @@ final class Report {
     for (String c : clients) {
       header += String.format(Locale.ROOT, " %12s", c);
     }
-    header += String.format(Locale.ROOT, " %11s %11s %11s", "ei4j/C ei", "ei4j/JInt", "ei4j/Erlang");
+    header += String.format(Locale.ROOT, " %10s %10s %10s %10s %10s", "ei4j/C", "ei4j/JInt", "ei4j/Erl", "Node/C", "Node/JInt");
     out.println(header);
     out.println("-".repeat(header.length()));
     for (String t : transports) {
@@ -81,8 +87,11 @@ final class Report {
           line += String.format(Locale.ROOT, " %12s", number(f));
         }
         double e = figure(t, w, EI4J);
-        line += String.format(Locale.ROOT, " %11s %11s %11s", ratio(e, figure(t, w, C_EI)),
-            ratio(e, figure(t, w, JINTERFACE)), ratio(e, figure(t, w, ERLANG)));
+        double n = figure(t, w, EI4J_NODE);
+        double c = figure(t, w, C_EI);
+        double j = figure(t, w, JINTERFACE);
+        line += String.format(Locale.ROOT, " %10s %10s %10s %10s %10s", ratio(e, c), ratio(e, j),
+            ratio(e, figure(t, w, ERLANG)), ratio(n, c), ratio(n, j));
         if (any) {
           out.println(line);
         }

@@ -20,19 +20,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The side-by-side harness of issue 8: one command that starts a real Erlang node running
- * {@code bench_peer} and measures, in one run and against that node, ei4j, a C ei program
+ * {@code bench_peer} and measures, in one run and against that node, ei4j (connection
+ * level, {@link Ei4jClient}, and process level, {@link NodeClient}), a C ei program
  * compiled here against {@code libei.a}, JInterface (compiled here against the installed
  * {@code OtpErlang.jar}) and a second Erlang node, on the {@link Workload}s, over TCP;
- * then ei4j and Erlang over TLS ({@code inet_tls_dist}) and over AF_UNIX
+ * then both ei4j APIs and Erlang over TLS ({@code inet_tls_dist}) and over AF_UNIX
  * ({@code erl_uds_dist}). Prints the table and the issue's targets, and writes every run
  * as CSV.
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar io.ei4j.bench.SideBySide \
  *     [--seconds 2] [--warmup-ms 500] [--csv side-by-side.csv] [--transports tcp,tls,uds]
+ *     [--workloads pingpong,send10,send1k,send1m,flood10] [--clients ei4j,JInterface]
  * </pre>
  *
  * <p>Loopback only. Each run is bounded in time ({@code --seconds}, after a warm-up) and in
@@ -41,9 +44,8 @@ import java.util.regex.Pattern;
  * environment, never on a command line or in the output. Exits 1 when any run failed.
  */
 public final class SideBySide {
-  static final List<Workload> WORKLOADS = List.of(Workload.PING_PONG, Workload.SEND_SMALL,
-      Workload.SEND_1K, Workload.SEND_1M, Workload.FLOOD_SMALL);
-  static final List<String> CLIENTS = List.of(Report.EI4J, Report.C_EI, Report.JINTERFACE, Report.ERLANG);
+  static final List<Workload> WORKLOADS = Workload.ALL;
+  static final List<String> CLIENTS = List.of(Report.EI4J, Report.EI4J_NODE, Report.C_EI, Report.JINTERFACE, Report.ERLANG);
   private static final AtomicInteger UNIQUE = new AtomicInteger();
   /** BCJSSE logs every connection at INFO through java.util.logging; the table is what matters here. */
   private static final java.util.logging.Logger BCJSSE_LOG = java.util.logging.Logger.getLogger("org.bouncycastle.jsse");
@@ -55,15 +57,18 @@ public final class SideBySide {
   private final long warmupMillis;
   private final long millis;
   private final List<Workload> workloads;
+  private final List<String> clients;
   private final Report report = new Report();
   private final String tag = Long.toString(ProcessHandle.current().pid());
 
   /**
    * A harness working in {@code work} (which it does not delete), running each of
-   * {@code workloads} for {@code warmupMillis} untimed, then {@code millis} timed.
+   * {@code workloads} with each of {@code clients} (names from {@link #CLIENTS}) for
+   * {@code warmupMillis} untimed, then {@code millis} timed.
    */
-  SideBySide(Path work, long warmupMillis, long millis, List<Workload> workloads) throws IOException {
+  SideBySide(Path work, long warmupMillis, long millis, List<Workload> workloads, List<String> clients) throws IOException {
     this.workloads = List.copyOf(workloads);
+    this.clients = List.copyOf(clients);
     byte[] b = new byte[16];
     new SecureRandom().nextBytes(b);
     this.cookie = "bench" + HexFormat.of().formatHex(b);
@@ -83,6 +88,8 @@ public final class SideBySide {
     long warmup = 500;
     Path csv = Path.of("side-by-side.csv");
     List<String> transports = List.of("tcp", "tls", "uds");
+    List<Workload> workloads = WORKLOADS;
+    List<String> clients = CLIENTS;
     for (int i = 0; i < args.length; i++) {
       String value = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -90,15 +97,18 @@ public final class SideBySide {
         case "--warmup-ms" -> warmup = Long.parseLong(require(args[i], value));
         case "--csv" -> csv = Path.of(require(args[i], value));
         case "--transports" -> transports = List.of(require(args[i], value).split(","));
+        case "--workloads" -> workloads = Stream.of(require(args[i], value).split(",")).map(Workload::byKey).toList();
+        case "--clients" -> clients = List.of(require(args[i], value).split(","));
         default -> {
-          System.err.println("usage: SideBySide [--seconds N] [--warmup-ms N] [--csv FILE] [--transports tcp,tls,uds]");
+          System.err.println("usage: SideBySide [--seconds N] [--warmup-ms N] [--csv FILE] [--transports tcp,tls,uds]"
+              + " [--workloads pingpong,send10,send1k,send1m,flood10] [--clients ei4j,C ei,JInterface,Erlang]");
           System.exit(2);
         }
       }
       i++;
     }
     Path work = Temp.directory("ei4j-side-by-side");
-    SideBySide s = new SideBySide(work, warmup, seconds * 1000, WORKLOADS);
+    SideBySide s = new SideBySide(work, warmup, seconds * 1000, workloads, clients);
     long t0 = System.nanoTime();
     s.prepare();
     for (String t : transports) {
@@ -109,7 +119,7 @@ public final class SideBySide {
         default -> throw new IllegalArgumentException("unknown transport " + t + "; known: tcp, tls, uds");
       }
     }
-    s.report.print(System.out, transports, WORKLOADS, CLIENTS);
+    s.report.print(System.out, transports, workloads, CLIENTS);
     s.report.writeCsv(csv);
     System.out.printf("%nWrote %s; the run took %d s.%n", csv.toAbsolutePath(), (System.nanoTime() - t0) / 1_000_000_000L);
     boolean failed = s.report.results().stream().anyMatch(m -> m.error() != null);
@@ -220,6 +230,10 @@ public final class SideBySide {
     return new Ei4jClient(Report.EI4J, transport, unique("ei4j") + "@localhost", cookie, server);
   }
 
+  private Client nodeClient(SocketCallbacks<?> transport, String server) throws IOException {
+    return new NodeClient(Report.EI4J_NODE, transport, unique("ei4jnode") + "@localhost", cookie, server);
+  }
+
   /**
    * Runs every workload with every client, in the order of the lists, recording failures;
    * stops early when the server node is gone.
@@ -227,6 +241,9 @@ public final class SideBySide {
   private void measure(String transport, List<Client> clients, ChildProcess server) {
     for (Workload w : workloads) {
       for (Client c : clients) {
+        if (!this.clients.contains(c.name())) {
+          continue;
+        }
         if (!server.isAlive()) {
           report.add(Measurement.failed(transport, w, c.name(), "the server node exited:\n" + server.output()));
           continue;
@@ -259,6 +276,7 @@ public final class SideBySide {
       List<Client> clients = new ArrayList<>();
       try {
         clients.add(ei4jClient(TcpCallbacks.create(), server));
+        clients.add(nodeClient(TcpCallbacks.create(), server));
         clients.add(cClient(server));
         clients.add(jinterfaceClient(server));
         clients.add(erlangClient(server, List.of(), work));
@@ -286,6 +304,7 @@ public final class SideBySide {
       List<Client> clients = new ArrayList<>();
       try {
         clients.add(ei4jClient(transport, server));
+        clients.add(nodeClient(transport, server));
         clients.add(erlangClient(server, dist, work));
         measure("tls", clients, erl);
       } finally {
@@ -303,6 +322,7 @@ public final class SideBySide {
       List<Client> clients = new ArrayList<>();
       try {
         clients.add(ei4jClient(UnixSocketCallbacks.builder().directory(dir).build(), server));
+        clients.add(nodeClient(UnixSocketCallbacks.builder().directory(dir).build(), server));
         clients.add(erlangClient(server, dist, dir));
         measure("uds", clients, erl);
       } finally {

@@ -1,5 +1,7 @@
 package io.ei4j.bench;
 
+import java.util.List;
+
 /**
  * One measurement of the side-by-side harness, the same for every client.
  *
@@ -18,16 +20,30 @@ package io.ei4j.bench;
  *
  * Each run is bounded by the harness's time budget and by {@code max} messages.
  *
+ * @param key the name on the harness's command line ({@code --workloads})
  * @param id the short name in the table and the CSV
  * @param mode {@code pingpong}, {@code send} or {@code flood}
  * @param size the binary size in bytes ({@code send}, {@code flood})
  * @param max the most messages or round trips in one run
  * @param throughputInMegabytes whether the table shows MB/s rather than operations/s
  */
-record Workload(String id, String mode, int size, long max, boolean throughputInMegabytes) {
-  static final Workload PING_PONG = new Workload("ping-pong", "pingpong", 0, 2_000_000, false);
-  static final Workload SEND_SMALL = new Workload("send 10 B", "send", 10, 10_000_000, false);
-  static final Workload SEND_1K = new Workload("send 1 KiB", "send", 1024, 5_000_000, true);
-  static final Workload SEND_1M = new Workload("send 1 MiB", "send", 1 << 20, 20_000, true);
-  static final Workload FLOOD_SMALL = new Workload("Erlang->client 10 B", "flood", 10, 10_000_000, false);
+record Workload(String key, String id, String mode, int size, long max, boolean throughputInMegabytes) {
+  static final Workload PING_PONG = new Workload("pingpong", "ping-pong", "pingpong", 0, 2_000_000, false);
+  static final Workload SEND_SMALL = new Workload("send10", "send 10 B", "send", 10, 10_000_000, false);
+  static final Workload SEND_1K = new Workload("send1k", "send 1 KiB", "send", 1024, 5_000_000, true);
+  static final Workload SEND_1M = new Workload("send1m", "send 1 MiB", "send", 1 << 20, 20_000, true);
+  static final Workload FLOOD_SMALL = new Workload("flood10", "Erlang->client 10 B", "flood", 10, 10_000_000, false);
+  /** All workloads, in the order the harness runs them. */
+  static final List<Workload> ALL = List.of(PING_PONG, SEND_SMALL, SEND_1K, SEND_1M, FLOOD_SMALL);
+
+  /** The workload whose {@link #key()} is {@code key}. */
+  static Workload byKey(String key) {
+    for (Workload w : ALL) {
+      if (w.key().equals(key)) {
+        return w;
+      }
+    }
+    throw new IllegalArgumentException("no workload '" + key + "'; known: "
+        + ALL.stream().map(Workload::key).toList());
+  }
 }

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The side-by-side harness, cut short, against a real Erlang node over TCP: every client
- * (ei4j, the C ei program compiled here, JInterface compiled here, a second Erlang node)
+ * (ei4j's EiConnection and Node/Mailbox, the C ei program compiled here, JInterface compiled here, a second Erlang node)
  * completes ping-pong and the Erlang flood, each run lasts at least its time budget (so
  * the figures are rates over that time, not over nothing), the clients' own checks of
  * what the server counted pass, and the CSV holds every run. Not a benchmark: nothing is
@@ -33,12 +33,13 @@ class HarnessSmokeTest {
 
   @Test
   void everyClientMeasuresAgainstARealErlangNode() throws Exception {
-    SideBySide s = new SideBySide(work, 50, MILLIS, List.of(Workload.PING_PONG, Workload.FLOOD_SMALL));
+    SideBySide s = new SideBySide(work, 50, MILLIS, List.of(Workload.PING_PONG, Workload.FLOOD_SMALL),
+        SideBySide.CLIENTS);
     s.prepare();
     s.tcp();
 
     List<Measurement> results = s.report().results();
-    assertEquals(8, results.size(), () -> "runs: " + results);
+    assertEquals(2 * SideBySide.CLIENTS.size(), results.size(), () -> "runs: " + results);
     for (Measurement m : results) {
       assertNull(m.error(), () -> m.client() + " " + m.workload().id() + " failed: " + m.error());
       assertTrue(m.count() > 0, () -> m.client() + " " + m.workload().id() + " did nothing");
@@ -62,6 +63,6 @@ class HarnessSmokeTest {
 
     Path csv = work.resolve("out.csv");
     s.report().writeCsv(csv);
-    assertEquals(1 + 8, Files.readAllLines(csv).size());
+    assertEquals(1 + 2 * SideBySide.CLIENTS.size(), Files.readAllLines(csv).size());
   }
 }
