@@ -1,6 +1,7 @@
 package io.ei4j.term;
 
 import java.math.BigInteger;
+import java.util.ArrayDeque;
 import java.util.zip.Deflater;
 
 /**
@@ -22,9 +23,9 @@ import java.util.zip.Deflater;
  * </ul>
  *
  * <p>Encoding appends to a {@link TermBuffer}; reuse one buffer across messages to avoid
- * allocating. The encoder itself allocates only for compression and for big integers.
- * Encoding recurses on nesting, so a term nested many thousands deep needs a thread with a
- * deep enough stack.
+ * allocating. The encoder itself allocates only for compression, for big integers, and for
+ * terms nested more than 200 deep, whose deeper parts it encodes from an explicit stack so
+ * that no nesting depth can overflow the Java stack.
  */
 public final class TermEncoder {
   private TermEncoder() {}
@@ -87,24 +88,137 @@ public final class TermEncoder {
     }
   }
 
+  /** Nesting handled by recursion; deeper subterms are encoded from an explicit stack. */
+  private static final int RECURSION_LIMIT = 200;
+
   /** Appends {@code term} without the version byte, as it appears nested in another term. */
   public static void encodeTerm(ErlTerm term, TermBuffer out) {
+    encode(term, out, 0);
+  }
+
+  private static void encode(ErlTerm term, TermBuffer out, int depth) {
+    if (depth >= RECURSION_LIMIT) {
+      encodeIteratively(term, out);
+      return;
+    }
+    if (term instanceof ErlTuple t) {
+      tupleHeader(t, out);
+      for (ErlTerm e : t.array()) {
+        encode(e, out, depth + 1);
+      }
+    } else if (term instanceof ErlList l) {
+      if (!listHeader(l, out)) {
+        return;
+      }
+      for (ErlTerm e : l.array()) {
+        encode(e, out, depth + 1);
+      }
+      if (l.tailOrNull() == null) {
+        out.put(Ext.NIL);
+      } else {
+        encode(l.tailOrNull(), out, depth + 1);
+      }
+    } else if (term instanceof ErlMap m) {
+      ErlTerm[] k = m.keyArray();
+      ErlTerm[] v = m.valueArray();
+      out.put(Ext.MAP).putInt(k.length);
+      for (int i = 0; i < k.length; i++) {
+        encode(k[i], out, depth + 1);
+        encode(v[i], out, depth + 1);
+      }
+    } else if (term instanceof ErlFun f) {
+      int sizeAt = funHeader(f, out);
+      for (ErlTerm t : f.freeVarArray()) {
+        encode(t, out, depth + 1);
+      }
+      out.setInt(sizeAt, out.length() - sizeAt);
+    } else {
+      encodeLeaf(term, out);
+    }
+  }
+
+  /** Marks where a NEW_FUN_EXT's size is patched once its free variables are written. */
+  private record FunSize(int at) {}
+
+  /**
+   * Encodes a deeply nested term with an explicit stack of pending items (terms, NIL tails and
+   * size patches), so that no depth overflows the Java stack.
+   */
+  private static void encodeIteratively(ErlTerm root, TermBuffer out) {
+    ArrayDeque<Object> todo = new ArrayDeque<>();
+    todo.push(root);
+    while (!todo.isEmpty()) {
+      Object next = todo.pop();
+      if (next instanceof FunSize p) {
+        out.setInt(p.at(), out.length() - p.at());
+      } else if (next instanceof ErlTuple t) {
+        tupleHeader(t, out);
+        pushReversed(t.array(), todo);
+      } else if (next instanceof ErlList l) {
+        if (listHeader(l, out)) {
+          todo.push(l.tailOrNull() == null ? ErlList.NIL : l.tailOrNull());
+          pushReversed(l.array(), todo);
+        }
+      } else if (next instanceof ErlMap m) {
+        ErlTerm[] k = m.keyArray();
+        ErlTerm[] v = m.valueArray();
+        out.put(Ext.MAP).putInt(k.length);
+        for (int i = k.length - 1; i >= 0; i--) {
+          todo.push(v[i]);
+          todo.push(k[i]);
+        }
+      } else if (next instanceof ErlFun f) {
+        todo.push(new FunSize(funHeader(f, out)));
+        pushReversed(f.freeVarArray(), todo);
+      } else {
+        encodeLeaf((ErlTerm) next, out);
+      }
+    }
+  }
+
+  private static void pushReversed(ErlTerm[] a, ArrayDeque<Object> todo) {
+    for (int i = a.length - 1; i >= 0; i--) {
+      todo.push(a[i]);
+    }
+  }
+
+  private static void tupleHeader(ErlTuple t, TermBuffer out) {
+    int n = t.arity();
+    if (n < 256) {
+      out.put(Ext.SMALL_TUPLE).put(n);
+    } else {
+      out.put(Ext.LARGE_TUPLE).putInt(n);
+    }
+  }
+
+  /**
+   * Writes {@code []} or a string whole and returns false, or writes a LIST_EXT header and
+   * returns true: its elements and tail follow.
+   */
+  private static boolean listHeader(ErlList l, TermBuffer out) {
+    ErlTerm[] elems = l.array();
+    if (elems.length == 0) {
+      out.put(Ext.NIL);
+      return false;
+    }
+    if (l.tailOrNull() == null && elems.length <= 65535 && isByteList(elems)) {
+      out.ensureCapacity(elems.length + 3);
+      out.put(Ext.STRING).putShort(elems.length);
+      for (ErlTerm e : elems) {
+        out.put((int) ((ErlInteger) e).longValue());
+      }
+      return false;
+    }
+    out.put(Ext.LIST).putInt(elems.length);
+    return true;
+  }
+
+  /** Writes every term that has no subterms to encode. */
+  private static void encodeLeaf(ErlTerm term, TermBuffer out) {
     if (term instanceof ErlAtom a) {
       encodeAtom(a, out);
     } else if (term instanceof ErlInteger i) {
       encodeInteger(i, out);
-    } else if (term instanceof ErlTuple t) {
-      ErlTerm[] elems = t.array();
-      if (elems.length < 256) {
-        out.put(Ext.SMALL_TUPLE).put(elems.length);
-      } else {
-        out.put(Ext.LARGE_TUPLE).putInt(elems.length);
-      }
-      for (ErlTerm e : elems) {
-        encodeTerm(e, out);
-      }
-    } else if (term instanceof ErlList l) {
-      encodeList(l, out);
     } else if (term instanceof ErlBinary b) {
       int n = b.size();
       out.ensureCapacity(n + 6);
@@ -116,18 +230,8 @@ public final class TermEncoder {
       }
     } else if (term instanceof ErlFloat f) {
       out.put(Ext.NEW_FLOAT).putLong(Double.doubleToRawLongBits(f.value()));
-    } else if (term instanceof ErlMap m) {
-      ErlTerm[] k = m.keyArray();
-      ErlTerm[] v = m.valueArray();
-      out.put(Ext.MAP).putInt(k.length);
-      for (int i = 0; i < k.length; i++) {
-        encodeTerm(k[i], out);
-        encodeTerm(v[i], out);
-      }
     } else if (term instanceof ErlPid p) {
-      out.put(Ext.NEW_PID);
-      encodeAtom(p.node(), out);
-      out.putInt(p.id()).putInt(p.serial()).putInt(p.creation());
+      encodePid(p, out);
     } else if (term instanceof ErlPort p) {
       if ((p.id() >>> 28) == 0) {
         out.put(Ext.NEW_PORT);
@@ -153,8 +257,15 @@ public final class TermEncoder {
       encodeAtom(f.function(), out);
       out.put(Ext.SMALL_INTEGER).put(f.arity());
     } else {
-      encodeFun((ErlFun) term, out);
+      // Containers reach here only empty-handed by mistake; encode them through the stack.
+      encodeIteratively(term, out);
     }
+  }
+
+  private static void encodePid(ErlPid p, TermBuffer out) {
+    out.put(Ext.NEW_PID);
+    encodeAtom(p.node(), out);
+    out.putInt(p.id()).putInt(p.serial()).putInt(p.creation());
   }
 
   static void encodeAtom(ErlAtom a, TermBuffer out) {
@@ -206,32 +317,6 @@ public final class TermEncoder {
     }
   }
 
-  private static void encodeList(ErlList l, TermBuffer out) {
-    ErlTerm[] elems = l.array();
-    if (elems.length == 0) {
-      out.put(Ext.NIL);
-      return;
-    }
-    ErlTerm tail = l.tailOrNull();
-    if (tail == null && elems.length <= 65535 && isByteList(elems)) {
-      out.ensureCapacity(elems.length + 3);
-      out.put(Ext.STRING).putShort(elems.length);
-      for (ErlTerm e : elems) {
-        out.put((int) ((ErlInteger) e).longValue());
-      }
-      return;
-    }
-    out.put(Ext.LIST).putInt(elems.length);
-    for (ErlTerm e : elems) {
-      encodeTerm(e, out);
-    }
-    if (tail == null) {
-      out.put(Ext.NIL);
-    } else {
-      encodeTerm(tail, out);
-    }
-  }
-
   private static boolean isByteList(ErlTerm[] elems) {
     for (ErlTerm e : elems) {
       if (!(e instanceof ErlInteger i) || !i.isLong()) {
@@ -255,20 +340,18 @@ public final class TermEncoder {
    *
    * Size counts every byte after the tag, its own four included.
    */
-  private static void encodeFun(ErlFun f, TermBuffer out) {
+  /** Writes a NEW_FUN_EXT up to its free variables; returns where its size goes. */
+  private static int funHeader(ErlFun f, TermBuffer out) {
     out.put(Ext.NEW_FUN);
     int sizeAt = out.length();
     out.putInt(0).put(f.arity());
     out.put(f.uniqArray(), 0, 16);
-    ErlTerm[] free = f.freeVarArray();
-    out.putInt(f.index()).putInt(free.length);
+    out.putInt(f.index()).putInt(f.freeVarArray().length);
     encodeAtom(f.module(), out);
     encodeLong(f.oldIndex(), out);
     encodeLong(f.oldUniq(), out);
-    encodeTerm(f.pid(), out);
-    for (ErlTerm t : free) {
-      encodeTerm(t, out);
-    }
-    out.setInt(sizeAt, out.length() - sizeAt);
+    encodePid(f.pid(), out);
+    return sizeAt;
   }
+
 }

@@ -20,7 +20,11 @@ import java.util.Map;
  * are skipped; one trailing {@code .} is allowed.
  */
 final class TermParser {
-  private static final int MAX_DEPTH = 2_000;
+  /**
+   * How deeply the text may nest. The parser recurses, and parsed text is written by people,
+   * so this is well below what any thread's stack holds.
+   */
+  static final int MAX_DEPTH = 500;
 
   private final String s;
   private int pos;
@@ -96,7 +100,7 @@ final class TermParser {
   }
 
   ErlTerm term() {
-    if (++depth > MAX_DEPTH) {
+    if (++depth > MAX_DEPTH + 1) { // MAX_DEPTH containers, then the innermost term
       throw error("term nests deeper than " + MAX_DEPTH);
     }
     try {

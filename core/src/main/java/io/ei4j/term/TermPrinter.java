@@ -1,6 +1,7 @@
 package io.ei4j.term;
 
 import java.math.BigDecimal;
+import java.util.ArrayDeque;
 import java.math.MathContext;
 import java.math.RoundingMode;
 
@@ -18,7 +19,26 @@ final class TermPrinter {
     return sb.toString();
   }
 
+  /**
+   * Appends {@code t}. Containers are expanded through an explicit stack of pending items
+   * (terms, or literal text to append), so printing a deeply nested term uses heap, not Java
+   * stack.
+   */
   static void print(ErlTerm t, StringBuilder sb) {
+    ArrayDeque<Object> todo = new ArrayDeque<>();
+    todo.push(t);
+    while (!todo.isEmpty()) {
+      Object next = todo.pop();
+      if (next instanceof String text) {
+        sb.append(text);
+      } else {
+        printOne((ErlTerm) next, sb, todo);
+      }
+    }
+  }
+
+  /** Prints a leaf, or the opening of a container whose remaining parts go on {@code todo}. */
+  private static void printOne(ErlTerm t, StringBuilder sb, ArrayDeque<Object> todo) {
     if (t instanceof ErlAtom a) {
       atom(a.name(), sb);
     } else if (t instanceof ErlInteger i) {
@@ -27,43 +47,31 @@ final class TermPrinter {
       sb.append(formatFloat(f.value()));
     } else if (t instanceof ErlTuple tu) {
       sb.append('{');
-      ErlTerm[] e = tu.array();
-      for (int i = 0; i < e.length; i++) {
-        if (i > 0) {
-          sb.append(',');
-        }
-        print(e[i], sb);
-      }
-      sb.append('}');
+      todo.push("}");
+      pushSeparated(tu.array(), todo);
     } else if (t instanceof ErlList l) {
       sb.append('[');
-      ErlTerm[] e = l.array();
-      for (int i = 0; i < e.length; i++) {
-        if (i > 0) {
-          sb.append(',');
-        }
-        print(e[i], sb);
-      }
+      todo.push("]");
       if (l.tailOrNull() != null) {
-        sb.append('|');
-        print(l.tailOrNull(), sb);
+        todo.push(l.tailOrNull());
+        todo.push("|");
       }
-      sb.append(']');
+      pushSeparated(l.array(), todo);
     } else if (t instanceof ErlBinary b) {
       binary(b, sb);
     } else if (t instanceof ErlMap m) {
       sb.append("#{");
+      todo.push("}");
       ErlTerm[] k = m.keyArray();
       ErlTerm[] v = m.valueArray();
-      for (int i = 0; i < k.length; i++) {
+      for (int i = k.length - 1; i >= 0; i--) {
+        todo.push(v[i]);
+        todo.push(" => ");
+        todo.push(k[i]);
         if (i > 0) {
-          sb.append(',');
+          todo.push(",");
         }
-        print(k[i], sb);
-        sb.append(" => ");
-        print(v[i], sb);
       }
-      sb.append('}');
     } else if (t instanceof ErlPid p) {
       sb.append('<');
       pidBody(p, sb);
@@ -97,10 +105,21 @@ final class TermPrinter {
         sb.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
       }
       sb.append('.').append(f.arity()).append('.');
-      print(f.pid(), sb);
-      sb.append('.');
-      print(ErlList.ofTrusted(f.freeVarArray(), null), sb);
-      sb.append('>');
+      sb.append('<');
+      pidBody(f.pid(), sb);
+      sb.append(">.");
+      todo.push(">");
+      todo.push(ErlList.ofTrusted(f.freeVarArray(), null));
+    }
+  }
+
+  /** Pushes elements, comma-separated, so that they pop in order. */
+  private static void pushSeparated(ErlTerm[] elems, ArrayDeque<Object> todo) {
+    for (int i = elems.length - 1; i >= 0; i--) {
+      todo.push(elems[i]);
+      if (i > 0) {
+        todo.push(",");
+      }
     }
   }
 

@@ -168,7 +168,8 @@ public final class Terms {
    * <p>Besides Erlang's literal syntax (atoms, integers in any base, floats, {@code $c}
    * characters, strings, binaries with sized and typed segments, tuples, lists, maps,
    * {@code fun M:F/A}), it reads the forms {@link #print} uses for pids, ports, references and
-   * closures. An optional trailing {@code .} is allowed.
+   * closures. An optional trailing {@code .} is allowed. Text may nest at most 500 levels
+   * deep.
    *
    * @throws TermParseException if the text is not one such term
    */

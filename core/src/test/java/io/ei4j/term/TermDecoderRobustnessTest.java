@@ -150,13 +150,39 @@ class TermDecoderRobustnessTest {
     // A term at the default depth limit can be used: encoded, printed, hashed, compared.
     ErlTerm limit = DECODER.decode(nested(DecodeLimits.DEFAULT.maxDepth()));
     assertEquals(limit, DECODER.decode(TermEncoder.toBytes(limit)));
-    assertEquals(limit, Terms.parse(limit.toString()));
+    String printed = limit.toString();
+    assertEquals("[".repeat(1000) + "1" + "]".repeat(1000), printed);
+    // The parser, for text people write, stops at 500 levels with a clean error.
+    assertEquals(500, depth(Terms.parse("[".repeat(500) + "1" + "]".repeat(500))));
+    assertThrows(TermParseException.class, () -> Terms.parse("[".repeat(501) + "1" + "]".repeat(501)));
     assertEquals(limit.hashCode(), DECODER.decode(nested(1000)).hashCode());
     assertEquals(0, limit.compareTo(DECODER.decode(nested(1000))));
     // Long flat lists are not deep.
     ErlTerm[] many = new ErlTerm[100_000];
     Arrays.fill(many, ErlAtom.OK);
     assertEquals(100_000, ((ErlList) d.decode(TermEncoder.toBytes(ErlList.of(many)))).size());
+  }
+
+  @Test
+  void encodingAndPrintingDoNotRecurseOnDeepTerms() throws Exception {
+    ErlTerm t = ErlInteger.of(7);
+    for (int i = 0; i < 200_000; i++) {
+      t = i % 3 == 0 ? ErlTuple.of(t, ErlAtom.OK) : i % 3 == 1 ? ErlList.of(t) : ErlMap.of(java.util.Map.of(ErlAtom.OK, t));
+    }
+    ErlTerm deep = t;
+    java.util.concurrent.atomic.AtomicReference<Object> result = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread small = new Thread(null, () -> {
+      try {
+        byte[] bytes = TermEncoder.toBytes(deep);
+        ErlTerm back = new TermDecoder(DecodeLimits.DEFAULT.withMaxDepth(300_000)).decode(bytes);
+        result.set(java.util.Arrays.equals(bytes, TermEncoder.toBytes(back)) && deep.toString().equals(back.toString()));
+      } catch (Throwable e) {
+        result.set(e);
+      }
+    }, "small-stack", 256 * 1024);
+    small.start();
+    small.join();
+    assertEquals(Boolean.TRUE, result.get());
   }
 
   /** {@code depth} one-element lists around 1: [[...[1]...]]. */
