@@ -545,12 +545,16 @@ public final class Node implements AutoCloseable {
     }
   }
 
+  /**
+   * Records a link from {@code from} on {@code to}; false when {@code to} is dead, also when
+   * it died while the link was being added and its exit did not see the link.
+   */
   private static boolean linkArrived(ErlPid from, Mailbox to) {
     if (to.isClosed()) {
       return false;
     }
     to.links.add(from);
-    return true;
+    return !to.isClosed() || !to.links.remove(from);
   }
 
   void unlink(Mailbox from, ErlPid to) {
@@ -727,7 +731,7 @@ public final class Node implements AutoCloseable {
     } else if (msg instanceof EiMessage.Link l) {
       Mailbox m = processes.get(l.to());
       if (m == null || !linkArrived(l.from(), m)) {
-        signal(c.peerNodeName(), ErlTuple.of(ErlInteger.of(OP_EXIT), l.to(), l.from(), Mailbox.NOPROC), false);
+        answer(c, ErlTuple.of(ErlInteger.of(OP_EXIT), l.to(), l.from(), Mailbox.NOPROC));
       }
     } else if (msg instanceof EiMessage.Unlink u) {
       Mailbox m = processes.get(u.to());
@@ -748,7 +752,7 @@ public final class Node implements AutoCloseable {
       Mailbox m = mon.toProc() instanceof ErlPid p ? processes.get(p)
           : mon.toProc() instanceof ErlAtom a ? names.get(a.name()) : null;
       if (m == null || !watch(m, mon.ref(), mon.from(), mon.toProc())) {
-        signal(c.peerNodeName(), ErlTuple.of(ErlInteger.of(OP_MONITOR_P_EXIT), mon.toProc(), mon.from(), mon.ref(), Mailbox.NOPROC), false);
+        answer(c, ErlTuple.of(ErlInteger.of(OP_MONITOR_P_EXIT), mon.toProc(), mon.from(), mon.ref(), Mailbox.NOPROC));
       }
     } else if (msg instanceof EiMessage.Demonitor d) {
       Mailbox m = d.toProc() instanceof ErlPid p ? processes.get(p)
@@ -768,6 +772,18 @@ public final class Node implements AutoCloseable {
       routeOther(c, o.control(), o.payload());
     }
     // GROUP_LEADER: a Java mailbox has no I/O to redirect; ignored.
+  }
+
+  /**
+   * Answers a signal on the connection it came from (which may not be installed yet), with a
+   * bounded wait so that a peer that does not read cannot hold the reader thread for long.
+   */
+  private void answer(EiConnection c, ErlTuple control) {
+    try {
+      c.sendControl(control, null, signalTimeoutMillis);
+    } catch (IOException e) {
+      LOG.debug("{}: could not answer {} to {}: {}", nodeName, control, c.peerNodeName(), e.toString());
+    }
   }
 
   private void routeOther(EiConnection c, ErlTuple t, ErlTerm payload) {

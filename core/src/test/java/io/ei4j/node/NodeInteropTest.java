@@ -266,6 +266,13 @@ class NodeInteropTest {
   }
 
   @Test
+  void erlangUnlinkFromJavaStopsExitSignals() throws Exception {
+    ErlPid p = (ErlPid) peer("link_unlink", box.pid(), reports.pid());
+    box.close(atom("after_unlink"));
+    assertEquals(tuple(atom("no_exit"), p), expect(reports, m -> tagged(m, "no_exit") || tagged(m, "exit"), 5_000, "no EXIT after unlink"));
+  }
+
+  @Test
   void erlangExit2ReachesJava() throws Exception {
     box.trapExits(true);
     assertEquals(atom("true"), peer("exit_to", box.pid(), atom("foo")));

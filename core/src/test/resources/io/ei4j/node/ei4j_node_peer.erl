@@ -3,7 +3,7 @@
 -module(ei4j_node_peer).
 -export([start/0, echo_loop/0, victim/0, watch/2, link_to/2, exit_to/2, send_to/2,
          rpc_java/4, erpc_java/4, gen_call/2, alias_roundtrip/2, swarm/3, spawn_java/4,
-         connect_java/1, flood/2]).
+         connect_java/1, flood/2, link_unlink/2]).
 
 start() ->
     register(echo, spawn(fun echo_loop/0)),
@@ -107,3 +107,19 @@ connect_java(Node) ->
 flood(Target, N) ->
     lists:foreach(fun(I) -> Target ! {flood, I} end, lists:seq(1, N)),
     ok.
+
+%% A trap_exit process that links to JavaPid and unlinks again (UNLINK_ID), then reports
+%% {no_exit, self()} when no exit signal comes within a second, else {exit, self(), Reason}.
+link_unlink(JavaPid, ReportTo) ->
+    Parent = self(),
+    P = spawn(fun() ->
+                      process_flag(trap_exit, true),
+                      link(JavaPid),
+                      unlink(JavaPid),
+                      Parent ! {ready, self()},
+                      receive
+                          {'EXIT', JavaPid, Reason} -> ReportTo ! {exit, self(), Reason}
+                      after 1000 -> ReportTo ! {no_exit, self()}
+                      end
+              end),
+    receive {ready, P} -> P end.
