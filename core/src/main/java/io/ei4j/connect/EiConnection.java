@@ -72,6 +72,7 @@ public final class EiConnection implements AutoCloseable {
   private static final ErlAtom USER = ErlAtom.of("user");
   private static final byte PASS_THROUGH = 112;
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+  private static final int SHRINK_ABOVE = 1 << 20;
 
   private final EiNode node;
   private final SocketIo<?> io;
@@ -84,8 +85,8 @@ public final class EiConnection implements AutoCloseable {
   private final LinkedBlockingDeque<Object> inbox = new LinkedBlockingDeque<>();
   private final Map<ErlPid, CompletableFuture<ErlTerm>> rpcs = new ConcurrentHashMap<>();
   private final ReentrantLock writeLock = new ReentrantLock();
-  private final TermBuffer head = new TermBuffer(256);
-  private final TermBuffer body = new TermBuffer(256);
+  private TermBuffer head = new TermBuffer(256);
+  private TermBuffer body = new TermBuffer(256);
   private final ByteBuffer tick = ByteBuffer.allocate(4);
   private final long tickTimeMillis;
   private final Thread reader;
@@ -294,6 +295,13 @@ public final class EiConnection implements AutoCloseable {
       ByteBuffer[] bufs = {head.asByteBuffer(), payload != null ? body.asByteBuffer() : EMPTY};
       writeFrame(bufs, deadline, "sending to " + peerName);
     } finally {
+      // Do not keep the memory of one huge message for the life of the connection.
+      if (head.array().length > SHRINK_ABOVE) {
+        head = new TermBuffer(256);
+      }
+      if (body.array().length > SHRINK_ABOVE) {
+        body = new TermBuffer(256);
+      }
       writeLock.unlock();
     }
   }
@@ -386,7 +394,7 @@ public final class EiConnection implements AutoCloseable {
         readFrom(frame, never);
         frame.flip();
         dispatch(frame);
-        if (frame.capacity() > (1 << 20)) {
+        if (frame.capacity() > SHRINK_ABOVE) {
           frame = ByteBuffer.allocate(4096); // do not keep a huge buffer for an idle connection
         }
       }
