@@ -20,9 +20,11 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -79,17 +81,18 @@ class ErlangTlsInteropTest {
   static TestPki pki;
   static TestPki.Issued ca;
   static TestPki.Issued otherCa;
-  static final List<ErlangPeer> peers = new ArrayList<>();
+  static final List<ErlangPeer> peers = new java.util.concurrent.CopyOnWriteArrayList<>();
   static ErlangPeer good;
   static ErlangPeer expired;
   static ErlangPeer otherCaPeer;
   static ErlangPeer wrongHost;
   static ErlangPeer noClientCert;
   static ErlangPeer tls13;
+  static ErlangPeer reneg;
   static TlsConfig javaGood;
 
   @BeforeAll
-  static void startErlangNodes() throws IOException {
+  static void startErlangNodes() throws Exception {
     pki = new TestPki(dir);
     ca = pki.ca("interop-ca");
     otherCa = pki.ca("interop-other-ca");
@@ -98,12 +101,29 @@ class ErlangTlsInteropTest {
     ErlangPeer.compile(ebin, "tls_peer", PEER_MODULE);
     TestPki.Issued javaCert = pki.node("java-good", ca);
     javaGood = config(javaCert).build();
-    good = start("good", pki.node("erl-good", ca), true, ebin);
-    expired = start("expired", pki.expired("erl-expired", ca), true, ebin);
-    otherCaPeer = start("otherca", pki.node("erl-otherca", otherCa), true, ebin);
-    wrongHost = start("wronghost", pki.node("erl-wronghost", ca, List.of("elsewhere.invalid"), List.of()), true, ebin);
-    noClientCert = start("nocert", pki.node("erl-nocert", ca), false, ebin);
-    tls13 = start("tls13", pki.node("erl-tls13", ca), true, ebin, "{versions,['tlsv1.3']},");
+    // Started side by side: each erl takes a second or two to come up.
+    ExecutorService starter = Executors.newFixedThreadPool(4);
+    try {
+      Future<ErlangPeer> g = starter.submit(() -> start("good", pki.node("erl-good", ca), true, ebin));
+      Future<ErlangPeer> x = starter.submit(() -> start("expired", pki.expired("erl-expired", ca), true, ebin));
+      Future<ErlangPeer> o = starter.submit(() -> start("otherca", pki.node("erl-otherca", otherCa), true, ebin));
+      Future<ErlangPeer> w = starter.submit(() -> start("wronghost",
+          pki.node("erl-wronghost", ca, List.of("elsewhere.invalid"), List.of()), true, ebin));
+      Future<ErlangPeer> n = starter.submit(() -> start("nocert", pki.node("erl-nocert", ca), false, ebin));
+      Future<ErlangPeer> t = starter.submit(() -> start("tls13", pki.node("erl-tls13", ca), true, ebin,
+          "{versions,['tlsv1.3']},{key_update_at,65536},"));
+      Future<ErlangPeer> r = starter.submit(() -> start("reneg", pki.node("erl-reneg", ca), true, ebin,
+          "{renegotiate_at,50},"));
+      good = g.get(60, TimeUnit.SECONDS);
+      expired = x.get(60, TimeUnit.SECONDS);
+      otherCaPeer = o.get(60, TimeUnit.SECONDS);
+      wrongHost = w.get(60, TimeUnit.SECONDS);
+      noClientCert = n.get(60, TimeUnit.SECONDS);
+      tls13 = t.get(60, TimeUnit.SECONDS);
+      reneg = r.get(60, TimeUnit.SECONDS);
+    } finally {
+      starter.shutdown();
+    }
   }
 
   private static ErlangPeer start(String name, TestPki.Issued cert, boolean clientCert, Path ebin) {
@@ -295,6 +315,37 @@ class ErlangTlsInteropTest {
     try (EiNode node = node(config(pki.node("java-otherca-13", otherCa)).build())) {
       IOException e = assertThrows(IOException.class, () -> node.connect(tls13.nodeName(), 10_000));
       assertReason(e, "certificate_required", "unknown_ca", "bad_certificate", "handshake_failure");
+    }
+  }
+
+  @Test
+  void keyUpdatesDuringTls13() throws Exception {
+    byte[] big = new byte[200_000];
+    new java.util.Random(1).nextBytes(big);
+    try (EiNode node = node(javaGood); EiConnection c = node.connect(tls13.nodeName(), 10_000)) {
+      for (int i = 0; i < 10; i++) {
+        io.ei4j.term.ErlTerm r = c.rpc("erlang", "iolist_to_binary",
+            ErlList.of(ErlList.of(List.of(io.ei4j.term.ErlBinary.of(big)))), 10_000);
+        assertEquals(io.ei4j.term.ErlBinary.of(big), r);
+      }
+    }
+  }
+
+  /**
+   * A known limit, kept visible: BCJSSE cannot renegotiate, so a TLS 1.2 connection ends
+   * when the Erlang side renegotiates (after its {@code renegotiate_at} records; 50 here).
+   * The connection must end promptly and say so, not hang. TLS 1.3 has no renegotiation
+   * (see {@link #keyUpdatesDuringTls13}); the README recommends it for that reason.
+   */
+  @Test
+  void tls12RenegotiationByErlangEndsTheConnectionPromptly() throws Exception {
+    try (EiNode node = node(javaGood); EiConnection c = node.connect(reneg.nodeName(), 10_000)) {
+      IOException e = assertThrows(IOException.class, () -> {
+        for (int i = 0; i < 200; i++) {
+          c.rpc("erlang", "is_alive", ErlList.NIL, 5_000);
+        }
+      });
+      assertInstanceOf(io.ei4j.connect.EiConnectionLostException.class, e, "got " + chain(e));
     }
   }
 
