@@ -6,7 +6,7 @@ package io.ei4j.term;
  * <p>Every implementation is an immutable final class, safe to share between threads.
  *
  * <ul>
- *   <li>{@link #equals} and {@link #hashCode} follow Erlang's exact equality {@code =:=}
+ *   <li>{@link Object#equals equals} and {@link Object#hashCode hashCode} follow Erlang's exact equality {@code =:=}
  *       (as in OTP 25): {@code 1} and {@code 1.0} are different terms, two references whose
  *       id lists differ only in trailing zero words are equal, and a closure's creator pid
  *       does not take part.
@@ -17,7 +17,7 @@ package io.ei4j.term;
  *       same sign; where only {@code ==} holds (an integer and a float of the same value, also
  *       nested) the term that holds an integer at the first such difference sorts first, as
  *       in map key order.
- *   <li>{@link #toString} prints the term in Erlang syntax, like {@code io:format("~w")};
+ *   <li>{@link Object#toString toString} prints the term in Erlang syntax, like {@code io:format("~w")};
  *       {@link Terms#parse} reads it back (see {@link Terms#print} for the forms Erlang has
  *       no literal syntax for).
  * </ul>

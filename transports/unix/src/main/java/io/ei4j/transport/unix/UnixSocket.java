@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <h2>Closing while in use</h2>
  * The descriptor number must not be released while another thread is still inside a
  * native call on it, or that call could act on an unrelated descriptor that reuses the
- * number. Every operation therefore {@linkplain #enter enters} the socket and
- * {@linkplain #exit exits} it afterwards; {@link #close} marks the socket closed, wakes
+ * number. Every operation therefore enters the socket ({@code enter}) and exits it
+ * ({@code exit}) afterwards; {@code close} marks the socket closed, wakes
  * blocked callers with {@code shutdown(SHUT_RDWR)} (which makes {@code poll} report a
  * hang-up on connected and listening sockets alike) and leaves the actual
  * {@code close(2)} to whichever of itself or the last caller to exit comes last.
