@@ -44,11 +44,13 @@ public final class ErlAtom implements ErlTerm {
   private final String name;
   private final byte[] utf8;
   private final int hash;
+  private final int codePoints;
 
   private ErlAtom(String name, byte[] utf8) {
     this.name = name;
     this.utf8 = utf8;
     this.hash = Arrays.hashCode(utf8);
+    this.codePoints = name.length() == utf8.length ? utf8.length : name.codePointCount(0, name.length());
   }
 
   private static ErlAtom common(String name) {
@@ -105,6 +107,11 @@ public final class ErlAtom implements ErlTerm {
   /** The UTF-8 bytes of the name; the caller must not modify the array. */
   byte[] utf8() {
     return utf8;
+  }
+
+  /** The number of code points in the name. */
+  int codePointCount() {
+    return codePoints;
   }
 
   /** True if this is the atom {@code true} or {@code false}. */

@@ -51,6 +51,14 @@ import java.util.zip.Inflater;
  * <p>Instances are immutable and thread-safe.
  */
 public final class TermDecoder {
+  /**
+   * Atoms decoded recently, shared by all decoders: a fixed number of slots indexed by a hash
+   * of the atom's bytes, so repeated atoms decode without allocating and a peer cannot grow it.
+   * Slots are written without locking; atoms are immutable, so a reader sees either a whole
+   * atom or an older one.
+   */
+  private static final ErlAtom[] ATOM_CACHE = new ErlAtom[4096];
+
   private final DecodeLimits limits;
   private final boolean shareBinaries;
 
@@ -724,6 +732,62 @@ public final class TermDecoder {
       }
       need(n, "atom text");
       int maxChars = limits.maxAtomChars();
+      int slot = atomSlot(n);
+      ErlAtom cached = cachedAtom(slot, n, utf8);
+      if (cached != null && cached.codePointCount() <= maxChars) {
+        pos += n;
+        return cached;
+      }
+      ErlAtom a = decodeAtomText(n, utf8, maxChars, at);
+      if (utf8 || a.utf8().length == n) {
+        ATOM_CACHE[slot] = a;
+      }
+      return a;
+    }
+
+    /**
+     * The cached atom whose text is the next {@code n} input bytes, or null. A Latin-1 atom's
+     * bytes equal its UTF-8 bytes only when it is ASCII.
+     */
+    private ErlAtom cachedAtom(int slot, int n, boolean utf8) {
+      ErlAtom a = ATOM_CACHE[slot];
+      if (a == null) {
+        return null;
+      }
+      byte[] b = a.utf8();
+      if (b.length != n || (!utf8 && a.name().length() != n)) {
+        return null;
+      }
+      if (array != null) {
+        int from = arrayOffset + pos;
+        return Arrays.equals(b, 0, n, array, from, from + n) ? a : null;
+      }
+      for (int i = 0; i < n; i++) {
+        if (b[i] != buf.get(pos + i)) {
+          return null;
+        }
+      }
+      return a;
+    }
+
+    private int atomSlot(int n) {
+      int h = n;
+      if (array != null) {
+        int from = arrayOffset + pos;
+        for (int i = 0; i < n; i++) {
+          h = 31 * h + array[from + i];
+        }
+      } else {
+        for (int i = 0; i < n; i++) {
+          h = 31 * h + buf.get(pos + i);
+        }
+      }
+      h ^= h >>> 16;
+      return h & (ATOM_CACHE.length - 1);
+    }
+
+    private ErlAtom decodeAtomText(int n, boolean utf8, int maxChars, int at)
+        throws TermDecodeException {
       if (!utf8) {
         if (n > maxChars) {
           throw error("atom of " + n + " characters exceeds the limit of " + maxChars, at);

@@ -275,8 +275,14 @@ class TermDecoderRobustnessTest {
     TermDecodeException bad = assertThrows(TermDecodeException.class,
         () -> DECODER.decode(bytes(131, 119, 2, 0xC3, 0x28)));
     assertTrue(bad.getMessage().contains("UTF-8"), bad.getMessage());
+    // The shared atom cache neither bypasses a stricter decoder's limit...
+    assertEquals(ErlAtom.of("abcdefghijk"), DECODER.decode(bytes(131, 119, 11, "abcdefghijk")));
     TermDecoder short10 = new TermDecoder(new DecodeLimits(10, 10, 1000, 1000));
     assertThrows(TermDecodeException.class, () -> short10.decode(bytes(131, 119, 11, "abcdefghijk")));
+    // ...nor confuses Latin-1 bytes with the same UTF-8 bytes.
+    assertEquals(ErlAtom.of("é"), DECODER.decode(bytes(131, 119, 2, 0xC3, 0xA9)));
+    assertEquals(ErlAtom.of("Ã©"), DECODER.decode(bytes(131, 100, 0, 2, 0xC3, 0xA9)));
+    assertEquals(ErlAtom.of("é"), DECODER.decode(bytes(131, 119, 2, 0xC3, 0xA9)));
   }
 
   @Test
