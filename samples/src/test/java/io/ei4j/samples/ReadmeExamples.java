@@ -6,8 +6,12 @@ import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiListener;
 import io.ei4j.connect.EiMessage;
 import io.ei4j.connect.EiNode;
+import io.ei4j.node.Mailbox;
+import io.ei4j.node.Node;
+import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlList;
 import io.ei4j.term.ErlPid;
+import io.ei4j.term.ErlRef;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.term.Terms;
@@ -71,6 +75,33 @@ final class ReadmeExamples {
         }
       }
     }
+  }
+  // README:end
+
+  // README:begin node
+  /** A Java node that Erlang can rpc:call: calc:add(A, B) runs in Java. */
+  static Node calculator(String nodeName, String cookie) throws IOException {
+    Node node = Node.builder(nodeName).cookie(cookie).transport(TcpCallbacks.create())
+        .listen(new InetSocketAddress(0))       // accept connections, published in EPMD
+        .build();
+    node.registerFunction("calc", "add", 2, (self, args) -> Terms.integer(
+        ((ErlInteger) args.get(0)).longValue() + ((ErlInteger) args.get(1)).longValue()));
+    return node;   // erl: rpc:call('NODENAME', calc, add, [1, 2]) returns 3
+  }
+
+  /** Monitors the process registered as name on erlNode; returns its 'DOWN' message. */
+  static ErlTerm awaitDown(Node node, String name, String erlNode) throws Exception {
+    Mailbox box = node.createMailbox();
+    ErlRef ref = box.monitor(name, erlNode);   // erlang:monitor(process, {Name, Node})
+    // {'DOWN', Ref, process, {Name, Node}, Reason}; Reason noconnection if the node is lost
+    return box.receive(m -> m instanceof ErlTuple t && t.arity() == 5 && ref.equals(t.get(1)), -1);
+  }
+
+  /** Links box to pid and returns {'EXIT', Pid, Reason} when pid exits. */
+  static ErlTerm awaitExit(Mailbox box, ErlPid pid) throws Exception {
+    box.trapExits(true);   // exit signals arrive as messages instead of killing the mailbox
+    box.link(pid);
+    return box.receive(m -> m instanceof ErlTuple t && t.arity() == 3 && pid.equals(t.get(1)), -1);
   }
   // README:end
 

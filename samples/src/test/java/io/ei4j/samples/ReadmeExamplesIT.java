@@ -10,9 +10,12 @@ import io.ei4j.connect.EiListener;
 import io.ei4j.connect.EiMessage;
 import io.ei4j.connect.EiNode;
 import io.ei4j.epmd.EpmdClient;
+import io.ei4j.node.Mailbox;
+import io.ei4j.node.Node;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlList;
 import io.ei4j.term.ErlPid;
+import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.term.Terms;
 import io.ei4j.testkit.ErlangPeer;
@@ -20,6 +23,7 @@ import io.ei4j.transport.tcp.TcpCallbacks;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -95,6 +99,55 @@ class ReadmeExamplesIT {
       assertEquals("result {ok,hi}", result);
       served.get(10, TimeUnit.SECONDS);
     }
+  }
+
+  @Test
+  void processesRpcCallLinksAndMonitors() throws Exception {
+    String nodeName = ErlangPeer.uniqueName("calc") + "@localhost";
+    try (ErlangPeer erl = ErlangSide.peer(ErlangPeer.uniqueName("rnode"), COOKIE).start();
+        Node node = ReadmeExamples.calculator(nodeName, COOKIE)) {
+      assertEquals("result 3", ask(erl, "eval rpc:call('" + nodeName + "', calc, add, [1, 2])", "^result .*"));
+
+      ask(erl, "eval register(victim, spawn(fun() -> receive stop -> exit(bye) end end))", "^result .*");
+      CompletableFuture<ErlTerm> down = CompletableFuture.supplyAsync(() -> {
+        try {
+          return ReadmeExamples.awaitDown(node, "victim", erl.nodeName());
+        } catch (Exception e) {
+          throw new CompletionException(e);
+        }
+      });
+      awaitErlang(erl, "element(2, process_info(whereis(victim), monitored_by)) =/= []");
+      ask(erl, "eval victim ! stop", "^result .*");
+      ErlTuple d = (ErlTuple) down.get(10, TimeUnit.SECONDS);
+      assertEquals(Terms.parse("{'DOWN', x, process, {victim, '" + erl.nodeName() + "'}, bye}").toString()
+          .replace(",x,", ","), d.toString().replace("," + d.get(1) + ",", ","));
+
+      Mailbox box = node.createMailbox("jbox");
+      ask(erl, "eval register(victim2, spawn(fun() -> receive stop -> exit(bye2) end end)),"
+          + " {jbox, '" + nodeName + "'} ! whereis(victim2)", "^result .*");
+      ErlPid pid = (ErlPid) box.receive(10_000);
+      CompletableFuture<ErlTerm> exit = CompletableFuture.supplyAsync(() -> {
+        try {
+          return ReadmeExamples.awaitExit(box, pid);
+        } catch (Exception e) {
+          throw new CompletionException(e);
+        }
+      });
+      awaitErlang(erl, "element(2, process_info(whereis(victim2), links)) =/= []");
+      ask(erl, "eval victim2 ! stop", "^result .*");
+      assertEquals(ErlTuple.of(ErlAtom.of("EXIT"), pid, ErlAtom.of("bye2")), exit.get(10, TimeUnit.SECONDS));
+    }
+  }
+
+  /** Evaluates a boolean Erlang expression until it is true (at most 10 s). */
+  private static void awaitErlang(ErlangPeer erl, String condition) throws InterruptedException {
+    for (int i = 0; i < 200; i++) {
+      if (ask(erl, "eval " + condition, "^result .*").equals("result true")) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("never true on " + erl.nodeName() + ": " + condition);
   }
 
   @Test
