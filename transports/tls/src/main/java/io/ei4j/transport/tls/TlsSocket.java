@@ -373,7 +373,9 @@ public final class TlsSocket {
       case CLOSED -> throw new ErrnoException(Errno.ECONNRESET,
           "TLS handshake with " + peerName + ": the peer closed the TLS session during the handshake");
       default -> {
-        return true;
+        // no progress from the bytes we have means the engine waits for more of them
+        return r.bytesConsumed() > 0 || r.bytesProduced() > 0
+            || r.getHandshakeStatus() != HandshakeStatus.NEED_UNWRAP;
       }
     }
   }
