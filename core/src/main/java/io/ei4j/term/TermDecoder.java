@@ -278,6 +278,14 @@ public final class TermDecoder {
                 + limits.maxInflatedBytes(),
             at);
       }
+      // Deflate expands at most 1032 times (a run of one byte); a declared size that the bytes
+      // left could never inflate to is forged, and is rejected before allocating for it.
+      if (size > (end - pos) * 1032L + 64) {
+        throw error(
+            "compressed term declares " + size + " uncompressed bytes, more than the "
+                + (end - pos) + " bytes that follow can inflate to",
+            at);
+      }
       if (size > Integer.MAX_VALUE - 8) {
         throw error("compressed term declares " + size + " bytes, more than an array holds", at);
       }

@@ -219,9 +219,18 @@ class TermDecoderRobustnessTest {
     assertTrue(e.getMessage().contains("over the limit of 1000"), e.getMessage());
     assertEquals(1, e.offset());
 
-    // A forged size of 4 GiB with a few bytes of data: rejected, nothing allocated.
+    // A forged size of 4 GiB, or of 60 MiB (under the limit), with a few bytes of data:
+    // rejected before anything is allocated for it.
     byte[] forged = bytes(131, 80, 0xFF, 0xFF, 0xFF, 0xFF, 0x78, 0x9C, 3, 0);
     assertThrows(TermDecodeException.class, () -> DECODER.decode(forged));
+    byte[] forgedSmall = bytes(131, 80, 0x03, 0xC0, 0, 0, 0x78, 0x9C, 3, 0);
+    assertTrue(assertThrows(TermDecodeException.class, () -> DECODER.decode(forgedSmall))
+        .getMessage().contains("can inflate to"));
+    // The most compressible input there is still decodes.
+    byte[] zeros = new byte[1_000_000];
+    TermBuffer best = new TermBuffer();
+    TermEncoder.encodeCompressed(ErlBinary.of(zeros), best, 9);
+    assertEquals(ErlBinary.of(zeros), DECODER.decode(best.toByteArray()));
 
     // Declared size smaller or larger than the real inflated size.
     byte[] tooSmall = c.clone();
