@@ -38,6 +38,10 @@ import java.util.stream.Stream;
  *     [--workloads pingpong,send10,send1k,send1m,flood10] [--clients ei4j,JInterface]
  * </pre>
  *
+ * <p>The system properties {@code ei4j.bench.tls.cipherSuites} and
+ * {@code ei4j.bench.tls.protocols} (comma-separated) restrict ei4j's TLS cipher suites and
+ * protocol versions, to see what the TLS figures owe to the negotiated suite.
+ *
  * <p>Loopback only. Each run is bounded in time ({@code --seconds}, after a warm-up) and in
  * count ({@link Workload#max()}). The cookie is random per run, handed to Erlang through
  * a private {@code $HOME/.erlang.cookie} and to the C and JInterface clients through the
@@ -296,8 +300,18 @@ public final class SideBySide {
     Pki.Issued erlCert = pki.node("erl", shortHost);
     Pki.Issued javaCert = pki.node("java", shortHost);
     List<String> dist = List.of("-proto_dist", "inet_tls", "-ssl_dist_optfile", pki.optfile("erl", erlCert).toString());
-    TlsTransport transport = new TlsTransport(TlsConfig.builder()
-        .certificate(javaCert.certFile(), javaCert.keyFile()).trustedCertificates(pki.ca().certFile()).build());
+    TlsConfig.Builder config = TlsConfig.builder()
+        .certificate(javaCert.certFile(), javaCert.keyFile()).trustedCertificates(pki.ca().certFile());
+    String suites = System.getProperty("ei4j.bench.tls.cipherSuites");
+    if (suites != null) {
+      // for experiments: which suite the TLS figures depend on (ChaCha20 vs AES-GCM)
+      config.cipherSuites(suites.split(","));
+    }
+    String protocols = System.getProperty("ei4j.bench.tls.protocols");
+    if (protocols != null) {
+      config.protocols(protocols.split(","));
+    }
+    TlsTransport transport = new TlsTransport(config.build());
     String alive = unique("benchtls");
     String server = alive + "@localhost";
     try (ChildProcess erl = server(alive, dist, work)) {
