@@ -55,6 +55,19 @@ class TermCodecTest {
   }
 
   @Test
+  void byteListsUpTo65535ElementsAreStrings() throws Exception {
+    ErlTerm[] bytes = new ErlTerm[65536];
+    java.util.Arrays.fill(bytes, ErlInteger.of(7));
+    byte[] atLimit = TermEncoder.toBytes(ErlList.of(java.util.Arrays.copyOf(bytes, 65535)));
+    assertEquals(107, atLimit[1]);
+    assertEquals(3 + 65535, atLimit.length - 1);
+    byte[] over = TermEncoder.toBytes(ErlList.of(bytes));
+    assertEquals(108, over[1]);
+    assertEquals(5 + 2 * 65536 + 1, over.length - 1);
+    assertEquals(ErlList.of(bytes), new TermDecoder().decode(over));
+  }
+
+  @Test
   void decodeAdvancesPositionPastOneTermAndReadsNoFurther() throws Exception {
     byte[] two = bytes(0xEE, 131, 97, 1, 131, 119, 2, "ok", 0xFF);
     ByteBuffer in = ByteBuffer.wrap(two);

@@ -111,7 +111,8 @@ improper(D) ->
                 [term(D - 1) || _ <- lists:seq(1, rand:uniform(3))]).
 
 big_compound(D) ->
-    case rand:uniform(3) of
+    case rand:uniform(4) of
+        4 -> lists:duplicate(65534 + rand:uniform(3), rand:uniform(256) - 1);
         1 -> list_to_tuple([leaf() || _ <- lists:seq(1, 256 + rand:uniform(40))]);
         2 -> maps:from_list([{leaf(), term(D - 3)} || _ <- lists:seq(1, 30 + rand:uniform(10))]);
         3 -> [rand:uniform(256) - 1 || _ <- lists:seq(1, 300)]
