@@ -32,11 +32,25 @@ public interface EiConnectionHandler {
    * {@code peerNodeName}, before the challenge: {@code "ok"} to go on,
    * {@code "ok_simultaneous"} to go on while telling the peer that this node's own attempt
    * to connect to it will be abandoned, {@code "nok"} to refuse because this node's own
-   * attempt wins, {@code "not_allowed"} to refuse the peer. After {@code nok} and
-   * {@code not_allowed} the accept fails with an {@link EiHandshakeException} whose
+   * attempt wins, {@code "not_allowed"} to refuse the peer, {@code "alive"} to say that a
+   * connection to the peer exists already and let the peer choose (its answer
+   * {@code true} goes on, and the new connection is meant to replace the old one;
+   * {@code false} withdraws it). After {@code nok}, {@code not_allowed} and a withdrawn
+   * {@code alive} the accept fails with an {@link EiHandshakeException} whose
    * {@link EiHandshakeException#status()} is the status. Called on the accepting thread.
    */
   default String acceptStatus(String peerNodeName) {
     return "ok";
+  }
+
+  /**
+   * The initiator's answer when the peer says {@code alive} (it has a connection from this
+   * node already): true replaces that connection with the new one (what a node that
+   * believes it has no connection answers), false withdraws the new attempt, whose
+   * connect then fails with an {@link EiHandshakeException} of status {@code alive}.
+   * {@code peerNodeName} is null when connecting by address. Called on the connecting thread.
+   */
+  default boolean replaceExisting(String peerNodeName) {
+    return true;
   }
 }

@@ -286,7 +286,8 @@ public final class EiNode implements AutoCloseable {
       } catch (IOException e) {
         throw SocketIo.wrap(e, "connect to " + address);
       }
-      Handshake.Result r = new Handshake(io, fullName, flags, creation, cookie, deadline).initiate(expectedPeer);
+      Handshake.Result r = new Handshake(io, fullName, flags, creation, cookie, deadline)
+          .initiate(expectedPeer, handler == null ? null : handler::replaceExisting);
       cb.connectHandshakeComplete(ctx);
       return register(new EiConnection(this, io, r));
     } catch (IOException | RuntimeException e) {

@@ -68,6 +68,17 @@ public final class Handshake {
    * @param expectedPeer the node name the peer must present, or null to accept any
    */
   public Result initiate(String expectedPeer) throws IOException {
+    return initiate(expectedPeer, null);
+  }
+
+  /**
+   * Runs the initiator's side; {@code replaceExisting} (null: always yes) answers the
+   * {@code alive} status, which an acceptor sends when it already has a connection to a
+   * node of our name: true replaces that connection with this one, false withdraws this
+   * attempt (the handshake then fails with an {@link EiHandshakeException} whose status is
+   * {@code alive}). It gets {@code expectedPeer}, null when connecting by address.
+   */
+  public Result initiate(String expectedPeer, java.util.function.Predicate<String> replaceExisting) throws IOException {
     byte[] name = ourName.getBytes(StandardCharsets.UTF_8);
     ByteBuffer m = ByteBuffer.allocate(1 + 8 + 4 + 2 + name.length);
     m.put((byte) 'N').putLong(ourFlags).putInt(ourCreation).putShort((short) name.length).put(name);
@@ -80,10 +91,15 @@ public final class Handshake {
       case "ok", "ok_simultaneous" -> { }
       case "alive" -> {
         // The acceptor has a connection from a node of our name; 'true' says this new one
-        // replaces it.
-        ByteBuffer reply = ByteBuffer.allocate(5);
-        reply.put((byte) 's').put("true".getBytes(StandardCharsets.US_ASCII));
+        // replaces it, 'false' withdraws this one.
+        boolean replace = replaceExisting == null || replaceExisting.test(expectedPeer);
+        byte[] answer = (replace ? "true" : "false").getBytes(StandardCharsets.US_ASCII);
+        ByteBuffer reply = ByteBuffer.allocate(1 + answer.length);
+        reply.put((byte) 's').put(answer);
         send(reply, "answering the alive status");
+        if (!replace) {
+          throw new EiHandshakeException("withdrew the connection: the peer already has one from us (status alive)", st, null);
+        }
       }
       case "nok" -> throw new EiHandshakeException("the peer refused the connection with status nok: it is connecting to us at the same time and its connection wins", st, null);
       case "not_allowed" -> throw new EiHandshakeException("the peer refused the connection with status not_allowed: it does not accept connections from " + ourName, st, null);
@@ -142,8 +158,10 @@ public final class Handshake {
   /**
    * Runs the acceptor's side; {@code statusFor} (null: always {@code ok}) chooses the
    * status sent once the peer's name is known: {@code ok}, {@code ok_simultaneous},
-   * {@code nok} or {@code not_allowed}. The last two are sent and then end the handshake
-   * with an {@link EiHandshakeException} carrying the status.
+   * {@code nok}, {@code not_allowed} or {@code alive}. {@code nok} and {@code not_allowed}
+   * are sent and then end the handshake with an {@link EiHandshakeException} carrying the
+   * status; after {@code alive} the peer answers {@code true} (go on: the caller replaces
+   * its existing connection) or {@code false} (the handshake ends the same way).
    */
   public Result accept(java.util.function.Function<String, String> statusFor) throws IOException {
     ByteBuffer nm = receive("waiting for the peer's name");
@@ -184,8 +202,9 @@ public final class Handshake {
     }
 
     String status = statusFor == null ? "ok" : statusFor.apply(peerName);
-    if (!"ok".equals(status) && !"ok_simultaneous".equals(status) && !"nok".equals(status) && !"not_allowed".equals(status)) {
-      throw new IllegalStateException("an acceptor's status is ok, ok_simultaneous, nok or not_allowed, got " + status);
+    if (!"ok".equals(status) && !"ok_simultaneous".equals(status) && !"nok".equals(status) && !"not_allowed".equals(status)
+        && !"alive".equals(status)) {
+      throw new IllegalStateException("an acceptor's status is ok, ok_simultaneous, nok, not_allowed or alive, got " + status);
     }
     byte[] st = status.getBytes(StandardCharsets.US_ASCII);
     ByteBuffer ok = ByteBuffer.allocate(1 + st.length);
@@ -196,6 +215,17 @@ public final class Handshake {
     }
     if ("not_allowed".equals(status)) {
       throw new EiHandshakeException("refused " + peerName + " with status not_allowed", status, null);
+    }
+    if ("alive".equals(status)) {
+      ByteBuffer answer = receive("waiting for the answer to the alive status");
+      expectTag(answer, 's', "answer to the alive status");
+      String a = ascii(answer);
+      if ("false".equals(a)) {
+        throw new EiHandshakeException(peerName + " withdrew its connection: it keeps the one it has (status alive, answer false)", status, null);
+      }
+      if (!"true".equals(a)) {
+        throw new EiHandshakeException(peerName + " answered the alive status with '" + printable(a) + "' instead of true or false", status, null);
+      }
     }
 
     if (old) {
