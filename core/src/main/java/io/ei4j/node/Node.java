@@ -122,13 +122,16 @@ public final class Node implements AutoCloseable {
   private final Map<String, Mailbox> names = new ConcurrentHashMap<>();
   private final Map<ErlRef, Mailbox> aliases = new ConcurrentHashMap<>();
   private final Map<String, EiConnection> connections = new ConcurrentHashMap<>();
-  private final Map<String, CompletableFuture<EiConnection>> pending = new ConcurrentHashMap<>();
+  private final Map<String, Pending> pending = new ConcurrentHashMap<>();
   private final Map<String, ErlangFunction> functions = new ConcurrentHashMap<>();
   private final List<NodeListener> nodeListeners = new CopyOnWriteArrayList<>();
   private final AtomicLong unlinkIds = new AtomicLong();
   private final ExecutorService workers;
   private final ExecutorService signals;
   private volatile boolean closed;
+  /** The handshake the accepting thread runs, registered in {@code pending}; accepting thread only. */
+  private Pending accepting;
+  private String acceptingPeer;
 
   private Node(Builder b) throws IOException {
     this.connectTimeoutMillis = b.connectTimeoutMillis;
@@ -319,55 +322,77 @@ public final class Node implements AutoCloseable {
   }
 
   /**
+   * A connection being made to a peer: by this node ({@code own}) or by the peer, whose
+   * handshake the accepting thread is running. Callers that want the peer meanwhile wait
+   * for it instead of starting a second connection.
+   */
+  private record Pending(boolean own, CompletableFuture<EiConnection> future) {}
+
+  /**
    * The live connection to {@code peer}, made now if there is none. Concurrent callers for
-   * the same peer share one attempt; an attempt refused with {@code nok} (the peer's own
-   * simultaneous connection wins) waits for the peer's connection to be accepted.
+   * the same peer share one attempt, and wait for a handshake the peer started if one is
+   * under way; an attempt refused with {@code nok} (the peer's own simultaneous connection
+   * wins) waits for the peer's connection to be accepted. When an accepted handshake that
+   * a caller waited for fails, the caller tries once by itself.
    */
   EiConnection connection(String peer, long timeoutMillis) throws IOException {
-    EiConnection c = connections.get(peer);
-    if (c != null && c.isOpen()) {
-      return c;
-    }
-    ensureOpen();
-    if (peer.equals(nodeName)) {
-      throw new IllegalArgumentException("a node does not connect to itself: " + peer);
-    }
-    CompletableFuture<EiConnection> mine = new CompletableFuture<>();
-    CompletableFuture<EiConnection> f = pending.putIfAbsent(peer, mine);
-    if (f != null) {
-      return await(f, peer, timeoutMillis);
-    }
-    c = connections.get(peer);
-    if (c != null && c.isOpen()) {
-      pending.remove(peer, mine);
-      mine.complete(c);
-      return c;
-    }
-    try {
-      EiConnection nc = ei.connect(peer, timeoutMillis);
-      install(nc);
-      mine.complete(nc);
-      return nc;
-    } catch (EiHandshakeException e) {
-      if ("nok".equals(e.status())) {
-        LOG.debug("simultaneous connect with {}: its connection wins", peer);
-        return await(mine, peer, timeoutMillis);
+    for (boolean retried = false; ; retried = true) {
+      EiConnection c = connections.get(peer);
+      if (c != null && c.isOpen()) {
+        return c;
       }
-      pending.remove(peer, mine);
-      mine.completeExceptionally(e);
-      throw e;
-    } catch (IOException | RuntimeException e) {
-      pending.remove(peer, mine);
-      mine.completeExceptionally(e);
-      throw e;
+      ensureOpen();
+      if (peer.equals(nodeName)) {
+        throw new IllegalArgumentException("a node does not connect to itself: " + peer);
+      }
+      Pending mine = new Pending(true, new CompletableFuture<>());
+      Pending other = pending.putIfAbsent(peer, mine);
+      if (other != null) {
+        try {
+          return await(other, peer, timeoutMillis);
+        } catch (IOException e) {
+          if (other.own() || retried) {
+            throw e;
+          }
+          continue;
+        }
+      }
+      // install() adds the connection before it clears pending: look again.
+      c = connections.get(peer);
+      if (c != null && c.isOpen()) {
+        pending.remove(peer, mine);
+        mine.future().complete(c);
+        return c;
+      }
+      try {
+        EiConnection nc = ei.connect(peer, timeoutMillis);
+        install(nc);
+        mine.future().complete(nc);
+        return nc;
+      } catch (EiHandshakeException e) {
+        if ("nok".equals(e.status()) || "alive".equals(e.status())) {
+          // nok: the peer's simultaneous connection wins and is being accepted here;
+          // alive (withdrawn): the peer's connection was accepted while ours was under way.
+          LOG.debug("simultaneous connect with {}: its connection wins ({})", peer, e.status());
+          return await(mine, peer, timeoutMillis);
+        }
+        pending.remove(peer, mine);
+        mine.future().completeExceptionally(e);
+        throw e;
+      } catch (IOException | RuntimeException e) {
+        pending.remove(peer, mine);
+        mine.future().completeExceptionally(e);
+        throw e;
+      }
     }
   }
 
-  private EiConnection await(CompletableFuture<EiConnection> f, String peer, long timeoutMillis) throws IOException {
+  private EiConnection await(Pending p, String peer, long timeoutMillis) throws IOException {
+    CompletableFuture<EiConnection> f = p.future();
     try {
       return timeoutMillis < 0 ? f.get() : f.get(timeoutMillis, TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      pending.remove(peer, f);
+      pending.remove(peer, p);
       throw new ErrnoException(Errno.ETIMEDOUT, "no connection to " + peer + " within " + timeoutMillis + " ms");
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
@@ -391,9 +416,9 @@ public final class Node implements AutoCloseable {
       down(old, "replaced by a new connection");
       connections.put(peer, c);
     }
-    CompletableFuture<EiConnection> f = pending.remove(peer);
-    if (f != null) {
-      f.complete(c);
+    Pending p = pending.remove(peer);
+    if (p != null) {
+      p.future().complete(c);
     }
     if (!c.isOpen()) {
       connections.remove(peer, c);
@@ -412,20 +437,30 @@ public final class Node implements AutoCloseable {
     while (!closed) {
       try {
         install(listener.accept(5_000));
-      } catch (ErrnoException e) {
-        if (closed) {
-          return;
-        }
-        if (!e.isTimeout()) {
-          LOG.debug("accept on {}: {}", nodeName, e.toString());
-          pause();
-        }
       } catch (IOException | RuntimeException e) {
-        if (closed) {
-          return;
+        Pending p = accepting;
+        if (p != null && pending.remove(acceptingPeer, p)) {
+          p.future().completeExceptionally(new IOException("the connection " + acceptingPeer + " started failed: " + e.getMessage(), e));
         }
-        LOG.debug("refused an incoming connection on {}: {}", nodeName, e.toString());
+        acceptFailed(e);
+      } finally {
+        accepting = null;
+        acceptingPeer = null;
       }
+    }
+  }
+
+  /** A failed accept: a timeout means nobody came; anything else is logged, and errors of the listener slow the loop down. */
+  private void acceptFailed(Exception e) {
+    if (closed) {
+      return;
+    }
+    if (e instanceof ErrnoException ee && ee.isTimeout()) {
+      return;
+    }
+    LOG.debug("accept on {}: {}", nodeName, e.toString());
+    if (e instanceof ErrnoException) {
+      pause();
     }
   }
 
@@ -709,11 +744,36 @@ public final class Node implements AutoCloseable {
     }
 
     @Override
+    public boolean replaceExisting(String peer) {
+      // Only when this node has no live connection of its own to the peer: otherwise this
+      // attempt lost a simultaneous connect and the installed connection stays.
+      EiConnection c = peer == null ? null : connections.get(peer);
+      return c == null || !c.isOpen();
+    }
+
+    @Override
     public String acceptStatus(String peer) {
       if (closed) {
         return "not_allowed";
       }
-      if (pending.containsKey(peer)) {
+      Pending p = pending.get(peer);
+      if (p == null) {
+        EiConnection existing = connections.get(peer);
+        if (existing != null && existing.isOpen()) {
+          // The peer decides: a restarted peer or one that lost the connection replaces it;
+          // an ei4j node whose own simultaneous attempt arrives late withdraws.
+          return "alive";
+        }
+        Pending mine = new Pending(false, new CompletableFuture<>());
+        p = pending.putIfAbsent(peer, mine);
+        if (p == null) {
+          // Senders on this node now wait for this handshake instead of connecting too.
+          accepting = mine;
+          acceptingPeer = peer;
+          return "ok";
+        }
+      }
+      if (p.own()) {
         return peer.compareTo(nodeName) > 0 ? "ok_simultaneous" : "nok";
       }
       return "ok";
@@ -987,8 +1047,8 @@ public final class Node implements AutoCloseable {
     processes.clear();
     names.clear();
     aliases.clear();
-    for (CompletableFuture<EiConnection> f : pending.values()) {
-      f.completeExceptionally(new IOException("node " + nodeName + " closed"));
+    for (Pending p : pending.values()) {
+      p.future().completeExceptionally(new IOException("node " + nodeName + " closed"));
     }
     workers.shutdownNow();
     signals.shutdownNow();

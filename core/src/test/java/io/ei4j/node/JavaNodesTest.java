@@ -8,12 +8,10 @@ import static io.ei4j.term.Terms.tuple;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ei4j.term.ErlRef;
 import io.ei4j.testkit.ErlangPeer;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -69,20 +67,31 @@ class JavaNodesTest {
         fb.get(15, TimeUnit.SECONDS);
         assertEquals(tuple(atom("from_b"), integer(r)), expect(boxA, m -> true, 5_000, "message from b, round " + r));
         assertEquals(tuple(atom("from_a"), integer(r)), expect(boxB, m -> true, 5_000, "message from a, round " + r));
-        assertEquals(List.of(b.nodeName()), new ArrayList<>(a.connectedNodes()));
-        assertEquals(List.of(a.nodeName()), new ArrayList<>(b.connectedNodes()));
+        // The accepting side installs its connection right after the handshake, possibly
+        // after the first messages went through: wait for it.
+        int expectedUps = r + 1;
+        await(() -> a.connectedNodes().equals(Set.of(b.nodeName())) && b.connectedNodes().equals(Set.of(a.nodeName()))
+            && upsA.get() >= expectedUps && upsB.get() >= expectedUps, "round " + r + ": one connection each way");
+        assertEquals(expectedUps, upsA.get(), "round " + r + ": a second connection came up on a");
+        assertEquals(expectedUps, upsB.get(), "round " + r + ": a second connection came up on b");
         a.disconnect(b.nodeName());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while ((!a.connectedNodes().isEmpty() || !b.connectedNodes().isEmpty()) && System.nanoTime() < deadline) {
-          Thread.sleep(5);
-        }
-        assertTrue(a.connectedNodes().isEmpty() && b.connectedNodes().isEmpty(), "round " + r + ": still connected");
+        await(() -> a.connectedNodes().isEmpty() && b.connectedNodes().isEmpty(), "round " + r + ": still connected");
       }
       // One connection per round on each side: never a second one that replaced the first.
       assertEquals(rounds, upsA.get());
       assertEquals(rounds, upsB.get());
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  private static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(what);
+      }
+      Thread.sleep(2);
     }
   }
 
