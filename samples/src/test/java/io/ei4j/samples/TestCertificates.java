@@ -34,12 +34,11 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * A CA and one node certificate for the TLS runs, made with bcpkix when a test starts and
- * written as PEM files ({@code ca.pem}, {@code node.pem}, {@code node.key}) together with
- * an {@code ssl_dist_optfile} ({@code dist.conf}) for {@code erl}: mutual verification,
- * as the README shows. The node certificate names {@code localhost}, this host's short
+ * written as the PEM files the README's {@code ssl_dist_optfile} names ({@code ca.pem},
+ * {@code node.pem}, {@code node.key}). The node certificate names {@code localhost}, this host's short
  * name and {@code 127.0.0.1}, so Java and Erlang nodes share it.
  */
-record TestCertificates(Path ca, Path cert, Path key, Path optfile) {
+record TestCertificates(Path ca, Path cert, Path key) {
 
   static TestCertificates create(Path dir) {
     try {
@@ -69,11 +68,7 @@ record TestCertificates(Path ca, Path cert, Path key, Path optfile) {
       Path ca = write(dir.resolve("ca.pem"), pem(List.of(caCert)));
       Path cert = write(dir.resolve("node.pem"), pem(List.of(nodeCert)));
       Path key = write(dir.resolve("node.key"), pem(List.of(new JcaPKCS8Generator(nodeKeys.getPrivate(), null).generate())));
-      String files = "{certfile, \"" + cert + "\"}, {keyfile, \"" + key + "\"}, {cacertfile, \"" + ca + "\"}";
-      Path optfile = write(dir.resolve("dist.conf"),
-          "[{server, [" + files + ", {verify, verify_peer}, {fail_if_no_peer_cert, true}]},\n"
-          + " {client, [" + files + ", {verify, verify_peer}]}].\n");
-      return new TestCertificates(ca, cert, key, optfile);
+      return new TestCertificates(ca, cert, key);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (GeneralSecurityException | OperatorCreationException e) {

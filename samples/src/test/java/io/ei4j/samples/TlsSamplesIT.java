@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ei4j.testkit.ErlangPeer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,11 +32,24 @@ class TlsSamplesIT {
     return all.toArray(String[]::new);
   }
 
+  /** The README's ssl_dist_optfile, which names node.pem, node.key and ca.pem relatively. */
+  static String readmeOptfile() throws Exception {
+    String readme = Files.readString(SampleProcess.repoRoot().resolve("README.md"));
+    int start = readme.indexOf("[{server, [{certfile, \"node.pem\"}");
+    assertTrue(start >= 0, "README.md has no ssl_dist_optfile example");
+    return readme.substring(start, readme.indexOf("].\n", start) + 3);
+  }
+
   @Test
   void cnodeServerRpcAndSendOverTls() throws Exception {
     TestCertificates pki = TestCertificates.create(dir);
+    // The README's Java TLS snippet reads the same files.
+    assertTrue(ReadmeExamples.tls(dir).config().verifyPeer());
+    // The README's optfile, in the directory of the certificates, where erl runs.
+    Path optfile = Files.writeString(dir.resolve("dist.conf"), readmeOptfile());
     try (ErlangPeer erl = ErlangSide.peer(ErlangPeer.uniqueName("etls"), COOKIE)
-            .args("-proto_dist", "inet_tls", "-ssl_dist_optfile", pki.optfile().toString())
+            .args("-proto_dist", "inet_tls", "-ssl_dist_optfile", optfile.toString())
+            .workDir(dir)
             .start();
         SampleProcess server = SampleProcess.start(args(pki, "cnode-server", "--name",
             ErlangPeer.uniqueName("ctls"), "--cookie", COOKIE, "--epmd", "external"))) {

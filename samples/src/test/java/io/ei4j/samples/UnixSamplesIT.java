@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ei4j.testkit.ErlangPeer;
+import io.ei4j.transport.unix.UnixSocketAddress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -30,14 +31,29 @@ class UnixSamplesIT {
 
   @TempDir Path work;
 
+  /**
+   * {@code erl_uds_dist} compiled by the README's own command line (run with {@code sh} in a
+   * fresh directory), so that the README's AF_UNIX setup is the one tested.
+   */
   static synchronized Path udsEbin() {
     if (udsEbin == null) {
-      Path source = ErlangPeer.libDir("kernel").resolve("examples/erl_uds_dist/src/erl_uds_dist.erl");
-      assertTrue(Files.isRegularFile(source), source + " is missing: install Debian's erlang-examples package");
       try {
-        udsEbin = ErlangPeer.compileFile(Files.createTempDirectory("ei4j-samples-uds"), source);
+        String readme = Files.readString(SampleProcess.repoRoot().resolve("README.md"));
+        String line = readme.lines().filter(l -> l.startsWith("$ mkdir -p ebin && erlc ")).findFirst()
+            .orElseThrow(() -> new AssertionError("README.md has no '$ mkdir -p ebin && erlc' line"));
+        Path dir = Files.createTempDirectory("ei4j-samples-uds");
+        Process p = new ProcessBuilder("sh", "-c", line.substring(2)).directory(dir.toFile())
+            .redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0,
+            "the README's erlc line failed (is erlang-examples installed?): " + output);
+        udsEbin = dir.resolve("ebin");
+        assertTrue(Files.isRegularFile(udsEbin.resolve("erl_uds_dist.beam")), "no erl_uds_dist.beam: " + output);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
       }
     }
     return udsEbin;
@@ -47,6 +63,8 @@ class UnixSamplesIT {
   void cnodeServerRpcAndSendOverUnixSockets() throws Exception {
     String serverAlive = ErlangPeer.uniqueName("cuds");
     Path socket = work.resolve(serverAlive);
+    // The README's Java AF_UNIX snippet names nodes as the samples and erl_uds_dist do.
+    assertEquals(UnixSocketAddress.of(socket), ReadmeExamples.unix(work).addressOf(serverAlive + "@localhost"));
     try (ErlangPeer erl = ErlangSide.peer(ErlangPeer.uniqueName("euds") + "@localhost", COOKIE)
             .codePath(udsEbin())
             .workDir(work)
