@@ -99,6 +99,17 @@ class TcpSamplesIT {
       assertEquals(List.of(), bad.out());
       assertTrue(bad.errText().contains("badrpc {'EXIT',{undef,"), bad.errText());
 
+      // Without EPMD: the peer's port given directly.
+      int port = EpmdClient.local().portPlease(erl.alive()).orElseThrow().port();
+      SampleProcess direct = SampleProcess.run("rpc", "--peer", erl.alive(), "--cookie", COOKIE,
+          "--epmd", "none", "--port", Integer.toString(port), "erlang", "node", "[]");
+      assertEquals(0, direct.exitValue(), direct.errText());
+      assertEquals(List.of(erl.nodeName()), direct.out());
+      SampleProcess noPort = SampleProcess.run("rpc", "--peer", erl.alive(), "--cookie", COOKIE,
+          "--epmd", "none", "erlang", "node", "[]");
+      assertEquals(2, noPort.exitValue());
+      assertTrue(noPort.errText().contains("--epmd none needs --port"), noPort.errText());
+
       SampleProcess cookie = SampleProcess.run("rpc", "--peer", erl.alive(), "--cookie", "wrong_cookie",
           "erlang", "node", "[]");
       assertEquals(1, cookie.exitValue(), cookie.errText());
