@@ -73,4 +73,20 @@ final class Abuse {
     b.put((byte) 'r').putInt(ourChallenge).put(Handshake.digest(challenge, cookie.getBytes(StandardCharsets.ISO_8859_1)));
     return message(b.array());
   }
+
+  /**
+   * A hand-made initiator that completes the handshake with {@code cookie} and then does
+   * whatever the test wants with the raw socket (frames of {@code length:32}).
+   */
+  static Socket handshaken(InetSocketAddress a, String name, String cookie) throws IOException {
+    Socket s = connect(a, 5_000);
+    int challenge = upToChallenge(s, name);
+    s.getOutputStream().write(challengeReply(challenge, cookie, 99));
+    byte[] ack = readMessage(new DataInputStream(s.getInputStream()));
+    if (ack[0] != 'a') {
+      s.close();
+      throw new IOException("expected the acknowledgement 'a', got " + ack[0]);
+    }
+    return s;
+  }
 }
