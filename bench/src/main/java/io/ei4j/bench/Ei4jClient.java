@@ -56,7 +56,7 @@ final class Ei4jClient implements Client {
   public Measurement run(String transport, Workload w, long warmupMillis, long millis) throws IOException {
     once(w, warmupMillis);
     long[] r = once(w, millis);
-    return new Measurement(transport, w, name, r[0], r[1], r[2], null);
+    return new Measurement(transport, w, name, r[0], r[1], r[2]);
   }
 
   private long[] once(Workload w, long millis) throws IOException {

@@ -54,7 +54,7 @@ final class ExternalClient implements Client {
         throw new IllegalStateException("unreadable result line: " + line);
       }
       return new Measurement(transport, w, name, Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
-          Long.parseLong(m.group(3)), null);
+          Long.parseLong(m.group(3)));
     }
   }
 

@@ -3,12 +3,24 @@ package io.ei4j.bench;
 /**
  * The outcome of one timed run: {@code count} operations (round trips or messages) and
  * {@code bytes} of binary payload in {@code nanos} nanoseconds, or the error that stopped
- * it ({@code error} non-null, figures zero).
+ * it ({@code error} non-null, figures zero). {@code round} numbers the harness's passes
+ * over all clients, from 1 (0 before the harness assigns it).
  */
-record Measurement(String transport, Workload workload, String client, long count, long nanos, long bytes, String error) {
+record Measurement(String transport, Workload workload, String client, long count, long nanos, long bytes,
+    String error, int round) {
+
+  /** A successful run, not yet assigned to a round. */
+  Measurement(String transport, Workload workload, String client, long count, long nanos, long bytes) {
+    this(transport, workload, client, count, nanos, bytes, null, 0);
+  }
 
   static Measurement failed(String transport, Workload workload, String client, String error) {
-    return new Measurement(transport, workload, client, 0, 0, 0, error);
+    return new Measurement(transport, workload, client, 0, 0, 0, error, 0);
+  }
+
+  /** This run as part of round {@code r}. */
+  Measurement inRound(int r) {
+    return new Measurement(transport, workload, client, count, nanos, bytes, error, r);
   }
 
   boolean ok() {

@@ -6,10 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The harness's results: a table of absolute figures per transport and workload with the
@@ -39,14 +37,20 @@ final class Report {
     return List.copyOf(results);
   }
 
-  /** The figure of {@code client} on {@code transport} for {@code w}, or NaN when it did not run or failed. */
+  /**
+   * The figure of {@code client} on {@code transport} for {@code w}: the median over its
+   * successful rounds (the mean of the middle two for an even count), or NaN when none
+   * succeeded.
+   */
   synchronized double figure(String transport, Workload w, String client) {
-    for (Measurement m : results) {
-      if (m.transport().equals(transport) && m.workload().equals(w) && m.client().equals(client)) {
-        return m.figure();
-      }
+    double[] f = results.stream()
+        .filter(m -> m.ok() && m.transport().equals(transport) && m.workload().equals(w) && m.client().equals(client))
+        .mapToDouble(Measurement::figure).sorted().toArray();
+    if (f.length == 0) {
+      return Double.NaN;
     }
-    return Double.NaN;
+    int mid = f.length / 2;
+    return f.length % 2 == 1 ? f[mid] : (f[mid - 1] + f[mid]) / 2;
   }
 
   /** The targets of issue 8 that this harness can check. */
@@ -109,16 +113,16 @@ final class Report {
       out.println();
       out.println("Failed runs:");
       for (Measurement m : failed) {
-        out.println("  " + m.transport() + " " + m.workload().id() + " " + m.client() + ": " + m.error());
+        out.println("  round " + m.round() + ": " + m.transport() + " " + m.workload().id() + " " + m.client() + ": " + m.error());
       }
     }
   }
 
   /** Writes every run as CSV, one line per run, with a header line. */
   synchronized void writeCsv(Path file) throws IOException {
-    StringBuilder sb = new StringBuilder("transport,workload,client,count,seconds,ops_per_s,mb_per_s,error\n");
+    StringBuilder sb = new StringBuilder("round,transport,workload,client,count,seconds,ops_per_s,mb_per_s,error\n");
     for (Measurement m : results) {
-      sb.append(m.transport()).append(',').append(m.workload().id()).append(',').append(m.client()).append(',')
+      sb.append(m.round()).append(',').append(m.transport()).append(',').append(m.workload().id()).append(',').append(m.client()).append(',')
           .append(m.count()).append(',').append(String.format(Locale.ROOT, "%.3f", m.nanos() / 1e9)).append(',')
           .append(m.ok() ? String.format(Locale.ROOT, "%.1f", m.opsPerSecond()) : "").append(',')
           .append(m.ok() ? String.format(Locale.ROOT, "%.2f", m.megabytesPerSecond()) : "").append(',')
@@ -129,17 +133,6 @@ final class Report {
       Files.createDirectories(parent);
     }
     Files.writeString(file, sb, StandardCharsets.UTF_8);
-  }
-
-  /** The figures of one transport and workload by client, for tests. */
-  synchronized Map<String, Double> row(String transport, Workload w) {
-    Map<String, Double> row = new LinkedHashMap<>();
-    for (Measurement m : results) {
-      if (m.transport().equals(transport) && m.workload().equals(w)) {
-        row.put(m.client(), m.figure());
-      }
-    }
-    return row;
   }
 
   static String number(double v) {

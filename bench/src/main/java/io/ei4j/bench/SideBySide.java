@@ -29,12 +29,12 @@ import java.util.stream.Stream;
  * compiled here against {@code libei.a}, JInterface (compiled here against the installed
  * {@code OtpErlang.jar}) and a second Erlang node, on the {@link Workload}s, over TCP;
  * then both ei4j APIs and Erlang over TLS ({@code inet_tls_dist}) and over AF_UNIX
- * ({@code erl_uds_dist}). Prints the table and the issue's targets, and writes every run
- * as CSV.
+ * ({@code erl_uds_dist}). Prints the table (the median of the rounds) and the issue's
+ * targets, and writes every run as CSV.
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar io.ei4j.bench.SideBySide \
- *     [--seconds 2] [--warmup-ms 500] [--csv side-by-side.csv] [--transports tcp,tls,uds]
+ *     [--millis 1000] [--rounds 3] [--warmup-ms 300] [--csv side-by-side.csv] [--transports tcp,tls,uds]
  *     [--workloads pingpong,send10,send1k,send1m,flood10] [--clients ei4j,JInterface]
  * </pre>
  *
@@ -42,8 +42,9 @@ import java.util.stream.Stream;
  * {@code ei4j.bench.tls.protocols} (comma-separated) restrict ei4j's TLS cipher suites and
  * protocol versions, to see what the TLS figures owe to the negotiated suite.
  *
- * <p>Loopback only. Each run is bounded in time ({@code --seconds}, after a warm-up) and in
- * count ({@link Workload#max()}). The cookie is random per run, handed to Erlang through
+ * <p>Loopback only. Each run is bounded in time ({@code --millis}, after a warm-up of
+ * {@code --warmup-ms}) and in count ({@link Workload#max()}); each client runs each
+ * workload {@code --rounds} times, the clients taking turns. The cookie is random per run, handed to Erlang through
  * a private {@code $HOME/.erlang.cookie} and to the C and JInterface clients through the
  * environment, never on a command line or in the output. Exits 1 when any run failed.
  */
@@ -62,15 +63,22 @@ public final class SideBySide {
   private final long millis;
   private final List<Workload> workloads;
   private final List<String> clients;
+  private final int rounds;
   private final Report report = new Report();
   private final String tag = Long.toString(ProcessHandle.current().pid());
 
   /**
    * A harness working in {@code work} (which it does not delete), running each of
    * {@code workloads} with each of {@code clients} (names from {@link #CLIENTS}) for
-   * {@code warmupMillis} untimed, then {@code millis} timed.
+   * {@code warmupMillis} untimed, then {@code millis} timed, {@code rounds} times; the
+   * table shows the median.
    */
-  SideBySide(Path work, long warmupMillis, long millis, List<Workload> workloads, List<String> clients) throws IOException {
+  SideBySide(Path work, long warmupMillis, long millis, int rounds, List<Workload> workloads, List<String> clients)
+      throws IOException {
+    if (rounds < 1) {
+      throw new IllegalArgumentException("rounds must be at least 1, got " + rounds);
+    }
+    this.rounds = rounds;
     this.workloads = List.copyOf(workloads);
     this.clients = List.copyOf(clients);
     byte[] b = new byte[16];
@@ -88,8 +96,9 @@ public final class SideBySide {
 
   public static void main(String[] args) throws Exception {
     BCJSSE_LOG.setLevel(java.util.logging.Level.WARNING);
-    long seconds = 2;
-    long warmup = 500;
+    long millis = 1000;
+    long warmup = 300;
+    int rounds = 3;
     Path csv = Path.of("side-by-side.csv");
     List<String> transports = List.of("tcp", "tls", "uds");
     List<Workload> workloads = WORKLOADS;
@@ -97,14 +106,15 @@ public final class SideBySide {
     for (int i = 0; i < args.length; i++) {
       String value = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
-        case "--seconds" -> seconds = Long.parseLong(require(args[i], value));
+        case "--millis" -> millis = Long.parseLong(require(args[i], value));
+        case "--rounds" -> rounds = Integer.parseInt(require(args[i], value));
         case "--warmup-ms" -> warmup = Long.parseLong(require(args[i], value));
         case "--csv" -> csv = Path.of(require(args[i], value));
         case "--transports" -> transports = List.of(require(args[i], value).split(","));
         case "--workloads" -> workloads = Stream.of(require(args[i], value).split(",")).map(Workload::byKey).toList();
         case "--clients" -> clients = List.of(require(args[i], value).split(","));
         default -> {
-          System.err.println("usage: SideBySide [--seconds N] [--warmup-ms N] [--csv FILE] [--transports tcp,tls,uds]"
+          System.err.println("usage: SideBySide [--millis N] [--rounds N] [--warmup-ms N] [--csv FILE] [--transports tcp,tls,uds]"
               + " [--workloads pingpong,send10,send1k,send1m,flood10] [--clients ei4j,C ei,JInterface,Erlang]");
           System.exit(2);
         }
@@ -112,7 +122,7 @@ public final class SideBySide {
       i++;
     }
     Path work = Temp.directory("ei4j-side-by-side");
-    SideBySide s = new SideBySide(work, warmup, seconds * 1000, workloads, clients);
+    SideBySide s = new SideBySide(work, warmup, millis, rounds, workloads, clients);
     long t0 = System.nanoTime();
     s.prepare();
     for (String t : transports) {
@@ -123,6 +133,8 @@ public final class SideBySide {
         default -> throw new IllegalArgumentException("unknown transport " + t + "; known: tcp, tls, uds");
       }
     }
+    System.out.printf("%nMedian of %d rounds of %d ms each (after %d ms of warm-up), per client and workload.%n",
+        rounds, millis, warmup);
     s.report.print(System.out, transports, workloads, CLIENTS);
     s.report.writeCsv(csv);
     System.out.printf("%nWrote %s; the run took %d s.%n", csv.toAbsolutePath(), (System.nanoTime() - t0) / 1_000_000_000L);
@@ -239,30 +251,34 @@ public final class SideBySide {
   }
 
   /**
-   * Runs every workload with every client, in the order of the lists, recording failures;
-   * stops early when the server node is gone.
+   * Runs every workload with every client, {@code rounds} times: for each workload the
+   * clients take turns, round after round, so that a burst of load on the machine falls
+   * on all of them rather than on one. Records failures; a server node that is gone fails
+   * what is left.
    */
   private void measure(String transport, List<Client> clients, ChildProcess server) {
     for (Workload w : workloads) {
-      for (Client c : clients) {
-        if (!this.clients.contains(c.name())) {
-          continue;
+      for (int round = 1; round <= rounds; round++) {
+        for (Client c : clients) {
+          if (!this.clients.contains(c.name())) {
+            continue;
+          }
+          if (!server.isAlive()) {
+            report.add(Measurement.failed(transport, w, c.name(), "the server node exited:\n" + server.output()).inRound(round));
+            continue;
+          }
+          System.out.printf("%-4s %-20s %-10s round %d ", transport, w.id(), c.name(), round);
+          System.out.flush();
+          Measurement m;
+          try {
+            m = c.run(transport, w, warmupMillis, millis);
+            System.out.printf("%12s %s%n", Report.number(m.figure()), w.throughputInMegabytes() ? "MB/s" : "op/s");
+          } catch (Exception e) {
+            m = Measurement.failed(transport, w, c.name(), String.valueOf(e.getMessage()));
+            System.out.println("FAILED: " + e);
+          }
+          report.add(m.inRound(round));
         }
-        if (!server.isAlive()) {
-          report.add(Measurement.failed(transport, w, c.name(), "the server node exited:\n" + server.output()));
-          continue;
-        }
-        System.out.printf("%-4s %-20s %-10s ", transport, w.id(), c.name());
-        System.out.flush();
-        Measurement m;
-        try {
-          m = c.run(transport, w, warmupMillis, millis);
-          System.out.printf("%12s %s%n", Report.number(m.figure()), w.throughputInMegabytes() ? "MB/s" : "op/s");
-        } catch (Exception e) {
-          m = Measurement.failed(transport, w, c.name(), String.valueOf(e.getMessage()));
-          System.out.println("FAILED: " + e);
-        }
-        report.add(m);
       }
     }
   }

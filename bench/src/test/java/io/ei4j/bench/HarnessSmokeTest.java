@@ -33,7 +33,7 @@ class HarnessSmokeTest {
 
   @Test
   void everyClientMeasuresAgainstARealErlangNode() throws Exception {
-    SideBySide s = new SideBySide(work, 50, MILLIS, List.of(Workload.PING_PONG, Workload.FLOOD_SMALL),
+    SideBySide s = new SideBySide(work, 50, MILLIS, 1, List.of(Workload.PING_PONG, Workload.FLOOD_SMALL),
         SideBySide.CLIENTS);
     s.prepare();
     s.tcp();

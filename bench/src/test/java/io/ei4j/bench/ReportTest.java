@@ -17,7 +17,18 @@ class ReportTest {
   @TempDir Path dir;
 
   private static Measurement m(String transport, Workload w, String client, long count, long nanos, long bytes) {
-    return new Measurement(transport, w, client, count, nanos, bytes, null);
+    return new Measurement(transport, w, client, count, nanos, bytes);
+  }
+
+  @Test
+  void theFigureIsTheMedianOfTheSuccessfulRounds() {
+    Report r = new Report();
+    r.add(m("tcp", Workload.PING_PONG, Report.EI4J, 10, 1_000_000_000L, 0).inRound(1));
+    r.add(m("tcp", Workload.PING_PONG, Report.EI4J, 50, 1_000_000_000L, 0).inRound(2));
+    r.add(Measurement.failed("tcp", Workload.PING_PONG, Report.EI4J, "lost").inRound(3));
+    assertEquals(30, r.figure("tcp", Workload.PING_PONG, Report.EI4J), 1e-9);
+    r.add(m("tcp", Workload.PING_PONG, Report.EI4J, 20, 1_000_000_000L, 0).inRound(4));
+    assertEquals(20, r.figure("tcp", Workload.PING_PONG, Report.EI4J), 1e-9);
   }
 
   @Test
@@ -44,13 +55,13 @@ class ReportTest {
     assertTrue(text.matches("(?s).*ping-pong >= 2x JInterface\\s+3.00x\\s+met.*"), text);
     assertTrue(text.matches("(?s).*1 MiB Java->Erlang >= 0.9x C ei MB/s\\s+0.50x\\s+MISSED.*"), text);
     assertTrue(text.matches("(?s).*TLS small >= 1.0x Erlang inet_tls\\s+-\\s+not measured.*"), text);
-    assertTrue(text.contains("tcp send 10 B ei4j: boom"), text);
+    assertTrue(text.contains("round 0: tcp send 10 B ei4j: boom"), text);
 
     Path csv = dir.resolve("r.csv");
     r.writeCsv(csv);
     List<String> lines = Files.readAllLines(csv);
-    assertEquals("transport,workload,client,count,seconds,ops_per_s,mb_per_s,error", lines.get(0));
-    assertEquals("tcp,ping-pong,ei4j,30000,1.000,30000.0,0.00,", lines.get(1));
-    assertEquals("tcp,send 10 B,ei4j,0,0.000,,,\"boom\"", lines.get(6));
+    assertEquals("round,transport,workload,client,count,seconds,ops_per_s,mb_per_s,error", lines.get(0));
+    assertEquals("0,tcp,ping-pong,ei4j,30000,1.000,30000.0,0.00,", lines.get(1));
+    assertEquals("0,tcp,send 10 B,ei4j,0,0.000,,,\"boom\"", lines.get(6));
   }
 }
