@@ -15,17 +15,29 @@ public final class CallException extends Exception {
 
   private final transient ErlTerm reason;
 
+  /**
+   * @param message what failed, for humans
+   * @param reason the reason as {@code gen_server:call} would exit with it
+   */
   public CallException(String message, ErlTerm reason) {
     super(message);
     this.reason = reason;
   }
 
-  /** Why the call failed: {@code timeout}, {@code noproc}, {@code noconnection} or the server's exit reason. */
+  /**
+   * Why the call failed.
+   *
+   * @return {@code timeout}, {@code noproc}, {@code noconnection} or the server's exit reason
+   */
   public ErlTerm reason() {
     return reason;
   }
 
-  /** Whether no reply came within the timeout (the server may still be working on it). */
+  /**
+   * Whether no reply came within the timeout; the server may still be working on the call.
+   *
+   * @return true for the reason {@code timeout}
+   */
   public boolean isTimeout() {
     return TIMEOUT.equals(reason);
   }

@@ -29,13 +29,19 @@ public final class ErlangException extends RuntimeException {
       this.atom = ErlAtom.of(name);
     }
 
-    /** The class as Erlang names it: {@code error}, {@code exit} or {@code throw}. */
+    /**
+     * The class as Erlang names it.
+     *
+     * @return {@code error}, {@code exit} or {@code throw}
+     */
     public ErlAtom atom() {
       return atom;
     }
   }
 
+  /** The exception's class. */
   private final Kind kind;
+  /** The reason; a term, not serializable. */
   private final transient ErlTerm reason;
 
   private ErlangException(Kind kind, ErlTerm reason) {
@@ -44,27 +50,50 @@ public final class ErlangException extends RuntimeException {
     this.reason = Objects.requireNonNull(reason, "reason");
   }
 
-  /** {@code erlang:error(Reason)}. */
+  /**
+   * {@code erlang:error(Reason)}.
+   *
+   * @param reason the error reason
+   * @return the exception to throw
+   */
   public static ErlangException error(ErlTerm reason) {
     return new ErlangException(Kind.ERROR, reason);
   }
 
-  /** {@code erlang:exit(Reason)}. */
+  /**
+   * {@code erlang:exit(Reason)}.
+   *
+   * @param reason the exit reason
+   * @return the exception to throw
+   */
   public static ErlangException exit(ErlTerm reason) {
     return new ErlangException(Kind.EXIT, reason);
   }
 
-  /** {@code erlang:throw(Value)}. */
+  /**
+   * {@code erlang:throw(Value)}.
+   *
+   * @param value the thrown value
+   * @return the exception to throw
+   */
   public static ErlangException throwing(ErlTerm value) {
     return new ErlangException(Kind.THROW, value);
   }
 
-  /** The exception's class. */
+  /**
+   * The exception's class.
+   *
+   * @return error, exit or throw
+   */
   public Kind kind() {
     return kind;
   }
 
-  /** The reason (or thrown value). */
+  /**
+   * The reason.
+   *
+   * @return the error or exit reason, or the thrown value
+   */
   public ErlTerm reason() {
     return reason;
   }

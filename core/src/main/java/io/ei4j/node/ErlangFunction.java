@@ -21,7 +21,9 @@ public interface ErlangFunction {
    *
    * @param self the process running the call; it can receive messages sent to its pid
    * @param args the arguments, as many as the registered arity
-   * @return the value returned to the caller
+   * @return the value returned to the caller (null stands for {@code undefined})
+   * @throws Exception an {@link ErlangException} to raise that Erlang exception, any other
+   *     to raise an {@code error}
    */
   ErlTerm apply(Mailbox self, List<ErlTerm> args) throws Exception;
 }

@@ -16,18 +16,32 @@ public final class ExitException extends Exception {
   /** Who sent the fatal exit signal, or null when the mailbox closed itself. */
   private final transient ErlPid from;
 
+  /**
+   * @param from the process whose exit signal ended the mailbox, or null
+   * @param reason the exit reason
+   */
   public ExitException(ErlPid from, ErlTerm reason) {
     super("mailbox exited with reason " + reason + (from == null ? "" : " (exit signal from " + from + ")"));
     this.from = from;
     this.reason = reason;
   }
 
-  /** The exit reason: {@code normal} after {@link Mailbox#close()}, {@code killed} after an untrappable {@code kill}. */
+  /**
+   * The exit reason.
+   *
+   * @return {@code normal} after {@link Mailbox#close()}, {@code killed} after an
+   *     untrappable {@code kill}, {@code noconnection} after the node closed, or the reason
+   *     of the exit signal or of {@link Mailbox#close(ErlTerm)}
+   */
   public ErlTerm reason() {
     return reason;
   }
 
-  /** The process whose exit signal ended the mailbox, or null when it closed itself. */
+  /**
+   * Who ended the mailbox.
+   *
+   * @return the process whose exit signal ended the mailbox, or null when it closed itself
+   */
   public ErlPid from() {
     return from;
   }

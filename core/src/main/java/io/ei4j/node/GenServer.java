@@ -38,10 +38,16 @@ public final class GenServer {
    * {@code gen_server:call(Server, Request, Timeout)} from {@code self} to the process
    * {@code server}. Other messages arriving meanwhile stay queued in {@code self}.
    *
+   * @param self the calling mailbox; it receives the reply
+   * @param server the gen_server's pid
+   * @param request the request ({@code handle_call}'s first argument)
    * @param timeoutMillis negative: wait for ever
+   * @return the reply
    * @throws CallException with {@code noproc}, {@code noconnection}, the server's exit
    *     reason, or {@code timeout}
    * @throws IOException when the request cannot be sent over a broken connection
+   * @throws ExitException when {@code self} is killed while it waits
+   * @throws InterruptedException when the waiting thread is interrupted
    */
   public static ErlTerm call(Mailbox self, ErlPid server, ErlTerm request, long timeoutMillis)
       throws CallException, IOException, ExitException, InterruptedException {
@@ -51,7 +57,20 @@ public final class GenServer {
 
   /**
    * {@code gen_server:call({Name, Node}, Request, Timeout)}: to the process registered as
-   * {@code name} on {@code nodeName}.
+   * {@code name} on {@code nodeName}. The {@code 'DOWN'} and the failure name the server
+   * {@code {Name, Node}}.
+   *
+   * @param self the calling mailbox; it receives the reply
+   * @param name the server's registered name
+   * @param nodeName the server's node (this node's own name for a local mailbox)
+   * @param request the request
+   * @param timeoutMillis negative: wait for ever
+   * @return the reply
+   * @throws CallException with {@code noproc}, {@code noconnection}, the server's exit
+   *     reason, or {@code timeout}
+   * @throws IOException when the request cannot be sent over a broken connection
+   * @throws ExitException when {@code self} is killed while it waits
+   * @throws InterruptedException when the waiting thread is interrupted
    */
   public static ErlTerm call(Mailbox self, String name, String nodeName, ErlTerm request, long timeoutMillis)
       throws CallException, IOException, ExitException, InterruptedException {
@@ -60,12 +79,27 @@ public final class GenServer {
         tag -> self.send(name, nodeName, call(self, tag, request)));
   }
 
-  /** {@code gen_server:cast(Server, Request)}: fire and forget. */
+  /**
+   * {@code gen_server:cast(Server, Request)}: fire and forget.
+   *
+   * @param self the sending mailbox
+   * @param server the gen_server's pid
+   * @param request the request ({@code handle_cast}'s first argument)
+   * @throws IOException when the server's node cannot be reached
+   */
   public static void cast(Mailbox self, ErlPid server, ErlTerm request) throws IOException {
     self.send(server, ErlTuple.of(GEN_CAST, request));
   }
 
-  /** {@code gen_server:cast({Name, Node}, Request)}. */
+  /**
+   * {@code gen_server:cast({Name, Node}, Request)}.
+   *
+   * @param self the sending mailbox
+   * @param name the server's registered name
+   * @param nodeName the server's node
+   * @param request the request
+   * @throws IOException when the server's node cannot be reached
+   */
   public static void cast(Mailbox self, String name, String nodeName, ErlTerm request) throws IOException {
     self.send(name, nodeName, ErlTuple.of(GEN_CAST, request));
   }
@@ -123,7 +157,12 @@ public final class GenServer {
    * @param from the caller's {@code {Pid, Tag}}; {@code Tag} may be {@code [alias | Ref]}
    */
   public record Call(ErlTuple from, ErlTerm request) {
-    /** The call in {@code message}, if it is one. */
+    /**
+     * The call in a received message.
+     *
+     * @param message any message
+     * @return the call, or empty when the message is not a {@code '$gen_call'}
+     */
     public static Optional<Call> of(ErlTerm message) {
       if (message instanceof ErlTuple t && t.arity() == 3 && GEN_CALL.equals(t.get(0))
           && t.get(1) instanceof ErlTuple from && from.arity() == 2 && from.get(0) instanceof ErlPid) {
@@ -132,12 +171,20 @@ public final class GenServer {
       return Optional.empty();
     }
 
-    /** The calling process. */
+    /**
+     * The calling process.
+     *
+     * @return the pid in {@code From}
+     */
     public ErlPid caller() {
       return (ErlPid) from.get(0);
     }
 
-    /** The caller's tag. */
+    /**
+     * The caller's tag.
+     *
+     * @return a reference, or {@code [alias | Ref]} from an OTP 24+ caller
+     */
     public ErlTerm tag() {
       return from.get(1);
     }
@@ -146,6 +193,8 @@ public final class GenServer {
      * Sends {@code {Tag, Reply}}, as {@code gen_server:reply/2}: to the alias when the tag
      * is {@code [alias | Alias]}, else to the caller's pid.
      *
+     * @param self the replying mailbox
+     * @param reply the reply
      * @throws IOException when the caller's node cannot be reached
      */
     public void reply(Mailbox self, ErlTerm reply) throws IOException {

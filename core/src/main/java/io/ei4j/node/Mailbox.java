@@ -81,12 +81,20 @@ public final class Mailbox implements AutoCloseable {
     this.pid = pid;
   }
 
-  /** This mailbox's pid. */
+  /**
+   * This mailbox's pid, unique within its node.
+   *
+   * @return the pid
+   */
   public ErlPid pid() {
     return pid;
   }
 
-  /** The registered name, or null. */
+  /**
+   * The name the mailbox was registered under.
+   *
+   * @return the name, or null for an unnamed mailbox
+   */
   public String name() {
     return name;
   }
@@ -95,7 +103,11 @@ public final class Mailbox implements AutoCloseable {
     this.name = n;
   }
 
-  /** The node the mailbox belongs to. */
+  /**
+   * The node the mailbox belongs to.
+   *
+   * @return the node
+   */
   public Node node() {
     return node;
   }
@@ -106,21 +118,31 @@ public final class Mailbox implements AutoCloseable {
    * Sends {@code message} to {@code to}, on this node or another (connecting to it first
    * when needed).
    *
+   * @param to the receiving process
+   * @param message the message
    * @throws IOException when the other node cannot be reached or the connection broke
    */
   public void send(ErlPid to, ErlTerm message) throws IOException {
     node.send(pid, Objects.requireNonNull(to, "to"), Objects.requireNonNull(message, "message"));
   }
 
-  /** Sends to the mailbox registered as {@code name} on this node; dropped when there is none. */
+  /**
+   * Sends to the mailbox registered as {@code name} on this node; dropped when there is none.
+   *
+   * @param name the registered name
+   * @param message the message
+   */
   public void send(String name, ErlTerm message) {
     node.sendLocalName(name, Objects.requireNonNull(message, "message"));
   }
 
   /**
    * Sends to the process registered as {@code name} on {@code nodeName}, Erlang's
-   * {@code {Name, Node} ! Message}.
+   * {@code {Name, Node} ! Message}. Dropped by the receiving node when nothing has the name.
    *
+   * @param name the registered name
+   * @param nodeName the node's full name (this node's own for a local mailbox)
+   * @param message the message
    * @throws IOException when the node cannot be reached or the connection broke
    */
   public void send(String name, String nodeName, ErlTerm message) throws IOException {
@@ -132,6 +154,8 @@ public final class Mailbox implements AutoCloseable {
    * Sends to a process alias ({@code ALIAS_SEND}); dropped by the receiving node when the
    * alias is no longer active.
    *
+   * @param alias the alias, a reference made by {@code alias()} or {@link #createAlias()}
+   * @param message the message
    * @throws IOException when the alias's node cannot be reached or the connection broke
    */
   public void sendAlias(ErlRef alias, ErlTerm message) throws IOException {
@@ -140,7 +164,13 @@ public final class Mailbox implements AutoCloseable {
 
   // ---- receiving ----
 
-  /** The next message, waiting as long as it takes. */
+  /**
+   * The next message, waiting as long as it takes.
+   *
+   * @return the oldest message
+   * @throws ExitException when the mailbox is dead
+   * @throws InterruptedException when the thread is interrupted while waiting
+   */
   public ErlTerm receive() throws ExitException, InterruptedException {
     return receive(m -> true, -1);
   }
@@ -148,6 +178,11 @@ public final class Mailbox implements AutoCloseable {
   /**
    * The next message, or null when none came within {@code timeoutMillis} (0: only look at
    * what has already arrived; negative: wait for ever).
+   *
+   * @param timeoutMillis how long to wait
+   * @return the oldest message, or null
+   * @throws ExitException when the mailbox is dead
+   * @throws InterruptedException when the thread is interrupted while waiting
    */
   public ErlTerm receive(long timeoutMillis) throws ExitException, InterruptedException {
     return receive(m -> true, timeoutMillis);
@@ -158,7 +193,11 @@ public final class Mailbox implements AutoCloseable {
    * the others stay, in order. Null when none matched within {@code timeoutMillis}
    * (0: only what has arrived; negative: for ever).
    *
+   * @param match which messages to take; called under the mailbox's lock, so keep it quick
+   * @param timeoutMillis how long to wait
+   * @return the oldest matching message, or null
    * @throws ExitException when the mailbox is dead, at once, whatever is queued
+   * @throws InterruptedException when the thread is interrupted while waiting
    */
   public ErlTerm receive(Predicate<? super ErlTerm> match, long timeoutMillis) throws ExitException, InterruptedException {
     long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
@@ -199,7 +238,11 @@ public final class Mailbox implements AutoCloseable {
     }
   }
 
-  /** How many messages wait in the queue. */
+  /**
+   * How many messages wait in the queue.
+   *
+   * @return the queue's length
+   */
   public int queued() {
     lock.lock();
     try {
@@ -230,6 +273,9 @@ public final class Mailbox implements AutoCloseable {
    * Links this mailbox to {@code other}. When {@code other} does not exist (or its node
    * cannot be reached) an exit signal {@code noproc} ({@code noconnection}) comes back, as
    * for Erlang's {@code link/1} with trap_exit on.
+   *
+   * @param other the process to link to
+   * @throws IllegalStateException when this mailbox is dead
    */
   public void link(ErlPid other) {
     Objects.requireNonNull(other, "other");
@@ -241,7 +287,11 @@ public final class Mailbox implements AutoCloseable {
     node.link(this, other);
   }
 
-  /** Removes the link to {@code other}, if any ({@code UNLINK_ID} to a remote process). */
+  /**
+   * Removes the link to {@code other}, if any ({@code UNLINK_ID} to a remote process).
+   *
+   * @param other the linked process
+   */
   public void unlink(ErlPid other) {
     if (links.remove(other)) {
       node.unlink(this, other);
@@ -252,6 +302,9 @@ public final class Mailbox implements AutoCloseable {
    * Sends the exit signal {@code reason} to {@code other}, Erlang's {@code exit(Other,
    * Reason)}: {@code kill} kills it even when it traps exits.
    *
+   * @param other the process to signal
+   * @param reason the exit reason
+   *
    * @throws IOException when the other node cannot be reached or the connection broke
    */
   public void exit(ErlPid other, ErlTerm reason) throws IOException {
@@ -261,12 +314,18 @@ public final class Mailbox implements AutoCloseable {
   /**
    * Whether exit signals arrive as {@code {'EXIT', From, Reason}} messages (Erlang's
    * {@code process_flag(trap_exit, true)}) instead of killing this mailbox.
+   *
+   * @param trap whether to trap exits
    */
   public void trapExits(boolean trap) {
     this.trapExits = trap;
   }
 
-  /** Whether exit signals are trapped. */
+  /**
+   * Whether exit signals are trapped.
+   *
+   * @return the trap_exit flag
+   */
   public boolean isTrappingExits() {
     return trapExits;
   }
@@ -289,7 +348,9 @@ public final class Mailbox implements AutoCloseable {
    * {@code {'DOWN', Ref, process, Target, Reason}}; at once with {@code noproc} when it
    * does not exist, with {@code noconnection} when its node cannot be reached.
    *
+   * @param target the process to monitor
    * @return the monitor reference, for {@link #demonitor}
+   * @throws IllegalStateException when this mailbox is dead
    */
   public ErlRef monitor(ErlPid target) {
     ensureAlive();
@@ -299,6 +360,11 @@ public final class Mailbox implements AutoCloseable {
   /**
    * Monitors the process registered as {@code name} on {@code nodeName} (this node's own
    * name for a local mailbox); the {@code 'DOWN'} message names it {@code {Name, Node}}.
+   *
+   * @param name the registered name
+   * @param nodeName the node's full name
+   * @return the monitor reference
+   * @throws IllegalStateException when this mailbox is dead
    */
   public ErlRef monitor(String name, String nodeName) {
     ensureAlive();
@@ -309,6 +375,8 @@ public final class Mailbox implements AutoCloseable {
   /**
    * Removes a monitor; a {@code 'DOWN'} already queued stays queued (Erlang's
    * {@code demonitor/1} without {@code flush}). Unknown references are ignored.
+   *
+   * @param ref the monitor reference
    */
   public void demonitor(ErlRef ref) {
     Monitoring m = monitoring.remove(ref);
@@ -317,7 +385,11 @@ public final class Mailbox implements AutoCloseable {
     }
   }
 
-  /** Removes a monitor and any {@code 'DOWN'} message of it already queued ({@code [flush]}). */
+  /**
+   * Removes a monitor and any {@code 'DOWN'} message of it already queued ({@code [flush]}).
+   *
+   * @param ref the monitor reference
+   */
   public void demonitorFlush(ErlRef ref) {
     demonitor(ref);
     lock.lock();
@@ -335,6 +407,9 @@ public final class Mailbox implements AutoCloseable {
   /**
    * A new alias of this mailbox (Erlang's {@code alias/0}): messages sent to it with
    * {@code Alias ! Msg} or {@link #sendAlias} arrive here until it is deactivated.
+   *
+   * @return the alias
+   * @throws IllegalStateException when this mailbox is dead
    */
   public ErlRef createAlias() {
     ensureAlive();
@@ -343,14 +418,23 @@ public final class Mailbox implements AutoCloseable {
     return ref;
   }
 
-  /** Deactivates an alias (Erlang's {@code unalias/1}); later messages to it are dropped. */
+  /**
+   * Deactivates an alias (Erlang's {@code unalias/1}); later messages to it are dropped.
+   *
+   * @param alias the alias
+   * @return false when it was not an active alias of this mailbox
+   */
   public boolean deactivateAlias(ErlRef alias) {
     return node.removeAlias(this, alias);
   }
 
   // ---- ending ----
 
-  /** Whether the mailbox is dead (closed or killed). */
+  /**
+   * Whether the mailbox is dead (closed or killed).
+   *
+   * @return true once it has exited
+   */
   public boolean isClosed() {
     lock.lock();
     try {
@@ -369,7 +453,12 @@ public final class Mailbox implements AutoCloseable {
     die(null, NORMAL);
   }
 
-  /** Ends the mailbox with {@code reason}, Erlang's {@code exit(Reason)}. Idempotent. */
+  /**
+   * Ends the mailbox with {@code reason}, Erlang's {@code exit(Reason)}: linked processes
+   * get an exit signal with it, monitors a {@code 'DOWN'} with it. Idempotent.
+   *
+   * @param reason the exit reason
+   */
   public void close(ErlTerm reason) {
     die(null, Objects.requireNonNull(reason, "reason"));
   }

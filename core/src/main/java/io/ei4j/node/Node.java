@@ -189,34 +189,61 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  /** A builder for a node named {@code alive@host}. */
+  /**
+   * A builder for a node.
+   *
+   * @param nodeName the full name, {@code alive@host}, as Erlang nodes will call it
+   * @return the builder
+   */
   public static Builder builder(String nodeName) {
     return new Builder(Objects.requireNonNull(nodeName, "nodeName"));
   }
 
-  /** The full node name. */
+  /**
+   * The full node name.
+   *
+   * @return {@code alive@host}
+   */
   public String nodeName() {
     return nodeName;
   }
 
-  /** The node name as an atom. */
+  /**
+   * The node name as an atom, as it appears in this node's pids and references.
+   *
+   * @return the name atom
+   */
   public ErlAtom nodeAtom() {
     return nodeAtom;
   }
 
-  /** The underlying C-node handle (its flags, creation, transport). */
+  /**
+   * The underlying C-node handle: its flags, creation and transport. Connections made
+   * directly through it bypass this node's routing.
+   *
+   * @return the handle
+   */
   public EiNode eiNode() {
     return ei;
   }
 
-  /** The address the node accepts connections on, or null when it does not listen. */
+  /**
+   * Where the node accepts connections.
+   *
+   * @return the bound address, or null when the node does not listen
+   */
   public SocketAddress listenAddress() {
     return listener == null ? null : listener.address();
   }
 
   // ---- processes ----
 
-  /** A new mailbox with a fresh pid and no name. */
+  /**
+   * A new mailbox with a fresh pid and no name.
+   *
+   * @return the mailbox
+   * @throws IllegalStateException when the node is closed
+   */
   public Mailbox createMailbox() {
     ensureOpen();
     Mailbox m = new Mailbox(this, ei.makePid());
@@ -228,7 +255,9 @@ public final class Node implements AutoCloseable {
    * A new mailbox registered as {@code name}: Erlang reaches it as
    * {@code {Name, 'this@node'}}. The name is free again once the mailbox is closed.
    *
-   * @throws IllegalStateException when a live mailbox already has the name
+   * @param name the name, at most 255 characters
+   * @return the mailbox
+   * @throws IllegalStateException when a live mailbox already has the name, or the node is closed
    */
   public Mailbox createMailbox(String name) {
     ErlAtom.of(name); // validates the length
@@ -242,7 +271,12 @@ public final class Node implements AutoCloseable {
     return m;
   }
 
-  /** The live mailbox registered as {@code name}, or null. */
+  /**
+   * The live mailbox registered under a name.
+   *
+   * @param name the name
+   * @return the mailbox, or null
+   */
   public Mailbox whereis(String name) {
     return names.get(name);
   }
@@ -251,6 +285,11 @@ public final class Node implements AutoCloseable {
    * Makes {@code Module:Function/Arity} callable from Erlang with {@code rpc:call},
    * {@code erpc:call}/{@code cast} and {@code spawn(Node, Module, Function, Args)};
    * replaces an earlier registration of the same function.
+   *
+   * @param module the module atom's name
+   * @param function the function atom's name
+   * @param arity the number of arguments, 0..255
+   * @param f the implementation
    */
   public void registerFunction(String module, String function, int arity, ErlangFunction f) {
     if (arity < 0 || arity > 255) {
@@ -261,7 +300,13 @@ public final class Node implements AutoCloseable {
     functions.put(key(module, function, arity), Objects.requireNonNull(f, "f"));
   }
 
-  /** Removes a registered function; later calls get {@code undef}. */
+  /**
+   * Removes a registered function; later calls get {@code undef}.
+   *
+   * @param module the module atom's name
+   * @param function the function atom's name
+   * @param arity the number of arguments
+   */
   public void unregisterFunction(String module, String function, int arity) {
     functions.remove(key(module, function, arity));
   }
@@ -270,24 +315,40 @@ public final class Node implements AutoCloseable {
     return m + ":" + f + "/" + arity;
   }
 
-  /** A new reference of this node. */
+  /**
+   * A new reference of this node.
+   *
+   * @return the reference
+   */
   public ErlRef makeRef() {
     return ei.makeRef();
   }
 
   // ---- nodes ----
 
-  /** Adds a listener for node up/down events. */
+  /**
+   * Adds a listener for node up/down events.
+   *
+   * @param l the listener
+   */
   public void addNodeListener(NodeListener l) {
     nodeListeners.add(Objects.requireNonNull(l, "l"));
   }
 
-  /** Removes a listener. */
+  /**
+   * Removes a listener.
+   *
+   * @param l the listener
+   */
   public void removeNodeListener(NodeListener l) {
     nodeListeners.remove(l);
   }
 
-  /** The names of the nodes this node has a live connection to. */
+  /**
+   * The nodes this node has a live connection to.
+   *
+   * @return a snapshot of their names
+   */
   public Set<String> connectedNodes() {
     Set<String> s = ConcurrentHashMap.newKeySet();
     connections.forEach((k, c) -> {
@@ -298,7 +359,13 @@ public final class Node implements AutoCloseable {
     return s;
   }
 
-  /** Connects to {@code peer} unless connected; true when a connection is up, as {@code net_adm:ping/1} says pong. */
+  /**
+   * Connects to {@code peer} unless connected, as {@code net_adm:ping/1} does.
+   *
+   * @param peer the node's full name
+   * @param timeoutMillis how long the connect may take
+   * @return true when a connection is up (pong), false when none could be made (pang)
+   */
   public boolean ping(String peer, long timeoutMillis) {
     try {
       connection(peer, timeoutMillis);
@@ -309,7 +376,12 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  /** Closes the connection to {@code peer}, if any; its processes see {@code noconnection}. */
+  /**
+   * Closes the connection to {@code peer}, if any; links and monitors across it fire
+   * {@code noconnection} on both sides.
+   *
+   * @param peer the node's full name
+   */
   public void disconnect(String peer) {
     EiConnection c = connections.get(peer);
     if (c != null) {
@@ -1016,7 +1088,11 @@ public final class Node implements AutoCloseable {
 
   // ---- lifecycle ----
 
-  /** Whether {@link #close()} was called. */
+  /**
+   * Whether {@link #close()} was called.
+   *
+   * @return true once closed
+   */
   public boolean isClosed() {
     return closed;
   }
@@ -1094,25 +1170,45 @@ public final class Node implements AutoCloseable {
       this.nodeName = nodeName;
     }
 
-    /** The cookie; default: {@code ~/.erlang.cookie}. Never logged. */
+    /**
+     * The cookie; default: {@code ~/.erlang.cookie}. Never logged.
+     *
+     * @param cookie the cookie
+     * @return this builder
+     */
     public Builder cookie(String cookie) {
       this.cookie = Objects.requireNonNull(cookie, "cookie");
       return this;
     }
 
-    /** The transport. Required. */
+    /**
+     * The transport. Required.
+     *
+     * @param transport the socket callbacks
+     * @return this builder
+     */
     public Builder transport(SocketCallbacks<?> transport) {
       this.transport = Objects.requireNonNull(transport, "transport");
       return this;
     }
 
-    /** The transport's setup context (TLS settings, ...), see {@link EiNode.Builder#setupContext}. */
+    /**
+     * The transport's setup context (TLS settings, ...), see {@link EiNode.Builder#setupContext}.
+     *
+     * @param setupContext handed to every {@code socket} call
+     * @return this builder
+     */
     public Builder setupContext(Object setupContext) {
       this.setupContext = setupContext;
       return this;
     }
 
-    /** The EPMD to publish in and look peers up in; default: EPMD on the peer's host. */
+    /**
+     * The EPMD to publish in and look peers up in; default: EPMD on the peer's host.
+     *
+     * @param epmd the client
+     * @return this builder
+     */
     public Builder epmd(EpmdClient epmd) {
       this.epmd = epmd;
       return this;
@@ -1122,6 +1218,9 @@ public final class Node implements AutoCloseable {
      * Accept connections on {@code address} (port 0: any free port). Without it the node
      * only makes connections, and Erlang cannot start one (no {@code rpc:call} to it
      * before it has sent something).
+     *
+     * @param address the address to bind
+     * @return this builder
      */
     public Builder listen(SocketAddress address) {
       this.listenAddress = Objects.requireNonNull(address, "address");
@@ -1131,19 +1230,32 @@ public final class Node implements AutoCloseable {
     /**
      * Whether to register the listening port in EPMD; default: yes when listening on an IP
      * address, no otherwise.
+     *
+     * @param publish whether to publish
+     * @return this builder
      */
     public Builder publish(boolean publish) {
       this.publish = publish;
       return this;
     }
 
-    /** Erlang's {@code net_ticktime} in milliseconds (default 60 000). */
+    /**
+     * Erlang's {@code net_ticktime} in milliseconds (default 60 000); use the Erlang nodes' value.
+     *
+     * @param millis the tick time
+     * @return this builder
+     */
     public Builder tickTimeMillis(long millis) {
       this.tickTimeMillis = millis;
       return this;
     }
 
-    /** How long a send, link or monitor may wait to connect to a node (default 10 000 ms). */
+    /**
+     * How long a send, link or monitor may wait to connect to a node (default 10 000 ms).
+     *
+     * @param millis the timeout
+     * @return this builder
+     */
     public Builder connectTimeoutMillis(long millis) {
       if (millis < 0) {
         throw new IllegalArgumentException("connect timeout must be >= 0, got " + millis);
@@ -1152,19 +1264,34 @@ public final class Node implements AutoCloseable {
       return this;
     }
 
-    /** How long a send may wait for the peer to take the bytes (default: for ever). */
+    /**
+     * How long a send may wait for the peer to take the bytes (default: for ever).
+     *
+     * @param millis the timeout; {@link SocketCallbacks#INFINITE} for ever
+     * @return this builder
+     */
     public Builder sendTimeoutMillis(long millis) {
       this.sendTimeoutMillis = millis;
       return this;
     }
 
-    /** The largest frame accepted from a peer (default 64 MiB). */
+    /**
+     * The largest frame accepted from a peer (default 64 MiB); a larger one ends the connection.
+     *
+     * @param bytes the limit
+     * @return this builder
+     */
     public Builder maxMessageBytes(int bytes) {
       this.maxMessageBytes = bytes;
       return this;
     }
 
-    /** The creation when not published (EPMD hands one out otherwise). */
+    /**
+     * The creation when not published (EPMD hands one out otherwise).
+     *
+     * @param creation the creation
+     * @return this builder
+     */
     public Builder creation(int creation) {
       this.creation = creation;
       this.creationSet = true;
@@ -1174,6 +1301,7 @@ public final class Node implements AutoCloseable {
     /**
      * Starts the node: listens and publishes when asked, and starts accepting.
      *
+     * @return the running node
      * @throws IOException when listening or publishing fails (a taken name in EPMD)
      */
     public Node build() throws IOException {

@@ -6,9 +6,19 @@ package io.ei4j.node;
  * or the node's signal thread): keep it short and never block in it.
  */
 public interface NodeListener {
-  /** A connection to {@code nodeName} is up. */
+  /**
+   * A connection to a node is up.
+   *
+   * @param nodeName the node's full name
+   */
   default void nodeUp(String nodeName) {}
 
-  /** The connection to {@code nodeName} went down; {@code reason} says why, for humans. */
+  /**
+   * The connection to a node went down; its processes' links and monitors have fired or are
+   * about to fire {@code noconnection}.
+   *
+   * @param nodeName the node's full name
+   * @param reason why, for humans
+   */
   default void nodeDown(String nodeName, String reason) {}
 }
