@@ -35,6 +35,9 @@ public final class Handshake {
   /** Longest handshake message accepted: a 255-character UTF-8 name and the fixed fields. */
   static final int MAX_MESSAGE = 2048;
 
+  /** Longest node name accepted from a peer: a node name is an atom. */
+  static final int MAX_NAME_CHARS = 255;
+
   private static final SecureRandom RANDOM = new SecureRandom();
 
   /** What the handshake learned about the peer. */
@@ -182,7 +185,7 @@ public final class Handshake {
       peerFlags = nm.getInt() & 0xffffffffL;
       byte[] n = new byte[nm.remaining()];
       nm.get(n);
-      peerName = new String(n, StandardCharsets.UTF_8);
+      peerName = checkName(new String(n, StandardCharsets.UTF_8), "name");
       peerCreation = 0;
       old = true;
       if (version != 5 && version != 6) {
@@ -324,7 +327,23 @@ public final class Handshake {
     }
     byte[] n = new byte[len];
     m.get(n);
-    String name = new String(n, StandardCharsets.UTF_8);
+    return checkName(new String(n, StandardCharsets.UTF_8), what);
+  }
+
+  /**
+   * The peer's name arrives before it is authenticated and ends up in exception messages
+   * and logs: it must be a node name {@code alive@host}, an atom of at most
+   * {@value #MAX_NAME_CHARS} characters as in Erlang, without control characters (which
+   * would let anyone who can connect forge log lines).
+   */
+  private static String checkName(String name, String what) throws EiHandshakeException {
+    int chars = name.codePointCount(0, name.length());
+    if (chars > MAX_NAME_CHARS) {
+      throw new EiHandshakeException("the " + what + " message names a node of " + chars + " characters; a node name has at most " + MAX_NAME_CHARS);
+    }
+    if (name.codePoints().anyMatch(Character::isISOControl)) {
+      throw new EiHandshakeException("the " + what + " message names '" + printable(name) + "', which holds control characters");
+    }
     if (name.indexOf('@') <= 0 || name.indexOf('@') == name.length() - 1) {
       throw new EiHandshakeException("the " + what + " message names '" + printable(name) + "', not a node name alive@host");
     }
