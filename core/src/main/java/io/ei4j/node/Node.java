@@ -35,7 +35,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -157,7 +159,10 @@ public final class Node implements AutoCloseable {
     this.nodeName = ei.nodeName();
     this.nodeAtom = ei.nodeAtom();
     this.signalTimeoutMillis = Math.max(1, ei.tickTimeMillis() / 4);
-    this.workers = Executors.newCachedThreadPool(daemon("ei4j-fn-" + nodeName));
+    // One thread per running call, up to the limit; beyond it a spawn request is refused
+    // with system_limit, as Erlang refuses a spawn when its process table is full.
+    this.workers = new ThreadPoolExecutor(0, b.maxFunctionThreads, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+        daemon("ei4j-fn-" + nodeName));
     this.signals = Executors.newSingleThreadExecutor(daemon("ei4j-signals-" + nodeName));
     EiListener l = null;
     EpmdRegistration reg = null;
@@ -965,7 +970,7 @@ public final class Node implements AutoCloseable {
       }
     }
     if (closed) {
-      sendSpawnReply(c, reqId, from, 0, ErlAtom.of("system_limit"));
+      sendSpawnReply(c, reqId, from, 0, ErlAtom.of("system_limit"), signalTimeoutMillis);
       return;
     }
     Mailbox self = createMailbox();
@@ -982,7 +987,7 @@ public final class Node implements AutoCloseable {
     List<ErlTerm> argList = args.elements();
     try {
       workers.execute(() -> {
-        if (!sendSpawnReply(c, reqId, from, replyFlags, self.pid())) {
+        if (!sendSpawnReply(c, reqId, from, replyFlags, self.pid(), sendTimeoutMillis)) {
           self.abandon(Mailbox.NOCONNECTION);
           exited(self, Mailbox.NOCONNECTION);
           return;
@@ -992,13 +997,13 @@ public final class Node implements AutoCloseable {
     } catch (RuntimeException rejected) {
       self.abandon(Mailbox.NOCONNECTION);
       processes.remove(self.pid());
-      sendSpawnReply(c, reqId, from, 0, ErlAtom.of("system_limit"));
+      sendSpawnReply(c, reqId, from, 0, ErlAtom.of("system_limit"), signalTimeoutMillis);
     }
   }
 
-  private boolean sendSpawnReply(EiConnection c, ErlRef reqId, ErlPid to, int flags, ErlTerm result) {
+  private boolean sendSpawnReply(EiConnection c, ErlRef reqId, ErlPid to, int flags, ErlTerm result, long timeoutMillis) {
     try {
-      c.sendControl(ErlTuple.of(ErlInteger.of(OP_SPAWN_REPLY), reqId, to, ErlInteger.of(flags), result), null, sendTimeoutMillis);
+      c.sendControl(ErlTuple.of(ErlInteger.of(OP_SPAWN_REPLY), reqId, to, ErlInteger.of(flags), result), null, timeoutMillis);
       return true;
     } catch (IOException e) {
       LOG.debug("{}: SPAWN_REPLY to {} not sent: {}", nodeName, to, e.toString());
@@ -1162,6 +1167,7 @@ public final class Node implements AutoCloseable {
     private long tickTimeMillis = EiNode.DEFAULT_TICK_TIME_MILLIS;
     private long connectTimeoutMillis = 10_000;
     private long sendTimeoutMillis = SocketCallbacks.INFINITE;
+    private int maxFunctionThreads = 1024;
     private int maxMessageBytes = EiNode.DEFAULT_MAX_MESSAGE_BYTES;
     private int creation;
     private boolean creationSet;
@@ -1283,6 +1289,22 @@ public final class Node implements AutoCloseable {
      */
     public Builder maxMessageBytes(int bytes) {
       this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /**
+     * How many Java functions ({@link Node#registerFunction}) may run at once, each on its own
+     * thread (default 1024). A spawn request beyond that is refused with
+     * {@code system_limit}: {@code erpc:call} raises {@code {erpc, system_limit}}.
+     *
+     * @param threads the limit, at least 1
+     * @return this builder
+     */
+    public Builder maxFunctionThreads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("maxFunctionThreads must be at least 1, got " + threads);
+      }
+      this.maxFunctionThreads = threads;
       return this;
     }
 

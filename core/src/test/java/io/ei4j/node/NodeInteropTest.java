@@ -186,6 +186,10 @@ class NodeInteropTest {
     assertEquals(parse("{down, normal}"), peer("spawn_java", java, atom("calc"), atom("add"), list(integer(1), integer(2))));
     assertEquals(parse("{down, {undef, [{calc, nope, [], []}]}}"), peer("spawn_java", java, atom("calc"), atom("nope"), ErlList.NIL));
 
+    // spawn_link(Node, M, F, A): the link carries the exit reason back.
+    assertEquals(parse("{exit, normal}"), peer("spawn_link_java", java, atom("calc"), atom("add"), list(integer(1), integer(2))));
+    assertEquals(parse("{exit, bye}"), peer("spawn_link_java", java, atom("calc"), atom("quit"), list(atom("bye"))));
+
     node.unregisterFunction("calc", "add", 2);
     assertEquals(parse("{error, {exception, undef, [{calc, add, [1, 2], []}]}}"),
         peer("erpc_java", java, atom("calc"), atom("add"), list(integer(1), integer(2))));
@@ -211,6 +215,32 @@ class NodeInteropTest {
     assertEquals(tuple(atom("ok"), atom("relayed")), peer("erpc_java", atom(javaName), atom("proc"), atom("relay"), list(atom("x"))));
     t.join(5_000);
     assertFalse(seen.get() == null);
+  }
+
+  @Test
+  void spawnRequestsBeyondTheThreadLimitGetSystemLimit() throws Exception {
+    try (Node small = Node.builder(ErlangPeer.uniqueName("java") + "@" + ErlangPeer.shortHostName()).cookie(COOKIE)
+        .transport(io.ei4j.transport.tcp.TcpCallbacks.create()).listen(new java.net.InetSocketAddress(0)).maxFunctionThreads(1).build()) {
+      java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      small.registerFunction("slow", "wait", 0, (self, args) -> {
+        started.countDown();
+        release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        return atom("waited");
+      });
+      Mailbox other = node.createMailbox();
+      try {
+        other.send("rex", erlName, tuple(other.pid(), tuple(atom("call"), atom("ei4j_node_peer"), atom("erpc_java"),
+            list(atom(small.nodeName()), atom("slow"), atom("wait"), ErlList.NIL), atom("user"))));
+        assertTrue(started.await(10, java.util.concurrent.TimeUnit.SECONDS), "the first call never started");
+        assertEquals(parse("{error, {erpc, system_limit}}"), peer("erpc_java", atom(small.nodeName()), atom("slow"), atom("wait"), ErlList.NIL));
+        release.countDown();
+        assertEquals(tuple(NodeTesting.REX, tuple(atom("ok"), atom("waited"))), expect(other, m -> true, 5_000, "the first call"));
+      } finally {
+        release.countDown();
+        other.close();
+      }
+    }
   }
 
   // ---- links and exits ----

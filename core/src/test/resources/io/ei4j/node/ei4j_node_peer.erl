@@ -3,7 +3,7 @@
 -module(ei4j_node_peer).
 -export([start/0, echo_loop/0, victim/0, watch/2, link_to/2, exit_to/2, send_to/2,
          rpc_java/4, erpc_java/4, gen_call/2, alias_roundtrip/2, swarm/3, spawn_java/4,
-         connect_java/1, flood/2, link_unlink/2]).
+         connect_java/1, flood/2, link_unlink/2, spawn_link_java/4]).
 
 start() ->
     register(echo, spawn(fun echo_loop/0)),
@@ -123,3 +123,11 @@ link_unlink(JavaPid, ReportTo) ->
                       end
               end),
     receive {ready, P} -> P end.
+
+%% spawn_link(Node, M, F, A) from a trap_exit process; returns the exit reason.
+spawn_link_java(Node, M, F, A) ->
+    process_flag(trap_exit, true),
+    Pid = spawn_link(Node, M, F, A),
+    receive {'EXIT', Pid, Reason} -> {exit, Reason}
+    after 5000 -> timeout
+    end.
