@@ -37,6 +37,8 @@ final class NodeOptions {
                               erl -sname does (this machine's host name up to the first dot)
         --cookie COOKIE       the cookie; default: the first line of ~/.erlang.cookie, which
                               is created with a random cookie if missing, as erl does
+                              (like erl -setcookie, a cookie on the command line is
+                              visible to other local users in ps: prefer the file)
         --transport T         tcp (default), tls or unix
         --port PORT           servers: the port to listen on (default 0: any free port);
                               clients: the peer's port, to connect without asking EPMD
