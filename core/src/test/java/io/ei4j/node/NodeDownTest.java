@@ -81,6 +81,33 @@ class NodeDownTest {
   }
 
   @Test
+  void aRestartedErlangNodeIsReachedAgainAndItsOldPidsAreGone() throws Exception {
+    String name = ErlangPeer.uniqueName("erl");
+    try (Node node = NodeTesting.startNode(COOKIE)) {
+      Mailbox ctl = node.createMailbox();
+      ErlPid old;
+      String full;
+      try (ErlangPeer first = ErlangPeer.builder().sname(name).cookie(COOKIE).codePath(ebin)
+          .eval("ei4j_node_peer:start()").readyLine("^ready").start()) {
+        full = first.nodeName();
+        old = (ErlPid) rpc(ctl, full, "ei4j_node_peer", "victim");
+        first.signal("KILL");
+        first.awaitExit(Duration.ofSeconds(10));
+      }
+      try (ErlangPeer second = ErlangPeer.builder().sname(name).cookie(COOKIE).codePath(ebin)
+          .eval("ei4j_node_peer:start()").readyLine("^ready").start()) {
+        assertEquals(full, second.nodeName());
+        ErlPid fresh = (ErlPid) rpc(ctl, full, "ei4j_node_peer", "victim");
+        assertFalse(fresh.equals(old));
+        ErlRef ref = ctl.monitor(old);
+        assertEquals(tuple(atom("DOWN"), ref, atom("process"), old, atom("noproc")), expect(ctl, m -> tagged(m, "DOWN"), 5_000, "noproc for the old incarnation's pid"));
+        ctl.send("echo", full, tuple(ctl.pid(), atom("again")));
+        assertEquals(tuple(atom("echo"), atom("again")), expect(ctl, m -> tagged(m, "echo"), 5_000, "echo from the new node"));
+      }
+    }
+  }
+
+  @Test
   void closingTheJavaNodeFiresNoconnectionInErlang() throws Exception {
     try (ErlangPeer erl = NodeTesting.startPeer(ebin, COOKIE); Node stays = NodeTesting.startNode(COOKIE)) {
       Node goes = NodeTesting.startNode(COOKIE);
