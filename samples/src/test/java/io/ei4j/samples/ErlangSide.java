@@ -23,12 +23,24 @@ final class ErlangSide {
     if (ebin == null) {
       try {
         ebin = ErlangPeer.compileResource(ErlangSide.class, "samples_peer.erl",
-            Files.createTempDirectory("ei4j-samples-erl"));
+            deletedOnExit(Files.createTempDirectory("ei4j-samples-erl")));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
     }
     return ebin;
+  }
+
+  /** Registers {@code dir} to be deleted, with everything in it, when the test JVM exits. */
+  static Path deletedOnExit(Path dir) {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      } catch (IOException e) {
+        // best effort: a temporary directory
+      }
+    }));
+    return dir;
   }
 
   /** A builder for {@code erl -sname ALIVE -setcookie COOKIE} running {@code samples_peer}. */

@@ -268,6 +268,10 @@ final class SampleProcess implements AutoCloseable {
         Path dir = Files.createTempDirectory("ei4j-sample-run");
         Path outFile = dir.resolve("stdout");
         Path errFile = dir.resolve("stderr");
+        // Deleted in reverse order of registration when the test JVM exits: files, then dir.
+        dir.toFile().deleteOnExit();
+        outFile.toFile().deleteOnExit();
+        errFile.toFile().deleteOnExit();
         pb.redirectOutput(outFile.toFile()).redirectError(errFile.toFile())
             .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Process p = pb.start();

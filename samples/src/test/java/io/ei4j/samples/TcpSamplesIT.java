@@ -113,6 +113,7 @@ class TcpSamplesIT {
       SampleProcess cookie = SampleProcess.run("rpc", "--peer", erl.alive(), "--cookie", "wrong_cookie",
           "erlang", "node", "[]");
       assertEquals(1, cookie.exitValue(), cookie.errText());
+      assertTrue(cookie.errText().contains("different cookie"), cookie.errText());
     }
   }
 

@@ -41,7 +41,7 @@ class UnixSamplesIT {
         String readme = Files.readString(SampleProcess.repoRoot().resolve("README.md"));
         String line = readme.lines().filter(l -> l.startsWith("$ mkdir -p ebin && erlc ")).findFirst()
             .orElseThrow(() -> new AssertionError("README.md has no '$ mkdir -p ebin && erlc' line"));
-        Path dir = Files.createTempDirectory("ei4j-samples-uds");
+        Path dir = ErlangSide.deletedOnExit(Files.createTempDirectory("ei4j-samples-uds"));
         Process p = new ProcessBuilder("sh", "-c", line.substring(2)).directory(dir.toFile())
             .redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
