@@ -498,7 +498,11 @@ public final class Node implements AutoCloseable {
       p.future().complete(c);
     }
     if (!c.isOpen()) {
-      connections.remove(peer, c);
+      // It died before it was installed, so onDown found nothing to remove: fire the
+      // noconnection signals for what its first messages may have linked or monitored.
+      if (connections.remove(peer, c) && !closed) {
+        signals.execute(() -> down(c, "the connection was lost while it was being set up"));
+      }
       return;
     }
     for (NodeListener l : nodeListeners) {
