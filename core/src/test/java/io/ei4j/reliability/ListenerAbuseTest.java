@@ -289,6 +289,48 @@ class ListenerAbuseTest {
     }
   }
 
+  /**
+   * Two thousand connections that never send a byte: while they are held, an established
+   * connection keeps exchanging messages at full speed (each idle one only holds an accept
+   * thread for the handshake timeout); once they go away, the backlog drains at once and a
+   * new honest peer is served promptly. Nothing leaks: the node holds no connection for them.
+   */
+  @Test
+  void twoThousandSilentConnectionsDoNotDisturbEstablishedPeers() throws Exception {
+    EiNode client = EiNode.builder(ErlangPeer.uniqueName("steady") + "@" + ErlangPeer.shortHostName())
+        .cookie(COOKIE).transport(TCP).build();
+    cleanup.add(client);
+    int silent = 2_000;
+    try (EiConnection established = client.connect(address, 10_000)) {
+      List<Socket> held = new ArrayList<>();
+      long worst = 0;
+      try {
+        for (int i = 0; i < silent; i++) {
+          held.add(Abuse.connect(address, 30_000));
+        }
+        // Long enough for the accept threads to time out on silent ones a few times over.
+        long holdUntil = System.nanoTime() + 3 * HANDSHAKE_MILLIS * 1_000_000L;
+        for (int n = 0; n < 200 || System.nanoTime() < holdUntil; n++) {
+          long start = System.nanoTime();
+          ErlTuple msg = ErlTuple.of(ErlAtom.of("steady"), ErlInteger.of(n));
+          established.regSend(established.self(), "echo", msg);
+          assertEquals(msg, assertInstanceOf(EiMessage.Send.class, established.receive(5_000)).message());
+          worst = Math.max(worst, (System.nanoTime() - start) / 1_000_000);
+        }
+      } finally {
+        for (Socket s : held) {
+          s.close();
+        }
+      }
+      long ms = honestRoundTrip(client, 2);
+      System.out.printf("listener abuse: %d silent connections held; established peer's worst round trip %d ms; new peer served %d ms after they closed%n",
+          silent, worst, ms);
+      assertTrue(worst < 1_000, "an established peer waited " + worst + " ms");
+      assertTrue(ms < HANDSHAKE_MILLIS * 4 + 3_000, "a new peer waited " + ms + " ms after the silent ones closed");
+      assertTrue(established.isOpen());
+    }
+  }
+
   private interface Attempt {
     void run(int i) throws Exception;
   }
