@@ -86,6 +86,19 @@ class ReadmeSnippetsTest {
   }
 
   @Test
+  void theBomSnippetNamesTheBomAndItsArtifacts() throws IOException {
+    String readme = Files.readString(readme());
+    String bom = Files.readString(Path.of("../bom/pom.xml"));
+    String version = bom.substring(bom.indexOf("<version>") + 9, bom.indexOf("</version>"));
+    assertTrue(readme.contains("<artifactId>ei4j-bom</artifactId>\n      <version>" + version + "</version>"),
+        "README's BOM import does not name ei4j-bom " + version);
+    for (String artifact : List.of("ei4j-core", "ei4j-transport-tcp")) {
+      assertTrue(readme.contains("<artifactId>" + artifact + "</artifactId>"), artifact);
+      assertTrue(bom.contains("<artifactId>" + artifact + "</artifactId>"), "the BOM lacks " + artifact);
+    }
+  }
+
+  @Test
   void quickStartHasTheTwoCommands() throws IOException {
     String readme = Files.readString(readme());
     assertTrue(readme.contains("\nmvn -q -DskipTests package && java -jar samples/target/ei4j-samples.jar cnode-server --epmd embedded\n"),
