@@ -75,6 +75,47 @@ class ErlangOracleTest {
     out.write(bytes);
   }
 
+  /** Counts the kinds of terms inside {@code t}. */
+  private static void count(ErlTerm t, java.util.Map<String, Integer> seen) {
+    String kind = null;
+    if (t instanceof ErlFun f) {
+      kind = "closure";
+      f.freeVars().forEach(v -> count(v, seen));
+    } else if (t instanceof ErlExportFun) {
+      kind = "export fun";
+    } else if (t instanceof ErlPort p) {
+      kind = (p.id() >>> 28) != 0 ? "v4 port" : "port";
+    } else if (t instanceof ErlPid) {
+      kind = "pid";
+    } else if (t instanceof ErlRef) {
+      kind = "ref";
+    } else if (t instanceof ErlBinary b) {
+      kind = b.isBinary() ? "binary" : "bitstring";
+    } else if (t instanceof ErlInteger i) {
+      kind = i.isLong() ? "integer" : i.bigValue().bitLength() > 2040 ? "large big" : "big";
+    } else if (t instanceof ErlFloat) {
+      kind = "float";
+    } else if (t instanceof ErlAtom a) {
+      kind = a.name().chars().anyMatch(c -> c > 255) ? "unicode atom" : "atom";
+    } else if (t instanceof ErlTuple tu) {
+      kind = tu.arity() > 255 ? "large tuple" : "tuple";
+      tu.elements().forEach(e -> count(e, seen));
+    } else if (t instanceof ErlList l) {
+      kind = l.isProper() ? "list" : "improper list";
+      l.elements().forEach(e -> count(e, seen));
+      if (!l.isProper()) {
+        count(l.tail(), seen);
+      }
+    } else if (t instanceof ErlMap m) {
+      kind = m.size() > 32 ? "map > 32" : "map";
+      m.entries().forEach((k, v) -> {
+        count(k, seen);
+        count(v, seen);
+      });
+    }
+    seen.merge(kind, 1, Integer::sum);
+  }
+
   /** True if erl_parse can express the term: no pids, ports, references or closures. */
   static boolean expressible(ErlTerm t) {
     if (t instanceof ErlPid || t instanceof ErlPort || t instanceof ErlRef || t instanceof ErlFun) {
@@ -145,6 +186,31 @@ class ErlangOracleTest {
       }
     }
     assertEquals(List.of(), failures.subList(0, Math.min(20, failures.size())), "seed " + seed);
+
+    // The corpus must reach every kind of term, or this test proves less than it claims.
+    java.util.Map<String, Integer> seen = new java.util.TreeMap<>();
+    for (int i = 0; i < originals.size(); i++) {
+      byte[] orig = originals.get(i);
+      count(copying.decode(orig, 0, orig.length), seen);
+      seen.merge("tag " + (orig[1] & 0xff), 1, Integer::sum);
+    }
+    for (String kind : List.of("closure", "export fun", "v4 port", "port", "pid", "ref", "bitstring",
+        "binary", "large big", "big", "float", "unicode atom", "improper list", "map > 32", "map",
+        "large tuple", "tag 80")) {
+      assertTrue(seen.getOrDefault(kind, 0) > 0, "the corpus has no " + kind + ": " + seen);
+    }
+
+    // Erlang's own bytes, cut anywhere, are rejected cleanly.
+    for (byte[] orig : originals.subList(0, 300)) {
+      for (int n = 0; n < orig.length; n++) {
+        try {
+          copying.decode(ByteBuffer.wrap(orig, 0, n));
+          throw new AssertionError("decoded a " + n + "-byte prefix of " + orig.length + " bytes");
+        } catch (TermDecodeException expected) {
+          // as it should
+        }
+      }
+    }
 
     erl("etf_oracle:check(\"" + dir + "\")");
     String result = Files.readString(dir.resolve("result.txt"), StandardCharsets.UTF_8);
