@@ -23,6 +23,7 @@ public final class CodecTable {
 
   private CodecTable() {}
 
+  /** Prints the table for the JMH CSV file named by the only argument. */
   public static void main(String[] args) throws IOException {
     if (args.length != 1) {
       System.err.println("usage: CodecTable JMH_RESULT.csv");

@@ -94,6 +94,7 @@ public final class SideBySide {
     this.millis = millis;
   }
 
+  /** Runs the harness; see the class comment for the options. */
   public static void main(String[] args) throws Exception {
     BCJSSE_LOG.setLevel(java.util.logging.Level.WARNING);
     long millis = 1000;
@@ -121,6 +122,7 @@ public final class SideBySide {
       }
       i++;
     }
+    String loadBefore = loadAverage();
     Path work = Temp.directory("ei4j-side-by-side");
     SideBySide s = new SideBySide(work, warmup, millis, rounds, workloads, clients);
     long t0 = System.nanoTime();
@@ -137,9 +139,21 @@ public final class SideBySide {
         rounds, millis, warmup);
     s.report.print(System.out, transports, workloads, CLIENTS);
     s.report.writeCsv(csv);
+    System.out.printf("%nLoad average (1, 5, 15 min) before: %s; after: %s; %d processors.%n", loadBefore, loadAverage(),
+        Runtime.getRuntime().availableProcessors());
     System.out.printf("%nWrote %s; the run took %d s.%n", csv.toAbsolutePath(), (System.nanoTime() - t0) / 1_000_000_000L);
     boolean failed = s.report.results().stream().anyMatch(m -> m.error() != null);
     System.exit(failed ? 1 : 0);
+  }
+
+  /** The first three fields of /proc/loadavg, or "unknown" where there is none. */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg"), StandardCharsets.US_ASCII).trim().split("\\s+");
+      return f.length >= 3 ? f[0] + " " + f[1] + " " + f[2] : "unknown";
+    } catch (IOException e) {
+      return "unknown";
+    }
   }
 
   private static String require(String option, String value) {
