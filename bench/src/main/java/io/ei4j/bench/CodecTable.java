@@ -13,12 +13,14 @@ import java.util.Map;
 /**
  * Turns the CSV that JMH writes for {@link CodecBenchmark} ({@code -rf csv -rff FILE},
  * with {@code -prof gc}) into the Markdown table of the README: ops/s of ei4j and
- * JInterface for encode and decode per corpus term, their ratio against the issue's 3x
- * target, and bytes allocated per operation.
+ * JInterface for encode and decode per corpus term, their ratios, bytes allocated per
+ * operation, and whether the issue's 3x target was met.
  *
  * <pre>java -cp bench/target/benchmarks.jar io.ei4j.bench.CodecTable codec.csv</pre>
  */
 public final class CodecTable {
+  /** The target: ei4j at least 3x JInterface's ops/s, encode and decode, every term. */
+  static final double TARGET = 3.0;
   private static final String PREFIX = CodecBenchmark.class.getName() + ".";
 
   private CodecTable() {}
@@ -59,8 +61,8 @@ public final class CodecTable {
       scores.put(name + "/" + f.get(param), Double.parseDouble(f.get(score)));
     }
     StringBuilder sb = new StringBuilder();
-    sb.append("| term | encode ei4j ops/s | encode JInterface ops/s | encode ratio | decode ei4j ops/s | decode JInterface ops/s | decode ratio | B/op encode ei4j / JInterface | B/op decode ei4j / JInterface |\n");
-    sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    sb.append("| term | encode ei4j ops/s | encode JInterface ops/s | encode ratio | decode ei4j ops/s | decode JInterface ops/s | decode ratio | B/op encode ei4j / JInterface | B/op decode ei4j / JInterface | 3x target (enc, dec) |\n");
+    sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (String term : Corpus.NAMES) {
       double ee = get(scores, "ei4jEncode", term);
       double je = get(scores, "jinterfaceEncode", term);
@@ -72,9 +74,16 @@ public final class CodecTable {
           .append(" | ").append(bytes(get(scores, "ei4jEncode:gc.alloc.rate.norm", term))).append(" / ")
           .append(bytes(get(scores, "jinterfaceEncode:gc.alloc.rate.norm", term)))
           .append(" | ").append(bytes(get(scores, "ei4jDecode:gc.alloc.rate.norm", term))).append(" / ")
-          .append(bytes(get(scores, "jinterfaceDecode:gc.alloc.rate.norm", term))).append(" |\n");
+          .append(bytes(get(scores, "jinterfaceDecode:gc.alloc.rate.norm", term)))
+          .append(" | ").append(verdict(ee, je)).append(", ").append(verdict(ed, jd)).append(" |\n");
     }
     return sb.toString();
+  }
+
+  /** Whether ei4j reached the target of 3x JInterface's ops/s. */
+  static String verdict(double ei4j, double jinterface) {
+    double r = ei4j / jinterface;
+    return Double.isNaN(r) ? "-" : r >= TARGET ? "met" : "MISSED";
   }
 
   private static double get(Map<String, Double> scores, String benchmark, String term) {

@@ -23,8 +23,9 @@ class CodecTableTest {
         row("ei4jDecode", 500, "control"), row("jinterfaceDecode", 1000, "control"),
         row("ei4jEncode:gc.alloc.rate.norm", 0.001, "control"),
         row("jinterfaceEncode:gc.alloc.rate.norm", 64, "control")));
-    assertTrue(t.contains("| control | 3,000 | 1,000 | 3.00x | 500 | 1,000 | 0.50x | 0 / 64 | - / - |"), t);
+    assertTrue(t.contains("| control | 3,000 | 1,000 | 3.00x | 500 | 1,000 | 0.50x | 0 / 64 | - / - | met, MISSED |"), t);
     assertTrue(t.contains("| deep | - | - | - |"), t);
+    assertTrue(t.contains("| - / - | -, - |"), t);
   }
 
   @Test
