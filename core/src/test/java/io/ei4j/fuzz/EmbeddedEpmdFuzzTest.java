@@ -55,7 +55,7 @@ class EmbeddedEpmdFuzzTest {
     return epmd;
   }
 
-  @FuzzTest(maxDuration = "15s")
+  @FuzzTest(maxDuration = "10s")
   void fuzz(byte[] input) throws Exception {
     // The fuzzer decides what is sent, never where to: the target is our own loopback server.
     int epmdPort = epmd().port();

@@ -42,7 +42,7 @@ class EpmdClientFuzzTest {
     return server;
   }
 
-  @FuzzTest(maxDuration = "15s")
+  @FuzzTest(maxDuration = "10s")
   void fuzz(byte[] input) throws Exception {
     // The fuzzer decides what EPMD answers, never where the client connects.
     int serverPort = server().getLocalPort();

@@ -48,7 +48,7 @@ class FrameReaderFuzzTest {
     return listener;
   }
 
-  @FuzzTest(maxDuration = "15s")
+  @FuzzTest(maxDuration = "10s")
   void fuzz(byte[] input) throws IOException {
     EiListener l = listener();
     MemoryTransport.Conn c = new MemoryTransport.Conn(nameMessage()).responder(new Peer(input));

@@ -21,7 +21,7 @@ class HandshakeAcceptorFuzzTest {
   static final byte[] COOKIE = "fuzzcookie".getBytes(StandardCharsets.ISO_8859_1);
   static final long FLAGS = DistFlags.REQUIRED_OF_PEER;
 
-  @FuzzTest(maxDuration = "15s")
+  @FuzzTest(maxDuration = "10s")
   void fuzz(byte[] input) {
     if (input.length == 0) {
       return;

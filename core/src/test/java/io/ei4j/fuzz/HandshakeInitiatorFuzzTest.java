@@ -15,7 +15,7 @@ import java.util.Arrays;
  * succeeds, since the acceptor cannot know the digest of our random challenge.
  */
 class HandshakeInitiatorFuzzTest {
-  @FuzzTest(maxDuration = "15s")
+  @FuzzTest(maxDuration = "10s")
   void fuzz(byte[] input) {
     if (input.length == 0) {
       return;

@@ -22,7 +22,7 @@ class TermDecoderFuzzTest {
   /** Tight enough that the fuzzer reaches every limit check with short inputs. */
   private static final TermDecoder TIGHT = new TermDecoder(new DecodeLimits(8, 16, 4096, 4096));
 
-  @FuzzTest(maxDuration = "15s")
+  @FuzzTest(maxDuration = "10s")
   void fuzz(byte[] input) {
     decode(DEFAULT, input);
     decode(TIGHT, input);
