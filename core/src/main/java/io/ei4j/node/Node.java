@@ -12,6 +12,7 @@ import io.ei4j.connect.EiMessage;
 import io.ei4j.connect.EiNode;
 import io.ei4j.epmd.EpmdClient;
 import io.ei4j.epmd.EpmdRegistration;
+import io.ei4j.epmd.NodeInfo;
 import io.ei4j.internal.dist.DistFlags;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlInteger;
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -94,6 +96,10 @@ public final class Node implements AutoCloseable {
 
   /** Control message numbers this layer sends or reads beyond what {@link EiMessage} decodes. */
   static final int OP_LINK = 1;
+  static final int OP_SEND = 2;
+  static final int OP_REG_SEND = 6;
+  static final int OP_SEND_SENDER = 22;
+  static final ErlAtom UNUSED = ErlAtom.of("");
   static final int OP_EXIT = 3;
   static final int OP_UNLINK = 4;
   static final int OP_EXIT2 = 8;
@@ -107,6 +113,9 @@ public final class Node implements AutoCloseable {
   static final int OP_ALIAS_SEND_TT = 34;
   static final int OP_UNLINK_ID = 35;
 
+  /** The name of the transport given to {@link Builder#transport(SocketCallbacks)}: {@value}. */
+  public static final String DEFAULT_TRANSPORT = "default";
+
   private static final int SPAWN_REPLY_LINKED = 1;
   private static final int SPAWN_REPLY_MONITORED = 2;
 
@@ -116,9 +125,10 @@ public final class Node implements AutoCloseable {
   private final long connectTimeoutMillis;
   private final long sendTimeoutMillis;
   private final long signalTimeoutMillis;
-  private final EiListener listener;
-  private final EpmdRegistration registration;
-  private final Thread acceptor;
+  /** The transports in the order they were given; each has its own {@link EiNode}. */
+  private final List<Slot> slots;
+  private final TransportSelector selector;
+  private final EpmdClient defaultEpmd;
 
   private final Map<ErlPid, Mailbox> processes = new ConcurrentHashMap<>();
   private final Map<String, Mailbox> names = new ConcurrentHashMap<>();
@@ -131,66 +141,143 @@ public final class Node implements AutoCloseable {
   private final ExecutorService workers;
   private final ExecutorService signals;
   private volatile boolean closed;
-  /** The handshake the accepting thread runs, registered in {@code pending}; accepting thread only. */
-  private Pending accepting;
-  private String acceptingPeer;
+
+  /**
+   * One transport of the node: its own {@link EiNode} (same name, cookie, creation and
+   * flags as the others; only the callbacks differ), its listener, EPMD registration and
+   * accepting thread, and the handler its connections report to, which knows the
+   * transport's name.
+   */
+  private static final class Slot {
+    final NamedTransport spec;
+    final boolean publish;
+    EiNode ei;
+    EiListener listener;
+    EpmdRegistration registration;
+    Thread acceptor;
+    Handler handler;
+
+    Slot(NamedTransport spec, boolean publish) {
+      this.spec = spec;
+      this.publish = publish;
+    }
+
+    String name() {
+      return spec.name();
+    }
+  }
 
   private Node(Builder b) throws IOException {
     this.connectTimeoutMillis = b.connectTimeoutMillis;
     this.sendTimeoutMillis = b.sendTimeoutMillis;
-    EiNode.Builder eb = EiNode.builder(b.nodeName)
-        .advertise(DistFlags.SPAWN | DistFlags.ALIAS | DistFlags.DIST_MONITOR_NAME)
-        .connectionHandler(new Handler())
-        .tickTimeMillis(b.tickTimeMillis)
-        .sendTimeoutMillis(b.sendTimeoutMillis)
-        .maxMessageBytes(b.maxMessageBytes)
-        .transport(b.transport)
-        .setupContext(b.setupContext);
-    if (b.cookie != null) {
-      eb.cookie(b.cookie);
+    this.defaultEpmd = b.epmd;
+    List<NamedTransport> specs = b.allTransports();
+    List<Slot> all = new ArrayList<>();
+    for (NamedTransport t : specs) {
+      // A node's only transport that listens on an IP port is published unless told
+      // otherwise, as before there were several; with several, only when asked.
+      boolean publish = t.publishChoice() != null ? t.publishChoice()
+          : specs.size() == 1 && t.listenAddress() instanceof InetSocketAddress;
+      all.add(new Slot(t, publish));
     }
-    if (b.epmd != null) {
-      eb.epmd(b.epmd);
-    }
-    if (b.creationSet) {
-      eb.creation(b.creation);
-    }
-    this.ei = eb.build();
-    this.nodeName = ei.nodeName();
-    this.nodeAtom = ei.nodeAtom();
-    this.signalTimeoutMillis = Math.max(1, ei.tickTimeMillis() / 4);
+    this.slots = List.copyOf(all);
+    this.selector = b.selector;
+    this.nodeName = b.nodeName;
+    this.nodeAtom = ErlAtom.of(nodeName);
     // One thread per running call, up to the limit; beyond it a spawn request is refused
     // with system_limit, as Erlang refuses a spawn when its process table is full.
     this.workers = new ThreadPoolExecutor(0, b.maxFunctionThreads, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
         daemon("ei4j-fn-" + nodeName));
     this.signals = Executors.newSingleThreadExecutor(daemon("ei4j-signals-" + nodeName));
-    EiListener l = null;
-    EpmdRegistration reg = null;
     try {
-      if (b.listenAddress != null) {
-        l = ei.listen(b.listenAddress, 128);
-        boolean publish = b.publish != null ? b.publish : l.address() instanceof InetSocketAddress;
-        if (publish) {
-          if (!(l.address() instanceof InetSocketAddress isa)) {
-            throw new IllegalStateException("only a node listening on an IP port can be published in EPMD, not on " + l.address());
-          }
-          reg = ei.publish(isa.getPort());
+      // The transport published first takes its creation from EPMD; every other transport
+      // is built with that creation, so that pids, references and handshakes agree.
+      Slot first = slots.stream().filter(s -> s.publish).findFirst().orElse(slots.get(0));
+      start(first, b, null);
+      int creation = first.ei.creation();
+      for (Slot s : slots) {
+        if (s != first) {
+          start(s, b, creation);
         }
       }
     } catch (IOException | RuntimeException e) {
-      ei.close();
+      for (Slot s : slots) {
+        stop(s);
+      }
       workers.shutdownNow();
       signals.shutdownNow();
       throw e;
     }
-    this.listener = l;
-    this.registration = reg;
-    if (l != null) {
-      acceptor = new Thread(this::acceptLoop, "ei4j-accept-" + nodeName);
-      acceptor.setDaemon(true);
-      acceptor.start();
-    } else {
-      acceptor = null;
+    this.ei = slots.get(0).ei;
+    this.signalTimeoutMillis = Math.max(1, ei.tickTimeMillis() / 4);
+    for (Slot s : slots) {
+      if (s.listener != null) {
+        String threadName = "ei4j-accept-" + nodeName + (slots.size() == 1 ? "" : "-" + s.name());
+        s.acceptor = new Thread(() -> acceptLoop(s), threadName);
+        s.acceptor.setDaemon(true);
+        s.acceptor.start();
+      }
+    }
+  }
+
+  /** Builds the slot's EiNode, listens and publishes as asked. */
+  private void start(Slot s, Builder b, Integer creation) throws IOException {
+    NamedTransport t = s.spec;
+    s.handler = new Handler(s);
+    EiNode.Builder eb = EiNode.builder(b.nodeName)
+        .advertise(DistFlags.SPAWN | DistFlags.ALIAS | DistFlags.DIST_MONITOR_NAME)
+        .connectionHandler(s.handler)
+        .tickTimeMillis(b.tickTimeMillis)
+        .sendTimeoutMillis(b.sendTimeoutMillis)
+        .maxMessageBytes(b.maxMessageBytes)
+        .transport(t.callbacks())
+        .setupContext(t.setupContext());
+    if (b.cookie != null) {
+      eb.cookie(b.cookie);
+    }
+    EpmdClient epmd = t.epmdClient() != null ? t.epmdClient() : b.epmd;
+    if (epmd != null) {
+      eb.epmd(epmd);
+    }
+    if (creation != null) {
+      eb.creation(creation);
+    } else if (b.creationSet) {
+      eb.creation(b.creation);
+    }
+    s.ei = eb.build();
+    if (creation != null && s.ei.creation() != creation) {
+      throw new IllegalStateException("transport " + t.name() + " cannot take the node's creation " + Integer.toUnsignedString(creation)
+          + " (creations below 4 are reserved)");
+    }
+    if (t.listenAddress() != null) {
+      s.listener = s.ei.listen(t.listenAddress(), 128);
+      if (s.publish) {
+        if (!(s.listener.address() instanceof InetSocketAddress isa)) {
+          throw new IllegalStateException("only a transport listening on an IP port can be published in EPMD, not "
+              + t.name() + " on " + s.listener.address());
+        }
+        if (creation == null) {
+          s.registration = s.ei.publish(isa.getPort());
+        } else {
+          // A second publication, necessarily in another EPMD: its creation is not used.
+          EpmdClient where = epmd != null ? epmd : new EpmdClient(s.ei.host(), EpmdClient.defaultPort(), EpmdClient.DEFAULT_TIMEOUT_MILLIS);
+          s.registration = where.register(s.ei.alive(), isa.getPort(), true);
+        }
+      }
+    } else if (s.publish) {
+      throw new IllegalStateException("transport " + t.name() + " is to be published in EPMD but does not listen");
+    }
+  }
+
+  private static void stop(Slot s) {
+    if (s.acceptor != null) {
+      s.acceptor.interrupt();
+    }
+    if (s.ei != null) {
+      s.ei.close();
+    }
+    if (s.registration != null) {
+      s.registration.close();
     }
   }
 
@@ -223,8 +310,8 @@ public final class Node implements AutoCloseable {
   }
 
   /**
-   * The underlying C-node handle: its flags, creation and transport. Connections made
-   * directly through it bypass this node's routing.
+   * The underlying C-node handle of the node's first transport: its flags, creation and
+   * transport. Connections made directly through it bypass this node's routing.
    *
    * @return the handle
    */
@@ -233,12 +320,73 @@ public final class Node implements AutoCloseable {
   }
 
   /**
-   * Where the node accepts connections.
+   * Where the node accepts connections: the address of the first transport that listens.
    *
    * @return the bound address, or null when the node does not listen
    */
   public SocketAddress listenAddress() {
-    return listener == null ? null : listener.address();
+    for (Slot s : slots) {
+      if (s.listener != null) {
+        return s.listener.address();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Where one transport accepts connections.
+   *
+   * @param transport the transport's name
+   * @return the bound address, or null when that transport does not listen
+   * @throws IllegalArgumentException when the node has no such transport
+   */
+  public SocketAddress listenAddress(String transport) {
+    EiListener l = slot(transport).listener;
+    return l == null ? null : l.address();
+  }
+
+  /**
+   * The names of the node's transports, in the order they were given; a node built with
+   * {@link Builder#transport(SocketCallbacks)} has one, {@value #DEFAULT_TRANSPORT}.
+   *
+   * @return the names
+   */
+  public List<String> transports() {
+    List<String> names = new ArrayList<>(slots.size());
+    for (Slot s : slots) {
+      names.add(s.name());
+    }
+    return names;
+  }
+
+  /**
+   * The transport of the live connection to {@code peer}.
+   *
+   * @param peer the node's full name
+   * @return the transport's name, or empty when not connected
+   */
+  public Optional<String> transportOf(String peer) {
+    EiConnection c = connections.get(peer);
+    return c == null || !c.isOpen() ? Optional.empty() : Optional.of(transportOf(c));
+  }
+
+  private String transportOf(EiConnection c) {
+    EiNode n = c.node();
+    for (Slot s : slots) {
+      if (s.ei == n) {
+        return s.name();
+      }
+    }
+    return "?";
+  }
+
+  private Slot slot(String transport) {
+    for (Slot s : slots) {
+      if (s.name().equals(transport)) {
+        return s;
+      }
+    }
+    throw new IllegalArgumentException("node " + nodeName + " has no transport '" + transport + "'; it has " + transports());
   }
 
   // ---- processes ----
@@ -382,6 +530,26 @@ public final class Node implements AutoCloseable {
   }
 
   /**
+   * Connects to {@code peer} over the named transport, bypassing the selector, unless a
+   * connection is up already: there is one connection per pair of nodes, so an existing
+   * connection (made by this node, or accepted from the peer on any listener) is kept,
+   * and so is the peer's own connection when both connect at once and the peer's wins.
+   * The result says which transport carries the connection; {@link #disconnect} first to
+   * move a peer to another transport.
+   *
+   * @param peer the node's full name
+   * @param transport the transport's name
+   * @param timeoutMillis how long the connect may take
+   * @return the name of the transport of the connection now up
+   * @throws IllegalArgumentException when the node has no such transport
+   * @throws IOException when no connection could be made
+   */
+  public String connect(String peer, String transport, long timeoutMillis) throws IOException {
+    slot(Objects.requireNonNull(transport, "transport"));
+    return transportOf(connection(peer, timeoutMillis, transport));
+  }
+
+  /**
    * Closes the connection to {@code peer}, if any; links and monitors across it fire
    * {@code noconnection} on both sides.
    *
@@ -413,6 +581,11 @@ public final class Node implements AutoCloseable {
    * a caller waited for fails, the caller tries once by itself.
    */
   EiConnection connection(String peer, long timeoutMillis) throws IOException {
+    return connection(peer, timeoutMillis, null);
+  }
+
+  /** {@link #connection(String, long)}, over {@code transport} when not null, else the one the selector picks. */
+  private EiConnection connection(String peer, long timeoutMillis, String transport) throws IOException {
     for (boolean retried = false; ; retried = true) {
       EiConnection c = connections.get(peer);
       if (c != null && c.isOpen()) {
@@ -441,12 +614,17 @@ public final class Node implements AutoCloseable {
         mine.future().complete(c);
         return c;
       }
+      Slot via = null;
       try {
-        EiConnection nc = ei.connect(peer, timeoutMillis);
-        install(nc);
+        via = choose(peer, transport);
+        EiConnection nc = via.ei.connect(peer, timeoutMillis);
+        install(nc, true);
         mine.future().complete(nc);
         return nc;
       } catch (EiHandshakeException e) {
+        if (via != null && Trace.on()) {
+          Trace.refused(nodeName, via.name(), peer, e.status() != null ? e.status() : e.getMessage());
+        }
         if ("nok".equals(e.status()) || "alive".equals(e.status())) {
           // nok: the peer's simultaneous connection wins and is being accepted here;
           // alive (withdrawn): the peer's connection was accepted while ours was under way.
@@ -457,10 +635,69 @@ public final class Node implements AutoCloseable {
         mine.future().completeExceptionally(e);
         throw e;
       } catch (IOException | RuntimeException e) {
+        if (via != null && Trace.on()) {
+          Trace.refused(nodeName, via.name(), peer, e.toString());
+        }
         pending.remove(peer, mine);
         mine.future().completeExceptionally(e);
         throw e;
       }
+    }
+  }
+
+  /**
+   * The transport for a new connection to {@code peer}: the explicit one, else the
+   * selector's choice, else the only (first) transport.
+   */
+  private Slot choose(String peer, String transport) throws IOException {
+    Slot s;
+    String why;
+    if (transport != null) {
+      s = slot(transport);
+      why = "explicit choice";
+    } else if (selector != null) {
+      String name = selector.select(new SelectorPeer(peer));
+      if (name == null) {
+        throw new IllegalStateException("the transport selector of " + nodeName + " chose no transport for " + peer);
+      }
+      s = slot(name);
+      why = "selector";
+    } else {
+      s = slots.get(0);
+      why = slots.size() == 1 ? "only transport" : "first transport (no selector)";
+    }
+    if (Trace.on()) {
+      Trace.select(nodeName, s.name(), peer, why);
+    }
+    return s;
+  }
+
+  /** What a selector sees of a peer; EPMD is asked on the first {@link #epmd()} only. */
+  private final class SelectorPeer implements TransportSelector.Peer {
+    private final String peer;
+    private Optional<NodeInfo> info;
+
+    SelectorPeer(String peer) {
+      int at = peer.indexOf('@');
+      if (at <= 0 || at == peer.length() - 1) {
+        throw new IllegalArgumentException("a node name is alive@host, got '" + peer + "'");
+      }
+      this.peer = peer;
+    }
+
+    @Override
+    public String nodeName() {
+      return peer;
+    }
+
+    @Override
+    public Optional<NodeInfo> epmd() throws IOException {
+      if (info == null) {
+        EpmdClient c = defaultEpmd != null ? defaultEpmd
+            : new EpmdClient(host(), EpmdClient.defaultPort(), Math.min(EpmdClient.DEFAULT_TIMEOUT_MILLIS, Math.max(1, connectTimeoutMillis)));
+        info = c.portPlease(alive());
+      }
+      return info;
     }
   }
 
@@ -483,8 +720,11 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  private void install(EiConnection c) {
+  private void install(EiConnection c, boolean initiated) {
     String peer = c.peerNodeName();
+    if (Trace.on()) {
+      Trace.up(nodeName, transportOf(c), peer, initiated, c.peerFlags(), c.peerCreation());
+    }
     EiConnection old = connections.put(peer, c);
     if (old != null && old != c) {
       // A new connection from a restarted or reconnecting peer replaces the old one.
@@ -514,19 +754,23 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  private void acceptLoop() {
+  private void acceptLoop(Slot s) {
+    Handler h = s.handler;
     while (!closed) {
       try {
-        install(listener.accept(5_000));
+        install(s.listener.accept(5_000), false);
       } catch (IOException | RuntimeException e) {
-        Pending p = accepting;
-        if (p != null && pending.remove(acceptingPeer, p)) {
-          p.future().completeExceptionally(new IOException("the connection " + acceptingPeer + " started failed: " + e.getMessage(), e));
+        Pending p = h.accepting;
+        if (p != null && pending.remove(h.acceptingPeer, p)) {
+          p.future().completeExceptionally(new IOException("the connection " + h.acceptingPeer + " started failed: " + e.getMessage(), e));
+        }
+        if (Trace.on() && h.acceptingPeer != null) {
+          Trace.refused(nodeName, s.name(), h.acceptingPeer, e instanceof EiHandshakeException he && he.status() != null ? he.status() : e.toString());
         }
         acceptFailed(e);
       } finally {
-        accepting = null;
-        acceptingPeer = null;
+        h.accepting = null;
+        h.acceptingPeer = null;
       }
     }
   }
@@ -594,7 +838,20 @@ public final class Node implements AutoCloseable {
       return;
     }
     EiConnection c = connection(to.node().name());
+    if (Trace.on()) {
+      ErlTuple control = from != null && (c.peerFlags() & DistFlags.SEND_SENDER) != 0
+          ? ErlTuple.of(ErlInteger.of(OP_SEND_SENDER), from, to) : ErlTuple.of(ErlInteger.of(OP_SEND), UNUSED, to);
+      Trace.out(nodeName, transportOf(c), c.peerNodeName(), control, message);
+    }
     c.send(from, to, message, sendTimeoutMillis);
+  }
+
+  /** Sends a control message on {@code c}, traced. */
+  private void sendControl(EiConnection c, ErlTuple control, ErlTerm payload, long timeoutMillis) throws IOException {
+    if (Trace.on()) {
+      Trace.out(nodeName, transportOf(c), c.peerNodeName(), control, payload);
+    }
+    c.sendControl(control, payload, timeoutMillis);
   }
 
   void sendLocalName(String name, ErlTerm message) {
@@ -609,7 +866,11 @@ public final class Node implements AutoCloseable {
       sendLocalName(name, message);
       return;
     }
-    connection(node).regSend(from, name, message, sendTimeoutMillis);
+    EiConnection c = connection(node);
+    if (Trace.on()) {
+      Trace.out(nodeName, transportOf(c), node, ErlTuple.of(ErlInteger.of(OP_REG_SEND), from, UNUSED, ErlAtom.of(name)), message);
+    }
+    c.regSend(from, name, message, sendTimeoutMillis);
   }
 
   void sendAlias(ErlPid from, ErlRef alias, ErlTerm message) throws IOException {
@@ -624,7 +885,7 @@ public final class Node implements AutoCloseable {
     if ((c.peerFlags() & DistFlags.ALIAS) == 0) {
       throw new IOException(c.peerNodeName() + " does not support process aliases (no DFLAG_ALIAS)");
     }
-    c.sendControl(ErlTuple.of(ErlInteger.of(OP_ALIAS_SEND), from, alias), message, sendTimeoutMillis);
+    sendControl(c, ErlTuple.of(ErlInteger.of(OP_ALIAS_SEND), from, alias), message, sendTimeoutMillis);
   }
 
   /**
@@ -638,7 +899,7 @@ public final class Node implements AutoCloseable {
       if (c == null || !c.isOpen()) {
         return false;
       }
-      c.sendControl(control, null, signalTimeoutMillis);
+      sendControl(c, control, null, signalTimeoutMillis);
       return true;
     } catch (IOException | RuntimeException e) {
       LOG.debug("signal {} to {} not sent: {}", control, targetNode, e.toString());
@@ -699,7 +960,7 @@ public final class Node implements AutoCloseable {
       }
       return;
     }
-    connection(to.node().name()).sendControl(ErlTuple.of(ErlInteger.of(OP_EXIT2), from, to, reason), null, sendTimeoutMillis);
+    sendControl(connection(to.node().name()), ErlTuple.of(ErlInteger.of(OP_EXIT2), from, to, reason), null, sendTimeoutMillis);
   }
 
   ErlRef monitor(Mailbox from, ErlTerm target, String targetNode, ErlTerm downObject) {
@@ -803,9 +1064,22 @@ public final class Node implements AutoCloseable {
 
   // ---- incoming ----
 
+  /** What the connections of one transport report to; knows the transport for the trace. */
   private final class Handler implements EiConnectionHandler {
+    private final Slot slot;
+    /** The handshake this transport's accepting thread runs, registered in {@code pending}; that thread only. */
+    Pending accepting;
+    String acceptingPeer;
+
+    Handler(Slot slot) {
+      this.slot = slot;
+    }
+
     @Override
     public void onMessage(EiConnection c, EiMessage msg) {
+      if (Trace.on()) {
+        Trace.in(nodeName, slot.name(), c.peerNodeName(), msg);
+      }
       try {
         route(c, msg);
       } catch (RuntimeException e) {
@@ -815,6 +1089,9 @@ public final class Node implements AutoCloseable {
 
     @Override
     public void onDown(EiConnection c, EiConnectionLostException reason) {
+      if (Trace.on()) {
+        Trace.down(nodeName, slot.name(), c.peerNodeName(), reason.getMessage());
+      }
       if (closed) {
         return;
       }
@@ -834,6 +1111,14 @@ public final class Node implements AutoCloseable {
 
     @Override
     public String acceptStatus(String peer) {
+      String status = status(peer);
+      if (Trace.on()) {
+        Trace.status(nodeName, slot.name(), peer, status);
+      }
+      return status;
+    }
+
+    private String status(String peer) {
       if (closed) {
         return "not_allowed";
       }
@@ -857,7 +1142,9 @@ public final class Node implements AutoCloseable {
       if (p.own()) {
         return peer.compareTo(nodeName) > 0 ? "ok_simultaneous" : "nok";
       }
-      return "ok";
+      // The peer is already connecting on another listener (or another process with its
+      // name is): the handshake under way wins, as this node's own attempt would.
+      return "nok";
     }
   }
 
@@ -921,7 +1208,7 @@ public final class Node implements AutoCloseable {
    */
   private void answer(EiConnection c, ErlTuple control) {
     try {
-      c.sendControl(control, null, signalTimeoutMillis);
+      sendControl(c, control, null, signalTimeoutMillis);
     } catch (IOException e) {
       LOG.debug("{}: could not answer {} to {}: {}", nodeName, control, c.peerNodeName(), e.toString());
     }
@@ -1007,7 +1294,7 @@ public final class Node implements AutoCloseable {
 
   private boolean sendSpawnReply(EiConnection c, ErlRef reqId, ErlPid to, int flags, ErlTerm result, long timeoutMillis) {
     try {
-      c.sendControl(ErlTuple.of(ErlInteger.of(OP_SPAWN_REPLY), reqId, to, ErlInteger.of(flags), result), null, timeoutMillis);
+      sendControl(c, ErlTuple.of(ErlInteger.of(OP_SPAWN_REPLY), reqId, to, ErlInteger.of(flags), result), null, timeoutMillis);
       return true;
     } catch (IOException e) {
       LOG.debug("{}: SPAWN_REPLY to {} not sent: {}", nodeName, to, e.toString());
@@ -1118,12 +1405,8 @@ public final class Node implements AutoCloseable {
       return;
     }
     closed = true;
-    ei.close();
-    if (registration != null) {
-      registration.close();
-    }
-    if (acceptor != null) {
-      acceptor.interrupt();
+    for (Slot s : slots) {
+      stop(s);
     }
     List<Mailbox> all = new ArrayList<>(processes.values());
     for (Mailbox m : all) {
@@ -1163,6 +1446,8 @@ public final class Node implements AutoCloseable {
   public static final class Builder {
     private final String nodeName;
     private String cookie;
+    private final List<NamedTransport> namedTransports = new ArrayList<>();
+    private TransportSelector selector;
     private SocketCallbacks<?> transport;
     private Object setupContext;
     private EpmdClient epmd;
@@ -1192,7 +1477,9 @@ public final class Node implements AutoCloseable {
     }
 
     /**
-     * The transport. Required.
+     * The transport of a node that has one, named {@value Node#DEFAULT_TRANSPORT}, configured
+     * with {@link #setupContext}, {@link #listen} and {@link #publish}. A node needs this or
+     * at least one {@link #transport(NamedTransport)}; with both, this one comes first.
      *
      * @param transport the socket callbacks
      * @return this builder
@@ -1200,6 +1487,62 @@ public final class Node implements AutoCloseable {
     public Builder transport(SocketCallbacks<?> transport) {
       this.transport = Objects.requireNonNull(transport, "transport");
       return this;
+    }
+
+    /**
+     * Adds a transport, with its own listener if it has a listen address. A node may hold
+     * several (TCP, TLS, AF_UNIX...): all share its name, cookie, creation, mailboxes and
+     * connections; incoming connections arrive on any listener, and outgoing ones take the
+     * transport the {@link #selector} chooses. The first transport published in EPMD gives
+     * the node its creation; without a selector, outgoing connections take the first
+     * transport. See {@code TRANSPORTS.md} next to this class.
+     *
+     * @param transport the transport; its name must be unique in the node
+     * @return this builder
+     */
+    public Builder transport(NamedTransport transport) {
+      Objects.requireNonNull(transport, "transport");
+      for (NamedTransport t : namedTransports) {
+        if (t.name().equals(transport.name())) {
+          throw new IllegalArgumentException("the node already has a transport named '" + transport.name() + "'");
+        }
+      }
+      namedTransports.add(transport);
+      return this;
+    }
+
+    /**
+     * How outgoing connections choose among the transports, such as {@link TransportRules};
+     * default: the first transport.
+     *
+     * @param selector the selector
+     * @return this builder
+     */
+    public Builder selector(TransportSelector selector) {
+      this.selector = Objects.requireNonNull(selector, "selector");
+      return this;
+    }
+
+    /** The transports in order: the unnamed one first. */
+    List<NamedTransport> allTransports() {
+      List<NamedTransport> all = new ArrayList<>();
+      if (transport != null) {
+        NamedTransport t = NamedTransport.of(DEFAULT_TRANSPORT, transport).setupContext(setupContext);
+        if (listenAddress != null) {
+          t = t.listen(listenAddress);
+        }
+        if (publish != null) {
+          t = t.publish(publish);
+        }
+        all.add(t);
+      }
+      for (NamedTransport t : namedTransports) {
+        if (t.name().equals(DEFAULT_TRANSPORT) && transport != null) {
+          throw new IllegalArgumentException("the name '" + DEFAULT_TRANSPORT + "' is taken by the transport given to transport(SocketCallbacks)");
+        }
+        all.add(t);
+      }
+      return all;
     }
 
     /**
@@ -1331,8 +1674,12 @@ public final class Node implements AutoCloseable {
      * @throws IOException when listening or publishing fails (a taken name in EPMD)
      */
     public Node build() throws IOException {
-      if (transport == null) {
+      if (transport == null && namedTransports.isEmpty()) {
         throw new IllegalStateException("a node needs a transport: Node.Builder.transport(...)");
+      }
+      if (transport == null && (listenAddress != null || publish != null || setupContext != null)) {
+        throw new IllegalStateException("listen(), publish() and setupContext() configure transport(SocketCallbacks), which was not given;"
+            + " configure named transports on the NamedTransport itself");
       }
       return new Node(this);
     }
