@@ -190,8 +190,9 @@ class LoadTest {
         HeapSampler heap = new HeapSampler()) {
       InetSocketAddress a = (InetSocketAddress) l.address();
       ExecutorService acceptors = Executors.newFixedThreadPool(4);
+      List<Future<EiConnection>> served = new ArrayList<>();
       for (int i = 0; i < clients; i++) {
-        acceptors.submit(() -> l.accept(20_000));
+        served.add(acceptors.submit(() -> l.accept(20_000)));
       }
       ExecutorService work = Executors.newFixedThreadPool(16);
       List<Future<EiConnection>> conns = new ArrayList<>();
@@ -204,6 +205,9 @@ class LoadTest {
       List<EiConnection> open = new ArrayList<>();
       for (Future<EiConnection> f : conns) {
         open.add(f.get(60, TimeUnit.SECONDS));
+      }
+      for (Future<EiConnection> f : served) {
+        assertTrue(f.get(60, TimeUnit.SECONDS).isOpen());
       }
       int threadsHeld = ManagementFactory.getThreadMXBean().getThreadCount();
       String serverReader = "ei4j-reader-" + server.nodeName() + "-";
