@@ -93,6 +93,7 @@ public final class Node implements AutoCloseable {
   static final ErlAtom UNDEF = ErlAtom.of("undef");
   static final ErlAtom MONITOR = ErlAtom.of("monitor");
   static final ErlAtom LINK = ErlAtom.of("link");
+  static final ErlAtom NET_KERNEL = ErlAtom.of("net_kernel");
 
   /** Control message numbers this layer sends or reads beyond what {@link EiMessage} decodes. */
   static final int OP_LINK = 1;
@@ -1179,6 +1180,12 @@ public final class Node implements AutoCloseable {
     } else if (msg instanceof EiMessage.Monitor mon) {
       Mailbox m = mon.toProc() instanceof ErlPid p ? processes.get(p)
           : mon.toProc() instanceof ErlAtom a ? names.get(a.name()) : null;
+      if (m == null && NET_KERNEL.equals(mon.toProc())) {
+        // net_adm:ping/1 monitors {net_kernel, Node} before it asks is_auth, which the
+        // connection answers itself: that net_kernel lives as long as the connection, so
+        // the monitor stands (a noproc would make the ping fail with pang).
+        return;
+      }
       if (m == null || !watch(m, mon.ref(), mon.from(), mon.toProc())) {
         answer(c, ErlTuple.of(ErlInteger.of(OP_MONITOR_P_EXIT), mon.toProc(), mon.from(), mon.ref(), Mailbox.NOPROC));
       }
