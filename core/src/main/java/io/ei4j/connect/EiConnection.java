@@ -6,6 +6,8 @@ import io.ei4j.api.SocketCallbacks;
 import io.ei4j.internal.dist.ControlMessages;
 import io.ei4j.internal.dist.Deadline;
 import io.ei4j.internal.dist.DistFlags;
+import io.ei4j.internal.dist.DistFrameDecoder;
+import io.ei4j.internal.dist.DistHeaderException;
 import io.ei4j.internal.dist.Handshake;
 import io.ei4j.internal.dist.SocketIo;
 import io.ei4j.term.ErlAtom;
@@ -29,6 +31,7 @@ import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,14 +40,23 @@ import org.slf4j.LoggerFactory;
  * An established distribution connection between an {@link EiNode} and a peer node.
  *
  * <p>After the handshake every frame is {@code length:32} followed by nothing (a tick)
- * or by {@code 'p'}, the control term and, for messages, the payload term:
+ * or by {@code 'p'}, the control term and, for messages, the payload term; or, when both
+ * nodes advertised {@code DIST_HDR_ATOM_CACHE}, by a distribution header and the terms
+ * without their version bytes:
  *
  * <pre>
  *  +--------+-----+-----------------------+-----------------------+
  *  | len:32 | 112 | 131 control tuple ... | 131 payload term ...  |
  *  +--------+-----+-----------------------+-----------------------+
+ *  | len:32 | 131 68 0 | control tuple ...  | payload term ...     |
+ *  +--------+----------+--------------------+----------------------+
  *  |&lt;------ first buffer of the writev ----&gt;|&lt;- second buffer -&gt;|
  * </pre>
+ *
+ * <p>With {@code FRAGMENTS} negotiated too, a payload above {@link #FRAGMENT_BYTES} goes out
+ * as a {@code 131 69} frame and {@code 131 70} continuations, each taking the write lock
+ * on its own, so that ticks and other threads' messages pass between them. What arrives
+ * is decoded by {@link DistFrameDecoder} (atom cache, reassembly, limits).
  *
  * <p>A reader thread per connection reads frames as they come, so that ticks are
  * answered and silence is noticed even while nobody calls {@link #receive}. Messages wait
@@ -71,8 +83,17 @@ public final class EiConnection implements AutoCloseable {
   private static final ErlAtom CALL = ErlAtom.of("call");
   private static final ErlAtom USER = ErlAtom.of("user");
   private static final byte PASS_THROUGH = 112;
-  private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
   private static final int SHRINK_ABOVE = 1 << 20;
+  /** The payload bytes in one fragment of a large message, as Erlang's default chunking. */
+  public static final int FRAGMENT_BYTES = 64 << 10;
+  /** Reads fill a buffer of this size; frames that fit are decoded where they lie. */
+  private static final int READ_BUFFER_BYTES = 64 << 10;
+  /**
+   * Encoding buffers, one pair per sending thread: encoding happens before the write lock is
+   * taken, so senders encode in parallel and the lock only covers the write itself.
+   */
+  private static final ThreadLocal<TermBuffer[]> SEND_BUFFERS =
+      ThreadLocal.withInitial(() -> new TermBuffer[] {new TermBuffer(256), new TermBuffer(256)});
 
   private final EiNode node;
   private final SocketIo<?> io;
@@ -84,9 +105,15 @@ public final class EiConnection implements AutoCloseable {
   private final TermDecoder decoder = new TermDecoder();
   private final LinkedBlockingDeque<Object> inbox = new LinkedBlockingDeque<>();
   private final Map<ErlPid, CompletableFuture<ErlTerm>> rpcs = new ConcurrentHashMap<>();
-  private final ReentrantLock writeLock = new ReentrantLock();
-  private TermBuffer head = new TermBuffer(256);
-  private TermBuffer body = new TermBuffer(256);
+  /**
+   * Fair, so that a sender of a fragmented message queues behind the others between two
+   * fragments; ticks use {@code tryLock()}, which barges in.
+   */
+  private final ReentrantLock writeLock = new ReentrantLock(true);
+  private final boolean headers;
+  private final boolean fragments;
+  private final AtomicLong sequenceIds = new AtomicLong();
+  private final DistFrameDecoder frames;
   private final ByteBuffer tick = ByteBuffer.allocate(4);
   private final long tickTimeMillis;
   private final Thread reader;
@@ -104,6 +131,10 @@ public final class EiConnection implements AutoCloseable {
     this.self = node.makePid();
     this.tickTimeMillis = node.tickTimeMillis();
     this.handler = node.handler();
+    long both = node.distributionFlags() & peerFlags;
+    this.headers = (both & DistFlags.DIST_HDR_ATOM_CACHE) != 0;
+    this.fragments = headers && (both & DistFlags.FRAGMENTS) != 0;
+    this.frames = new DistFrameDecoder(headers, node.maxMessageBytes(), decoder);
     long now = System.nanoTime();
     this.lastReadNanos = now;
     this.lastWriteNanos = now;
@@ -261,6 +292,21 @@ public final class EiConnection implements AutoCloseable {
     fail(new EiConnectionLostException("the connection to " + peerName + " was closed by this side"));
   }
 
+  /** The reader's frame decoder, for its counters (atom cache use, reassembled messages). */
+  DistFrameDecoder frameDecoder() {
+    return frames;
+  }
+
+  /** Whether frames on this connection carry a distribution header (both sides advertised it). */
+  boolean usesDistributionHeaders() {
+    return headers;
+  }
+
+  /** Whether large messages are sent as fragments on this connection. */
+  boolean sendsFragments() {
+    return fragments;
+  }
+
   @Override
   public String toString() {
     return "EiConnection[" + node.nodeName() + " <-> " + peerName + (isOpen() ? "" : ", down") + "]";
@@ -273,36 +319,104 @@ public final class EiConnection implements AutoCloseable {
     if (down != null) {
       throw copy(down);
     }
-    lock(deadline);
+    TermBuffer[] buffers = SEND_BUFFERS.get();
+    TermBuffer head = buffers[0];
+    TermBuffer body = buffers[1];
     try {
       head.reset();
       head.putInt(0);
-      head.put(PASS_THROUGH);
-      TermEncoder.encode(control, head);
       body.reset();
-      if (payload != null) {
-        TermEncoder.encode(payload, body);
+      if (headers) {
+        head.put(131).put(68).put(0); // a distribution header without atom cache references
+        TermEncoder.encodeTerm(control, head);
+        if (payload != null) {
+          TermEncoder.encodeTerm(payload, body);
+        }
+      } else {
+        head.put(PASS_THROUGH);
+        TermEncoder.encode(control, head);
+        if (payload != null) {
+          TermEncoder.encode(payload, body);
+        }
+      }
+      if (fragments && body.length() > FRAGMENT_BYTES) {
+        writeFragments(head, body, deadline);
+        return;
       }
       long len = (long) head.length() - 4 + body.length();
       if (len > Integer.MAX_VALUE) {
         throw new IllegalArgumentException("message of " + len + " bytes exceeds the 4-byte frame length");
       }
-      byte[] h = head.array();
-      h[0] = (byte) (len >>> 24);
-      h[1] = (byte) (len >>> 16);
-      h[2] = (byte) (len >>> 8);
-      h[3] = (byte) len;
-      ByteBuffer[] bufs = {head.asByteBuffer(), payload != null ? body.asByteBuffer() : EMPTY};
-      writeFrame(bufs, deadline, "sending to " + peerName);
+      head.setInt(0, (int) len);
+      ByteBuffer[] bufs = {head.asByteBuffer(), body.asByteBuffer()};
+      lock(deadline);
+      try {
+        writeFrame(bufs, deadline, "sending to " + peerName);
+      } finally {
+        writeLock.unlock();
+      }
     } finally {
-      // Do not keep the memory of one huge message for the life of the connection.
+      // Do not keep the memory of one huge message for the life of the thread.
       if (head.array().length > SHRINK_ABOVE) {
-        head = new TermBuffer(256);
+        buffers[0] = new TermBuffer(256);
       }
       if (body.array().length > SHRINK_ABOVE) {
-        body = new TermBuffer(256);
+        buffers[1] = new TermBuffer(256);
       }
-      writeLock.unlock();
+    }
+  }
+
+  /**
+   * Sends {@code body} as fragments of {@link #FRAGMENT_BYTES}, the first carrying the control
+   * message, each under the write lock on its own:
+   *
+   * <pre>
+   *  len:32 131 69 seq:64 count:64 0 control  payload[0 .. F)
+   *  len:32 131 70 seq:64 count-1:64          payload[F .. 2F)
+   *  ...
+   *  len:32 131 70 seq:64 1:64                payload[.. end)
+   * </pre>
+   *
+   * A timeout before the first fragment leaves the connection intact; once a fragment is
+   * out, the peer holds a partial message that nothing can complete or cancel, so a
+   * failure or timeout on a later fragment ends the connection.
+   */
+  private void writeFragments(TermBuffer head, TermBuffer body, Deadline deadline) throws IOException {
+    long seq = sequenceIds.incrementAndGet();
+    int total = body.length();
+    long count = (total + (long) FRAGMENT_BYTES - 1) / FRAGMENT_BYTES;
+    int controlFrom = 4 + 3;
+    int controlLen = head.length() - controlFrom;
+    ByteBuffer control = ByteBuffer.wrap(head.array(), controlFrom, controlLen);
+    ByteBuffer header = ByteBuffer.allocate(4 + 2 + 16 + 1);
+    byte[] payload = body.array();
+    String what = "sending a fragmented message to " + peerName;
+    for (long i = 0; i < count; i++) {
+      int from = (int) (i * FRAGMENT_BYTES);
+      int n = Math.min(FRAGMENT_BYTES, total - from);
+      ByteBuffer slice = ByteBuffer.wrap(payload, from, n);
+      header.clear();
+      ByteBuffer[] bufs;
+      if (i == 0) {
+        header.putInt(2 + 16 + 1 + controlLen + n).put((byte) 131).put((byte) 69).putLong(seq).putLong(count).put((byte) 0).flip();
+        bufs = new ByteBuffer[] {header, control, slice};
+      } else {
+        header.putInt(2 + 16 + n).put((byte) 131).put((byte) 70).putLong(seq).putLong(count - i).flip();
+        bufs = new ByteBuffer[] {header, slice};
+      }
+      try {
+        lock(deadline);
+        try {
+          writeFrame(bufs, deadline, what);
+        } finally {
+          writeLock.unlock();
+        }
+      } catch (IOException e) {
+        if (i > 0) {
+          fail(new EiConnectionLostException(what + " failed after " + i + " of " + count + " fragments: " + e.getMessage(), e));
+        }
+        throw e;
+      }
     }
   }
 
@@ -369,17 +483,20 @@ public final class EiConnection implements AutoCloseable {
 
   // ---- reading ----
 
+  /**
+   * Reads frames until the connection goes down. Reads fill a {@link #READ_BUFFER_BYTES}
+   * buffer with whatever has arrived, so a burst of small frames costs one read; a frame
+   * that fits is decoded where it lies (its binaries copied, since the buffer is reused),
+   * a larger one gets a buffer of its own that the decoded binaries then share.
+   */
   private void readLoop() {
-    ByteBuffer len = ByteBuffer.allocate(4);
-    ByteBuffer frame = ByteBuffer.allocate(4096);
+    ByteBuffer in = ByteBuffer.allocate(READ_BUFFER_BYTES).flip();
     Deadline never = Deadline.after(SocketCallbacks.INFINITE);
     int max = node.maxMessageBytes();
     try {
       while (failure == null) {
-        len.clear();
-        readFrom(len, never);
-        len.flip();
-        long n = len.getInt() & 0xffffffffL;
+        fill(in, 4, never);
+        long n = in.getInt() & 0xffffffffL;
         if (n == 0) {
           sendTick(); // answer a tick, as ei does
           continue;
@@ -387,15 +504,30 @@ public final class EiConnection implements AutoCloseable {
         if (n > max) {
           throw new EiConnectionLostException(peerName + " sent a frame of " + n + " bytes, more than maxMessageBytes (" + max + ")");
         }
-        if (frame.capacity() < n) {
-          frame = ByteBuffer.allocate((int) Math.min(max, Math.max(n, (long) frame.capacity() * 2)));
+        ByteBuffer frame;
+        boolean owned;
+        if (n <= in.capacity()) {
+          fill(in, (int) n, never);
+          frame = in.slice(in.position(), (int) n);
+          in.position(in.position() + (int) n);
+          owned = false;
+        } else {
+          frame = ByteBuffer.allocate((int) n);
+          frame.put(in); // what the read buffer already holds of it
+          readFrom(frame, never);
+          frame.flip();
+          owned = true;
         }
-        frame.clear().limit((int) n);
-        readFrom(frame, never);
-        frame.flip();
-        dispatch(frame);
-        if (frame.capacity() > SHRINK_ABOVE) {
-          frame = ByteBuffer.allocate(4096); // do not keep a huge buffer for an idle connection
+        DistFrameDecoder.Message m;
+        try {
+          m = frames.decode(frame, owned);
+        } catch (DistHeaderException e) {
+          throw new EiConnectionLostException(peerName + " sent " + e.getMessage(), e);
+        } catch (TermDecodeException e) {
+          throw new EiConnectionLostException(peerName + " sent an undecodable message: " + e.getMessage(), e);
+        }
+        if (m != null) {
+          dispatch(m.control(), m.payload());
         }
       }
     } catch (EOFException e) {
@@ -404,6 +536,25 @@ public final class EiConnection implements AutoCloseable {
       fail(e);
     } catch (IOException | RuntimeException e) {
       fail(new EiConnectionLostException("reading from " + peerName + " failed: " + e.getMessage(), e));
+    }
+  }
+
+  /** Makes at least {@code n} bytes (at most the buffer's capacity) readable in {@code in}. */
+  private void fill(ByteBuffer in, int n, Deadline deadline) throws IOException {
+    if (in.remaining() >= n) {
+      return;
+    }
+    in.compact();
+    try {
+      while (in.position() < n) {
+        int r = io.readSome(in, deadline, "reading from " + peerName);
+        if (r < 0) {
+          throw new EOFException(peerName + " closed the connection");
+        }
+        lastReadNanos = System.nanoTime();
+      }
+    } finally {
+      in.flip();
     }
   }
 
@@ -417,23 +568,7 @@ public final class EiConnection implements AutoCloseable {
     }
   }
 
-  private void dispatch(ByteBuffer frame) throws IOException {
-    byte type = frame.get();
-    if (type != PASS_THROUGH) {
-      throw new EiConnectionLostException(peerName + " sent a frame of type " + (type & 0xff)
-          + " where 112 ('p') was expected: it uses a distribution header this node did not negotiate");
-    }
-    ErlTerm control;
-    ErlTerm payload;
-    try {
-      control = decoder.decode(frame);
-      payload = frame.hasRemaining() ? decoder.decode(frame) : null;
-    } catch (TermDecodeException e) {
-      throw new EiConnectionLostException(peerName + " sent an undecodable message: " + e.getMessage(), e);
-    }
-    if (frame.hasRemaining()) {
-      throw new EiConnectionLostException(peerName + " sent " + frame.remaining() + " bytes after the payload of a message");
-    }
+  private void dispatch(ErlTerm control, ErlTerm payload) throws IOException {
     EiMessage m = ControlMessages.decode(control, payload);
     if (m instanceof EiMessage.Send s) {
       CompletableFuture<ErlTerm> pending = rpcs.remove(s.to());

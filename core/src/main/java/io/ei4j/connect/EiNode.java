@@ -106,7 +106,7 @@ public final class EiNode implements AutoCloseable {
     this.tickTimeMillis = b.tickTimeMillis;
     this.sendTimeoutMillis = b.sendTimeoutMillis;
     this.maxMessageBytes = b.maxMessageBytes;
-    this.flags = DistFlags.ADVERTISED | b.extraFlags;
+    this.flags = DistFlags.ADVERTISED | (b.distributionHeaders ? DistFlags.DIST_HEADERS : 0) | b.extraFlags;
     this.handler = b.handler;
   }
 
@@ -482,6 +482,7 @@ public final class EiNode implements AutoCloseable {
     private long sendTimeoutMillis = SocketCallbacks.INFINITE;
     private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
     private long extraFlags;
+    private boolean distributionHeaders = true;
     private EiConnectionHandler handler;
 
     private Builder() {}
@@ -610,6 +611,19 @@ public final class EiNode implements AutoCloseable {
             + DistFlags.describe(flags & ~allowed));
       }
       this.extraFlags = flags;
+      return this;
+    }
+
+    /**
+     * Whether to advertise {@code DFLAG_DIST_HDR_ATOM_CACHE} and {@code DFLAG_FRAGMENTS}
+     * (default: yes). With both sides advertising them, frames carry a distribution header:
+     * Erlang replaces repeated atoms by references into a per-connection cache, and large
+     * messages travel as fragments that ticks and other messages overtake. Turning them off
+     * makes every frame a plain {@code 'p'} frame, as ei and JInterface send; a large message
+     * then holds the connection until its last byte is written. See CONNECTIONS.md.
+     */
+    public Builder distributionHeaders(boolean enabled) {
+      this.distributionHeaders = enabled;
       return this;
     }
 

@@ -95,10 +95,10 @@ class HandshakeTest {
         ByteBuffer m = ByteBuffer.wrap(p.readHandshakeMessage());
         assertEquals('N', m.get());
         long flags = m.getLong();
-        assertEquals(DistFlags.ADVERTISED, flags);
+        assertEquals(DistFlags.ADVERTISED | DistFlags.DIST_HEADERS, flags);
         assertEquals(0, flags & DistFlags.PUBLISHED, "a hidden node");
         assertEquals(DistFlags.MANDATORY_26, flags & DistFlags.MANDATORY_26);
-        assertEquals(0, flags & (DistFlags.DIST_HDR_ATOM_CACHE | DistFlags.FRAGMENTS));
+        assertEquals(DistFlags.DIST_HEADERS, flags & (DistFlags.DIST_HDR_ATOM_CACHE | DistFlags.FRAGMENTS), "distribution headers and fragments");
         assertEquals(99, m.getInt(), "the creation given");
         byte[] name = new byte[m.getShort()];
         m.get(name);

@@ -59,11 +59,19 @@ public final class DistFlags {
    * What this node advertises: the OTP 26 mandatory set, the digest flag, and what it
    * implements besides: monitors (passed to the user), small atom tags, SEND_SENDER and the
    * EXIT payload variants (decoded). Not {@link #PUBLISHED}: this is a hidden node, as ei
-   * and JInterface nodes are. Not {@link #DIST_HDR_ATOM_CACHE} or {@link #FRAGMENTS}: frames
-   * are always plain {@code 'p'} frames.
+   * and JInterface nodes are. A node adds {@link #DIST_HEADERS} to it by default.
    */
   public static final long ADVERTISED = MANDATORY_26 | MANDATORY_25_DIGEST | DIST_MONITOR
       | SMALL_ATOM_TAGS | SEND_SENDER | EXIT_PAYLOAD;
+
+  /**
+   * The distribution header flags a node adds to {@link #ADVERTISED} unless told not to:
+   * {@link #DIST_HDR_ATOM_CACHE} (frames start with {@code 131 68} and may carry atom cache
+   * references) and {@link #FRAGMENTS} (large messages travel as {@code 131 69}/{@code 131 70}
+   * fragments, interleaved with other frames). Both directions are implemented; the header is
+   * only used on a connection whose peer advertised {@link #DIST_HDR_ATOM_CACHE} too.
+   */
+  public static final long DIST_HEADERS = DIST_HDR_ATOM_CACHE | FRAGMENTS;
 
   /** The names of the flags set in {@code flags}, for error messages. */
   public static String describe(long flags) {

@@ -1,0 +1,309 @@
+package io.ei4j.internal.dist;
+
+import io.ei4j.term.ErlAtom;
+import io.ei4j.term.ErlTerm;
+import io.ei4j.term.TermBuffer;
+import io.ei4j.term.TermDecodeException;
+import io.ei4j.term.TermDecoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Turns the body of one distribution frame (what follows its 4-byte length) into a control
+ * message and its payload, for every frame layout a connection may receive:
+ *
+ * <pre>
+ *  'p' (112)  131 control  [131 payload]                         no distribution header
+ *  131 68     N flags refs  control [payload]                    DIST_HDR_ATOM_CACHE
+ *  131 69     seq:64 frag:64 N flags refs  control [payload...]   first fragment (FRAGMENTS)
+ *  131 70     seq:64 frag:64  payload...                         next fragment
+ * </pre>
+ *
+ * <p>After a header, terms have no version byte. {@code N} atom cache references follow
+ * {@code N/2+1} flag bytes (none when {@code N} is 0): reference {@code i} has the
+ * half byte {@code i} (low half first), {@code NewCacheEntry:1 SegmentIndex:3}; half byte
+ * {@code N} holds {@code LongAtoms} in its lowest bit. Each reference is then
+ * {@code InternalSegmentIndex:8}, followed for a new entry by {@code Length:8|16 AtomText},
+ * which replaces cache slot {@code SegmentIndex*256 + InternalSegmentIndex} for every later
+ * message. The cache (2048 slots) lives as long as the connection.
+ *
+ * <p>Fragments are reassembled per sequence id: the first carries the fragment count, which
+ * counts down to 1 on the last. Limits, checked before anything grows: one message at most
+ * {@code maxMessageBytes}; at most {@link #MAX_SEQUENCES} sequences in progress; all of
+ * them together at most {@code 4 * maxMessageBytes}. Reassembly buffers grow with the bytes
+ * that actually arrived, never with the announced fragment count.
+ *
+ * <p>Not thread-safe: one connection's reader thread owns it.
+ */
+public final class DistFrameDecoder {
+  /** The most fragmented messages that may be in progress on one connection at once. */
+  public static final int MAX_SEQUENCES = 256;
+  /** Atom cache slots: 8 segments of 256. */
+  public static final int ATOM_CACHE_SIZE = 2048;
+
+  private static final byte PASS_THROUGH = 112;
+  private static final int VERSION = 131;
+  private static final int DIST_HEADER = 68;
+  private static final int DIST_FRAG_HEADER = 69;
+  private static final int DIST_FRAG_CONT = 70;
+  private static final int MAX_ATOM_BYTES = ErlAtom.MAX_CHARS * 4;
+
+  /** A decoded message: the control tuple and the payload, or null when there is none. */
+  public record Message(ErlTerm control, ErlTerm payload) {}
+
+  private final boolean headers;
+  private final long maxMessageBytes;
+  private final long maxBufferedBytes;
+  private final TermDecoder copying;
+  private final TermDecoder sharing;
+  private final ErlAtom[] atomCache = new ErlAtom[ATOM_CACHE_SIZE];
+  private final Map<Long, Sequence> sequences = new HashMap<>();
+  private long bufferedBytes;
+  private volatile long newCacheEntries;
+  private volatile long cachedReferences;
+  private volatile long reassembledMessages;
+
+  /** One fragmented message being reassembled. */
+  private static final class Sequence {
+    final ErlAtom[] refs;
+    final TermBuffer data;
+    long nextFragment;
+
+    Sequence(ErlAtom[] refs, int initialCapacity, long nextFragment) {
+      this.refs = refs;
+      this.data = new TermBuffer(initialCapacity);
+      this.nextFragment = nextFragment;
+    }
+  }
+
+  /**
+   * A decoder for one connection.
+   *
+   * @param headers whether {@code DIST_HDR_ATOM_CACHE} was negotiated: then frames start
+   *     with a distribution header and {@code 'p'} frames are refused, otherwise the reverse
+   *     (as an Erlang node reads them)
+   * @param maxMessageBytes the largest message, reassembled or not
+   * @param decoder the term decoder (and its limits); binaries are shared only with buffers
+   *     that this class or its caller gives up
+   */
+  public DistFrameDecoder(boolean headers, int maxMessageBytes, TermDecoder decoder) {
+    this.headers = headers;
+    this.maxMessageBytes = maxMessageBytes;
+    this.maxBufferedBytes = 4L * maxMessageBytes;
+    this.copying = decoder;
+    this.sharing = decoder.sharingBinaries();
+  }
+
+  /** Atom cache entries that headers have filled so far. */
+  public long newCacheEntries() {
+    return newCacheEntries;
+  }
+
+  /** References that headers have resolved from entries filled by earlier headers. */
+  public long cachedReferences() {
+    return cachedReferences;
+  }
+
+  /** Messages that arrived in more than one fragment and were reassembled. */
+  public long reassembledMessages() {
+    return reassembledMessages;
+  }
+
+  /** Fragmented messages whose last fragment has not arrived yet. */
+  public int sequencesInProgress() {
+    return sequences.size();
+  }
+
+  /**
+   * Decodes one frame body, from {@code frame.position()} to its limit.
+   *
+   * @param owned whether the caller gives up {@code frame}'s array: then decoded binaries may
+   *     share it instead of being copied
+   * @return the message, or null when the frame was a fragment that did not complete one
+   * @throws DistHeaderException for a header that breaks the protocol
+   * @throws TermDecodeException for a control message or payload that does not decode
+   */
+  public Message decode(ByteBuffer frame, boolean owned) throws DistHeaderException, TermDecodeException {
+    if (!frame.hasRemaining()) {
+      throw new DistHeaderException("an empty frame body where a message was expected");
+    }
+    int first = frame.get() & 0xff;
+    if (first == PASS_THROUGH) {
+      if (headers) {
+        throw new DistHeaderException("a pass-through frame ('p') where a distribution header (131 68/69/70) was negotiated");
+      }
+      TermDecoder d = owned ? sharing : copying;
+      ErlTerm control = d.decode(frame);
+      ErlTerm payload = frame.hasRemaining() ? d.decode(frame) : null;
+      return finish(frame, control, payload);
+    }
+    if (first != VERSION || !frame.hasRemaining()) {
+      throw new DistHeaderException("a frame starting with byte " + first + (headers
+          ? " where a distribution header (131 68/69/70) was expected" : " where 112 ('p') was expected"));
+    }
+    int tag = frame.get() & 0xff;
+    if (!headers) {
+      throw new DistHeaderException("a distribution header (131 " + tag + ") that was not negotiated, where 112 ('p') was expected");
+    }
+    switch (tag) {
+      case DIST_HEADER: {
+        ErlAtom[] refs = atomCacheRefs(frame);
+        return message(frame, refs, owned ? sharing : copying);
+      }
+      case DIST_FRAG_HEADER: {
+        long seq = u64(frame, "sequence id");
+        long count = u64(frame, "fragment id");
+        ErlAtom[] refs = atomCacheRefs(frame);
+        if (count == 0) {
+          throw new DistHeaderException("fragment id 0 in the first fragment of sequence " + Long.toUnsignedString(seq));
+        }
+        if (count == 1) {
+          return message(frame, refs, owned ? sharing : copying);
+        }
+        if (sequences.containsKey(seq)) {
+          throw new DistHeaderException("a new sequence " + Long.toUnsignedString(seq) + " while one with that id is in progress");
+        }
+        if (sequences.size() >= MAX_SEQUENCES) {
+          throw new DistHeaderException("more than " + MAX_SEQUENCES + " fragmented messages in progress at once");
+        }
+        Sequence s = new Sequence(refs, Math.max(256, frame.remaining() * 2), count - 1);
+        sequences.put(seq, s);
+        append(seq, s, frame);
+        return null;
+      }
+      case DIST_FRAG_CONT: {
+        long seq = u64(frame, "sequence id");
+        long id = u64(frame, "fragment id");
+        Sequence s = sequences.get(seq);
+        if (s == null) {
+          throw new DistHeaderException("a continuation fragment of sequence " + Long.toUnsignedString(seq) + ", which was never started");
+        }
+        if (id != s.nextFragment) {
+          throw new DistHeaderException("fragment " + Long.toUnsignedString(id) + " of sequence " + Long.toUnsignedString(seq)
+              + " where fragment " + s.nextFragment + " was expected");
+        }
+        append(seq, s, frame);
+        if (id > 1) {
+          s.nextFragment = id - 1;
+          return null;
+        }
+        sequences.remove(seq);
+        bufferedBytes -= s.data.length();
+        reassembledMessages++;
+        // The reassembly buffer is ours and dropped now: its binaries need no copy.
+        return message(ByteBuffer.wrap(s.data.array(), 0, s.data.length()), s.refs, sharing);
+      }
+      default:
+        throw new DistHeaderException("an unknown distribution header 131 " + tag + " (expected 68, 69 or 70)");
+    }
+  }
+
+  private void append(long seq, Sequence s, ByteBuffer frame) throws DistHeaderException {
+    int n = frame.remaining();
+    long total = (long) s.data.length() + n;
+    if (total > maxMessageBytes) {
+      throw new DistHeaderException("fragmented message " + Long.toUnsignedString(seq) + " grew to " + total
+          + " bytes, more than maxMessageBytes (" + maxMessageBytes + ")");
+    }
+    if (bufferedBytes + n > maxBufferedBytes) {
+      throw new DistHeaderException("fragmented messages in progress hold more than " + maxBufferedBytes
+          + " bytes (4 x maxMessageBytes)");
+    }
+    s.data.put(frame);
+    bufferedBytes += n;
+  }
+
+  private Message message(ByteBuffer in, ErlAtom[] refs, TermDecoder d) throws DistHeaderException, TermDecodeException {
+    if (!in.hasRemaining()) {
+      throw new DistHeaderException("a distribution header (131) without a control message");
+    }
+    ErlTerm control = d.decodeTerm(in, refs);
+    ErlTerm payload = in.hasRemaining() ? d.decodeTerm(in, refs) : null;
+    return finish(in, control, payload);
+  }
+
+  private static Message finish(ByteBuffer in, ErlTerm control, ErlTerm payload) throws DistHeaderException {
+    if (in.hasRemaining()) {
+      throw new DistHeaderException(in.remaining() + " bytes after the payload of a message");
+    }
+    return new Message(control, payload);
+  }
+
+  /** Reads {@code N flags refs}, updating the cache; null when {@code N} is 0. */
+  private ErlAtom[] atomCacheRefs(ByteBuffer in) throws DistHeaderException {
+    int n = u8(in, "the number of atom cache references");
+    if (n == 0) {
+      return null;
+    }
+    int flagBytes = n / 2 + 1;
+    need(in, flagBytes, "the flags of " + n + " atom cache references");
+    int flagsAt = in.position();
+    in.position(flagsAt + flagBytes);
+    boolean longAtoms = (nibble(in, flagsAt, n) & 1) != 0;
+    ErlAtom[] refs = new ErlAtom[n];
+    for (int i = 0; i < n; i++) {
+      int f = nibble(in, flagsAt, i);
+      int slot = (f & 7) << 8 | u8(in, "atom cache reference " + i);
+      if ((f & 8) != 0) {
+        int len = longAtoms ? u16(in, "the length of new atom " + i) : u8(in, "the length of new atom " + i);
+        if (len > MAX_ATOM_BYTES) {
+          throw new DistHeaderException("new atom cache entry " + i + " of " + len + " bytes, more than an atom can have (" + MAX_ATOM_BYTES + ")");
+        }
+        need(in, len, "the text of new atom " + i);
+        ByteBuffer text = in.slice(in.position(), len);
+        in.position(in.position() + len);
+        ErlAtom atom;
+        try {
+          atom = ErlAtom.of(StandardCharsets.UTF_8.newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(text).toString());
+        } catch (CharacterCodingException | IllegalArgumentException e) {
+          throw new DistHeaderException("new atom cache entry " + i + " is not a valid atom: " + e.getMessage(), e);
+        }
+        atomCache[slot] = atom;
+        refs[i] = atom;
+        newCacheEntries++;
+      } else {
+        ErlAtom atom = atomCache[slot];
+        if (atom == null) {
+          throw new DistHeaderException("atom cache reference " + i + " to slot " + slot + ", which no earlier header filled");
+        }
+        refs[i] = atom;
+        cachedReferences++;
+      }
+    }
+    return refs;
+  }
+
+  private static int nibble(ByteBuffer in, int flagsAt, int i) {
+    int b = in.get(flagsAt + i / 2) & 0xff;
+    return (i & 1) == 0 ? b & 0xf : b >>> 4;
+  }
+
+  private static void need(ByteBuffer in, int n, String what) throws DistHeaderException {
+    if (in.remaining() < n) {
+      throw new DistHeaderException("a distribution header (131) cut short: " + what + " needs " + n
+          + " bytes, " + in.remaining() + " left in the frame");
+    }
+  }
+
+  private static int u8(ByteBuffer in, String what) throws DistHeaderException {
+    need(in, 1, what);
+    return in.get() & 0xff;
+  }
+
+  private static int u16(ByteBuffer in, String what) throws DistHeaderException {
+    need(in, 2, what);
+    return in.getShort() & 0xffff;
+  }
+
+  private static long u64(ByteBuffer in, String what) throws DistHeaderException {
+    need(in, 8, what);
+    return in.getLong();
+  }
+}
