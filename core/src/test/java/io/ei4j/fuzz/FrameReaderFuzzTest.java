@@ -6,6 +6,7 @@ import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiConnectionLostException;
 import io.ei4j.connect.EiListener;
 import io.ei4j.connect.EiNode;
+import io.ei4j.internal.dist.DistFlags;
 import io.ei4j.internal.dist.Handshake;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,8 +15,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Fuzzes {@link EiConnection}'s frame reader: the input is everything a peer sends after a
- * successful handshake (frames of {@code length:32} and {@code 'p'} + terms, ticks,
- * garbage), then end of stream. A scripted peer on a {@link MemoryTransport} socket runs a
+ * successful handshake (frames of {@code length:32} with {@code 'p'} + terms, distribution
+ * headers with atom cache references, fragments, ticks, garbage), then end of stream. A scripted peer on a {@link MemoryTransport} socket runs a
  * real handshake with an {@link EiNode} (it answers the node's random challenge with the
  * right digest), then hands over the input; the node's own reader thread parses it.
  *
@@ -78,7 +79,10 @@ class FrameReaderFuzzTest {
   private static byte[] nameMessage() {
     byte[] name = PEER.getBytes(StandardCharsets.UTF_8);
     ByteBuffer b = ByteBuffer.allocate(2 + 1 + 8 + 4 + 2 + name.length);
-    b.putShort((short) (b.capacity() - 2)).put((byte) 'N').putLong(HandshakeAcceptorFuzzTest.FLAGS).putInt(99)
+    // The peer offers distribution headers and fragments, as OTP nodes do, so the node's
+    // reader accepts every frame layout: 'p', 131 68 (atom cache), 131 69/70 (fragments).
+    long flags = HandshakeAcceptorFuzzTest.FLAGS | DistFlags.DIST_HDR_ATOM_CACHE | DistFlags.FRAGMENTS;
+    b.putShort((short) (b.capacity() - 2)).put((byte) 'N').putLong(flags).putInt(99)
         .putShort((short) name.length).put(name);
     return b.array();
   }
