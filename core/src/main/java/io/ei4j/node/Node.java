@@ -81,6 +81,13 @@ import org.slf4j.LoggerFactory;
  * process; an unknown function ends that process with {@code undef}, so Erlang sees the
  * same as for a missing module on an Erlang node.
  *
+ * <p>Transports: a node may hold several at once ({@link Builder#transport(NamedTransport)}),
+ * each with its own listener, sharing the node's name, cookie, creation, mailboxes and
+ * connections; a {@link TransportSelector} (such as {@link TransportRules}) picks the
+ * transport of each outgoing connection, and {@link #connect(String, String, long)} names
+ * one explicitly. Every message in and out can be traced on the {@link Trace} logger.
+ * See {@code TRANSPORTS.md} next to this class.
+ *
  * <p>Threading: see {@code CONCURRENCY.md} next to this class. Thread-safe.
  */
 public final class Node implements AutoCloseable {
