@@ -55,6 +55,11 @@ public final class Trace {
 
   /** An incoming message; call only when {@link #on()}. */
   static void in(String node, String transport, String peer, EiMessage m) {
+    LOG.trace("{} <- {} {} {}", node, transport, peer, message(m));
+  }
+
+  /** A received message as its control tuple and payload, in the form of {@link #message(ErlTuple, ErlTerm)}. */
+  static String message(EiMessage m) {
     ErlTuple control;
     ErlTerm payload = null;
     if (m instanceof EiMessage.Send s) {
@@ -84,7 +89,7 @@ public final class Trace {
       control = o.control();
       payload = o.payload();
     }
-    LOG.trace("{} <- {} {} {}", node, transport, peer, message(control, payload));
+    return message(control, payload);
   }
 
   /** The transport chosen for an outgoing connection, and why. */
