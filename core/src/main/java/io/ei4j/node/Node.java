@@ -1596,7 +1596,7 @@ public final class Node implements AutoCloseable {
 
     /**
      * Whether to register the listening port in EPMD; default: yes when listening on an IP
-     * address, no otherwise.
+     * address and the node has no other transport, no otherwise.
      *
      * @param publish whether to publish
      * @return this builder
