@@ -31,7 +31,10 @@ import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,6 +91,10 @@ public final class EiConnection implements AutoCloseable {
   public static final int FRAGMENT_BYTES = 64 << 10;
   /** Reads fill a buffer of this size; frames that fit are decoded where they lie. */
   private static final int READ_BUFFER_BYTES = 64 << 10;
+  /** At most this many queued frames go into one gathering write. */
+  private static final int MAX_BATCH_FRAMES = 128;
+  /** A batch stops taking queued frames once it holds this many bytes. */
+  private static final int MAX_BATCH_BYTES = 256 << 10;
   /**
    * Encoding buffers, one pair per sending thread: encoding happens before the write lock is
    * taken, so senders encode in parallel and the lock only covers the write itself.
@@ -106,10 +113,14 @@ public final class EiConnection implements AutoCloseable {
   private final LinkedBlockingDeque<Object> inbox = new LinkedBlockingDeque<>();
   private final Map<ErlPid, CompletableFuture<ErlTerm>> rpcs = new ConcurrentHashMap<>();
   /**
-   * Fair, so that a sender of a fragmented message queues behind the others between two
-   * fragments; ticks use {@code tryLock()}, which barges in.
+   * Held by the thread that writes to the socket. Fair, so that two senders of fragmented
+   * messages take turns; {@code tryLock()} (the lone sender's fast path, ticks) barges in.
    */
   private final ReentrantLock writeLock = new ReentrantLock(true);
+  /** Frames whose senders found the write lock taken; whoever holds it writes them. */
+  private final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
+  /** The frames of the batch being written; only touched under the write lock. */
+  private final java.util.ArrayList<Pending> batch = new java.util.ArrayList<>();
   private final boolean headers;
   private final boolean fragments;
   private final AtomicLong sequenceIds = new AtomicLong();
@@ -348,13 +359,7 @@ public final class EiConnection implements AutoCloseable {
         throw new IllegalArgumentException("message of " + len + " bytes exceeds the 4-byte frame length");
       }
       head.setInt(0, (int) len);
-      ByteBuffer[] bufs = {head.asByteBuffer(), body.asByteBuffer()};
-      lock(deadline);
-      try {
-        writeFrame(bufs, deadline, "sending to " + peerName);
-      } finally {
-        writeLock.unlock();
-      }
+      writeOrQueue(new ByteBuffer[] {head.asByteBuffer(), body.asByteBuffer()}, deadline);
     } finally {
       // Do not keep the memory of one huge message for the life of the thread.
       if (head.array().length > SHRINK_ABOVE) {
@@ -407,9 +412,9 @@ public final class EiConnection implements AutoCloseable {
       try {
         lock(deadline);
         try {
-          writeFrame(bufs, deadline, what);
+          writeBatch(bufs, deadline);
         } finally {
-          writeLock.unlock();
+          unlockAndFlush();
         }
       } catch (IOException e) {
         if (i > 0) {
@@ -433,18 +438,190 @@ public final class EiConnection implements AutoCloseable {
     }
   }
 
-  /** Writes a whole frame; a frame cut short leaves the stream unusable, so it ends the connection. */
-  private void writeFrame(ByteBuffer[] bufs, Deadline deadline, String what) throws IOException {
+  /**
+   * A frame queued by a sender that found the write lock taken. The sender waits (parked)
+   * until the lock holder has written it, so its buffers stay untouched until then.
+   */
+  private static final class Pending {
+    static final int QUEUED = 0;
+    static final int TAKEN = 1;
+    static final int WRITTEN = 2;
+    static final int FAILED = 3;
+    static final int CANCELLED = 4;
+
+    final ByteBuffer[] bufs;
+    final Deadline deadline;
+    final Thread waiter = Thread.currentThread();
+    final AtomicInteger state = new AtomicInteger(QUEUED);
+    volatile IOException error;
+
+    Pending(ByteBuffer[] bufs, Deadline deadline) {
+      this.bufs = bufs;
+      this.deadline = deadline;
+    }
+
+    void finish(int result, IOException e) {
+      error = e;
+      state.set(result);
+      LockSupport.unpark(waiter);
+    }
+  }
+
+  /**
+   * Writes one frame. A lone sender takes the write lock at once and writes (taking along
+   * anything queued): no queue, no thread hop, no added latency. A sender that finds the
+   * lock taken queues its frame and parks; the lock holder writes every queued frame in
+   * one gathering write before it lets go of the lock, so under load many small frames
+   * cost one system call. If the queue is not drained when the sender wakes and the lock
+   * is free, the sender writes the batch itself.
+   */
+  private void writeOrQueue(ByteBuffer[] bufs, Deadline deadline) throws IOException {
+    if (writeLock.tryLock()) {
+      try {
+        writeBatch(bufs, deadline);
+      } finally {
+        unlockAndFlush();
+      }
+      return;
+    }
+    Pending p = new Pending(bufs, deadline);
+    pending.add(p);
+    boolean interrupted = false;
     try {
-      io.writeFully(bufs, deadline, what);
+      while (true) {
+        int state = p.state.get();
+        if (state == Pending.WRITTEN) {
+          return;
+        }
+        if (state == Pending.FAILED) {
+          IOException e = p.error;
+          throw e instanceof EiConnectionLostException lost ? copy(lost) : e;
+        }
+        if (state == Pending.QUEUED) {
+          if (writeLock.tryLock()) {
+            try {
+              writeBatch(null, deadline);
+            } catch (IOException e) {
+              // If p was in the batch, it carries the error; if not, the loop goes on.
+            } finally {
+              unlockAndFlush();
+            }
+            continue;
+          }
+          interrupted |= Thread.interrupted();
+          EiConnectionLostException down = failure;
+          IOException giveUp = down != null ? copy(down)
+              : deadline.expired() ? deadline.timeout("sending to " + peerName + " (waiting for another send)")
+              : interrupted ? new InterruptedIOException("interrupted while sending to " + peerName) : null;
+          if (giveUp != null && p.state.compareAndSet(Pending.QUEUED, Pending.CANCELLED)) {
+            throw giveUp;
+          }
+          if (giveUp != null) {
+            continue; // taken for writing meanwhile: its outcome decides
+          }
+        }
+        long left = deadline.isInfinite() || state == Pending.TAKEN ? 100_000_000L
+            : Math.min(100_000_000L, Math.max(1, deadline.remainingMillis()) * 1_000_000L);
+        LockSupport.parkNanos(this, left);
+        interrupted |= Thread.interrupted();
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Under the write lock: writes {@code own} (may be null) together with frames taken from
+   * the queue, in one gathering write: within {@code deadline} when there is an own frame
+   * (a queued frame may then finish later than its own deadline, as a frame already being
+   * written would), else within the shortest deadline among the queued frames. A timeout
+   * before the first byte fails the taken frames with it and leaves the connection up; any
+   * other failure, or a write cut short, ends the connection.
+   */
+  private void writeBatch(ByteBuffer[] own, Deadline deadline) throws IOException {
+    batch.clear();
+    int count = own != null ? own.length : 0;
+    long bytes = own != null ? remaining(own) : 0;
+    Deadline shortest = own != null ? deadline : Deadline.after(SocketCallbacks.INFINITE);
+    for (Pending p; batch.size() < MAX_BATCH_FRAMES && bytes < MAX_BATCH_BYTES && (p = pending.poll()) != null; ) {
+      if (!p.state.compareAndSet(Pending.QUEUED, Pending.TAKEN)) {
+        continue; // cancelled by its sender
+      }
+      batch.add(p);
+      count += p.bufs.length;
+      bytes += remaining(p.bufs);
+      if (own == null && !p.deadline.isInfinite()
+          && (shortest.isInfinite() || p.deadline.remainingMillis() < shortest.remainingMillis())) {
+        shortest = p.deadline;
+      }
+    }
+    if (count == 0) {
+      return;
+    }
+    ByteBuffer[] all;
+    if (batch.isEmpty()) {
+      all = own;
+    } else {
+      all = new ByteBuffer[count];
+      int i = 0;
+      if (own != null) {
+        System.arraycopy(own, 0, all, 0, own.length);
+        i = own.length;
+      }
+      for (Pending p : batch) {
+        System.arraycopy(p.bufs, 0, all, i, p.bufs.length);
+        i += p.bufs.length;
+      }
+    }
+    IOException error = null;
+    try {
+      io.writeFully(all, shortest, "sending to " + peerName);
       lastWriteNanos = System.nanoTime();
     } catch (IOException e) {
-      boolean started = bufs[0].position() > 0;
+      boolean started = all[0].position() > 0;
       if (!(e instanceof ErrnoException ee && ee.isTimeout() && !started)) {
         fail(new EiConnectionLostException("writing to " + peerName + " failed: " + e.getMessage(), e));
       }
-      throw e;
+      error = e;
     }
+    for (Pending p : batch) {
+      p.finish(error == null ? Pending.WRITTEN : Pending.FAILED, error);
+    }
+    batch.clear();
+    if (error != null) {
+      throw error;
+    }
+  }
+
+  /** Lets go of the write lock, then writes what was queued meanwhile if nobody else does. */
+  private void unlockAndFlush() {
+    writeLock.unlock();
+    while (!pending.isEmpty() && failure == null && writeLock.tryLock()) {
+      try {
+        writeBatch(null, Deadline.after(SocketCallbacks.INFINITE));
+      } catch (IOException e) {
+        // The queued senders receive the error through their frames.
+      } finally {
+        writeLock.unlock();
+      }
+    }
+    if (failure != null) {
+      for (Pending p; (p = pending.poll()) != null; ) {
+        if (p.state.compareAndSet(Pending.QUEUED, Pending.TAKEN)) {
+          p.finish(Pending.FAILED, failure);
+        }
+      }
+    }
+  }
+
+  private static long remaining(ByteBuffer[] bufs) {
+    long n = 0;
+    for (ByteBuffer b : bufs) {
+      n += b.remaining();
+    }
+    return n;
   }
 
   // ---- ticks ----
@@ -472,12 +649,12 @@ public final class EiConnection implements AutoCloseable {
     try {
       tick.clear();
       tick.putInt(0).flip();
-      writeFrame(new ByteBuffer[] {tick}, Deadline.after(Math.max(1, tickTimeMillis / 4)), "sending a tick to " + peerName);
+      writeBatch(new ByteBuffer[] {tick}, Deadline.after(Math.max(1, tickTimeMillis / 4)));
     } catch (IOException e) {
-      // writeFrame has ended the connection if the stream is broken; a timeout before the
+      // writeBatch has ended the connection if the stream is broken; a timeout before the
       // first byte only means the peer is not reading, which its silence will show.
     } finally {
-      writeLock.unlock();
+      unlockAndFlush();
     }
   }
 
