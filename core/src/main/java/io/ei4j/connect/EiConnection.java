@@ -87,8 +87,13 @@ public final class EiConnection implements AutoCloseable {
   private static final ErlAtom USER = ErlAtom.of("user");
   private static final byte PASS_THROUGH = 112;
   private static final int SHRINK_ABOVE = 1 << 20;
-  /** The payload bytes in one fragment of a large message, as Erlang's default chunking. */
-  public static final int FRAGMENT_BYTES = 64 << 10;
+  /**
+   * The payload bytes in one fragment of a large message; a payload above it is fragmented.
+   * Measured against OTP 25 on loopback, 1 MiB messages in 64 KiB fragments ran about 20%
+   * slower than unfragmented (Erlang copies fragments together), 256 KiB fragments about as
+   * fast; a fragment holds the write lock for about 0.25 ms at 1 GB/s.
+   */
+  public static final int FRAGMENT_BYTES = 256 << 10;
   /** Reads fill a buffer of this size; frames that fit are decoded where they lie. */
   private static final int READ_BUFFER_BYTES = 64 << 10;
   /** At most this many queued frames go into one gathering write. */
@@ -109,7 +114,7 @@ public final class EiConnection implements AutoCloseable {
   private final int peerCreation;
   private final ErlPid self;
   private final EiConnectionHandler handler;
-  private final TermDecoder decoder = new TermDecoder();
+  private final TermDecoder decoder;
   private final LinkedBlockingDeque<Object> inbox = new LinkedBlockingDeque<>();
   private final Map<ErlPid, CompletableFuture<ErlTerm>> rpcs = new ConcurrentHashMap<>();
   /**
@@ -124,6 +129,7 @@ public final class EiConnection implements AutoCloseable {
   private final boolean headers;
   private final boolean fragments;
   private final AtomicLong sequenceIds = new AtomicLong();
+  private final AtomicLong dropped = new AtomicLong();
   private final DistFrameDecoder frames;
   private final ByteBuffer tick = ByteBuffer.allocate(4);
   private final long tickTimeMillis;
@@ -145,6 +151,7 @@ public final class EiConnection implements AutoCloseable {
     long both = node.distributionFlags() & peerFlags;
     this.headers = (both & DistFlags.DIST_HDR_ATOM_CACHE) != 0;
     this.fragments = headers && (both & DistFlags.FRAGMENTS) != 0;
+    this.decoder = new TermDecoder(node.decodeLimits());
     this.frames = new DistFrameDecoder(headers, node.maxMessageBytes(), decoder);
     long now = System.nanoTime();
     this.lastReadNanos = now;
@@ -760,9 +767,21 @@ public final class EiConnection implements AutoCloseable {
     }
     if (handler != null) {
       handler.onMessage(this, m);
+    } else if (inbox.size() < node.maxQueueLength()) {
+      inbox.add(m); // only this thread adds messages, so the queue never exceeds the bound
     } else {
-      inbox.add(m);
+      long n = dropped.incrementAndGet();
+      LOG.debug("{}: dropped a {} from {}: the queue holds maxQueueLength ({}) messages; {} dropped so far",
+          node.nodeName(), m.getClass().getSimpleName(), peerName, node.maxQueueLength(), n);
     }
+  }
+
+  /**
+   * How many messages arrived while the queue of {@link #receive} was full
+   * ({@link EiNode.Builder#maxQueueLength}) and were dropped.
+   */
+  public long droppedMessages() {
+    return dropped.get();
   }
 
   /**
