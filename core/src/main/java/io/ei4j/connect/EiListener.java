@@ -10,16 +10,36 @@ import io.ei4j.internal.dist.Handshake;
 import io.ei4j.internal.dist.SocketIo;
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A listening socket of an {@link EiNode}, from {@link EiNode#listen}: accepts
  * connections from Erlang nodes (or C and Java nodes) and runs the handshake as the
  * acceptor. Thread-safe; {@link #close()} makes a blocked {@link #accept} fail.
+ *
+ * <p>Two ways to accept:
+ *
+ * <ul>
+ *   <li>{@link #accept(long)} accepts a socket and runs its handshake on the calling thread,
+ *       as {@code ei_accept_tmo} does. Simple, but a peer that connects and then stays silent
+ *       holds that thread for the whole handshake timeout, and no other connection is
+ *       accepted by it meanwhile.
+ *   <li>{@link #acceptSocket(long)} only accepts the socket and returns an {@link Incoming}
+ *       whose {@link Incoming#handshake(long)} the caller runs wherever it likes, typically
+ *       on another thread, so that the accepting thread goes straight back to accepting. A
+ *       server that does so should bound how many handshakes it runs at once (and close
+ *       sockets beyond that bound at once), since each one costs a thread or a task until it
+ *       finishes or times out; {@code io.ei4j.node.Node} does exactly that.
+ * </ul>
  */
 public final class EiListener implements AutoCloseable {
   private final EiNode node;
   private final SocketIo<?> io;
   private final SocketAddress address;
+  /** Sockets accepted whose handshake has not finished; {@link #close()} closes them. */
+  private final Set<Incoming> incoming = ConcurrentHashMap.newKeySet();
 
   EiListener(EiNode node, SocketIo<?> io, SocketAddress address) {
     this.node = node;
@@ -40,7 +60,8 @@ public final class EiListener implements AutoCloseable {
   /**
    * Waits up to {@code timeoutMillis} for a connection, then runs the handshake as the
    * acceptor with the same timeout again, as ei applies its timeout to each step. A
-   * connection whose handshake fails is closed; the listener keeps listening.
+   * connection whose handshake fails is closed; the listener keeps listening. Equivalent to
+   * {@code acceptSocket(timeoutMillis).handshake(timeoutMillis)}.
    *
    * @throws ErrnoException {@link Errno#ETIMEDOUT} when nobody connected, or the
    *     handshake did not finish, in time
@@ -48,10 +69,22 @@ public final class EiListener implements AutoCloseable {
    * @throws EiHandshakeException when the peer breaks the protocol
    */
   public EiConnection accept(long timeoutMillis) throws IOException {
-    return accept0(io, timeoutMillis);
+    return acceptSocket(timeoutMillis).handshake(timeoutMillis);
   }
 
-  private <C> EiConnection accept0(SocketIo<C> listenIo, long timeoutMillis) throws IOException {
+  /**
+   * Waits up to {@code timeoutMillis} for a connection and returns it before any handshake
+   * byte is read. The caller must either run {@link Incoming#handshake(long)} or
+   * {@link Incoming#close()} it; closing this listener (or its node) closes it too.
+   *
+   * @throws ErrnoException {@link Errno#ETIMEDOUT} when nobody connected in time,
+   *     {@link Errno#EBADF} when the listener is closed, or the transport's error
+   */
+  public Incoming acceptSocket(long timeoutMillis) throws IOException {
+    return acceptSocket0(io, timeoutMillis);
+  }
+
+  private <C> Incoming acceptSocket0(SocketIo<C> listenIo, long timeoutMillis) throws IOException {
     SocketCallbacks<C> cb = listenIo.callbacks();
     Deadline acceptDeadline = Deadline.after(timeoutMillis);
     FdPoller poller = node.poller();
@@ -72,16 +105,19 @@ public final class EiListener implements AutoCloseable {
     } catch (IOException e) {
       throw SocketIo.wrap(e, "accept");
     }
-    SocketIo<C> conn = new SocketIo<>(cb, a.context(), poller);
-    try {
-      Handshake.Result r = new Handshake(conn, node.nodeName(), node.distributionFlags(), node.creation(), node.cookieBytes(),
-          Deadline.after(timeoutMillis)).accept(node.handler() == null ? null : node.handler()::acceptStatus);
-      cb.acceptHandshakeComplete(a.context());
-      return node.register(new EiConnection(node, conn, r));
-    } catch (IOException | RuntimeException e) {
-      conn.close();
-      throw e;
+    Incoming in = new Incoming(new Socket<>(new SocketIo<>(cb, a.context(), poller)), a.peer());
+    incoming.add(in);
+    if (io.isClosed()) {
+      // close() ran between the accept and the add: it did not see this one.
+      in.close();
+      throw new ErrnoException(Errno.EBADF, "accept: the listener is closed");
     }
+    return in;
+  }
+
+  /** How many accepted sockets wait for, or are running, their handshake. */
+  public int pendingHandshakes() {
+    return incoming.size();
   }
 
   private static long sliceOf(Deadline d) {
@@ -89,15 +125,100 @@ public final class EiListener implements AutoCloseable {
     return left == SocketCallbacks.INFINITE ? 500 : Math.min(left, 500);
   }
 
-  /** Stops listening. Established connections stay open. Idempotent. */
+  /**
+   * Stops listening and closes every accepted socket whose handshake has not finished (a
+   * handshake running on another thread then fails). Established connections stay open.
+   * Idempotent.
+   */
   @Override
   public void close() {
     io.close();
+    for (Incoming in : incoming) {
+      in.close();
+    }
     node.forget(this);
   }
 
   @Override
   public String toString() {
     return "EiListener[" + node.nodeName() + " on " + address + (io.isClosed() ? ", closed" : "") + "]";
+  }
+
+  /** The accepted socket with its transport type captured, so that no cast is needed later. */
+  private record Socket<C>(SocketIo<C> io) {
+    Handshake.Result handshake(EiNode node, Deadline deadline) throws IOException {
+      Handshake.Result r = new Handshake(io, node.nodeName(), node.distributionFlags(), node.creation(), node.cookieBytes(), deadline)
+          .accept(node.handler() == null ? null : node.handler()::acceptStatus);
+      io.callbacks().acceptHandshakeComplete(io.context());
+      return r;
+    }
+  }
+
+  /**
+   * A connection accepted by {@link #acceptSocket(long)} whose handshake has not run yet.
+   * Thread-safe: {@link #close()} may be called from any thread, also while
+   * {@link #handshake(long)} runs, which then fails.
+   */
+  public final class Incoming implements AutoCloseable {
+    private final Socket<?> socket;
+    private final SocketAddress peerAddress;
+    private final AtomicBoolean started = new AtomicBoolean();
+
+    private Incoming(Socket<?> socket, SocketAddress peerAddress) {
+      this.socket = socket;
+      this.peerAddress = peerAddress;
+    }
+
+    /** The peer's address as the transport reported it; null when it reports none. */
+    public SocketAddress peerAddress() {
+      return peerAddress;
+    }
+
+    /** The listener that accepted this socket. */
+    public EiListener listener() {
+      return EiListener.this;
+    }
+
+    /**
+     * Runs the handshake as the acceptor, within {@code timeoutMillis}, and returns the
+     * connection, registered with the node. On failure the socket is closed. May be called
+     * once.
+     *
+     * @throws ErrnoException {@link Errno#ETIMEDOUT} when the handshake did not finish in
+     *     time, {@link Errno#EBADF} when the socket was closed before or meanwhile
+     * @throws EiAuthenticationException when the peer's cookie differs
+     * @throws EiHandshakeException when the peer breaks the protocol
+     * @throws IllegalStateException when called a second time
+     */
+    public EiConnection handshake(long timeoutMillis) throws IOException {
+      Deadline deadline = Deadline.after(timeoutMillis);
+      if (!started.compareAndSet(false, true)) {
+        throw new IllegalStateException("the handshake of this connection has already been run");
+      }
+      try {
+        if (socket.io().isClosed()) {
+          throw new ErrnoException(Errno.EBADF, "handshake: the accepted socket was closed (listener closed)");
+        }
+        Handshake.Result r = socket.handshake(node, deadline);
+        EiConnection c = new EiConnection(node, socket.io(), r);
+        incoming.remove(this);
+        return node.register(c);
+      } catch (IOException | RuntimeException e) {
+        close();
+        throw e;
+      }
+    }
+
+    /** Closes the socket without a handshake (or aborts one under way). Idempotent. */
+    @Override
+    public void close() {
+      socket.io().close();
+      incoming.remove(this);
+    }
+
+    @Override
+    public String toString() {
+      return "EiListener.Incoming[" + node.nodeName() + " from " + peerAddress + "]";
+    }
   }
 }

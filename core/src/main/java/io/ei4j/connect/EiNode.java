@@ -12,6 +12,7 @@ import io.ei4j.internal.dist.Deadline;
 import io.ei4j.internal.dist.DistFlags;
 import io.ei4j.internal.dist.Handshake;
 import io.ei4j.internal.dist.SocketIo;
+import io.ei4j.term.DecodeLimits;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlRef;
@@ -79,6 +80,8 @@ public final class EiNode implements AutoCloseable {
   private final long tickTimeMillis;
   private final long sendTimeoutMillis;
   private final int maxMessageBytes;
+  private final DecodeLimits decodeLimits;
+  private final int maxQueueLength;
   private final long flags;
   private final EiConnectionHandler handler;
 
@@ -106,6 +109,8 @@ public final class EiNode implements AutoCloseable {
     this.tickTimeMillis = b.tickTimeMillis;
     this.sendTimeoutMillis = b.sendTimeoutMillis;
     this.maxMessageBytes = b.maxMessageBytes;
+    this.decodeLimits = b.decodeLimits;
+    this.maxQueueLength = b.maxQueueLength;
     this.flags = DistFlags.ADVERTISED | (b.distributionHeaders ? DistFlags.DIST_HEADERS : 0) | b.extraFlags;
     this.handler = b.handler;
   }
@@ -438,6 +443,19 @@ public final class EiNode implements AutoCloseable {
     return maxMessageBytes;
   }
 
+  /** The limits every connection's term decoder enforces on what its peer sends. */
+  public DecodeLimits decodeLimits() {
+    return decodeLimits;
+  }
+
+  /**
+   * The most messages a connection's own queue ({@link EiConnection#receive}) holds; see
+   * {@link Builder#maxQueueLength}.
+   */
+  public int maxQueueLength() {
+    return maxQueueLength;
+  }
+
   ScheduledExecutorService ticker() {
     synchronized (lock) {
       if (ticker == null) {
@@ -481,6 +499,8 @@ public final class EiNode implements AutoCloseable {
     private long tickTimeMillis = DEFAULT_TICK_TIME_MILLIS;
     private long sendTimeoutMillis = SocketCallbacks.INFINITE;
     private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+    private DecodeLimits decodeLimits = DecodeLimits.DEFAULT;
+    private int maxQueueLength = Integer.MAX_VALUE;
     private long extraFlags;
     private boolean distributionHeaders = true;
     private EiConnectionHandler handler;
@@ -590,6 +610,35 @@ public final class EiNode implements AutoCloseable {
         throw new IllegalArgumentException("maxMessageBytes must be at least 1024, got " + bytes);
       }
       this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /**
+     * The limits the term decoder of every connection enforces on what the peer sends:
+     * nesting depth, atom length, inflated size of compressed terms, bytes per term
+     * (default {@link DecodeLimits#DEFAULT}). A term beyond them ends the connection with an
+     * {@link EiConnectionLostException} whose cause is the decoder's
+     * {@link io.ei4j.term.TermDecodeException}. Raise {@link DecodeLimits#maxDepth()} for
+     * peers that legitimately send deeply nested terms (Erlang has no depth limit); the
+     * reader thread decodes them, so very deep terms also need its stack.
+     */
+    public Builder decodeLimits(DecodeLimits limits) {
+      this.decodeLimits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /**
+     * The most messages a connection's own queue holds for {@link EiConnection#receive}
+     * (default {@link Integer#MAX_VALUE}: unbounded, as an Erlang mailbox). When it is full,
+     * a newly arrived message is dropped, counted in {@link EiConnection#droppedMessages()}
+     * and logged at debug; the connection, its ticks and {@code rpc} replies are unaffected.
+     * Irrelevant with a {@link #connectionHandler}, which receives every message instead.
+     */
+    public Builder maxQueueLength(int messages) {
+      if (messages < 1) {
+        throw new IllegalArgumentException("maxQueueLength must be at least 1, got " + messages);
+      }
+      this.maxQueueLength = messages;
       return this;
     }
 
