@@ -14,19 +14,28 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Java process of a {@link Node}: a pid, an optional registered name, a message queue,
  * links, monitors and aliases, with Erlang's semantics for all of them.
  *
  * <ul>
- *   <li>Sends never block on the receiver: messages queue without bound. A send to a pid
- *       or name that does not exist is dropped silently, as in Erlang; a send that cannot
- *       reach the other node (no connection can be made, or it broke during the write)
- *       throws an {@link IOException}.
+ *   <li>Sends never block on the receiver. By default messages queue without bound, as in
+ *       Erlang; with a {@linkplain #maxQueueLength(int) queue limit}, a message that arrives
+ *       while the queue is full is dropped (drop-newest), counted in
+ *       {@link #droppedMessages()} and logged at debug, and everything else goes on: the
+ *       connection that carried it, its ticks and every other mailbox are unaffected.
+ *       {@code 'EXIT'} and {@code 'DOWN'} messages from exit signals and monitors are never
+ *       dropped (there are at most as many as this mailbox has links and monitors). A send
+ *       to a pid or name that does not exist is dropped silently, as in Erlang; a send that
+ *       cannot reach the other node (no connection can be made, or it broke during the
+ *       write) throws an {@link IOException}.
  *   <li>{@link #receive(Predicate, long)} is Erlang's selective receive: it takes the
  *       oldest matching message and leaves the others in order.
  *   <li>Exit signals: with {@link #trapExits(boolean) trap_exit} on, an exit signal
@@ -45,6 +54,7 @@ import java.util.function.Predicate;
  * messages, but selective receive then loses its meaning).
  */
 public final class Mailbox implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Mailbox.class);
   static final ErlAtom EXIT = ErlAtom.of("EXIT");
   static final ErlAtom DOWN = ErlAtom.of("DOWN");
   static final ErlAtom PROCESS = ErlAtom.of("process");
@@ -70,15 +80,18 @@ public final class Mailbox implements AutoCloseable {
   private final ArrayDeque<ErlTerm> queue = new ArrayDeque<>();
   private ExitException exit; // guarded by lock
   private long removals; // guarded by lock: removals other than by receive invalidate a scan
+  private volatile int maxQueueLength;
+  private final AtomicLong dropped = new AtomicLong();
 
   final Set<ErlPid> links = ConcurrentHashMap.newKeySet();
   final Map<ErlRef, Monitoring> monitoring = new ConcurrentHashMap<>();
   final Map<ErlRef, Watcher> watchers = new ConcurrentHashMap<>();
   final Set<ErlRef> aliases = ConcurrentHashMap.newKeySet();
 
-  Mailbox(Node node, ErlPid pid) {
+  Mailbox(Node node, ErlPid pid, int maxQueueLength) {
     this.node = node;
     this.pid = pid;
+    this.maxQueueLength = maxQueueLength;
   }
 
   /**
@@ -252,8 +265,77 @@ public final class Mailbox implements AutoCloseable {
     }
   }
 
-  /** Queues a message; false when the mailbox is dead (the message is dropped). */
+  /**
+   * The most messages the queue holds; a message that arrives when it is full is dropped.
+   * The node's {@link Node.Builder#maxQueueLength} unless changed with
+   * {@link #maxQueueLength(int)}; {@link Integer#MAX_VALUE} means unbounded.
+   *
+   * @return the limit
+   */
+  public int maxQueueLength() {
+    return maxQueueLength;
+  }
+
+  /**
+   * Changes the queue limit of this mailbox. Lowering it below what is queued drops
+   * nothing: messages already queued stay, and new ones are dropped until receives bring
+   * the queue under the limit.
+   *
+   * @param messages the limit, at least 1; {@link Integer#MAX_VALUE} for unbounded
+   * @return this mailbox
+   */
+  public Mailbox maxQueueLength(int messages) {
+    if (messages < 1) {
+      throw new IllegalArgumentException("maxQueueLength must be at least 1, got " + messages);
+    }
+    this.maxQueueLength = messages;
+    return this;
+  }
+
+  /**
+   * How many messages were dropped because the queue was full.
+   *
+   * @return the count since the mailbox was created
+   */
+  public long droppedMessages() {
+    return dropped.get();
+  }
+
+  /**
+   * Queues a message, unless the queue is full (then it is dropped and counted). False when
+   * it was dropped, or the mailbox is dead.
+   */
   boolean deliver(ErlTerm message) {
+    boolean full;
+    lock.lock();
+    try {
+      if (exit != null) {
+        return false;
+      }
+      full = queue.size() >= maxQueueLength;
+      if (!full) {
+        queue.add(message);
+        arrived.signalAll();
+        return true;
+      }
+    } finally {
+      lock.unlock();
+    }
+    long n = dropped.incrementAndGet();
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("{}{}: dropped a message, the queue is full (maxQueueLength {}); {} dropped so far",
+          pid, name == null ? "" : " (" + name + ")", maxQueueLength, n);
+    }
+    return false;
+  }
+
+  /**
+   * Queues the message of an exit signal or a monitor ({@code 'EXIT'}, {@code 'DOWN'})
+   * whatever the queue limit: one per link or monitor, so they cannot grow without bound,
+   * and losing one would break the promise of links and monitors. False when the mailbox
+   * is dead.
+   */
+  boolean deliverSignal(ErlTerm message) {
     lock.lock();
     try {
       if (exit != null) {
@@ -335,7 +417,7 @@ public final class Mailbox implements AutoCloseable {
     if (!viaLink && KILL.equals(reason)) {
       die(from, KILLED);
     } else if (trapExits) {
-      deliver(ErlTuple.of(EXIT, from, reason));
+      deliverSignal(ErlTuple.of(EXIT, from, reason));
     } else if (!NORMAL.equals(reason)) {
       die(from, reason);
     }

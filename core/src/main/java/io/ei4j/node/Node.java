@@ -14,6 +14,7 @@ import io.ei4j.epmd.EpmdClient;
 import io.ei4j.epmd.EpmdRegistration;
 import io.ei4j.epmd.NodeInfo;
 import io.ei4j.internal.dist.DistFlags;
+import io.ei4j.term.DecodeLimits;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlList;
@@ -37,6 +38,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -121,6 +124,11 @@ public final class Node implements AutoCloseable {
   static final int OP_ALIAS_SEND_TT = 34;
   static final int OP_UNLINK_ID = 35;
 
+  /** The default of {@link Builder#maxPendingHandshakes}: {@value}. */
+  public static final int DEFAULT_MAX_PENDING_HANDSHAKES = 64;
+  /** The default of {@link Builder#handshakeTimeoutMillis}: {@value} ms. */
+  public static final long DEFAULT_HANDSHAKE_TIMEOUT_MILLIS = 5_000;
+
   /** The name of the transport given to {@link Builder#transport(SocketCallbacks)}: {@value}. */
   public static final String DEFAULT_TRANSPORT = "default";
 
@@ -148,6 +156,14 @@ public final class Node implements AutoCloseable {
   private final AtomicLong unlinkIds = new AtomicLong();
   private final ExecutorService workers;
   private final ExecutorService signals;
+  /** Runs the acceptor's side of every incoming handshake, off the accepting threads. */
+  private final ExecutorService handshakes;
+  /** One permit per handshake that may run at once ({@link Builder#maxPendingHandshakes}). */
+  private final Semaphore handshakePermits;
+  private final int maxPendingHandshakes;
+  private final long handshakeTimeoutMillis;
+  private final AtomicLong refusedHandshakes = new AtomicLong();
+  private final int maxQueueLength;
   private volatile boolean closed;
 
   /**
@@ -197,6 +213,14 @@ public final class Node implements AutoCloseable {
     this.workers = new ThreadPoolExecutor(0, b.maxFunctionThreads, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
         daemon("ei4j-fn-" + nodeName));
     this.signals = Executors.newSingleThreadExecutor(daemon("ei4j-signals-" + nodeName));
+    this.maxPendingHandshakes = b.maxPendingHandshakes;
+    this.handshakePermits = new Semaphore(b.maxPendingHandshakes);
+    this.handshakeTimeoutMillis = b.handshakeTimeoutMillis;
+    this.maxQueueLength = b.maxQueueLength;
+    // Threads are bounded by the permits (plus the few that are finishing a task); idle
+    // ones go away after a while, so a quiet node holds none.
+    this.handshakes = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 10, TimeUnit.SECONDS, new SynchronousQueue<>(),
+        daemon("ei4j-handshake-" + nodeName));
     try {
       // The transport published first takes its creation from EPMD; every other transport
       // is built with that creation, so that pids, references and handshakes agree.
@@ -214,6 +238,7 @@ public final class Node implements AutoCloseable {
       }
       workers.shutdownNow();
       signals.shutdownNow();
+      handshakes.shutdownNow();
       throw e;
     }
     this.ei = slots.get(0).ei;
@@ -238,6 +263,7 @@ public final class Node implements AutoCloseable {
         .tickTimeMillis(b.tickTimeMillis)
         .sendTimeoutMillis(b.sendTimeoutMillis)
         .maxMessageBytes(b.maxMessageBytes)
+        .decodeLimits(b.decodeLimits)
         .transport(t.callbacks())
         .setupContext(t.setupContext());
     if (b.cookie != null) {
@@ -407,7 +433,7 @@ public final class Node implements AutoCloseable {
    */
   public Mailbox createMailbox() {
     ensureOpen();
-    Mailbox m = new Mailbox(this, ei.makePid());
+    Mailbox m = new Mailbox(this, ei.makePid(), maxQueueLength);
     processes.put(m.pid(), m);
     return m;
   }
@@ -762,25 +788,79 @@ public final class Node implements AutoCloseable {
     }
   }
 
+  /**
+   * Accepts sockets and hands each to a handshake thread at once, so that a peer that
+   * connects and says nothing never delays the next one. At most
+   * {@link Builder#maxPendingHandshakes} handshakes run at a time; a socket accepted beyond
+   * that is closed at once and counted in {@link #refusedHandshakes()}.
+   */
   private void acceptLoop(Slot s) {
-    Handler h = s.handler;
     while (!closed) {
+      EiListener.Incoming in;
       try {
-        install(s.listener.accept(5_000), false);
+        // A short wait, so that the loop notices close() even on a transport whose accept
+        // a closed listener does not wake.
+        in = s.listener.acceptSocket(1_000);
       } catch (IOException | RuntimeException e) {
-        Pending p = h.accepting;
-        if (p != null && pending.remove(h.acceptingPeer, p)) {
-          p.future().completeExceptionally(new IOException("the connection " + h.acceptingPeer + " started failed: " + e.getMessage(), e));
-        }
-        if (Trace.on() && h.acceptingPeer != null) {
-          Trace.refused(nodeName, s.name(), h.acceptingPeer, e instanceof EiHandshakeException he && he.status() != null ? he.status() : e.toString());
-        }
         acceptFailed(e);
-      } finally {
-        h.accepting = null;
-        h.acceptingPeer = null;
+        continue;
+      }
+      if (!handshakePermits.tryAcquire()) {
+        in.close();
+        long n = refusedHandshakes.incrementAndGet();
+        LOG.debug("{}: closed a connection from {} at once: {} handshakes are already under way (maxPendingHandshakes); {} refused so far",
+            nodeName, in.peerAddress(), maxPendingHandshakes, n);
+        continue;
+      }
+      try {
+        handshakes.execute(() -> handshake(s, in));
+      } catch (RejectedExecutionException e) {
+        // Only after close(): the executor is shut down.
+        handshakePermits.release();
+        in.close();
       }
     }
+  }
+
+  /** Runs on a handshake thread: the acceptor's handshake, then the connection is installed. */
+  private void handshake(Slot s, EiListener.Incoming in) {
+    Handler h = s.handler;
+    try {
+      install(in.handshake(handshakeTimeoutMillis), false);
+    } catch (IOException | RuntimeException e) {
+      Handler.Accepting a = h.accepting.get();
+      if (a != null && pending.remove(a.peer(), a.pending())) {
+        a.pending().future().completeExceptionally(new IOException("the connection " + a.peer() + " started failed: " + e.getMessage(), e));
+      }
+      if (Trace.on() && a != null) {
+        Trace.refused(nodeName, s.name(), a.peer(), e instanceof EiHandshakeException he && he.status() != null ? he.status() : e.toString());
+      }
+      if (!closed) {
+        LOG.debug("handshake on {} with {} failed: {}", nodeName, a != null ? a.peer() : in.peerAddress(), e.toString());
+      }
+    } finally {
+      h.accepting.remove();
+      handshakePermits.release();
+    }
+  }
+
+  /**
+   * How many incoming handshakes are under way now, on all listeners.
+   *
+   * @return a number between 0 and {@link Builder#maxPendingHandshakes}
+   */
+  public int pendingHandshakes() {
+    return maxPendingHandshakes - handshakePermits.availablePermits();
+  }
+
+  /**
+   * How many accepted connections were closed without a handshake because
+   * {@link Builder#maxPendingHandshakes} handshakes were already under way.
+   *
+   * @return the count since the node started
+   */
+  public long refusedHandshakes() {
+    return refusedHandshakes.get();
   }
 
   /** A failed accept: a timeout means nobody came; anything else is logged, and errors of the listener slow the loop down. */
@@ -817,7 +897,7 @@ public final class Node implements AutoCloseable {
       }
       m.monitoring.forEach((ref, mon) -> {
         if (peer.equals(mon.nodeName()) && m.monitoring.remove(ref, mon)) {
-          m.deliver(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, mon.downObject(), Mailbox.NOCONNECTION));
+          m.deliverSignal(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, mon.downObject(), Mailbox.NOCONNECTION));
         }
       });
       m.watchers.values().removeIf(w -> w.watcher().node().equals(peerAtom));
@@ -979,14 +1059,14 @@ public final class Node implements AutoCloseable {
       Mailbox m = target instanceof ErlPid p ? processes.get(p) : names.get(((ErlAtom) target).name());
       if (m == null || !watch(m, ref, from.pid(), target)) {
         if (from.monitoring.remove(ref, mon)) {
-          from.deliver(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, downObject, Mailbox.NOPROC));
+          from.deliverSignal(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, downObject, Mailbox.NOPROC));
         }
       }
       return ref;
     }
     if (!signal(targetNode, ErlTuple.of(ErlInteger.of(OP_MONITOR_P), from.pid(), target, ref), true)) {
       if (from.monitoring.remove(ref, mon)) {
-        from.deliver(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, downObject, Mailbox.NOCONNECTION));
+        from.deliverSignal(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, downObject, Mailbox.NOCONNECTION));
       }
     }
     return ref;
@@ -1055,7 +1135,7 @@ public final class Node implements AutoCloseable {
         if (other != null) {
           Mailbox.Monitoring mon = other.monitoring.remove(ref);
           if (mon != null) {
-            other.deliver(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, mon.downObject(), reason));
+            other.deliverSignal(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, mon.downObject(), reason));
           }
         }
       } else {
@@ -1075,9 +1155,14 @@ public final class Node implements AutoCloseable {
   /** What the connections of one transport report to; knows the transport for the trace. */
   private final class Handler implements EiConnectionHandler {
     private final Slot slot;
-    /** The handshake this transport's accepting thread runs, registered in {@code pending}; that thread only. */
-    Pending accepting;
-    String acceptingPeer;
+    /**
+     * The peer-started handshake that the current handshake thread registered in
+     * {@code pending}, so that a failure can withdraw it. Handshakes run on many threads at
+     * once; each sees only its own.
+     */
+    final ThreadLocal<Accepting> accepting = new ThreadLocal<>();
+
+    record Accepting(String peer, Pending pending) {}
 
     Handler(Slot slot) {
       this.slot = slot;
@@ -1142,8 +1227,7 @@ public final class Node implements AutoCloseable {
         p = pending.putIfAbsent(peer, mine);
         if (p == null) {
           // Senders on this node now wait for this handshake instead of connecting too.
-          accepting = mine;
-          acceptingPeer = peer;
+          accepting.set(new Accepting(peer, mine));
           return "ok";
         }
       }
@@ -1207,7 +1291,7 @@ public final class Node implements AutoCloseable {
       if (m != null) {
         Mailbox.Monitoring mon = m.monitoring.remove(x.ref());
         if (mon != null) {
-          m.deliver(ErlTuple.of(Mailbox.DOWN, x.ref(), Mailbox.PROCESS, mon.downObject(), x.reason()));
+          m.deliverSignal(ErlTuple.of(Mailbox.DOWN, x.ref(), Mailbox.PROCESS, mon.downObject(), x.reason()));
         }
       }
     } else if (msg instanceof EiMessage.Other o) {
@@ -1434,6 +1518,7 @@ public final class Node implements AutoCloseable {
     }
     workers.shutdownNow();
     signals.shutdownNow();
+    handshakes.shutdownNow();
   }
 
   private void ensureOpen() {
@@ -1472,6 +1557,10 @@ public final class Node implements AutoCloseable {
     private long sendTimeoutMillis = SocketCallbacks.INFINITE;
     private int maxFunctionThreads = 1024;
     private int maxMessageBytes = EiNode.DEFAULT_MAX_MESSAGE_BYTES;
+    private DecodeLimits decodeLimits = DecodeLimits.DEFAULT;
+    private int maxPendingHandshakes = DEFAULT_MAX_PENDING_HANDSHAKES;
+    private long handshakeTimeoutMillis = DEFAULT_HANDSHAKE_TIMEOUT_MILLIS;
+    private int maxQueueLength = Integer.MAX_VALUE;
     private int creation;
     private boolean creationSet;
 
@@ -1650,6 +1739,74 @@ public final class Node implements AutoCloseable {
      */
     public Builder maxMessageBytes(int bytes) {
       this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /**
+     * The limits the term decoder of every connection enforces on what peers send (default
+     * {@link DecodeLimits#DEFAULT}); see {@link EiNode.Builder#decodeLimits}. A term beyond
+     * them ends its connection, as any undecodable frame does.
+     *
+     * @param limits the limits
+     * @return this builder
+     */
+    public Builder decodeLimits(DecodeLimits limits) {
+      this.decodeLimits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /**
+     * How many incoming handshakes may run at once, on all listeners together (default
+     * {@value Node#DEFAULT_MAX_PENDING_HANDSHAKES}). Each runs on its own thread, so a peer
+     * that connects and stays silent delays nobody; it holds one of these slots until
+     * {@link #handshakeTimeoutMillis} ends it. A connection accepted while every slot is taken
+     * is closed at once, before any byte is read (the peer sees the connection closed and
+     * may retry), counted in {@link Node#refusedHandshakes()} and logged at debug. The limit
+     * bounds the threads and sockets that strangers can make the node hold.
+     *
+     * @param handshakes the limit, at least 1
+     * @return this builder
+     */
+    public Builder maxPendingHandshakes(int handshakes) {
+      if (handshakes < 1) {
+        throw new IllegalArgumentException("maxPendingHandshakes must be at least 1, got " + handshakes);
+      }
+      this.maxPendingHandshakes = handshakes;
+      return this;
+    }
+
+    /**
+     * How long an incoming handshake may take, from the accept to the acknowledgement
+     * (default {@value Node#DEFAULT_HANDSHAKE_TIMEOUT_MILLIS} ms); a peer slower than that is
+     * disconnected.
+     *
+     * @param millis the timeout, at least 1
+     * @return this builder
+     */
+    public Builder handshakeTimeoutMillis(long millis) {
+      if (millis < 1) {
+        throw new IllegalArgumentException("handshake timeout must be at least 1 ms, got " + millis);
+      }
+      this.handshakeTimeoutMillis = millis;
+      return this;
+    }
+
+    /**
+     * The queue limit of every mailbox of the node (default {@link Integer#MAX_VALUE}:
+     * unbounded, as in Erlang); {@link Mailbox#maxQueueLength(int)} changes one mailbox's.
+     * A message that arrives while its mailbox's queue is full is dropped and counted in
+     * {@link Mailbox#droppedMessages()}; the connection it came on, other mailboxes and
+     * ticks are unaffected. {@code 'EXIT'} and {@code 'DOWN'} messages are never dropped.
+     * See {@code CONCURRENCY.md}.
+     *
+     * @param messages the limit, at least 1
+     * @return this builder
+     */
+    public Builder maxQueueLength(int messages) {
+      if (messages < 1) {
+        throw new IllegalArgumentException("maxQueueLength must be at least 1, got " + messages);
+      }
+      this.maxQueueLength = messages;
       return this;
     }
 

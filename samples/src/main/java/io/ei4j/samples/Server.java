@@ -18,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,10 +33,16 @@ import org.slf4j.LoggerFactory;
  */
 final class Server {
   /**
-   * How long one accept, and separately its handshake, may take. A peer that connects
-   * and stalls holds the accept loop at most this long.
+   * How long one accept waits before the loop checks whether the server is stopping, and
+   * how long a handshake may take. A peer that connects and stalls holds its own
+   * handshake thread at most this long, never the accept loop.
    */
   static final long ACCEPT_TIMEOUT_MILLIS = 10_000;
+  /**
+   * How many handshakes may run at once; a connection accepted beyond that is closed at
+   * once, so that silent peers cannot make the server hold unbounded threads.
+   */
+  static final int MAX_PENDING_HANDSHAKES = 64;
   /** How much of a term a log line shows. */
   static final int LOG_TERM_CHARS = 300;
 
@@ -52,6 +59,7 @@ final class Server {
   private final NodeOptions options;
   private final Handler handler;
   private final Map<String, EiConnection> byPeer = new ConcurrentHashMap<>();
+  private final Semaphore handshakes = new Semaphore(MAX_PENDING_HANDSHAKES);
   private volatile boolean stopping;
   private EiNode node;
   private EmbeddedEpmd epmd;
@@ -98,11 +106,15 @@ final class Server {
     return 0;
   }
 
+  /**
+   * Accepts sockets and gives each a thread of its own at once, which runs the handshake and
+   * then serves the connection: a peer that connects and says nothing delays nobody else.
+   */
   private void acceptLoop(EiListener listener) {
     while (!stopping) {
-      EiConnection c;
+      EiListener.Incoming in;
       try {
-        c = listener.accept(ACCEPT_TIMEOUT_MILLIS);
+        in = listener.acceptSocket(ACCEPT_TIMEOUT_MILLIS);
       } catch (ErrnoException e) {
         if (stopping) {
           break;
@@ -112,9 +124,6 @@ final class Server {
           pause();
         }
         continue;
-      } catch (EiAuthenticationException e) {
-        log.warn("refused a connection: {}", e.getMessage());
-        continue;
       } catch (IOException | RuntimeException e) {
         if (stopping) {
           break;
@@ -123,10 +132,39 @@ final class Server {
         pause();
         continue;
       }
-      Thread t = new Thread(() -> serve(c), "serve-" + c.peerNodeName());
+      if (!handshakes.tryAcquire()) {
+        log.debug("closed a connection from {}: {} handshakes already under way", in.peerAddress(), MAX_PENDING_HANDSHAKES);
+        in.close();
+        continue;
+      }
+      Thread t = new Thread(() -> handshakeAndServe(in), "serve-" + in.peerAddress());
       t.setDaemon(true);
       t.start();
     }
+  }
+
+  private void handshakeAndServe(EiListener.Incoming in) {
+    EiConnection c;
+    try {
+      c = in.handshake(ACCEPT_TIMEOUT_MILLIS);
+    } catch (EiAuthenticationException e) {
+      log.warn("refused a connection: {}", e.getMessage());
+      return;
+    } catch (IOException | RuntimeException e) {
+      if (stopping) {
+        return;
+      }
+      if (e instanceof ErrnoException ee && ee.isTimeout()) {
+        log.debug("handshake with {} timed out: {}", in.peerAddress(), e.getMessage());
+      } else {
+        log.warn("handshake with {} failed: {}", in.peerAddress(), e.getMessage());
+      }
+      return;
+    } finally {
+      handshakes.release();
+    }
+    Thread.currentThread().setName("serve-" + c.peerNodeName());
+    serve(c);
   }
 
   private void serve(EiConnection c) {
