@@ -1,0 +1,224 @@
+package io.ei4j.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.ei4j.api.ErrnoException;
+import io.ei4j.connect.EiConnection;
+import io.ei4j.connect.EiListener;
+import io.ei4j.connect.EiNode;
+import io.ei4j.node.Mailbox;
+import io.ei4j.node.Node;
+import io.ei4j.term.ErlAtom;
+import io.ei4j.term.ErlTerm;
+import io.ei4j.term.ErlTuple;
+import io.ei4j.testkit.ErlangPeer;
+import io.ei4j.transport.tcp.TcpCallbacks;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A {@link Node} runs every incoming handshake off its accepting thread, at most
+ * {@link Node.Builder#maxPendingHandshakes} at once: connections that never say a word
+ * delay nobody, and beyond the cap they are closed at once instead of piling up.
+ */
+@Timeout(120)
+class PendingHandshakesTest {
+  private static final String COOKIE = "pending" + Long.toHexString(new SecureRandom().nextLong());
+  private static final int SILENT = 100;
+
+  private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = cleanup.size() - 1; i >= 0; i--) {
+      cleanup.get(i).close();
+    }
+  }
+
+  private Node node(int maxPending, long handshakeMillis) throws IOException {
+    ErlangPeer.ensureEpmd();
+    Node n = Node.builder(ErlangPeer.uniqueName("pending") + "@" + ErlangPeer.shortHostName()).cookie(COOKIE)
+        .transport(TcpCallbacks.create()).listen(new InetSocketAddress(0))
+        .maxPendingHandshakes(maxPending).handshakeTimeoutMillis(handshakeMillis).build();
+    cleanup.add(n);
+    return n;
+  }
+
+  private static InetSocketAddress loopback(Node n) {
+    return new InetSocketAddress(InetAddress.getLoopbackAddress(), ((InetSocketAddress) n.listenAddress()).getPort());
+  }
+
+  /** Opens {@code count} connections that never send a byte. */
+  private List<Socket> silent(InetSocketAddress where, int count) throws IOException {
+    List<Socket> held = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Socket s = Abuse.connect(where, 50);
+      held.add(s);
+      cleanup.add(s);
+    }
+    return held;
+  }
+
+  private static void await(BooleanSupplier condition, long millis, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        fail("not within " + millis + " ms: " + what);
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  /** Whether the server has closed {@code s}: end of stream or reset within the socket's read timeout. */
+  private static boolean closedByServer(Socket s) throws IOException {
+    InputStream in = s.getInputStream();
+    try {
+      return in.read() < 0;
+    } catch (SocketTimeoutException stillOpen) {
+      return false;
+    } catch (IOException reset) {
+      return true;
+    }
+  }
+
+  @Test
+  void anHonestErlangPeerConnectsPromptlyWhileOneHundredSilentConnectionsAreHeld() throws Exception {
+    // Room for all of them: every silent connection holds a handshake thread for 60 s.
+    Node n = node(SILENT + 28, 60_000);
+    silent(loopback(n), SILENT);
+    await(() -> n.pendingHandshakes() == SILENT, 10_000, "all " + SILENT + " silent connections pending, got " + n.pendingHandshakes());
+
+    Mailbox box = n.createMailbox("box");
+    // The Erlang node times its own connection setup: net_adm:ping/1 connects, handshakes
+    // and gets the is_auth answer.
+    try (ErlangPeer erl = ErlangPeer.builder().sname(ErlangPeer.uniqueName("prompt")).cookie(COOKIE)
+        .eval("{T, R} = timer:tc(net_adm, ping, ['" + n.nodeName() + "']), io:format(\"ping ~p ~p~n\", [R, T div 1000]),"
+            + " {box, '" + n.nodeName() + "'} ! {hello, node()}")
+        .readyLine("^ping ").readyTimeout(Duration.ofSeconds(30)).start()) {
+      Matcher m = erl.awaitMatch("^ping (\\w+) (\\d+)$", Duration.ofSeconds(1));
+      long ms = Long.parseLong(m.group(2));
+      System.out.printf("pending handshakes: erl connected in %d ms with %d silent connections held%n", ms, SILENT);
+      assertEquals("pong", m.group(1));
+      assertTrue(ms < 1_000, "the Erlang node needed " + ms + " ms to connect");
+      ErlTerm hello = box.receive(10_000);
+      assertEquals(ErlTuple.of(ErlAtom.of("hello"), ErlAtom.of(erl.nodeName())), hello);
+    }
+    // An honest Java peer too, timed from here.
+    try (EiNode client = EiNode.builder(ErlangPeer.uniqueName("honest") + "@localhost").cookie(COOKIE)
+        .transport(TcpCallbacks.create()).build()) {
+      long start = System.nanoTime();
+      try (EiConnection c = client.connect(loopback(n), 5_000)) {
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(c.isOpen());
+        assertTrue(ms < 1_000, "a Java peer needed " + ms + " ms to connect");
+      }
+    }
+    // The silent ones are all still waiting (nobody was refused, none timed out).
+    assertEquals(SILENT, n.pendingHandshakes());
+    assertEquals(0, n.refusedHandshakes());
+  }
+
+  @Test
+  void beyondTheCapConnectionsAreClosedAtOnceAndTheRestTimeOut() throws Exception {
+    int cap = 16;
+    long handshakeMillis = 4_000;
+    Node n = node(cap, handshakeMillis);
+    long opened = System.nanoTime();
+    List<Socket> held = silent(loopback(n), SILENT);
+    await(() -> n.refusedHandshakes() == SILENT - cap, 5_000, (SILENT - cap) + " refused, got " + n.refusedHandshakes());
+    assertEquals(cap, n.pendingHandshakes());
+
+    int closed = 0;
+    for (Socket s : held) {
+      if (closedByServer(s)) {
+        closed++;
+      }
+    }
+    long elapsed = (System.nanoTime() - opened) / 1_000_000;
+    // Checked before the handshake timeout can have ended the held ones.
+    assertTrue(elapsed < handshakeMillis, "the check took " + elapsed + " ms; too slow to tell refused from held");
+    assertEquals(SILENT - cap, closed, "connections closed at once beyond the cap");
+
+    // The handshake timeout frees the slots: the held ones are closed, and the node serves again.
+    await(() -> n.pendingHandshakes() == 0, handshakeMillis + 3_000, "held handshakes timed out");
+    for (Socket s : held) {
+      s.setSoTimeout(2_000);
+      assertTrue(closedByServer(s), "a silent connection outlived the handshake timeout");
+    }
+    try (EiNode client = EiNode.builder(ErlangPeer.uniqueName("after") + "@localhost").cookie(COOKIE)
+        .transport(TcpCallbacks.create()).build();
+        EiConnection c = client.connect(loopback(n), 5_000)) {
+      assertTrue(c.isOpen());
+    }
+    assertEquals(SILENT - cap, n.refusedHandshakes());
+    System.out.printf("pending handshakes: cap %d, %d refused at once, %d timed out after %d ms%n", cap, SILENT - cap, cap, handshakeMillis);
+  }
+
+  @Test
+  void aSilentConnectionBeyondTheCapLeavesAnHonestPeerToRetry() throws Exception {
+    Node n = node(1, 60_000);
+    Socket hog = silent(loopback(n), 1).get(0);
+    await(() -> n.pendingHandshakes() == 1, 5_000, "the silent connection pending");
+    try (EiNode client = EiNode.builder(ErlangPeer.uniqueName("retry") + "@localhost").cookie(COOKIE)
+        .transport(TcpCallbacks.create()).build()) {
+      long start = System.nanoTime();
+      // The slot is taken: this connection is closed before its handshake, at once.
+      assertThrows(IOException.class, () -> client.connect(loopback(n), 5_000));
+      assertTrue((System.nanoTime() - start) / 1_000_000 < 2_000, "the refusal was not immediate");
+      assertEquals(1, n.refusedHandshakes());
+      hog.close();
+      // The node notices the close (end of stream) and frees the slot.
+      await(() -> n.pendingHandshakes() == 0, 5_000, "the slot freed after the silent peer left");
+      try (EiConnection c = client.connect(loopback(n), 5_000)) {
+        assertTrue(c.isOpen());
+      }
+    }
+  }
+
+  @Test
+  void closingAListenerAbortsTheHandshakesItAccepted() throws Exception {
+    try (EiNode server = EiNode.builder(ErlangPeer.uniqueName("closing") + "@localhost").cookie(COOKIE)
+        .transport(TcpCallbacks.create()).build()) {
+      EiListener l = server.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+      Socket s = silent((InetSocketAddress) l.address(), 1).get(0);
+      EiListener.Incoming in = l.acceptSocket(5_000);
+      assertEquals(1, l.pendingHandshakes());
+      CompletableFuture<EiConnection> hs = CompletableFuture.supplyAsync(() -> {
+        try {
+          return in.handshake(30_000);
+        } catch (IOException e) {
+          throw new java.util.concurrent.CompletionException(e);
+        }
+      });
+      Thread.sleep(200);
+      long start = System.nanoTime();
+      l.close();
+      java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class, () -> hs.get(5, TimeUnit.SECONDS));
+      assertTrue(e.getCause() instanceof IOException, "expected an IOException, got " + e.getCause());
+      assertTrue((System.nanoTime() - start) / 1_000_000 < 2_000, "the handshake outlived the listener");
+      assertEquals(0, l.pendingHandshakes());
+      s.setSoTimeout(2_000);
+      assertTrue(closedByServer(s));
+      assertThrows(IllegalStateException.class, () -> in.handshake(1_000));
+      assertThrows(ErrnoException.class, () -> l.acceptSocket(100));
+    }
+  }
+}
