@@ -320,6 +320,11 @@ public final class EiConnection implements AutoCloseable {
     return headers;
   }
 
+  /** Frames queued for the thread that holds the write lock (see {@link #writeOrQueue}). */
+  int queuedFrames() {
+    return pending.size();
+  }
+
   /** Whether large messages are sent as fragments on this connection. */
   boolean sendsFragments() {
     return fragments;
