@@ -52,11 +52,15 @@ public final class TlsSocket {
   /** No TLS record needs more; see {@link #grow}. */
   private static final int MAX_BUFFER_BYTES = 1 << 20;
   private static final ByteBuffer[] NOTHING = {ByteBuffer.allocate(0)};
+  /** TLS record content type of handshake messages, visible in a TLS 1.2 record header. */
+  private static final int CONTENT_TYPE_HANDSHAKE = 22;
 
   private final TlsConfig config;
   private final ReentrantLock readLock = new ReentrantLock();
   private final ReentrantLock writeLock = new ReentrantLock();
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Set when the engine may hold an answer to a post-handshake record; see {@link #answerPeer}. */
+  private final AtomicBoolean answerPending = new AtomicBoolean();
 
   private volatile ServerSocketChannel server;
   private volatile SocketChannel channel;
@@ -69,6 +73,8 @@ public final class TlsSocket {
   private ByteBuffer appIn;
   private ByteBuffer netOut;
   private boolean inputClosed;
+  /** Set once the peer tried to renegotiate: why every later read fails. Guarded by readLock. */
+  private String renegotiationRefused;
   private volatile boolean closeNotifyReceived;
   private volatile int fd = -1;
 
@@ -414,27 +420,44 @@ public final class TlsSocket {
         if (appIn.position() > 0) {
           return drainAppIn(dst);
         }
+        if (renegotiationRefused != null) {
+          throw new ErrnoException(Errno.EPROTO, renegotiationRefused);
+        }
         if (inputClosed) {
           return -1;
         }
         boolean needBytes = netIn.position() == 0;
         if (!needBytes) {
+          boolean renegotiation = isRenegotiationRecord();
           netIn.flip();
           SSLEngineResult r;
           try {
             r = engine.unwrap(netIn, appIn);
+          } catch (SSLException e) {
+            if (renegotiation) {
+              throw new ErrnoException(Errno.EPROTO, renegotiationReason(what, e), e);
+            }
+            throw e;
           } finally {
             netIn.compact();
           }
           switch (r.getStatus()) {
             case OK -> {
-              afterUnwrap();
+              afterUnwrap(r);
+              if (renegotiation && r.bytesConsumed() > 0) {
+                // BCJSSE has queued its no_renegotiation warning, and afterUnwrap sent it. A
+                // peer that renegotiates does not carry on without the new handshake (Erlang's
+                // ssl ends the connection on that warning, and until then holds back its
+                // data), so waiting for more would only hang until the tick timeout: the
+                // connection ends here, once the data that came before is read.
+                renegotiationRefused = renegotiationReason(what, null);
+              }
               needBytes = r.bytesConsumed() == 0 && r.bytesProduced() == 0;
             }
             case CLOSED -> {
               inputClosed = true; // close_notify: end of stream once appIn is drained
               closeNotifyReceived = true;
-              afterUnwrap();
+              afterUnwrap(r);
             }
             case BUFFER_OVERFLOW -> appIn = grow(appIn, engine.getSession().getApplicationBufferSize());
             case BUFFER_UNDERFLOW -> {
@@ -474,23 +497,76 @@ public final class TlsSocket {
   }
 
   /**
-   * After an unwrap on an established session: run tasks, and answer post-handshake
-   * messages (a TLS 1.3 KeyUpdate, our close_notify after the peer's) when no writer holds
-   * the write side; a writer that does will carry the answer with its own wrap.
+   * Whether the next record in {@code netIn} is a handshake record on an established TLS 1.2
+   * session: a HelloRequest from a server or a ClientHello from a client, that is, the peer
+   * starting a renegotiation. (TLS 1.2 has no other post-handshake handshake message; TLS
+   * 1.3 encrypts the content type, and its post-handshake messages are no renegotiation.)
    */
-  private void afterUnwrap() throws IOException {
+  private boolean isRenegotiationRecord() {
+    if ((netIn.get(0) & 0xff) != CONTENT_TYPE_HANDSHAKE) {
+      return false;
+    }
+    return !"TLSv1.3".equals(engine.getSession().getProtocol());
+  }
+
+  private static String renegotiationReason(String what, SSLException cause) {
+    return what + ": the peer started a TLS 1.2 renegotiation, which BCJSSE cannot do; refused"
+        + (cause == null ? " with a no_renegotiation alert" : " (" + Errors.reasons(cause) + ")")
+        + " and ending the connection (Erlang's ssl renegotiates after renegotiate_at records;"
+        + " TLS 1.3 has key updates instead)";
+  }
+
+  /**
+   * After an unwrap on an established session: run tasks, and send what the engine has to
+   * say in return. BCJSSE answers a post-handshake record that carries no application data
+   * (a TLS 1.2 HelloRequest or ClientHello with a no_renegotiation warning, a TLS 1.3
+   * KeyUpdate with its own, a close_notify with ours) by queueing the answer for its next
+   * wrap; the unwrap's result does not ask for that wrap (only a later
+   * {@code getHandshakeStatus()} may). So after every such record, and whenever the engine
+   * wants to wrap, we wrap nothing, which sends exactly what is queued.
+   *
+   * <p>The answer must not wait for the next application write: a peer that renegotiates
+   * holds its own data back until it has the answer (Erlang's ssl does), so a caller
+   * waiting for a reply and a peer waiting for our answer would both wait until a tick.
+   * That is what happened when the answer was sent only if the write lock was free at this
+   * moment: a writer that had already wrapped its last record and was about to let go of the
+   * lock left the answer queued. {@link #answerPeer} hands it over instead.
+   */
+  private void afterUnwrap(SSLEngineResult r) {
     HandshakeStatus hs = engine.getHandshakeStatus();
     if (hs == HandshakeStatus.NEED_TASK) {
       runTasks();
       hs = engine.getHandshakeStatus();
     }
-    if (hs == HandshakeStatus.NEED_WRAP && writeLock.tryLock()) {
+    if (hs == HandshakeStatus.NEED_WRAP || (r.bytesConsumed() > 0 && r.bytesProduced() == 0)) {
+      answerPending.set(true);
+      answerPeer();
+    }
+  }
+
+  /**
+   * Sends the engine's queued answers if {@link #answerPending} is set, unless another thread
+   * holds the write side. That thread calls this method again once it has let go of the
+   * write lock (see {@link #write}), so an answer is never left behind: whoever releases
+   * the lock last finds the flag. Best effort, and bounded to half a second on a peer that
+   * does not read: a failure here shows up again on the next read or write, and bytes that
+   * could not be sent stay in {@code netOut}, which the next write sends first.
+   */
+  private void answerPeer() {
+    while (answerPending.get() && writeLock.tryLock()) {
       try {
-        long deadline = System.nanoTime() + CLOSE_NOTIFY_NANOS;
-        for (int i = 0; i < 4 && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP; i++) {
-          wrap(NOTHING, deadline, "TLS reply to " + peerName);
+        if (answerPending.getAndSet(false) && !closed.get()) {
+          String what = "TLS reply to " + peerName;
+          long deadline = System.nanoTime() + CLOSE_NOTIFY_NANOS;
+          for (int i = 0; i < 8; i++) {
+            if (wrap(NOTHING, deadline, what).bytesProduced() == 0) {
+              break;
+            }
+          }
+          flush(deadline, what);
         }
-        flush(deadline, "TLS reply to " + peerName);
+      } catch (IOException | ClosedSelectorException e) {
+        // see the javadoc: the next read or write reports a broken connection
       } finally {
         writeLock.unlock();
       }
@@ -514,6 +590,15 @@ public final class TlsSocket {
   // ---------------------------------------------------------------- write
 
   long write(ByteBuffer[] srcs, long timeoutMillis) throws IOException {
+    try {
+      return writeLocked(srcs, timeoutMillis);
+    } finally {
+      // a reader that found the write lock taken left its answer to us; see answerPeer
+      answerPeer();
+    }
+  }
+
+  private long writeLocked(ByteBuffer[] srcs, long timeoutMillis) throws IOException {
     String what = "write to " + peerName;
     long deadline = deadline(timeoutMillis);
     requireConnected(what);

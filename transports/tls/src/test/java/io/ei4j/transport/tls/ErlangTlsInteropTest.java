@@ -3,6 +3,7 @@ package io.ei4j.transport.tls;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiListener;
@@ -48,12 +49,17 @@ class ErlangTlsInteropTest {
   private static final String HOST = ErlangPeer.shortHostName();
   private static final String PEER_MODULE = """
       -module(tls_peer).
-      -export([start/0]).
+      -export([start/0, burst/2]).
 
       start() ->
           register(echo, spawn(fun echo/0)),
           spawn(fun loop/0),
           io:format("ready~n").
+
+      %% N messages to javabox on Node, one at a time, so that each goes in a record of its own.
+      burst(Node, N) ->
+          spawn(fun() -> [begin {javabox, Node} ! {burst, I}, timer:sleep(2) end || I <- lists:seq(1, N)] end),
+          ok.
 
       echo() ->
           receive
@@ -334,19 +340,70 @@ class ErlangTlsInteropTest {
   /**
    * A known limit, kept visible: BCJSSE cannot renegotiate, so a TLS 1.2 connection ends
    * when the Erlang side renegotiates (after its {@code renegotiate_at} records; 50 here).
-   * The connection must end promptly and say so, not hang. TLS 1.3 has no renegotiation
-   * (see {@link #keyUpdatesDuringTls13}); the README recommends it for that reason.
+   * The connection must end at once and say why, not hang until a tick timeout: the rpc
+   * timeout here is far above what a prompt refusal takes and far below the 60 s tick time,
+   * and a hang shows up as an rpc timeout, a tick timeout as a loss for another reason.
+   * TLS 1.3 has no renegotiation (see {@link #keyUpdatesDuringTls13}); the README
+   * recommends it for that reason.
    */
   @Test
-  void tls12RenegotiationByErlangEndsTheConnectionPromptly() throws Exception {
+  void tls12RenegotiationByAnErlangServerEndsTheConnectionPromptly() throws Exception {
     try (EiNode node = node(javaGood); EiConnection c = node.connect(reneg.nodeName(), 10_000)) {
-      IOException e = assertThrows(IOException.class, () -> {
-        for (int i = 0; i < 200; i++) {
-          c.rpc("erlang", "is_alive", ErlList.NIL, 5_000);
-        }
-      });
-      assertInstanceOf(io.ei4j.connect.EiConnectionLostException.class, e, "got " + chain(e));
+      assertRenegotiationEndsTheConnection(c);
     }
+  }
+
+  /** As above with the roles swapped: the Erlang node connects, and its client renegotiates. */
+  @Test
+  void tls12RenegotiationByAnErlangClientEndsTheConnectionPromptly() throws Exception {
+    listening(javaGood, (node, l) -> {
+      reneg.sendLine(node.nodeName());
+      try (EiConnection c = l.accept(10_000)) {
+        reneg.awaitLine("ping " + node.nodeName() + " pong", Duration.ofSeconds(10));
+        assertRenegotiationEndsTheConnection(c);
+      }
+    });
+  }
+
+  /**
+   * The renegotiation arrives while Java has nothing to send: Erlang sends a stream of
+   * messages and Java only receives. Erlang holds the rest of the stream back once it has
+   * asked to renegotiate, so Java must answer and end the connection on its own reading
+   * alone; waiting for a write to carry the answer would wait for the next tick.
+   */
+  @Test
+  void tls12RenegotiationWhileJavaOnlyReceivesEndsTheConnectionPromptly() throws Exception {
+    int sent = 400;
+    try (EiNode node = node(javaGood); EiConnection c = node.connect(reneg.nodeName(), 10_000)) {
+      assertEquals(ErlAtom.of("ok"), c.rpc("tls_peer", "burst",
+          ErlList.of(List.of(ErlAtom.of(node.nodeName()), ErlInteger.of(sent))), 10_000));
+      long[] received = {0};
+      IOException e = assertThrows(IOException.class, () -> {
+        while (received[0] < sent) {
+          EiMessage m = c.receive(10_000);
+          assertInstanceOf(EiMessage.RegSend.class, m, "expected a REG_SEND, got " + m);
+          received[0]++;
+        }
+      }, "all " + sent + " messages arrived although the Erlang node renegotiates after 50 records");
+      assertInstanceOf(io.ei4j.connect.EiConnectionLostException.class, e,
+          "after " + received[0] + " messages got " + chain(e));
+      assertReason(e, "renegotiation");
+      assertTrue(received[0] > 0, "the connection failed before any message: " + chain(e));
+    }
+  }
+
+  private static void assertRenegotiationEndsTheConnection(EiConnection c) {
+    long[] calls = {0};
+    IOException e = assertThrows(IOException.class, () -> {
+      for (int i = 0; i < 200; i++) {
+        c.rpc("erlang", "is_alive", ErlList.NIL, 20_000);
+        calls[0]++;
+      }
+    }, "200 rpcs went through although the Erlang node renegotiates after 50 records");
+    assertInstanceOf(io.ei4j.connect.EiConnectionLostException.class, e,
+        "after " + calls[0] + " rpcs got " + chain(e));
+    assertReason(e, "renegotiation");
+    assertTrue(calls[0] > 0, "the connection failed before any rpc: " + chain(e));
   }
 
   // ---- plaintext ----
