@@ -128,6 +128,8 @@ public final class Node implements AutoCloseable {
   public static final int DEFAULT_MAX_PENDING_HANDSHAKES = 64;
   /** The default of {@link Builder#handshakeTimeoutMillis}: {@value} ms. */
   public static final long DEFAULT_HANDSHAKE_TIMEOUT_MILLIS = 5_000;
+  /** How long one accept of the accepting thread waits before it looks at {@code closed}. */
+  private static final long ACCEPT_WAIT_MILLIS = 5_000;
 
   /** The name of the transport given to {@link Builder#transport(SocketCallbacks)}: {@value}. */
   public static final String DEFAULT_TRANSPORT = "default";
@@ -798,9 +800,10 @@ public final class Node implements AutoCloseable {
     while (!closed) {
       EiListener.Incoming in;
       try {
-        // A short wait, so that the loop notices close() even on a transport whose accept
-        // a closed listener does not wake.
-        in = s.listener.acceptSocket(1_000);
+        // The wait bounds how late the loop notices close() on a transport whose accept a
+        // closed listener does not wake. It is not short: a transport that runs work of its
+        // own inside accept (TLS runs its handshake there) gets what is left of it.
+        in = s.listener.acceptSocket(ACCEPT_WAIT_MILLIS);
       } catch (IOException | RuntimeException e) {
         acceptFailed(e);
         continue;
