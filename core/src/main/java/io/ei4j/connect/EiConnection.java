@@ -139,10 +139,16 @@ public final class EiConnection implements AutoCloseable {
   private volatile long lastWriteNanos;
   private volatile EiConnectionLostException failure;
 
+  /** What the socket calls are doing, for their error messages: built once, not per frame. */
+  private final String readingWhat;
+  private final String sendingWhat;
+
   EiConnection(EiNode node, SocketIo<?> io, Handshake.Result handshake) {
     this.node = node;
     this.io = io;
     this.peerName = handshake.peerName();
+    this.readingWhat = "reading from " + peerName;
+    this.sendingWhat = "sending to " + peerName;
     this.peerFlags = handshake.peerFlags();
     this.peerCreation = handshake.peerCreation();
     this.self = node.makePid();
@@ -589,7 +595,7 @@ public final class EiConnection implements AutoCloseable {
     }
     IOException error = null;
     try {
-      io.writeFully(all, shortest, "sending to " + peerName);
+      io.writeFully(all, shortest, sendingWhat);
       lastWriteNanos = System.nanoTime();
     } catch (IOException e) {
       boolean started = all[0].position() > 0;
@@ -736,7 +742,7 @@ public final class EiConnection implements AutoCloseable {
     in.compact();
     try {
       while (in.position() < n) {
-        int r = io.readSome(in, deadline, "reading from " + peerName);
+        int r = io.readSome(in, deadline, readingWhat);
         if (r < 0) {
           throw new EOFException(peerName + " closed the connection");
         }
@@ -749,7 +755,7 @@ public final class EiConnection implements AutoCloseable {
 
   private void readFrom(ByteBuffer buf, Deadline deadline) throws IOException {
     while (buf.hasRemaining()) {
-      int n = io.readSome(buf, deadline, "reading from " + peerName);
+      int n = io.readSome(buf, deadline, readingWhat);
       if (n < 0) {
         throw new EOFException(peerName + " closed the connection");
       }

@@ -155,8 +155,8 @@ public final class DistFrameDecoder {
         return message(frame, refs, owned ? sharing : copying);
       }
       case DIST_FRAG_HEADER: {
-        long seq = u64(frame, "sequence id");
-        long count = u64(frame, "fragment id");
+        long seq = u64(frame, "sequence id", -1);
+        long count = u64(frame, "fragment id", -1);
         ErlAtom[] refs = atomCacheRefs(frame);
         if (count == 0) {
           throw new DistHeaderException("fragment id 0 in the first fragment of sequence " + Long.toUnsignedString(seq));
@@ -176,8 +176,8 @@ public final class DistFrameDecoder {
         return null;
       }
       case DIST_FRAG_CONT: {
-        long seq = u64(frame, "sequence id");
-        long id = u64(frame, "fragment id");
+        long seq = u64(frame, "sequence id", -1);
+        long id = u64(frame, "fragment id", -1);
         Sequence s = sequences.get(seq);
         if (s == null) {
           throw new DistHeaderException("a continuation fragment of sequence " + Long.toUnsignedString(seq) + ", which was never started");
@@ -235,25 +235,25 @@ public final class DistFrameDecoder {
 
   /** Reads {@code N flags refs}, updating the cache; null when {@code N} is 0. */
   private ErlAtom[] atomCacheRefs(ByteBuffer in) throws DistHeaderException {
-    int n = u8(in, "the number of atom cache references");
+    int n = u8(in, "the number of atom cache references", -1);
     if (n == 0) {
       return null;
     }
     int flagBytes = n / 2 + 1;
-    need(in, flagBytes, "the flags of " + n + " atom cache references");
+    need(in, flagBytes, "the flags of the atom cache references, count", n);
     int flagsAt = in.position();
     in.position(flagsAt + flagBytes);
     boolean longAtoms = (nibble(in, flagsAt, n) & 1) != 0;
     ErlAtom[] refs = new ErlAtom[n];
     for (int i = 0; i < n; i++) {
       int f = nibble(in, flagsAt, i);
-      int slot = (f & 7) << 8 | u8(in, "atom cache reference " + i);
+      int slot = (f & 7) << 8 | u8(in, "atom cache reference", i);
       if ((f & 8) != 0) {
-        int len = longAtoms ? u16(in, "the length of new atom " + i) : u8(in, "the length of new atom " + i);
+        int len = longAtoms ? u16(in, "the length of new atom", i) : u8(in, "the length of new atom", i);
         if (len > MAX_ATOM_BYTES) {
           throw new DistHeaderException("new atom cache entry " + i + " of " + len + " bytes, more than an atom can have (" + MAX_ATOM_BYTES + ")");
         }
-        need(in, len, "the text of new atom " + i);
+        need(in, len, "the text of new atom", i);
         ByteBuffer text = in.slice(in.position(), len);
         in.position(in.position() + len);
         ErlAtom atom;
@@ -285,25 +285,34 @@ public final class DistFrameDecoder {
     return (i & 1) == 0 ? b & 0xf : b >>> 4;
   }
 
-  private static void need(ByteBuffer in, int n, String what) throws DistHeaderException {
+  /**
+   * Checks that {@code n} bytes remain. The message is built only on failure: {@code what}
+   * is a constant naming the field and {@code index}, when not negative, is appended to it,
+   * so that the per-frame, per-reference path allocates nothing.
+   */
+  private static void need(ByteBuffer in, int n, String what, int index) throws DistHeaderException {
     if (in.remaining() < n) {
-      throw new DistHeaderException("a distribution header (131) cut short: " + what + " needs " + n
-          + " bytes, " + in.remaining() + " left in the frame");
+      throw cutShort(in, n, what, index);
     }
   }
 
-  private static int u8(ByteBuffer in, String what) throws DistHeaderException {
-    need(in, 1, what);
+  private static DistHeaderException cutShort(ByteBuffer in, int n, String what, int index) {
+    return new DistHeaderException("a distribution header (131) cut short: " + what + (index >= 0 ? " " + index : "")
+        + " needs " + n + " bytes, " + in.remaining() + " left in the frame");
+  }
+
+  private static int u8(ByteBuffer in, String what, int index) throws DistHeaderException {
+    need(in, 1, what, index);
     return in.get() & 0xff;
   }
 
-  private static int u16(ByteBuffer in, String what) throws DistHeaderException {
-    need(in, 2, what);
+  private static int u16(ByteBuffer in, String what, int index) throws DistHeaderException {
+    need(in, 2, what, index);
     return in.getShort() & 0xffff;
   }
 
-  private static long u64(ByteBuffer in, String what) throws DistHeaderException {
-    need(in, 8, what);
+  private static long u64(ByteBuffer in, String what, int index) throws DistHeaderException {
+    need(in, 8, what, index);
     return in.getLong();
   }
 }
