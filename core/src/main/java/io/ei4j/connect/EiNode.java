@@ -12,6 +12,8 @@ import io.ei4j.internal.dist.Deadline;
 import io.ei4j.internal.dist.DistFlags;
 import io.ei4j.internal.dist.Handshake;
 import io.ei4j.internal.dist.SocketIo;
+import io.ei4j.internal.node.Checks;
+import io.ei4j.internal.node.NodeNames;
 import io.ei4j.term.DecodeLimits;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlPid;
@@ -118,10 +120,7 @@ public final class EiNode implements AutoCloseable {
   /** A builder for a node named {@code alive@host}. */
   public static Builder builder(String nodeName) {
     Objects.requireNonNull(nodeName, "nodeName");
-    int at = nodeName.indexOf('@');
-    if (at <= 0 || at == nodeName.length() - 1 || nodeName.indexOf('@', at + 1) >= 0) {
-      throw new IllegalArgumentException("a node name is alive@host, got '" + nodeName + "'");
-    }
+    int at = NodeNames.requireSingle(nodeName);
     return new Builder().alive(nodeName.substring(0, at)).host(nodeName.substring(at + 1));
   }
 
@@ -240,10 +239,7 @@ public final class EiNode implements AutoCloseable {
   public EiConnection connect(String peerNodeName, long timeoutMillis) throws IOException {
     ensureOpen();
     Deadline deadline = Deadline.after(timeoutMillis);
-    int at = peerNodeName.indexOf('@');
-    if (at <= 0 || at == peerNodeName.length() - 1) {
-      throw new IllegalArgumentException("a node name is alive@host, got '" + peerNodeName + "'");
-    }
+    int at = NodeNames.separator(peerNodeName);
     String peerAlive = peerNodeName.substring(0, at);
     String peerHost = peerNodeName.substring(at + 1);
     Optional<SocketAddress> named = callbacks.nodeAddress(peerAlive, peerHost);
@@ -635,10 +631,7 @@ public final class EiNode implements AutoCloseable {
      * Irrelevant with a {@link #connectionHandler}, which receives every message instead.
      */
     public Builder maxQueueLength(int messages) {
-      if (messages < 1) {
-        throw new IllegalArgumentException("maxQueueLength must be at least 1, got " + messages);
-      }
-      this.maxQueueLength = messages;
+      this.maxQueueLength = Checks.queueLength(messages);
       return this;
     }
 

@@ -1,5 +1,6 @@
 package io.ei4j.node;
 
+import io.ei4j.internal.node.Checks;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlRef;
@@ -285,10 +286,7 @@ public final class Mailbox implements AutoCloseable {
    * @return this mailbox
    */
   public Mailbox maxQueueLength(int messages) {
-    if (messages < 1) {
-      throw new IllegalArgumentException("maxQueueLength must be at least 1, got " + messages);
-    }
-    this.maxQueueLength = messages;
+    this.maxQueueLength = Checks.queueLength(messages);
     return this;
   }
 

@@ -14,6 +14,8 @@ import io.ei4j.epmd.EpmdClient;
 import io.ei4j.epmd.EpmdRegistration;
 import io.ei4j.epmd.NodeInfo;
 import io.ei4j.internal.dist.DistFlags;
+import io.ei4j.internal.node.Checks;
+import io.ei4j.internal.node.NodeNames;
 import io.ei4j.term.DecodeLimits;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlInteger;
@@ -714,10 +716,7 @@ public final class Node implements AutoCloseable {
     private Optional<NodeInfo> info;
 
     SelectorPeer(String peer) {
-      int at = peer.indexOf('@');
-      if (at <= 0 || at == peer.length() - 1) {
-        throw new IllegalArgumentException("a node name is alive@host, got '" + peer + "'");
-      }
+      NodeNames.separator(peer);
       this.peer = peer;
     }
 
@@ -1806,10 +1805,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder maxQueueLength(int messages) {
-      if (messages < 1) {
-        throw new IllegalArgumentException("maxQueueLength must be at least 1, got " + messages);
-      }
-      this.maxQueueLength = messages;
+      this.maxQueueLength = Checks.queueLength(messages);
       return this;
     }
 

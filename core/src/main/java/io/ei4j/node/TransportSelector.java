@@ -1,6 +1,7 @@
 package io.ei4j.node;
 
 import io.ei4j.epmd.NodeInfo;
+import io.ei4j.internal.node.NodeNames;
 import java.io.IOException;
 import java.util.Optional;
 
@@ -42,7 +43,7 @@ public interface TransportSelector {
      * @return the alive name
      */
     default String alive() {
-      return nodeName().substring(0, nodeName().indexOf('@'));
+      return NodeNames.alive(nodeName());
     }
 
     /**
@@ -51,7 +52,7 @@ public interface TransportSelector {
      * @return the host
      */
     default String host() {
-      return nodeName().substring(nodeName().indexOf('@') + 1);
+      return NodeNames.host(nodeName());
     }
 
     /**
