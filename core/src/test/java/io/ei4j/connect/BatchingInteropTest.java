@@ -3,17 +3,15 @@ package io.ei4j.connect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ei4j.api.Accepted;
-import io.ei4j.api.SocketCallbacks;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
+import io.ei4j.testkit.ForwardingSocketCallbacks;
 import io.ei4j.transport.tcp.TcpCallbacks;
 import io.ei4j.transport.tcp.TcpSocket;
 import java.io.IOException;
-import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -106,12 +104,15 @@ class BatchingInteropTest {
   }
 
   /** TCP whose next {@code writev} after {@link #arm()} waits for {@link #release}; records buffers per call. */
-  private static final class Gated implements SocketCallbacks<TcpSocket> {
-    private final TcpCallbacks tcp = TcpCallbacks.create();
+  private static final class Gated extends ForwardingSocketCallbacks<TcpSocket> {
     final CountDownLatch entered = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
     final List<Integer> calls = new CopyOnWriteArrayList<>();
     private volatile boolean armed;
+
+    Gated() {
+      super(TcpCallbacks.create());
+    }
 
     void arm() {
       armed = true;
@@ -136,72 +137,12 @@ class BatchingInteropTest {
         }
       }
       calls.add(n);
-      return tcp.writev(ctx, buffers, timeoutMillis);
-    }
-
-    @Override
-    public int flags() {
-      return tcp.flags();
-    }
-
-    @Override
-    public TcpSocket socket(Object setupContext) throws IOException {
-      return tcp.socket(setupContext);
-    }
-
-    @Override
-    public void close(TcpSocket ctx) throws IOException {
-      tcp.close(ctx);
-    }
-
-    @Override
-    public SocketAddress listen(TcpSocket ctx, SocketAddress address, int backlog) throws IOException {
-      return tcp.listen(ctx, address, backlog);
-    }
-
-    @Override
-    public Accepted<TcpSocket> accept(TcpSocket listenCtx, long timeoutMillis) throws IOException {
-      return tcp.accept(listenCtx, timeoutMillis);
-    }
-
-    @Override
-    public void connect(TcpSocket ctx, SocketAddress address, long timeoutMillis) throws IOException {
-      tcp.connect(ctx, address, timeoutMillis);
+      return super.writev(ctx, buffers, timeoutMillis);
     }
 
     @Override
     public boolean hasWritev() {
       return true;
-    }
-
-    @Override
-    public int write(TcpSocket ctx, ByteBuffer buffer, long timeoutMillis) throws IOException {
-      return tcp.write(ctx, buffer, timeoutMillis);
-    }
-
-    @Override
-    public int read(TcpSocket ctx, ByteBuffer buffer, long timeoutMillis) throws IOException {
-      return tcp.read(ctx, buffer, timeoutMillis);
-    }
-
-    @Override
-    public int handshakePacketHeaderSize(TcpSocket ctx) {
-      return tcp.handshakePacketHeaderSize(ctx);
-    }
-
-    @Override
-    public void connectHandshakeComplete(TcpSocket ctx) throws IOException {
-      tcp.connectHandshakeComplete(ctx);
-    }
-
-    @Override
-    public void acceptHandshakeComplete(TcpSocket ctx) throws IOException {
-      tcp.acceptHandshakeComplete(ctx);
-    }
-
-    @Override
-    public int fd(TcpSocket ctx) throws IOException {
-      return tcp.fd(ctx);
     }
   }
 }

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ei4j.api.Accepted;
-import io.ei4j.api.SocketCallbacks;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlBinary;
 import io.ei4j.term.ErlInteger;
@@ -14,10 +12,10 @@ import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
+import io.ei4j.testkit.ForwardingSocketCallbacks;
 import io.ei4j.transport.tcp.TcpCallbacks;
 import io.ei4j.transport.tcp.TcpSocket;
 import java.io.IOException;
-import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -183,8 +181,10 @@ class FragmentsInteropTest {
    * TCP that sleeps after every write of 32 KiB or more, 1 ms per 16 KiB written: about
    * 16 MB/s for large frames, no delay at all for small frames and ticks.
    */
-  private static final class Throttled implements SocketCallbacks<TcpSocket> {
-    private final TcpCallbacks tcp = TcpCallbacks.create();
+  private static final class Throttled extends ForwardingSocketCallbacks<TcpSocket> {
+    Throttled() {
+      super(TcpCallbacks.create());
+    }
 
     private static void pause(long written) throws IOException {
       if (written >= 32 << 10) {
@@ -198,77 +198,17 @@ class FragmentsInteropTest {
     }
 
     @Override
-    public int flags() {
-      return tcp.flags();
-    }
-
-    @Override
-    public TcpSocket socket(Object setupContext) throws IOException {
-      return tcp.socket(setupContext);
-    }
-
-    @Override
-    public void close(TcpSocket ctx) throws IOException {
-      tcp.close(ctx);
-    }
-
-    @Override
-    public SocketAddress listen(TcpSocket ctx, SocketAddress address, int backlog) throws IOException {
-      return tcp.listen(ctx, address, backlog);
-    }
-
-    @Override
-    public Accepted<TcpSocket> accept(TcpSocket listenCtx, long timeoutMillis) throws IOException {
-      return tcp.accept(listenCtx, timeoutMillis);
-    }
-
-    @Override
-    public void connect(TcpSocket ctx, SocketAddress address, long timeoutMillis) throws IOException {
-      tcp.connect(ctx, address, timeoutMillis);
-    }
-
-    @Override
-    public boolean hasWritev() {
-      return tcp.hasWritev();
-    }
-
-    @Override
     public long writev(TcpSocket ctx, ByteBuffer[] buffers, long timeoutMillis) throws IOException {
-      long n = tcp.writev(ctx, buffers, timeoutMillis);
+      long n = super.writev(ctx, buffers, timeoutMillis);
       pause(n);
       return n;
     }
 
     @Override
     public int write(TcpSocket ctx, ByteBuffer buffer, long timeoutMillis) throws IOException {
-      int n = tcp.write(ctx, buffer, timeoutMillis);
+      int n = super.write(ctx, buffer, timeoutMillis);
       pause(n);
       return n;
-    }
-
-    @Override
-    public int read(TcpSocket ctx, ByteBuffer buffer, long timeoutMillis) throws IOException {
-      return tcp.read(ctx, buffer, timeoutMillis);
-    }
-
-    @Override
-    public int handshakePacketHeaderSize(TcpSocket ctx) {
-      return tcp.handshakePacketHeaderSize(ctx);
-    }
-
-    @Override
-    public void connectHandshakeComplete(TcpSocket ctx) throws IOException {
-      tcp.connectHandshakeComplete(ctx);
-    }
-
-    @Override
-    public void acceptHandshakeComplete(TcpSocket ctx) throws IOException {
-      tcp.acceptHandshakeComplete(ctx);
-    }
-
-    @Override
-    public int fd(TcpSocket ctx) throws IOException {
-      return tcp.fd(ctx);
     }
   }
 }
