@@ -1,0 +1,133 @@
+package io.ei4j.bench;
+
+import io.ei4j.term.ErlAtom;
+import io.ei4j.term.ErlBinary;
+import io.ei4j.term.ErlInteger;
+import io.ei4j.term.ErlPid;
+import io.ei4j.term.ErlTerm;
+import io.ei4j.term.ErlTuple;
+import java.io.IOException;
+import java.util.Arrays;
+
+/**
+ * The workloads as the ei4j clients in the harness's own JVM run them, whatever ei4j API
+ * carries the messages: a subclass says how to send to a name registered on the server node
+ * and how to take the next message addressed to {@link #self()}, and every workload is
+ * timed the same way for each API. The message formats are those of {@code bench_peer.erl},
+ * which {@code cbench.c} and the JInterface client speak too.
+ */
+abstract class InProcessClient implements Client {
+  private static final ErlAtom HELLO = ErlAtom.of("hello");
+  private static final ErlAtom SEQ = ErlAtom.of("seq");
+  private static final ErlAtom DONE = ErlAtom.of("done");
+  private static final ErlAtom COUNT = ErlAtom.of("count");
+  private static final ErlAtom FLOOD = ErlAtom.of("flood");
+  private static final ErlAtom FLOOD_DONE = ErlAtom.of("flood_done");
+  /** How long {@link #receive()} waits for one reply before the run fails. */
+  static final long RECEIVE_TIMEOUT = 30_000;
+
+  private final String name;
+
+  InProcessClient(String name) {
+    this.name = name;
+  }
+
+  /** The pid that the server's replies are addressed to. */
+  abstract ErlPid self();
+
+  /** Sends {@code message} to the process registered as {@code registeredName} on the server node. */
+  abstract void sendTo(String registeredName, ErlTerm message) throws IOException;
+
+  /**
+   * The next message to {@link #self()}, waiting at most {@link #RECEIVE_TIMEOUT}.
+   *
+   * @throws IOException when nothing arrives in time or the connection is lost
+   * @throws IllegalStateException when what arrives is not a message to {@link #self()}
+   */
+  abstract ErlTerm receive() throws IOException;
+
+  @Override
+  public final String name() {
+    return name;
+  }
+
+  @Override
+  public final Measurement run(String transport, Workload w, long warmupMillis, long millis) throws IOException {
+    once(w, warmupMillis);
+    long[] r = once(w, millis);
+    return new Measurement(transport, w, name, r[0], r[1], r[2]);
+  }
+
+  private long[] once(Workload w, long millis) throws IOException {
+    return switch (w.mode()) {
+      case "pingpong" -> pingPong(millis, w.max());
+      case "send" -> send(millis, w.size(), w.max());
+      case "flood" -> flood(millis, w.size(), w.max());
+      default -> throw new IllegalArgumentException("unknown mode " + w.mode());
+    };
+  }
+
+  private long[] pingPong(long millis, long max) throws IOException {
+    ErlTuple ping = ErlTuple.of(self(), HELLO);
+    long t0 = System.nanoTime();
+    long deadline = t0 + millis * 1_000_000L;
+    long n = 0;
+    while (n < max) {
+      sendTo("echo", ping);
+      ErlTerm r = receive();
+      if (!HELLO.equals(r)) {
+        throw new IllegalStateException("echo replied " + r);
+      }
+      n++;
+      if ((n & 15) == 0 && System.nanoTime() >= deadline) {
+        break;
+      }
+    }
+    return new long[] {n, System.nanoTime() - t0, 0};
+  }
+
+  private long[] send(long millis, int size, long max) throws IOException {
+    byte[] bytes = new byte[size];
+    Arrays.fill(bytes, (byte) 'x');
+    ErlBinary bin = ErlBinary.of(bytes);
+    long t0 = System.nanoTime();
+    long deadline = t0 + millis * 1_000_000L;
+    long n = 0;
+    while (n < max) {
+      sendTo("sink", ErlTuple.of(SEQ, ErlInteger.of(n), bin));
+      n++;
+      if ((n & 15) == 0 && System.nanoTime() >= deadline) {
+        break;
+      }
+    }
+    sendTo("sink", ErlTuple.of(DONE, self()));
+    ErlTerm r = receive();
+    if (!(r instanceof ErlTuple t) || t.arity() != 3 || !COUNT.equals(t.get(0))
+        || ((ErlInteger) t.get(1)).longValue() != n) {
+      throw new IllegalStateException("sink replied " + r + " after " + n + " messages");
+    }
+    return new long[] {n, System.nanoTime() - t0, ((ErlInteger) t.get(2)).longValue()};
+  }
+
+  private long[] flood(long millis, int size, long max) throws IOException {
+    long t0 = System.nanoTime();
+    sendTo("flooder", ErlTuple.of(FLOOD, self(), ErlInteger.of(size), ErlInteger.of(max), ErlInteger.of(millis)));
+    long n = 0;
+    long bytes = 0;
+    while (true) {
+      ErlTerm m = receive();
+      if (m instanceof ErlTuple t && t.arity() == 3 && SEQ.equals(t.get(0))) {
+        n++;
+        bytes += ((ErlBinary) t.get(2)).size();
+      } else if (m instanceof ErlTuple t && t.arity() == 2 && FLOOD_DONE.equals(t.get(0))) {
+        long sent = ((ErlInteger) t.get(1)).longValue();
+        if (sent != n) {
+          throw new IllegalStateException("flooder sent " + sent + ", received " + n);
+        }
+        return new long[] {n, System.nanoTime() - t0, bytes};
+      } else {
+        throw new IllegalStateException("unexpected message " + m);
+      }
+    }
+  }
+}
