@@ -29,8 +29,13 @@ import java.util.Set;
  *
  * <p>Where {@code /proc} is missing (not Linux) or the socket cannot be found there, the
  * lookup fails with {@link Errno#ENOTSUP}.
+ *
+ * <p>Public for other transports that run over JDK TCP sockets and must answer
+ * {@link io.ei4j.api.SocketCallbacks#fd} (the TLS transport, which is layered on TCP): it
+ * needs nothing but the socket's addresses, so it works for any JDK TCP channel, not only
+ * for {@link TcpSocket}s.
  */
-final class ProcFd {
+public final class ProcFd {
   private static final Path SELF_FD = Paths.get("/proc/self/fd");
   private static final Path[] TABLES = {Paths.get("/proc/net/tcp"), Paths.get("/proc/net/tcp6")};
   private static final String LISTEN_STATE = "0A";
@@ -39,9 +44,18 @@ final class ProcFd {
 
   /**
    * The descriptor of the TCP socket bound to {@code local} and, unless it is a listening
-   * socket ({@code remote == null}), connected to {@code remote}.
+   * socket ({@code remote == null}), connected to {@code remote}. Scans {@code /proc} on
+   * every call: callers cache the result for the life of the socket.
+   *
+   * @param local the socket's local address, as its channel reports it; a wildcard
+   *     address matches a listener bound to the wildcard of either IP version
+   * @param remote the peer's address, or {@code null} for a listening socket
+   * @return the descriptor number in this process
+   * @throws ErrnoException {@link Errno#ENOTSUP} when there is no {@code /proc}, the kernel
+   *     does not list such a socket, or it is not among this process's descriptors
+   * @throws IOException when a socket table cannot be read
    */
-  static int find(InetSocketAddress local, InetSocketAddress remote) throws IOException {
+  public static int find(InetSocketAddress local, InetSocketAddress remote) throws IOException {
     if (!Files.isDirectory(SELF_FD)) {
       throw new ErrnoException(Errno.ENOTSUP, "no /proc/self/fd on this system: the descriptor of a JDK socket cannot be found");
     }
