@@ -380,19 +380,13 @@ public abstract class DistributionConformance {
   void connectTimesOutWhenThePeerStallsAfterTheChallenge() throws Exception {
     EiNode node = newNode(COOKIE, 60_000);
     try (ScriptedPeer<?> peer = ScriptedPeer.listen(callbacks(), setupContext(), newListenAddress(), 5)) {
-      Thread script = new Thread(() -> {
-        try {
-          peer.accept();
-          peer.readHandshakeMessage();
-          peer.sendStatus("ok");
-          peer.sendChallenge("stall@" + javaHost(), 12345);
-          // ... and never read the reply or answer.
-        } catch (IOException e) {
-          // the test's assertion reports what matters
-        }
+      playInBackground(() -> {
+        peer.accept();
+        peer.readHandshakeMessage();
+        peer.sendStatus("ok");
+        peer.sendChallenge("stall@" + javaHost(), 12345);
+        // ... and never read the reply or answer.
       });
-      script.setDaemon(true);
-      script.start();
       long t0 = System.nanoTime();
       ErrnoException e = assertThrows(ErrnoException.class, () -> node.connect(peer.address(), 600));
       assertTimedOutInTime(e, t0, 600);
@@ -403,23 +397,17 @@ public abstract class DistributionConformance {
   void connectTimesOutWhenThePeerNeverAcknowledges() throws Exception {
     EiNode node = newNode(COOKIE, 60_000);
     try (ScriptedPeer<?> peer = ScriptedPeer.listen(callbacks(), setupContext(), newListenAddress(), 5)) {
-      Thread script = new Thread(() -> {
-        try {
-          peer.accept();
-          peer.readHandshakeMessage();
-          peer.sendStatus("ok");
-          peer.sendChallenge("noack@" + javaHost(), 777);
-          byte[] reply = peer.readHandshakeMessage();
-          if (reply[0] != 'r') {
-            throw new IOException("expected the challenge reply");
-          }
-          // ... and never send the 'a'.
-        } catch (IOException e) {
-          // the test's assertion reports what matters
+      playInBackground(() -> {
+        peer.accept();
+        peer.readHandshakeMessage();
+        peer.sendStatus("ok");
+        peer.sendChallenge("noack@" + javaHost(), 777);
+        byte[] reply = peer.readHandshakeMessage();
+        if (reply[0] != 'r') {
+          throw new IOException("expected the challenge reply");
         }
+        // ... and never send the 'a'.
       });
-      script.setDaemon(true);
-      script.start();
       long t0 = System.nanoTime();
       ErrnoException e = assertThrows(ErrnoException.class, () -> node.connect(peer.address(), 600));
       assertTimedOutInTime(e, t0, 600);
@@ -430,17 +418,11 @@ public abstract class DistributionConformance {
   void sendTimesOutWhenThePeerStopsReading() throws Exception {
     EiNode node = newNode(COOKIE, 60_000);
     try (ScriptedPeer<?> peer = ScriptedPeer.listen(callbacks(), setupContext(), newListenAddress(), 5)) {
-      Thread script = new Thread(() -> {
-        try {
-          peer.accept();
-          peer.acceptHandshake("sink@" + javaHost(), COOKIE);
-          // ... and never read again.
-        } catch (IOException e) {
-          // the test's assertion reports what matters
-        }
+      playInBackground(() -> {
+        peer.accept();
+        peer.acceptHandshake("sink@" + javaHost(), COOKIE);
+        // ... and never read again.
       });
-      script.setDaemon(true);
-      script.start();
       EiConnection c = node.connect(peer.address(), 10_000);
       cleanup.add(c);
       io.ei4j.term.ErlBinary big = io.ei4j.term.ErlBinary.of(new byte[1 << 20]);
@@ -482,6 +464,29 @@ public abstract class DistributionConformance {
         fillers.forEach(ScriptedPeer::close);
       }
     }
+  }
+
+  /** A scripted peer's side of a test: what it does to the node under test. */
+  @FunctionalInterface
+  protected interface PeerScript {
+    void play() throws IOException;
+  }
+
+  /**
+   * Plays {@code script} on a daemon thread, so that the test thread can drive the node.
+   * An I/O failure of the script ends it quietly: the test's own assertions on the node
+   * report what matters, and a script that stalls on purpose never ends by itself.
+   */
+  protected static void playInBackground(PeerScript script) {
+    Thread t = new Thread(() -> {
+      try {
+        script.play();
+      } catch (IOException e) {
+        // the test's assertion reports what matters
+      }
+    }, "scripted-peer");
+    t.setDaemon(true);
+    t.start();
   }
 
   /** Asserts an {@link Errno#ETIMEDOUT} that came neither early nor much late. */
