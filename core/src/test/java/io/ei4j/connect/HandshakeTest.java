@@ -162,18 +162,11 @@ class HandshakeTest {
   @Test
   void oversizedHandshakeLengthIsRejectedBeforeAllocating() throws Exception {
     try (ScriptedPeer<TcpSocket> peer = listener()) {
-      CompletableFuture<Object> result = CompletableFuture.supplyAsync(() -> {
-        try {
-          return node.connect(peer.address(), 5_000);
-        } catch (IOException e) {
-          return e;
-        }
+      Object r = connectAgainst(peer, p -> {
+        p.readHandshakeMessage();
+        // A raw header claiming 65535 bytes.
+        rawWrite(p, new byte[] {(byte) 0xff, (byte) 0xff, 's'});
       });
-      peer.accept();
-      peer.readHandshakeMessage();
-      // A raw header claiming 65535 bytes.
-      rawWrite(peer, new byte[] {(byte) 0xff, (byte) 0xff, 's'});
-      Object r = result.get(10, TimeUnit.SECONDS);
       EiHandshakeException e = assertInstanceOf(EiHandshakeException.class, r, "outcome " + r);
       assertTrue(e.getMessage().contains("65535"), e.getMessage());
     }
@@ -233,13 +226,7 @@ class HandshakeTest {
         assertInstanceOf(EiAuthenticationException.class, badSide.get(10, TimeUnit.SECONDS));
       }
       try (EiNode friend = EiNode.builder("friend@localhost").cookie(COOKIE).transport(TCP).build()) {
-        CompletableFuture<EiConnection> out = CompletableFuture.supplyAsync(() -> {
-          try {
-            return friend.connect(l.address(), 5_000);
-          } catch (IOException e) {
-            throw new RuntimeException(e);
-          }
-        });
+        CompletableFuture<EiConnection> out = connectAsync(friend, l);
         try (EiConnection in = l.accept(5_000); EiConnection o = out.get(10, TimeUnit.SECONDS)) {
           o.regSend(o.self(), "anyone", ErlAtom.of("hi"));
           EiMessage.RegSend m = assertInstanceOf(EiMessage.RegSend.class, in.receive(5_000));
@@ -256,19 +243,24 @@ class HandshakeTest {
     try (EiListener l = node.listen(new InetSocketAddress("::1", 0), 5);
          EiNode friend = EiNode.builder("v6friend@localhost").cookie(COOKIE).transport(TCP).build()) {
       assertTrue(((InetSocketAddress) l.address()).getAddress() instanceof java.net.Inet6Address, "bound " + l.address());
-      CompletableFuture<EiConnection> out = CompletableFuture.supplyAsync(() -> {
-        try {
-          return friend.connect(l.address(), 5_000);
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<EiConnection> out = connectAsync(friend, l);
       try (EiConnection in = l.accept(5_000); EiConnection o = out.get(10, TimeUnit.SECONDS)) {
         assertEquals("v6friend@localhost", in.peerNodeName());
         o.send(in.self(), ErlAtom.of("over_v6"));
         assertEquals(ErlAtom.of("over_v6"), assertInstanceOf(EiMessage.Send.class, in.receive(5_000)).message());
       }
     }
+  }
+
+  /** {@code from} connects to {@code l} on another thread, so that the test can accept. */
+  private static CompletableFuture<EiConnection> connectAsync(EiNode from, EiListener l) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return from.connect(l.address(), 5_000);
+      } catch (IOException e) {
+        throw new RuntimeException(e);
+      }
+    });
   }
 
   /** Sends the challenge, checks the reply's digest against {@code cookie}, acknowledges. */
