@@ -1,9 +1,9 @@
 package io.ei4j.reliability;
 
+import static io.ei4j.reliability.Conditions.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.ei4j.api.ErrnoException;
 import io.ei4j.connect.EiConnection;
@@ -28,7 +28,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -75,16 +74,6 @@ class PendingHandshakesTest {
       cleanup.add(s);
     }
     return held;
-  }
-
-  private static void await(BooleanSupplier condition, long millis, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        fail("not within " + millis + " ms: " + what);
-      }
-      Thread.sleep(10);
-    }
   }
 
   /** Whether the server has closed {@code s}: end of stream or reset within the socket's read timeout. */

@@ -1,11 +1,11 @@
 package io.ei4j.reliability;
 
+import static io.ei4j.reliability.Conditions.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.ei4j.api.ErrnoException;
 import io.ei4j.connect.EiConnection;
@@ -22,8 +22,6 @@ import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
 import io.ei4j.transport.tcp.TcpCallbacks;
 import java.security.SecureRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -39,16 +37,6 @@ class QueueLimitsTest {
 
   private static ErlTuple flood(ErlTerm to, int count) {
     return ErlTuple.of(ErlAtom.of("flood"), to, ErlInteger.of(1), ErlInteger.of(count));
-  }
-
-  private static void await(BooleanSupplier condition, long millis, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        fail("not within " + millis + " ms: " + what);
-      }
-      Thread.sleep(10);
-    }
   }
 
   @Test
