@@ -148,6 +148,17 @@ class TlsHandshakeTest {
     throw new AssertionError("expected one of " + List.of(anyOf) + " in: " + e.getMessage(), e);
   }
 
+  /**
+   * Listens with {@code serverConfig}, connects to it with {@code clientConfig} as
+   * {@code host}, and checks that bytes cross the session both ways: the handshake succeeded.
+   */
+  private void connectAndRoundTrip(TlsConfig serverConfig, TlsConfig clientConfig, String host) throws Exception {
+    TlsSocket l = listen(serverConfig);
+    Future<Accepted<TlsSocket>> accepted = acceptAsync(l);
+    TlsSocket c = connect(clientConfig, host, port(l));
+    roundTrip(c, accepted.get(15, TimeUnit.SECONDS).context());
+  }
+
   private void roundTrip(TlsSocket a, TlsSocket b) throws IOException {
     byte[] msg = "ping over tls".getBytes(StandardCharsets.US_ASCII);
     ByteBuffer out = ByteBuffer.wrap(msg);
@@ -232,18 +243,12 @@ class TlsHandshakeTest {
   @Test
   void hostnameCheckCanBeTurnedOff() throws Exception {
     TlsConfig lenient = config(certOf(client), ca).checkHostname(false).build();
-    TlsSocket l = listen(wrongHostServer);
-    Future<Accepted<TlsSocket>> accepted = acceptAsync(l);
-    TlsSocket c = connect(lenient, "localhost", port(l));
-    roundTrip(c, accepted.get(15, TimeUnit.SECONDS).context());
+    connectAndRoundTrip(wrongHostServer, lenient, "localhost");
   }
 
   @Test
   void hostnameIsCheckedAgainstIpAddressNames() throws Exception {
-    TlsSocket l = listen(server);
-    Future<Accepted<TlsSocket>> accepted = acceptAsync(l);
-    TlsSocket c = connect(client, "127.0.0.1", port(l)); // the certificate has IP 127.0.0.1
-    roundTrip(c, accepted.get(15, TimeUnit.SECONDS).context());
+    connectAndRoundTrip(server, client, "127.0.0.1"); // the certificate has IP 127.0.0.1
     TlsSocket l2 = listen(wrongHostServer); // no IP address names
     Future<Accepted<TlsSocket>> accepted2 = acceptAsync(l2);
     ErrnoException e = assertThrows(ErrnoException.class, () -> connect(client, "127.0.0.1", port(l2)));
@@ -297,20 +302,14 @@ class TlsHandshakeTest {
   @Test
   void clientAuthRequestAcceptsAClientWithoutCertificate() throws Exception {
     TlsConfig requesting = config(certOf(client), ca).clientAuth(ClientAuth.REQUEST).build();
-    TlsSocket l = listen(requesting);
-    Future<Accepted<TlsSocket>> accepted = acceptAsync(l);
-    TlsSocket c = connect(noCertClient, "localhost", port(l));
-    roundTrip(c, accepted.get(15, TimeUnit.SECONDS).context());
+    connectAndRoundTrip(requesting, noCertClient, "localhost");
   }
 
   @Test
   void verifyPeerOffAcceptsAnyServer() throws Exception {
     TlsConfig trusting = TlsConfig.builder().certificate(certOf(client).certFile(), certOf(client).keyFile())
         .verifyPeer(false).build();
-    TlsSocket l = listen(otherCaServer);
-    Future<Accepted<TlsSocket>> accepted = acceptAsync(l);
-    TlsSocket c = connect(trusting, "localhost", port(l));
-    roundTrip(c, accepted.get(15, TimeUnit.SECONDS).context());
+    connectAndRoundTrip(otherCaServer, trusting, "localhost");
   }
 
   @Test
