@@ -37,6 +37,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.Executable;
 
 /**
  * The distribution-level conformance suite: an {@link EiNode} on the transport under
@@ -256,9 +257,7 @@ public abstract class DistributionConformance {
   void receiveTimesOut() throws IOException {
     EiNode node = newNode(COOKIE, 60_000);
     try (EiConnection c = connectTo(node, shared, 10_000)) {
-      long t0 = System.nanoTime();
-      ErrnoException e = assertThrows(ErrnoException.class, () -> c.receive(300));
-      assertTimedOutInTime(e, t0, 300);
+      assertTimesOut(300, () -> c.receive(300));
     }
   }
 
@@ -359,9 +358,7 @@ public abstract class DistributionConformance {
   void acceptTimesOutWhenNobodyConnects() throws IOException {
     EiNode node = newNode(COOKIE, 60_000);
     EiListener l = node.listen(newListenAddress(), 5);
-    long t0 = System.nanoTime();
-    ErrnoException e = assertThrows(ErrnoException.class, () -> l.accept(400));
-    assertTimedOutInTime(e, t0, 400);
+    assertTimesOut(400, () -> l.accept(400));
   }
 
   @Test
@@ -369,9 +366,7 @@ public abstract class DistributionConformance {
     EiNode node = newNode(COOKIE, 60_000);
     EiListener l = node.listen(newListenAddress(), 5);
     try (ScriptedPeer<?> silent = ScriptedPeer.connect(callbacks(), setupContext(), l.address())) {
-      long t0 = System.nanoTime();
-      ErrnoException e = assertThrows(ErrnoException.class, () -> l.accept(400));
-      assertTimedOutInTime(e, t0, 400);
+      assertTimesOut(400, () -> l.accept(400));
       assertNotNull(silent);
     }
   }
@@ -387,9 +382,7 @@ public abstract class DistributionConformance {
         peer.sendChallenge("stall@" + javaHost(), 12345);
         // ... and never read the reply or answer.
       });
-      long t0 = System.nanoTime();
-      ErrnoException e = assertThrows(ErrnoException.class, () -> node.connect(peer.address(), 600));
-      assertTimedOutInTime(e, t0, 600);
+      assertTimesOut(600, () -> node.connect(peer.address(), 600));
     }
   }
 
@@ -408,9 +401,7 @@ public abstract class DistributionConformance {
         }
         // ... and never send the 'a'.
       });
-      long t0 = System.nanoTime();
-      ErrnoException e = assertThrows(ErrnoException.class, () -> node.connect(peer.address(), 600));
-      assertTimedOutInTime(e, t0, 600);
+      assertTimesOut(600, () -> node.connect(peer.address(), 600));
     }
   }
 
@@ -457,9 +448,7 @@ public abstract class DistributionConformance {
             break;
           }
         }
-        long t0 = System.nanoTime();
-        ErrnoException e = assertThrows(ErrnoException.class, () -> node.connect(peer.address(), 500));
-        assertTimedOutInTime(e, t0, 500);
+        assertTimesOut(500, () -> node.connect(peer.address(), 500));
       } finally {
         fillers.forEach(ScriptedPeer::close);
       }
@@ -487,6 +476,16 @@ public abstract class DistributionConformance {
     }, "scripted-peer");
     t.setDaemon(true);
     t.start();
+  }
+
+  /**
+   * Runs {@code call}, which is given a timeout of {@code timeoutMillis}, and asserts that
+   * it fails with {@link Errno#ETIMEDOUT} neither early nor much late.
+   */
+  protected static void assertTimesOut(long timeoutMillis, Executable call) {
+    long t0 = System.nanoTime();
+    ErrnoException e = assertThrows(ErrnoException.class, call);
+    assertTimedOutInTime(e, t0, timeoutMillis);
   }
 
   /** Asserts an {@link Errno#ETIMEDOUT} that came neither early nor much late. */
