@@ -24,6 +24,13 @@ public final class ErlInteger implements ErlTerm {
   private final long value;
   /** Null when the value fits in a long. */
   private final BigInteger big;
+  /**
+   * The magnitude of {@link #big} as little-endian bytes without leading zeros, as the
+   * external format writes it: made on the first encode and kept, so that encoding the same
+   * big integer again allocates nothing. Volatile so that a thread that sees the array also
+   * sees its contents; two threads encoding at once may both make it, with equal results.
+   */
+  private volatile byte[] magnitudeLE;
 
   private ErlInteger(long value, BigInteger big) {
     this.value = value;
@@ -95,6 +102,25 @@ public final class ErlInteger implements ErlTerm {
   /** The big value, or null when the value fits in a long. */
   BigInteger bigOrNull() {
     return big;
+  }
+
+  /**
+   * The magnitude of the big value as little-endian bytes, the most significant one nonzero;
+   * only for a value that does not fit in a long. The caller must not modify the array.
+   */
+  byte[] bigMagnitudeLittleEndian() {
+    byte[] m = magnitudeLE;
+    if (m == null) {
+      BigInteger abs = big.abs();
+      byte[] be = abs.toByteArray(); // big-endian two's complement: may lead with a 0 byte
+      int n = (abs.bitLength() + 7) / 8;
+      m = new byte[n];
+      for (int k = 0; k < n; k++) {
+        m[k] = be[be.length - 1 - k];
+      }
+      magnitudeLE = m;
+    }
+    return m;
   }
 
   @Override

@@ -1,6 +1,9 @@
 package io.ei4j.term;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -14,6 +17,10 @@ import java.util.Arrays;
 public final class TermBuffer {
   /** Arrays larger than this cannot be allocated on common JVMs. */
   private static final int MAX_CAPACITY = Integer.MAX_VALUE - 8;
+  /** Big-endian multi-byte stores into the array: one store each instead of one per byte. */
+  private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+  private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+  private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   private byte[] buf;
   private int len;
@@ -103,8 +110,7 @@ public final class TermBuffer {
   /** Appends the low 16 bits of {@code v}, big-endian. */
   public TermBuffer putShort(int v) {
     ensureCapacity(2);
-    buf[len] = (byte) (v >>> 8);
-    buf[len + 1] = (byte) v;
+    SHORT.set(buf, len, (short) v);
     len += 2;
     return this;
   }
@@ -112,10 +118,7 @@ public final class TermBuffer {
   /** Appends {@code v}, big-endian. */
   public TermBuffer putInt(int v) {
     ensureCapacity(4);
-    buf[len] = (byte) (v >>> 24);
-    buf[len + 1] = (byte) (v >>> 16);
-    buf[len + 2] = (byte) (v >>> 8);
-    buf[len + 3] = (byte) v;
+    INT.set(buf, len, v);
     len += 4;
     return this;
   }
@@ -123,9 +126,7 @@ public final class TermBuffer {
   /** Appends {@code v}, big-endian. */
   public TermBuffer putLong(long v) {
     ensureCapacity(8);
-    for (int i = 0; i < 8; i++) {
-      buf[len + i] = (byte) (v >>> (56 - 8 * i));
-    }
+    LONG.set(buf, len, v);
     len += 8;
     return this;
   }
@@ -156,10 +157,7 @@ public final class TermBuffer {
   /** Overwrites 4 bytes at {@code index} (which must be below {@code length() - 3}). */
   public void setInt(int index, int v) {
     java.util.Objects.checkFromIndexSize(index, 4, len);
-    buf[index] = (byte) (v >>> 24);
-    buf[index + 1] = (byte) (v >>> 16);
-    buf[index + 2] = (byte) (v >>> 8);
-    buf[index + 3] = (byte) v;
+    INT.set(buf, index, v);
   }
 
   /** Shortens the buffer to {@code newLength} bytes. */

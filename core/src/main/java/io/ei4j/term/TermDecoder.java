@@ -1,7 +1,10 @@
 package io.ei4j.term;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -58,6 +61,9 @@ public final class TermDecoder {
    * atom or an older one.
    */
   private static final ErlAtom[] ATOM_CACHE = new ErlAtom[4096];
+  /** Big-endian reads from a heap buffer's array: one load each instead of one per byte. */
+  private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+  private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
 
   private final DecodeLimits limits;
   private final boolean shareBinaries;
@@ -231,15 +237,18 @@ public final class TermDecoder {
 
     private int u16() throws TermDecodeException {
       need(2, "a 16-bit length");
-      int v = ((buf.get(pos) & 0xff) << 8) | (buf.get(pos + 1) & 0xff);
+      int v = array != null
+          ? (short) SHORT.get(array, arrayOffset + pos) & 0xffff
+          : ((buf.get(pos) & 0xff) << 8) | (buf.get(pos + 1) & 0xff);
       pos += 2;
       return v;
     }
 
     private int i32(String what) throws TermDecodeException {
       need(4, what);
-      int v =
-          ((buf.get(pos) & 0xff) << 24)
+      int v = array != null
+          ? (int) INT.get(array, arrayOffset + pos)
+          : ((buf.get(pos) & 0xff) << 24)
               | ((buf.get(pos + 1) & 0xff) << 16)
               | ((buf.get(pos + 2) & 0xff) << 8)
               | (buf.get(pos + 3) & 0xff);
@@ -259,10 +268,12 @@ public final class TermDecoder {
     }
 
     private byte[] bytes(int n) {
-      byte[] b = new byte[n];
+      byte[] b;
       if (array != null) {
-        System.arraycopy(array, arrayOffset + pos, b, 0, n);
+        int from = arrayOffset + pos;
+        b = Arrays.copyOfRange(array, from, from + n); // no zeroing before the copy
       } else {
+        b = new byte[n];
         buf.get(pos, b, 0, n);
       }
       pos += n;

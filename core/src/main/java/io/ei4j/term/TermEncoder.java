@@ -23,8 +23,9 @@ import java.util.zip.Deflater;
  * </ul>
  *
  * <p>Encoding appends to a {@link TermBuffer}; reuse one buffer across messages to avoid
- * allocating. The encoder itself allocates only for compression, for big integers, and for
- * terms nested more than 200 deep, whose deeper parts it encodes from an explicit stack so
+ * allocating. The encoder itself allocates only for compression, for the first encode of
+ * each big integer (which then keeps its magnitude bytes for the next), and for terms nested
+ * more than 200 deep, whose deeper parts it encodes from an explicit stack so
  * that no nesting depth can overflow the Java stack.
  */
 public final class TermEncoder {
@@ -286,19 +287,15 @@ public final class TermEncoder {
       encodeLong(i.longValue(), out);
       return;
     }
-    BigInteger abs = big.abs();
-    int n = (abs.bitLength() + 7) / 8;
-    byte[] mag = abs.toByteArray();
+    byte[] mag = i.bigMagnitudeLittleEndian();
+    int n = mag.length;
     if (n < 256) {
       out.put(Ext.SMALL_BIG).put(n);
     } else {
       out.put(Ext.LARGE_BIG).putInt(n);
     }
     out.put(big.signum() < 0 ? 1 : 0);
-    out.ensureCapacity(n);
-    for (int k = 0; k < n; k++) {
-      out.put(mag[mag.length - 1 - k]);
-    }
+    out.put(mag, 0, n);
   }
 
   private static void encodeLong(long v, TermBuffer out) {
