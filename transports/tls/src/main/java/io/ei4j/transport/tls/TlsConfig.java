@@ -55,6 +55,7 @@ public final class TlsConfig {
   public static final List<String> SUPPORTED_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
   private static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+  private static final int DEFAULT_MAX_PENDING_HANDSHAKES = 64;
 
   private final SSLContext context;
   private final boolean hasCertificate;
@@ -64,6 +65,7 @@ public final class TlsConfig {
   private final List<String> protocols;
   private final List<String> cipherSuites;
   private final Duration handshakeTimeout;
+  private final int maxPendingHandshakes;
 
   private TlsConfig(Builder b, SSLContext context, List<String> cipherSuites) {
     this.context = context;
@@ -74,6 +76,7 @@ public final class TlsConfig {
     this.protocols = b.protocols;
     this.cipherSuites = cipherSuites;
     this.handshakeTimeout = b.handshakeTimeout;
+    this.maxPendingHandshakes = b.maxPendingHandshakes;
   }
 
   /** A builder with the strict defaults described in the class comment. */
@@ -124,6 +127,17 @@ public final class TlsConfig {
    */
   public Duration handshakeTimeout() {
     return handshakeTimeout;
+  }
+
+  /**
+   * How many accepted connections a listener keeps in their TLS handshake at once. A
+   * listener drives all of them together, so a silent peer delays no other; when a new
+   * connection arrives with this many under way, the oldest of them is closed to make
+   * room (logged at debug). Each one is closed anyway when {@link #handshakeTimeout()}
+   * runs out.
+   */
+  public int maxPendingHandshakes() {
+    return maxPendingHandshakes;
   }
 
   /** The BCJSSE context every engine of this configuration comes from. */
@@ -193,6 +207,7 @@ public final class TlsConfig {
     private List<String> protocols = SUPPORTED_PROTOCOLS;
     private List<String> cipherSuites;
     private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+    private int maxPendingHandshakes = DEFAULT_MAX_PENDING_HANDSHAKES;
 
     private Builder() {}
 
@@ -293,6 +308,15 @@ public final class TlsConfig {
         throw new IllegalArgumentException("handshake timeout must be positive: " + timeout);
       }
       this.handshakeTimeout = timeout;
+      return this;
+    }
+
+    /** See {@link TlsConfig#maxPendingHandshakes()}; at least 1, default 64. */
+    public Builder maxPendingHandshakes(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxPendingHandshakes must be at least 1: " + max);
+      }
+      this.maxPendingHandshakes = max;
       return this;
     }
 

@@ -15,7 +15,11 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.UnresolvedAddressException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
@@ -54,6 +58,7 @@ public final class TlsSocket {
   private static final ByteBuffer[] NOTHING = {ByteBuffer.allocate(0)};
   /** TLS record content type of handshake messages, visible in a TLS 1.2 record header. */
   private static final int CONTENT_TYPE_HANDSHAKE = 22;
+  private static final System.Logger LOG = System.getLogger(TlsSocket.class.getName());
 
   private final TlsConfig config;
   private final ReentrantLock readLock = new ReentrantLock();
@@ -77,6 +82,21 @@ public final class TlsSocket {
   private String renegotiationRefused;
   private volatile boolean closeNotifyReceived;
   private volatile int fd = -1;
+  /** Set once the handshake saw the peer's first bytes (checked to look like TLS). */
+  private boolean sawInput;
+
+  /** Listener only: accepted connections in their TLS handshake, oldest first. Guarded by itself. */
+  private final ArrayDeque<TlsSocket> pending = new ArrayDeque<>();
+  /** Listener only: connections whose handshake completed, not yet returned by accept. */
+  private final ConcurrentLinkedQueue<Accepted<TlsSocket>> completed = new ConcurrentLinkedQueue<>();
+  /** Listener only: set when accept closed a pending handshake, until its selector let it go. */
+  private boolean discarded;
+  /** Pending handshake only: its registration with the listener's selector. */
+  private SelectionKey acceptKey;
+  /** Pending handshake only: when the listener gives up on it. */
+  private long handshakeDeadline;
+  /** Accepted socket only: the peer's address. */
+  private SocketAddress remote;
 
   TlsSocket(TlsConfig config) {
     this.config = config;
@@ -136,44 +156,235 @@ public final class TlsSocket {
     }
   }
 
+  /**
+   * Returns the first accepted connection whose TLS handshake completes within the
+   * timeout. Every handshake under way is driven without blocking on this thread, through
+   * the listener's one selector, so a silent peer delays no other; handshakes that do not
+   * complete during this call carry on in the next one, each until its own deadline
+   * ({@link TlsConfig#handshakeTimeout()} from when it was accepted). A handshake that fails
+   * or runs out is closed and logged at debug; when this call has no completed connection
+   * to return, it fails with that handshake's error (the first one it saw), as a blocking
+   * accept of that one connection would have. Calls are serialized by the read lock.
+   */
   Accepted<TlsSocket> accept(long timeoutMillis) throws IOException {
     ServerSocketChannel s = server;
     if (s == null) {
       throw new ErrnoException(Errno.EINVAL, "accept on a socket that is not listening");
     }
     long deadline = deadline(timeoutMillis);
-    SocketChannel accepted;
     readLock.lock();
     try {
       ensureOpen("accept");
-      while ((accepted = s.accept()) == null) {
-        await(readSelector, deadline, "accept");
+      boolean polled = false;
+      while (true) {
+        Accepted<TlsSocket> done = completed.poll();
+        if (done != null) {
+          return done;
+        }
+        IOException failure = null;
+        SocketChannel c;
+        while ((c = s.accept()) != null) {
+          failure = first(failure, admit(c));
+        }
+        for (SelectionKey key : readSelector.selectedKeys()) {
+          if (key.attachment() instanceof TlsSocket child) {
+            failure = first(failure, drive(child));
+          }
+        }
+        readSelector.selectedKeys().clear();
+        failure = first(failure, expire());
+        if (discarded) {
+          // a closed channel's descriptor is released when the selector drops its key
+          discarded = false;
+          readSelector.selectNow();
+        }
+        done = completed.poll();
+        if (done != null) {
+          return done;
+        }
+        if (closed.get()) {
+          throw Errors.closed("accept");
+        }
+        if (failure != null) {
+          throw failure;
+        }
+        if (timeoutMillis == 0) {
+          // a poll: one more round for what is ready now, then nothing more to wait for
+          readSelector.selectNow();
+          if (polled || readSelector.selectedKeys().isEmpty()) {
+            throw Errors.timeout("accept");
+          }
+          polled = true;
+          continue;
+        }
+        long wake = Math.min(deadline, earliestHandshakeDeadline());
+        if (wake == deadline && deadline != NO_DEADLINE && deadline - System.nanoTime() <= 0) {
+          throw Errors.timeout("accept");
+        }
+        if (!readSelector.selectedKeys().isEmpty()) {
+          continue; // found by the selectNow above
+        }
+        if (wake == NO_DEADLINE) {
+          readSelector.select();
+        } else {
+          long remaining = wake - System.nanoTime();
+          if (remaining > 0) {
+            readSelector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining + 999_999)));
+          }
+        }
+        if (closed.get()) {
+          throw Errors.closed("accept");
+        }
       }
     } catch (ClosedSelectorException e) {
       throw Errors.closed("accept");
+    } catch (ErrnoException e) {
+      throw e;
     } catch (IOException e) {
       throw Errors.map(e, "accept");
     } finally {
       readLock.unlock();
     }
+  }
+
+  private static IOException first(IOException seen, IOException next) {
+    return seen != null ? seen : next;
+  }
+
+  /**
+   * Takes a freshly accepted TCP connection into the pending handshakes (closing the oldest
+   * one when the cap is reached) and starts its handshake. Returns its failure, if any.
+   */
+  private IOException admit(SocketChannel c) {
     TlsSocket child = new TlsSocket(config);
+    child.channel = c;
     try {
-      child.attach(accepted);
-      SocketAddress peer = accepted.getRemoteAddress();
-      child.peerName = String.valueOf(peer);
+      c.configureBlocking(false);
+      c.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      child.remote = c.getRemoteAddress();
+      child.peerName = String.valueOf(child.remote);
       child.engine = config.newEngine(false, null, -1);
-      // The caller's timeout covers the TLS handshake too, as ei's covers its whole accept,
-      // and handshakeTimeout bounds it when the caller waits for ever. A caller that only
-      // polls (timeout 0) and found a connection gets its handshake, not a dropped peer.
-      long handshakeDeadline = System.nanoTime() + config.handshakeTimeout().toNanos();
-      child.handshake(timeoutMillis == 0 ? handshakeDeadline : Math.min(deadline, handshakeDeadline));
-      return new Accepted<>(child, peer);
-    } catch (IOException e) {
+      child.startHandshake();
+      child.handshakeDeadline = System.nanoTime() + config.handshakeTimeout().toNanos();
+    } catch (IOException | RuntimeException e) {
       closeQuietly(child);
-      throw Errors.map(e, "accept");
-    } catch (RuntimeException e) {
+      IOException failure = e instanceof IOException io ? Errors.map(io, "accept")
+          : new ErrnoException(Errno.EIO, "accept: " + e);
+      LOG.log(System.Logger.Level.DEBUG, "TLS listener: closed {0}: {1}", child.peerName, failure.getMessage());
+      return failure;
+    }
+    TlsSocket evicted = null;
+    synchronized (pending) {
+      if (pending.size() >= config.maxPendingHandshakes()) {
+        evicted = pending.pollFirst();
+      }
+      pending.addLast(child);
+    }
+    if (evicted != null) {
+      LOG.log(System.Logger.Level.DEBUG, "TLS listener: closed {0}: {1} TLS handshakes were pending, "
+          + "this was the oldest", evicted.peerName, config.maxPendingHandshakes());
+      discard(evicted);
+    }
+    if (closed.get()) {
+      closePending(); // a close that ran meanwhile may have missed this one
+      return null;
+    }
+    return drive(child);
+  }
+
+  /**
+   * Advances one pending handshake as far as it goes without blocking: registers it for
+   * the I/O it waits for, or moves it to {@link #completed}, or closes it and returns why.
+   */
+  private IOException drive(TlsSocket child) {
+    if (child.closed.get()) {
+      return null; // evicted, or the listener is closing
+    }
+    try {
+      int op = child.stepHandshake();
+      if (op != 0) {
+        if (child.acceptKey == null) {
+          child.acceptKey = child.channel.register(readSelector, op, child);
+        } else {
+          child.acceptKey.interestOps(op);
+        }
+        return null;
+      }
+      if (!withdraw(child)) {
+        return null; // evicted or closed meanwhile
+      }
+      child.openSelectors();
+      completed.add(new Accepted<>(child, child.remote));
+      return null;
+    } catch (IOException | RuntimeException e) {
+      discard(child);
+      IOException failure = e instanceof IOException io ? Errors.map(io, "accept")
+          : new ErrnoException(Errno.EIO, "TLS handshake with " + child.peerName + " failed: " + e);
+      LOG.log(System.Logger.Level.DEBUG, "TLS listener: closed {0}: {1}", child.peerName, failure.getMessage());
+      return failure;
+    }
+  }
+
+  /** Removes a child from the pending handshakes and the selector; false if it was not there. */
+  private boolean withdraw(TlsSocket child) {
+    boolean was;
+    synchronized (pending) {
+      was = pending.remove(child);
+    }
+    if (child.acceptKey != null) {
+      child.acceptKey.cancel();
+    }
+    return was;
+  }
+
+  /** Withdraws and closes a pending handshake; its descriptor goes at the next select. */
+  private void discard(TlsSocket child) {
+    withdraw(child);
+    closeQuietly(child);
+    discarded = true;
+  }
+
+  /** Closes the handshakes whose deadline passed; returns the first one's timeout. */
+  private IOException expire() {
+    long now = System.nanoTime();
+    List<TlsSocket> late = new ArrayList<>();
+    synchronized (pending) {
+      for (TlsSocket child : pending) {
+        if (now - child.handshakeDeadline >= 0) {
+          late.add(child);
+        }
+      }
+    }
+    IOException failure = null;
+    for (TlsSocket child : late) {
+      discard(child);
+      IOException e = Errors.timeout("TLS handshake with " + child.peerName);
+      LOG.log(System.Logger.Level.DEBUG, "TLS listener: closed {0}: {1}", child.peerName, e.getMessage());
+      failure = first(failure, e);
+    }
+    return failure;
+  }
+
+  private long earliestHandshakeDeadline() {
+    synchronized (pending) {
+      TlsSocket oldest = pending.peekFirst();
+      return oldest == null ? NO_DEADLINE : oldest.handshakeDeadline;
+    }
+  }
+
+  /** Closes every pending handshake and every completed one not yet returned. */
+  private void closePending() {
+    List<TlsSocket> all;
+    synchronized (pending) {
+      all = new ArrayList<>(pending);
+      pending.clear();
+    }
+    Accepted<TlsSocket> a;
+    while ((a = completed.poll()) != null) {
+      all.add(a.context());
+    }
+    for (TlsSocket child : all) {
       closeQuietly(child);
-      throw e;
     }
   }
 
@@ -229,6 +440,12 @@ public final class TlsSocket {
     channel = c;
     c.configureBlocking(false);
     c.setOption(StandardSocketOptions.TCP_NODELAY, true);
+    openSelectors();
+  }
+
+  /** The read and write selectors of a connected socket. */
+  private void openSelectors() throws IOException {
+    SocketChannel c = channel;
     readSelector = Selector.open();
     writeSelector = Selector.open();
     c.register(readSelector, SelectionKey.OP_READ);
@@ -241,6 +458,19 @@ public final class TlsSocket {
 
   // ---------------------------------------------------------------- the TLS handshake
 
+  /** Allocates the handshake's buffers and begins it. */
+  private void startHandshake() throws IOException {
+    SSLSession session = engine.getSession();
+    netIn = ByteBuffer.allocate(session.getPacketBufferSize());
+    appIn = ByteBuffer.allocate(session.getApplicationBufferSize());
+    netOut = ByteBuffer.allocate(4 * session.getPacketBufferSize());
+    try {
+      engine.beginHandshake();
+    } catch (SSLException e) {
+      throw Errors.map(e, "TLS handshake with " + peerName + " failed");
+    }
+  }
+
   /**
    * Runs the whole TLS handshake on this thread. Any failure sends the engine's alert (if
    * it has one) and is reported as {@link Errno#EPROTO} with the reason, or
@@ -248,25 +478,59 @@ public final class TlsSocket {
    */
   private void handshake(long deadline) throws IOException {
     String what = "TLS handshake with " + peerName;
-    SSLSession session = engine.getSession();
-    netIn = ByteBuffer.allocate(session.getPacketBufferSize());
-    appIn = ByteBuffer.allocate(session.getApplicationBufferSize());
-    netOut = ByteBuffer.allocate(4 * session.getPacketBufferSize());
-    boolean sawInput = false;
+    startHandshake();
     readLock.lock();
     writeLock.lock();
     try {
-      engine.beginHandshake();
       while (true) {
+        int op = stepHandshake();
+        if (op == 0) {
+          return;
+        }
+        await(op == SelectionKey.OP_READ ? readSelector : writeSelector, deadline, what);
+      }
+    } catch (ClosedSelectorException e) {
+      throw Errors.closed(what);
+    } finally {
+      writeLock.unlock();
+      readLock.unlock();
+    }
+  }
+
+  /**
+   * Advances the handshake as far as it goes without waiting. Returns 0 once it is done
+   * (and all our handshake bytes are sent), else the {@link SelectionKey} operation it
+   * waits for ({@code OP_READ} or {@code OP_WRITE}). Any failure sends the engine's alert
+   * (if it has one) and is reported as {@link Errno#EPROTO} with the reason; the caller
+   * closes the socket.
+   */
+  private int stepHandshake() throws IOException {
+    String what = "TLS handshake with " + peerName;
+    try {
+      while (true) {
+        if (netOut.position() > 0 && !writeSome()) {
+          return SelectionKey.OP_WRITE;
+        }
         HandshakeStatus status = engine.getHandshakeStatus();
         switch (status) {
           case NEED_WRAP -> {
-            SSLEngineResult r = wrap(NOTHING, deadline, what);
-            if (!flush(deadline, what)) {
-              throw Errors.timeout(what);
+            SSLEngineResult r = engine.wrap(NOTHING, netOut);
+            if (r.getHandshakeStatus() == HandshakeStatus.NEED_TASK) {
+              runTasks();
             }
-            if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
-              throw new ErrnoException(Errno.EPROTO, what + ": the TLS engine closed during the handshake");
+            switch (r.getStatus()) {
+              case BUFFER_OVERFLOW -> {
+                if (netOut.position() == 0) {
+                  netOut = grow(netOut, engine.getSession().getPacketBufferSize());
+                }
+              }
+              case CLOSED -> {
+                writeSome();
+                throw new ErrnoException(Errno.EPROTO, what + ": the TLS engine closed during the handshake");
+              }
+              default -> {
+                // sent at the top of the loop
+              }
             }
           }
           case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
@@ -275,35 +539,45 @@ public final class TlsSocket {
               checkLooksLikeTls(what);
             }
             if (netIn.position() == 0 || !unwrapForHandshake()) {
-              int n = fill(deadline, what);
+              int n = channel.read(netIn);
               if (n < 0) {
                 throw new ErrnoException(Errno.ECONNRESET, what + ": the peer closed the connection "
                     + "during the TLS handshake (it may have rejected our certificate, or not speak TLS)");
+              }
+              if (n == 0) {
+                return SelectionKey.OP_READ;
               }
             }
           }
           case NEED_TASK -> runTasks();
           case FINISHED, NOT_HANDSHAKING -> {
-            if (!flush(deadline, what)) {
-              throw Errors.timeout(what);
+            if (netOut.position() == 0) {
+              return 0;
             }
-            return;
           }
           default -> throw new ErrnoException(Errno.EPROTO, what + ": unexpected engine state " + status);
         }
       }
-    } catch (ClosedSelectorException e) {
-      throw Errors.closed(what);
     } catch (SSLException e) {
       String hint = hint(e);
       sendAlert();
       throw Errors.map(e, what + " failed" + hint);
+    } catch (ErrnoException e) {
+      throw e;
     } catch (IOException e) {
       throw Errors.map(e, what);
-    } finally {
-      writeLock.unlock();
-      readLock.unlock();
     }
+  }
+
+  /** One non-blocking write of {@code netOut}; true when all of it went out. */
+  private boolean writeSome() throws IOException {
+    netOut.flip();
+    try {
+      channel.write(netOut);
+    } finally {
+      netOut.compact();
+    }
+    return netOut.position() == 0;
   }
 
   /**
@@ -395,6 +669,10 @@ public final class TlsSocket {
 
   /** Best effort: the alert the engine produced after a failure, so the peer learns why. */
   private void sendAlert() {
+    if (writeSelector == null) {
+      sendAlertNow();
+      return;
+    }
     try {
       engine.closeOutbound();
       long deadline = System.nanoTime() + CLOSE_NOTIFY_NANOS;
@@ -402,6 +680,21 @@ public final class TlsSocket {
         wrap(NOTHING, deadline, "alert");
       }
       flush(deadline, "alert");
+    } catch (IOException | RuntimeException e) {
+      // the connection is failing anyway; the original error is what matters
+    }
+  }
+
+  /** As {@link #sendAlert}, without waiting: for a listener's pending handshakes. */
+  private void sendAlertNow() {
+    try {
+      engine.closeOutbound();
+      for (int i = 0; i < 4 && !engine.isOutboundDone(); i++) {
+        if (engine.wrap(NOTHING, netOut).getStatus() != SSLEngineResult.Status.OK) {
+          break;
+        }
+      }
+      writeSome();
     } catch (IOException | RuntimeException e) {
       // the connection is failing anyway; the original error is what matters
     }
@@ -713,7 +1006,7 @@ public final class TlsSocket {
       return;
     }
     SSLEngine e = engine;
-    if (e != null && channel != null && writeLock.tryLock()) {
+    if (e != null && channel != null && writeSelector != null && writeLock.tryLock()) {
       try {
         if (netOut != null && channel.isOpen()) {
           e.closeOutbound();
@@ -730,6 +1023,9 @@ public final class TlsSocket {
       }
     }
     IOException failure = releaseAll();
+    if (server != null) {
+      closePending();
+    }
     if (failure != null) {
       throw Errors.map(failure, "close");
     }

@@ -18,9 +18,12 @@ import java.util.Objects;
  *       the session is established and verified, and core starts the distribution handshake.
  *       A peer that fails verification, or speaks plaintext, makes them fail with
  *       {@link Errno#EPROTO} and the reason; there is no fallback to plaintext. The
- *       caller's timeout covers the TLS handshake, which {@link TlsConfig#handshakeTimeout()}
- *       also bounds (so that a silent peer cannot hold an accept that waits for ever); a
- *       failed handshake in {@code accept} leaves the listener serving.</li>
+ *       timeout of {@code connect} covers its TLS handshake, which
+ *       {@link TlsConfig#handshakeTimeout()} also bounds. A listener drives the TLS
+ *       handshakes of all connections it accepted together, each bounded by
+ *       {@code handshakeTimeout}, and {@code accept} returns the first that completes, so
+ *       one silent peer never holds back another; a failed handshake in {@code accept}
+ *       leaves the listener serving ({@link #accept}).</li>
  *   <li>Distribution handshake messages have 4-byte length headers
  *       ({@link #handshakePacketHeaderSize}), as {@code inet_tls_dist} sends them.</li>
  *   <li>{@link #FLAG_FULL_IMPL}: TLS buffers decrypted bytes that the descriptor cannot
@@ -72,9 +75,18 @@ public final class TlsTransport implements SocketCallbacks<TlsSocket> {
   }
 
   /**
-   * Waits up to {@code timeoutMillis} for a TCP connection and its TLS handshake (the
-   * handshake is also bounded by {@link TlsConfig#handshakeTimeout()}). A connection whose
-   * handshake fails is closed and reported; the listening socket is unaffected.
+   * Waits up to {@code timeoutMillis} for a connection whose TLS handshake completes. The
+   * listening socket keeps every accepted connection whose handshake is under way and drives
+   * them all together, without blocking on any one, so a peer that connects and never
+   * speaks delays no other; handshakes carry on across calls, each bounded by
+   * {@link TlsConfig#handshakeTimeout()} from when it was accepted, and at most
+   * {@link TlsConfig#maxPendingHandshakes()} at once (a new connection beyond that closes
+   * the oldest pending one). A handshake that fails or runs out is closed and logged at
+   * debug; when the call has no completed connection to return, it fails with that
+   * handshake's error ({@link Errno#EPROTO} with the reason, {@link Errno#ECONNRESET}, or
+   * {@link Errno#ETIMEDOUT}). The listening socket is unaffected either way. Concurrent
+   * calls on one listening socket are serialized. Closing the listening socket closes the
+   * pending handshakes.
    */
   @Override
   public Accepted<TlsSocket> accept(TlsSocket listenCtx, long timeoutMillis) throws IOException {

@@ -1,0 +1,277 @@
+package io.ei4j.transport.tls;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ei4j.api.Accepted;
+import io.ei4j.api.Errno;
+import io.ei4j.api.ErrnoException;
+import io.ei4j.api.SocketCallbacks;
+import io.ei4j.connect.EiConnection;
+import io.ei4j.connect.EiListener;
+import io.ei4j.connect.EiNode;
+import io.ei4j.node.Node;
+import io.ei4j.testkit.ErlangPeer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A TLS listener drives the TLS handshakes of all its accepted connections together: silent
+ * TCP clients (connected, no ClientHello) never delay an honest one, at the transport level,
+ * through an {@link EiListener} and through a {@link Node}; and the cap on pending TLS
+ * handshakes closes the oldest.
+ */
+@Timeout(60)
+class TlsPendingHandshakesTest {
+  private static final int SILENT = 50;
+  private static final String COOKIE = "tlspending" + Long.toHexString(new SecureRandom().nextLong());
+
+  @TempDir static Path dir;
+  static TestPki.Issued ca;
+  static TestPki.Issued serverCert;
+  static TlsConfig server;
+  static TlsConfig client;
+
+  private final TlsTransport transport = new TlsTransport(TlsConfig.builder().verifyPeer(false).build());
+  private final List<AutoCloseable> cleanup = new ArrayList<>();
+  private final ExecutorService executor = Executors.newCachedThreadPool();
+
+  @BeforeAll
+  static void certificates() {
+    TestPki pki = new TestPki(dir);
+    ca = pki.ca("pending-ca");
+    serverCert = pki.node("pending-server", ca);
+    TestPki.Issued clientCert = pki.node("pending-client", ca);
+    server = serverConfig().build();
+    client = TlsConfig.builder().certificate(clientCert.certFile(), clientCert.keyFile())
+        .trustedCertificates(ca.certFile()).build();
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    executor.shutdownNow();
+    for (int i = cleanup.size() - 1; i >= 0; i--) {
+      cleanup.get(i).close();
+    }
+  }
+
+  private static InetSocketAddress loopback(int port) {
+    return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+  }
+
+  /** A transport-level listener on the loopback address; returns it, its port in {@code port[0]}. */
+  private TlsSocket listen(TlsConfig config, int[] port) throws IOException {
+    TlsSocket l = transport.socket(config);
+    cleanup.add(l::close);
+    port[0] = ((InetSocketAddress) transport.listen(l, loopback(0), 128)).getPort();
+    return l;
+  }
+
+  /** Opens {@code count} TCP connections that never send a byte, in order. */
+  private List<Socket> silent(int port, int count) throws IOException {
+    List<Socket> held = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Socket s = new Socket();
+      cleanup.add(s);
+      s.connect(loopback(port), 2_000);
+      held.add(s);
+    }
+    return held;
+  }
+
+  /** Whether the server closed {@code s} within {@code millis}. */
+  private static boolean closedByServer(Socket s, int millis) throws IOException {
+    s.setSoTimeout(millis);
+    InputStream in = s.getInputStream();
+    try {
+      return in.read() < 0;
+    } catch (SocketTimeoutException stillOpen) {
+      return false;
+    } catch (IOException reset) {
+      return true;
+    }
+  }
+
+  /** Calls accept until the listener is closed; what it returns and throws goes to the queues. */
+  private void acceptForever(TlsSocket l, LinkedBlockingQueue<Accepted<TlsSocket>> accepted,
+      LinkedBlockingQueue<IOException> failures) {
+    executor.submit(() -> {
+      while (true) {
+        try {
+          Accepted<TlsSocket> a = transport.accept(l, SocketCallbacks.INFINITE);
+          cleanup.add(a.context()::close);
+          accepted.add(a);
+        } catch (ErrnoException e) {
+          if (e.errno() == Errno.EBADF) {
+            return null;
+          }
+          failures.add(e);
+        }
+      }
+    });
+  }
+
+  private long connectMillis(TlsSocket c, int port) throws IOException {
+    long start = System.nanoTime();
+    transport.connect(c, new InetSocketAddress("localhost", port), 5_000);
+    return (System.nanoTime() - start) / 1_000_000;
+  }
+
+  private void roundTrip(TlsSocket a, TlsSocket b) throws IOException {
+    byte[] msg = "honest".getBytes(StandardCharsets.US_ASCII);
+    ByteBuffer out = ByteBuffer.wrap(msg);
+    while (out.hasRemaining()) {
+      transport.write(a, out, 5_000);
+    }
+    ByteBuffer in = ByteBuffer.allocate(msg.length);
+    while (in.hasRemaining()) {
+      assertTrue(transport.read(b, in, 5_000) > 0);
+    }
+    assertArrayEquals(msg, in.array());
+  }
+
+  @Test
+  void anHonestClientIsAcceptedPromptlyWhileFiftySilentOnesArePending() throws Exception {
+    int[] port = new int[1];
+    TlsSocket l = listen(server, port);
+    LinkedBlockingQueue<Accepted<TlsSocket>> accepted = new LinkedBlockingQueue<>();
+    LinkedBlockingQueue<IOException> failures = new LinkedBlockingQueue<>();
+    acceptForever(l, accepted, failures);
+    List<Socket> held = silent(port[0], SILENT);
+
+    TlsSocket c = transport.socket(client);
+    cleanup.add(c::close);
+    long ms = connectMillis(c, port[0]);
+    Accepted<TlsSocket> a = accepted.poll(5, TimeUnit.SECONDS);
+    System.out.printf("TLS pending handshakes: transport-level client connected in %d ms with %d silent connections%n",
+        ms, SILENT);
+    assertNotNull(a, "the honest client was not accepted");
+    assertTrue(ms < 1_000, "the honest client needed " + ms + " ms");
+    roundTrip(c, a.context());
+    assertTrue(failures.isEmpty(), "accept failed: " + failures);
+    for (Socket s : held) {
+      assertFalse(closedByServer(s, 1), "a silent connection within the cap was closed");
+    }
+  }
+
+  @Test
+  void beyondTheCapTheOldestPendingHandshakeIsClosed() throws Exception {
+    int cap = 8;
+    int[] port = new int[1];
+    TlsSocket l = listen(serverConfig().maxPendingHandshakes(cap).build(), port);
+    LinkedBlockingQueue<Accepted<TlsSocket>> accepted = new LinkedBlockingQueue<>();
+    LinkedBlockingQueue<IOException> failures = new LinkedBlockingQueue<>();
+    acceptForever(l, accepted, failures);
+    List<Socket> held = silent(port[0], cap + 4);
+
+    for (int i = 0; i < 4; i++) {
+      assertTrue(closedByServer(held.get(i), 5_000), "silent connection " + i + " (among the oldest) is still open");
+    }
+    for (int i = 4; i < held.size(); i++) {
+      assertFalse(closedByServer(held.get(i), 100), "silent connection " + i + " (within the cap) was closed");
+    }
+    // An honest client still gets in: it takes the place of the oldest silent one.
+    TlsSocket c = transport.socket(client);
+    cleanup.add(c::close);
+    long ms = connectMillis(c, port[0]);
+    Accepted<TlsSocket> a = accepted.poll(5, TimeUnit.SECONDS);
+    assertNotNull(a, "the honest client was not accepted");
+    assertTrue(ms < 1_000, "the honest client needed " + ms + " ms");
+    roundTrip(c, a.context());
+    assertTrue(closedByServer(held.get(4), 5_000), "the oldest silent connection was not closed for the honest one");
+    assertTrue(failures.isEmpty(), "evictions must not fail accept: " + failures);
+  }
+
+  @Test
+  void expiredAndFailedHandshakesStillFailAcceptWhenNothingElseCompletes() throws Exception {
+    int[] port = new int[1];
+    TlsSocket l = listen(serverConfig().handshakeTimeout(Duration.ofMillis(400)).build(), port);
+    List<Socket> held = silent(port[0], 3);
+    long start = System.nanoTime();
+    ErrnoException e = assertThrows(ErrnoException.class, () -> transport.accept(l, 5_000));
+    long ms = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(Errno.ETIMEDOUT, e.errno());
+    assertTrue(ms >= 350 && ms < 3_000, "took " + ms + " ms");
+    // all three had the same deadline: the next accept reports the others, or times out itself
+    ErrnoException again = assertThrows(ErrnoException.class, () -> transport.accept(l, 1_000));
+    assertEquals(Errno.ETIMEDOUT, again.errno());
+    for (Socket s : held) {
+      assertTrue(closedByServer(s, 2_000), "an expired handshake's connection is still open");
+    }
+  }
+
+  @Test
+  void anEiListenerAcceptsAnHonestNodeWhileFiftySilentConnectionsArePending() throws Exception {
+    try (EiNode node = EiNode.builder(ErlangPeer.uniqueName("tlslisten") + "@localhost").cookie(COOKIE)
+            .transport(new TlsTransport(server)).build();
+        EiNode honest = EiNode.builder(ErlangPeer.uniqueName("tlshonest") + "@localhost").cookie(COOKIE)
+            .transport(new TlsTransport(client)).build()) {
+      EiListener l = node.listen(loopback(0), 128);
+      int port = ((InetSocketAddress) l.address()).getPort();
+      Future<EiConnection> accepted = executor.submit(() -> l.accept(10_000));
+      silent(port, SILENT);
+      long start = System.nanoTime();
+      try (EiConnection c = honest.connect(loopback(port), 5_000)) {
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        System.out.printf("TLS pending handshakes: EiNode connected to an EiListener in %d ms with %d silent connections%n",
+            ms, SILENT);
+        try (EiConnection server = accepted.get(5, TimeUnit.SECONDS)) {
+          assertEquals(honest.nodeName(), server.peerNodeName());
+          assertEquals(node.nodeName(), c.peerNodeName());
+        }
+        assertTrue(ms < 1_000, "the honest node needed " + ms + " ms");
+      }
+    }
+  }
+
+  @Test
+  void aNodeAcceptsAnHonestNodeWhileFiftySilentConnectionsArePending() throws Exception {
+    ErlangPeer.ensureEpmd();
+    try (Node node = Node.builder(ErlangPeer.uniqueName("tlsnode") + "@localhost").cookie(COOKIE)
+            .transport(new TlsTransport(server)).listen(loopback(0)).build();
+        EiNode honest = EiNode.builder(ErlangPeer.uniqueName("tlshonest") + "@localhost").cookie(COOKIE)
+            .transport(new TlsTransport(client)).build()) {
+      int port = ((InetSocketAddress) node.listenAddress()).getPort();
+      silent(port, SILENT);
+      long start = System.nanoTime();
+      try (EiConnection c = honest.connect(loopback(port), 5_000)) {
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        System.out.printf("TLS pending handshakes: EiNode connected to a Node in %d ms with %d silent connections%n",
+            ms, SILENT);
+        assertTrue(c.isOpen());
+        assertTrue(ms < 1_000, "the honest node needed " + ms + " ms");
+      }
+    }
+  }
+
+  /** The server's configuration, to change a setting of. */
+  private static TlsConfig.Builder serverConfig() {
+    return TlsConfig.builder().certificate(serverCert.certFile(), serverCert.keyFile())
+        .trustedCertificates(ca.certFile());
+  }
+}
