@@ -182,8 +182,10 @@ public final class TlsSocket {
           return done;
         }
         IOException failure = null;
+        // at most a cap's worth per round, so that a flood of connections cannot keep this
+        // loop from driving the handshakes already under way
         SocketChannel c;
-        while ((c = s.accept()) != null) {
+        for (int n = 0; n < config.maxPendingHandshakes() && (c = s.accept()) != null; n++) {
           failure = first(failure, admit(c));
         }
         for (SelectionKey key : readSelector.selectedKeys()) {
