@@ -98,45 +98,34 @@ public final class SocketIo<C> {
     }
   }
 
-  /** Writes every remaining byte of {@code bufs}, as gathering writes when possible. */
+  /**
+   * Writes every remaining byte of {@code bufs}: as gathering writes when the transport has
+   * {@code writev}, else buffer by buffer with {@code write}, as ei falls back to two writes.
+   */
   public void writeFully(ByteBuffer[] bufs, Deadline deadline, String what) throws IOException {
-    if (callbacks.hasWritev()) {
-      while (remaining(bufs)) {
-        long tmo = awaitReady(FdPoller.WRITE, deadline, what);
-        long n;
-        try {
-          n = callbacks.writev(ctx, bufs, tmo);
-        } catch (ErrnoException e) {
-          if (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR) {
-            continue;
-          }
-          throw e;
-        } catch (IOException e) {
-          throw wrap(e, what);
-        }
-        if (n <= 0 && deadline.expired()) {
-          throw deadline.timeout(what);
-        }
+    boolean gather = callbacks.hasWritev();
+    int first = 0;
+    while (true) {
+      while (first < bufs.length && !bufs[first].hasRemaining()) {
+        first++;
       }
-      return;
-    }
-    for (ByteBuffer b : bufs) {
-      while (b.hasRemaining()) {
-        long tmo = awaitReady(FdPoller.WRITE, deadline, what);
-        int n;
-        try {
-          n = callbacks.write(ctx, b, tmo);
-        } catch (ErrnoException e) {
-          if (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR) {
-            continue;
-          }
-          throw e;
-        } catch (IOException e) {
-          throw wrap(e, what);
+      if (first == bufs.length) {
+        return;
+      }
+      long tmo = awaitReady(FdPoller.WRITE, deadline, what);
+      long n;
+      try {
+        n = gather ? callbacks.writev(ctx, bufs, tmo) : callbacks.write(ctx, bufs[first], tmo);
+      } catch (ErrnoException e) {
+        if (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR) {
+          continue;
         }
-        if (n <= 0 && deadline.expired()) {
-          throw deadline.timeout(what);
-        }
+        throw e;
+      } catch (IOException e) {
+        throw wrap(e, what);
+      }
+      if (n <= 0 && deadline.expired()) {
+        throw deadline.timeout(what);
       }
     }
   }
@@ -196,15 +185,6 @@ public final class SocketIo<C> {
 
   public boolean isClosed() {
     return closed;
-  }
-
-  private static boolean remaining(ByteBuffer[] bufs) {
-    for (ByteBuffer b : bufs) {
-      if (b.hasRemaining()) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Any I/O failure as an {@link ErrnoException}, {@link Errno#EIO} when it had none. */
