@@ -329,27 +329,7 @@ final class TermParser {
     int start = pos;
     String name;
     if (c == '\'') {
-      pos++;
-      StringBuilder sb = new StringBuilder();
-      while (true) {
-        if (pos >= s.length()) {
-          pos = start;
-          throw error("unterminated quoted atom");
-        }
-        int ch = s.codePointAt(pos);
-        if (ch == '\'') {
-          pos++;
-          break;
-        }
-        if (ch == '\\') {
-          pos++;
-          sb.appendCodePoint(escape());
-        } else {
-          sb.appendCodePoint(ch);
-          pos += Character.charCount(ch);
-        }
-      }
-      name = sb.toString();
+      name = quoted('\'', "unterminated quoted atom", new StringBuilder()).toString();
     } else if (c >= 0 && TermPrinter.isLower(c)) {
       while (pos < s.length() && TermPrinter.isNameChar(s.charAt(pos))) {
         pos++;
@@ -366,29 +346,38 @@ final class TermParser {
     }
   }
 
+  /**
+   * Reads a literal that starts at {@code pos} with {@code quote} and ends with the next
+   * unescaped {@code quote}, appending its characters (escapes resolved) to {@code into};
+   * an unterminated literal is reported at its opening quote.
+   */
+  private StringBuilder quoted(char quote, String unterminated, StringBuilder into) {
+    int start = pos;
+    pos++;
+    while (true) {
+      if (pos >= s.length()) {
+        pos = start;
+        throw error(unterminated);
+      }
+      int ch = s.codePointAt(pos);
+      if (ch == quote) {
+        pos++;
+        return into;
+      }
+      if (ch == '\\') {
+        pos++;
+        into.appendCodePoint(escape());
+      } else {
+        into.appendCodePoint(ch);
+        pos += Character.charCount(ch);
+      }
+    }
+  }
+
   private String strings() {
     StringBuilder sb = new StringBuilder();
     while (peek() == '"') {
-      int start = pos;
-      pos++;
-      while (true) {
-        if (pos >= s.length()) {
-          pos = start;
-          throw error("unterminated string");
-        }
-        int ch = s.codePointAt(pos);
-        if (ch == '"') {
-          pos++;
-          break;
-        }
-        if (ch == '\\') {
-          pos++;
-          sb.appendCodePoint(escape());
-        } else {
-          sb.appendCodePoint(ch);
-          pos += Character.charCount(ch);
-        }
-      }
+      quoted('"', "unterminated string", sb);
     }
     return sb.toString();
   }
