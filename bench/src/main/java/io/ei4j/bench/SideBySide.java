@@ -36,7 +36,12 @@ import java.util.stream.Stream;
  * java -cp bench/target/benchmarks.jar io.ei4j.bench.SideBySide \
  *     [--millis 1000] [--rounds 3] [--warmup-ms 300] [--csv side-by-side.csv] [--transports tcp,tls,uds]
  *     [--workloads pingpong,send10,send1k,send1m,flood10] [--clients ei4j,JInterface]
+ *     [--server-flags "+sbwt very_long"]
  * </pre>
+ *
+ * <p>{@code --server-flags} adds emulator flags (split at spaces) to the server node's
+ * command line only, the same server for every client: for instance scheduler busy-wait
+ * settings, to see how much of a round trip is the server's own wake-up.
  *
  * <p>The system properties {@code ei4j.bench.tls.cipherSuites} and
  * {@code ei4j.bench.tls.protocols} (comma-separated) restrict ei4j's TLS cipher suites and
@@ -64,6 +69,7 @@ public final class SideBySide {
   private final List<Workload> workloads;
   private final List<String> clients;
   private final int rounds;
+  private final List<String> serverFlags;
   private final Report report = new Report();
   private final String tag = Long.toString(ProcessHandle.current().pid());
 
@@ -75,12 +81,19 @@ public final class SideBySide {
    */
   SideBySide(Path work, long warmupMillis, long millis, int rounds, List<Workload> workloads, List<String> clients)
       throws IOException {
+    this(work, warmupMillis, millis, rounds, workloads, clients, List.of());
+  }
+
+  /** As above, with {@code serverFlags} added to the server node's {@code erl} command line. */
+  SideBySide(Path work, long warmupMillis, long millis, int rounds, List<Workload> workloads, List<String> clients,
+      List<String> serverFlags) throws IOException {
     if (rounds < 1) {
       throw new IllegalArgumentException("rounds must be at least 1, got " + rounds);
     }
     this.rounds = rounds;
     this.workloads = List.copyOf(workloads);
     this.clients = List.copyOf(clients);
+    this.serverFlags = List.copyOf(serverFlags);
     byte[] b = new byte[16];
     new SecureRandom().nextBytes(b);
     this.cookie = "bench" + HexFormat.of().formatHex(b);
@@ -104,6 +117,7 @@ public final class SideBySide {
     List<String> transports = List.of("tcp", "tls", "uds");
     List<Workload> workloads = WORKLOADS;
     List<String> clients = CLIENTS;
+    List<String> serverFlags = List.of();
     for (int i = 0; i < args.length; i++) {
       String value = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -114,9 +128,11 @@ public final class SideBySide {
         case "--transports" -> transports = List.of(require(args[i], value).split(","));
         case "--workloads" -> workloads = Stream.of(require(args[i], value).split(",")).map(Workload::byKey).toList();
         case "--clients" -> clients = List.of(require(args[i], value).split(","));
+        case "--server-flags" -> serverFlags = Stream.of(require(args[i], value).trim().split("\\s+")).filter(f -> !f.isEmpty()).toList();
         default -> {
           System.err.println("usage: SideBySide [--millis N] [--rounds N] [--warmup-ms N] [--csv FILE] [--transports tcp,tls,uds]"
-              + " [--workloads pingpong,send10,send1k,send1m,flood10] [--clients ei4j,C ei,JInterface,Erlang]");
+              + " [--workloads pingpong,send10,send1k,send1m,flood10] [--clients ei4j,C ei,JInterface,Erlang]"
+              + " [--server-flags \"erl flags\"]");
           System.exit(2);
         }
       }
@@ -124,7 +140,7 @@ public final class SideBySide {
     }
     String loadBefore = loadAverage();
     Path work = Temp.directory("ei4j-side-by-side");
-    SideBySide s = new SideBySide(work, warmup, millis, rounds, workloads, clients);
+    SideBySide s = new SideBySide(work, warmup, millis, rounds, workloads, clients, serverFlags);
     long t0 = System.nanoTime();
     s.prepare();
     for (String t : transports) {
@@ -137,6 +153,7 @@ public final class SideBySide {
     }
     System.out.printf("%nMedian of %d rounds of %d ms each (after %d ms of warm-up), per client and workload.%n",
         rounds, millis, warmup);
+    System.out.printf("Server node flags: %s.%n", serverFlags.isEmpty() ? "none (erl's defaults)" : String.join(" ", serverFlags));
     s.report.print(System.out, transports, workloads, CLIENTS);
     s.report.writeCsv(csv);
     System.out.printf("%nLoad average (1, 5, 15 min) before: %s; after: %s; %d processors.%n", loadBefore, loadAverage(),
@@ -207,6 +224,7 @@ public final class SideBySide {
   private ChildProcess server(String alive, List<String> distArgs, Path dir) throws InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(ErlangInstall.executable("erl").toString(), "-noshell",
         "-sname", alive + "@localhost", "-pa", ebin.toString()));
+    cmd.addAll(serverFlags);
     cmd.addAll(distArgs);
     cmd.addAll(List.of("-eval", "bench_peer:start()"));
     ChildProcess p = ChildProcess.start("erl " + alive, cmd, dir, erlEnv());
