@@ -23,17 +23,18 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -61,9 +62,10 @@ import org.slf4j.LoggerFactory;
  * on its own, so that ticks and other threads' messages pass between them. What arrives
  * is decoded by {@link DistFrameDecoder} (atom cache, reassembly, limits).
  *
- * <p>A reader thread per connection reads frames as they come, so that ticks are
+ * <p>A thread that calls {@link #receive} with nothing queued reads the socket itself
+ * (see there); while nobody does, the connection's reader thread reads, so that ticks are
  * answered and silence is noticed even while nobody calls {@link #receive}. Messages wait
- * in an unbounded queue for {@link #receive}; {@code net_kernel}'s {@code is_auth} check
+ * in a queue for {@link #receive} (bounded by {@link EiNode.Builder#maxQueueLength}); {@code net_kernel}'s {@code is_auth} check
  * (what {@code net_adm:ping/1} sends) is answered with {@code yes}, replies to
  * {@link #rpc} go to their caller, {@code UNLINK_ID} is acknowledged. Ticks are sent
  * when nothing was sent for a quarter of the tick time; a peer silent for the whole tick
@@ -96,6 +98,17 @@ public final class EiConnection implements AutoCloseable {
   public static final int FRAGMENT_BYTES = 256 << 10;
   /** Reads fill a buffer of this size; frames that fit are decoded where they lie. */
   private static final int READ_BUFFER_BYTES = 64 << 10;
+  /**
+   * How long the reading role may stay free, after a receiver let go of it, before the
+   * background reader takes it back (at most a sixteenth of the tick time). A receiver that
+   * comes back sooner reads the socket itself.
+   */
+  private static final long HANDBACK_MILLIS = 10;
+  /**
+   * A receiver that reads the socket itself waits for data in slices of at most this long,
+   * so that an interrupt is noticed on transports whose waits ignore interrupts.
+   */
+  private static final long READ_SLICE_MILLIS = 250;
   /** At most this many queued frames go into one gathering write. */
   private static final int MAX_BATCH_FRAMES = 128;
   /** A batch stops taking queued frames once it holds this many bytes. */
@@ -115,7 +128,27 @@ public final class EiConnection implements AutoCloseable {
   private final ErlPid self;
   private final EiConnectionHandler handler;
   private final TermDecoder decoder;
-  private final LinkedBlockingDeque<Object> inbox = new LinkedBlockingDeque<>();
+  /**
+   * Guards {@link #inbox}, {@link #readRole}, {@link #waitingReceivers} and
+   * {@link #roleReleasedNanos}; see {@link #receive} for the reading role.
+   */
+  private final ReentrantLock inboxLock = new ReentrantLock();
+  /** Signalled when the inbox gets something or the reading role becomes free. */
+  private final Condition inboxChanged = inboxLock.newCondition();
+  /** Signalled when the background reader may want the reading role back. */
+  private final Condition roleWanted = inboxLock.newCondition();
+  /** Messages for {@link #receive}, then the failure once the connection is down. */
+  private final ArrayDeque<Object> inbox = new ArrayDeque<>();
+  /** Whether a thread holds the reading role (reads and dispatches frames). */
+  private boolean readRole;
+  /** Threads waiting in {@link #receive} for the inbox or the reading role. */
+  private int waitingReceivers;
+  /** When a thread last let go of the reading role. */
+  private long roleReleasedNanos;
+  /** The read buffer; only touched by the holder of the reading role. */
+  private final ByteBuffer in = ByteBuffer.allocate(READ_BUFFER_BYTES).flip();
+  /** A frame larger than {@link #in} whose bytes are still arriving; reading role only. */
+  private ByteBuffer partialFrame;
   private final Map<ErlPid, CompletableFuture<ErlTerm>> rpcs = new ConcurrentHashMap<>();
   /**
    * Held by the thread that writes to the socket. Fair, so that two senders of fragmented
@@ -133,6 +166,8 @@ public final class EiConnection implements AutoCloseable {
   private final DistFrameDecoder frames;
   private final ByteBuffer tick = ByteBuffer.allocate(4);
   private final long tickTimeMillis;
+  /** {@link #HANDBACK_MILLIS}, at most a sixteenth of the tick time, in nanoseconds. */
+  private final long handbackNanos;
   private final Thread reader;
   private final ScheduledFuture<?> ticker;
   private volatile long lastReadNanos;
@@ -153,6 +188,7 @@ public final class EiConnection implements AutoCloseable {
     this.peerCreation = handshake.peerCreation();
     this.self = node.makePid();
     this.tickTimeMillis = node.tickTimeMillis();
+    this.handbackNanos = Math.max(1, Math.min(HANDBACK_MILLIS, tickTimeMillis / 16)) * 1_000_000L;
     this.handler = node.handler();
     long both = node.distributionFlags() & peerFlags;
     this.headers = (both & DistFlags.DIST_HDR_ATOM_CACHE) != 0;
@@ -162,6 +198,7 @@ public final class EiConnection implements AutoCloseable {
     long now = System.nanoTime();
     this.lastReadNanos = now;
     this.lastWriteNanos = now;
+    this.roleReleasedNanos = now - handbackNanos; // the reader thread starts with the role
     this.reader = new Thread(this::readLoop, "ei4j-reader-" + node.nodeName() + "-" + peerName);
     this.reader.setDaemon(true);
     long interval = Math.max(10, tickTimeMillis / 4);
@@ -245,27 +282,156 @@ public final class EiConnection implements AutoCloseable {
    * The next message, waiting up to {@code timeoutMillis} ({@link SocketCallbacks#INFINITE}:
    * for ever; 0: only what has already arrived).
    *
+   * <p>When no message is queued and no other thread is reading the socket, the caller
+   * reads it itself (it takes the <em>reading role</em>): frames are decoded and dispatched
+   * on the calling thread until a message is queued, with no hand-off to another thread.
+   * The connection's reader thread takes the role back when no receiver has held it for a
+   * few milliseconds, so ticks are still answered and silence noticed while nobody calls
+   * {@code receive}. Messages are returned in the order they arrived, whichever thread read
+   * them.
+   *
    * @throws ErrnoException {@link Errno#ETIMEDOUT} when nothing arrived in time
    * @throws EiConnectionLostException when the connection is down and every message that
    *     arrived before has been received
+   * @throws InterruptedIOException when the calling thread is interrupted (its interrupt
+   *     status is set again); nothing is lost, a frame read halfway is finished later
    */
   public EiMessage receive(long timeoutMillis) throws IOException {
-    Deadline.after(timeoutMillis);
-    Object o;
+    Deadline deadline = Deadline.after(timeoutMillis);
+    while (true) {
+      inboxLock.lock();
+      try {
+        while (true) {
+          Object o = inbox.poll();
+          if (o != null) {
+            if (o instanceof EiConnectionLostException lost) {
+              inbox.addFirst(lost);
+              throw copy(lost);
+            }
+            return (EiMessage) o;
+          }
+          if (!readRole && handler == null) {
+            readRole = true;
+            break;
+          }
+          if (Thread.interrupted()) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while receiving from " + peerName);
+          }
+          if (deadline.expired() || (!deadline.isInfinite() && deadline.timeoutMillis() == 0)) {
+            throw receiveTimeout(timeoutMillis);
+          }
+          waitingReceivers++;
+          try {
+            if (deadline.isInfinite()) {
+              inboxChanged.await();
+            } else {
+              inboxChanged.await(Math.max(1, deadline.remainingMillis()), TimeUnit.MILLISECONDS);
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while receiving from " + peerName);
+          } finally {
+            waitingReceivers--;
+          }
+        }
+      } finally {
+        inboxLock.unlock();
+      }
+      // This thread holds the reading role: read until something is queued.
+      try {
+        readUntilQueued(deadline);
+      } catch (ErrnoException e) {
+        if (!e.isTimeout()) {
+          throw e;
+        }
+        Object o = pollAfterTimeout();
+        if (o == null) {
+          throw receiveTimeout(timeoutMillis);
+        }
+        if (o instanceof EiConnectionLostException lost) {
+          throw copy(lost);
+        }
+        return (EiMessage) o;
+      } finally {
+        releaseRole();
+      }
+    }
+  }
+
+  private ErrnoException receiveTimeout(long timeoutMillis) {
+    return new ErrnoException(Errno.ETIMEDOUT, "receive: no message from " + peerName + " within " + timeoutMillis + " ms");
+  }
+
+  /** After a receive timed out while reading: what a frame read at the last moment queued. */
+  private Object pollAfterTimeout() {
+    inboxLock.lock();
     try {
-      o = timeoutMillis == SocketCallbacks.INFINITE ? inbox.take() : inbox.poll(timeoutMillis, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while receiving from " + peerName);
+      Object o = inbox.poll();
+      if (o instanceof EiConnectionLostException) {
+        inbox.addFirst(o);
+      }
+      return o;
+    } finally {
+      inboxLock.unlock();
     }
-    if (o == null) {
-      throw new ErrnoException(Errno.ETIMEDOUT, "receive: no message from " + peerName + " within " + timeoutMillis + " ms");
+  }
+
+  /**
+   * Holding the reading role: reads and dispatches frames until the inbox holds something
+   * (a message, or the failure once the connection went down). Reads wait in slices of
+   * {@link #READ_SLICE_MILLIS} so an interrupt is noticed; a read cut short by the deadline
+   * or an interrupt leaves the read state intact for the next holder.
+   *
+   * @throws ErrnoException {@link Errno#ETIMEDOUT} when the deadline passed first
+   * @throws InterruptedIOException when the thread was interrupted (status set again)
+   */
+  private void readUntilQueued(Deadline deadline) throws IOException {
+    while (true) {
+      if (failure != null) {
+        return;
+      }
+      if (Thread.interrupted()) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while receiving from " + peerName);
+      }
+      boolean sliced = deadline.isInfinite() || deadline.remainingMillis() > READ_SLICE_MILLIS;
+      Deadline slice = sliced ? Deadline.after(READ_SLICE_MILLIS) : deadline;
+      try {
+        if (readFrame(slice)) {
+          return;
+        }
+      } catch (ErrnoException e) {
+        if (e.isTimeout() && failure == null) {
+          if (sliced) {
+            continue; // a slice ran out, not the caller's deadline
+          }
+          throw e;
+        }
+        failRead(e);
+      } catch (InterruptedIOException e) {
+        if (Thread.currentThread().isInterrupted() && failure == null) {
+          throw e;
+        }
+        failRead(e);
+      } catch (IOException | RuntimeException e) {
+        failRead(e);
+      }
     }
-    if (o instanceof EiConnectionLostException lost) {
-      inbox.addFirst(lost);
-      throw copy(lost);
+  }
+
+  /** Lets go of the reading role and wakes whoever may want it. */
+  private void releaseRole() {
+    inboxLock.lock();
+    try {
+      readRole = false;
+      roleReleasedNanos = System.nanoTime();
+      if (waitingReceivers > 0) {
+        inboxChanged.signalAll();
+      }
+    } finally {
+      inboxLock.unlock();
     }
-    return (EiMessage) o;
   }
 
   /**
@@ -290,6 +456,7 @@ public final class EiConnection implements AutoCloseable {
     try {
       ErlTuple request = ErlTuple.of(from, ErlTuple.of(CALL, ErlAtom.of(module), ErlAtom.of(function), args, USER));
       write(ControlMessages.regSend(from, REX), request, deadline);
+      wakeBackgroundReader(); // the reply must be read even if nobody calls receive
       ErlTerm m;
       try {
         m = deadline.isInfinite() ? reply.get() : reply.get(deadline.remainingMillis(), TimeUnit.MILLISECONDS);
@@ -679,59 +846,151 @@ public final class EiConnection implements AutoCloseable {
   // ---- reading ----
 
   /**
-   * Reads frames until the connection goes down. Reads fill a {@link #READ_BUFFER_BYTES}
-   * buffer with whatever has arrived, so a burst of small frames costs one read; a frame
-   * that fits is decoded where it lies (its binaries copied, since the buffer is reused),
-   * a larger one gets a buffer of its own that the decoded binaries then share.
+   * The reader thread. It holds the reading role while no receiver does: from the start,
+   * and again whenever the role has been free for {@link #handbackNanos} (a receiver that
+   * stopped calling {@link #receive}) or an {@link #rpc} waits for its reply. It hands the
+   * role over right after queueing a message for a receiver that is waiting, so the next
+   * {@code receive} reads the socket itself. With a {@link EiConnectionHandler} it keeps the
+   * role for good: messages go to the handler on this thread.
    */
   private void readLoop() {
-    ByteBuffer in = ByteBuffer.allocate(READ_BUFFER_BYTES).flip();
     Deadline never = Deadline.after(SocketCallbacks.INFINITE);
-    int max = node.maxMessageBytes();
     try {
-      while (failure == null) {
-        fill(in, 4, never);
-        long n = in.getInt() & 0xffffffffL;
-        if (n == 0) {
-          sendTick(); // answer a tick, as ei does
-          continue;
-        }
-        if (n > max) {
-          throw new EiConnectionLostException(peerName + " sent a frame of " + n + " bytes, more than maxMessageBytes (" + max + ")");
-        }
-        ByteBuffer frame;
-        boolean owned;
-        if (n <= in.capacity()) {
-          fill(in, (int) n, never);
-          frame = in.slice(in.position(), (int) n);
-          in.position(in.position() + (int) n);
-          owned = false;
-        } else {
-          frame = ByteBuffer.allocate((int) n);
-          frame.put(in); // what the read buffer already holds of it
-          readFrom(frame, never);
-          frame.flip();
-          owned = true;
-        }
-        DistFrameDecoder.Message m;
+      while (takeRoleInBackground()) {
         try {
-          m = frames.decode(frame, owned);
-        } catch (DistHeaderException e) {
-          throw new EiConnectionLostException(peerName + " sent " + e.getMessage(), e);
-        } catch (TermDecodeException e) {
-          throw new EiConnectionLostException(peerName + " sent an undecodable message: " + e.getMessage(), e);
-        }
-        if (m != null) {
-          dispatch(m.control(), m.payload());
+          while (failure == null) {
+            if (readFrame(never) && handler == null && hasWaitingReceivers()) {
+              break; // hand the role to the receiver
+            }
+          }
+        } finally {
+          releaseRole();
         }
       }
-    } catch (EOFException e) {
-      fail(new EiConnectionLostException(peerName + " closed the connection", e));
-    } catch (EiConnectionLostException e) {
-      fail(e);
     } catch (IOException | RuntimeException e) {
+      failRead(e);
+    }
+  }
+
+  /**
+   * Waits until the reader thread should hold the reading role, and takes it.
+   *
+   * @return false once the connection is down
+   */
+  private boolean takeRoleInBackground() {
+    inboxLock.lock();
+    try {
+      while (failure == null) {
+        if (!readRole && (handler != null || !rpcs.isEmpty() || waitingReceivers == 0)) {
+          long idle = System.nanoTime() - roleReleasedNanos;
+          if (handler != null || !rpcs.isEmpty() || idle >= handbackNanos) {
+            readRole = true;
+            return true;
+          }
+          roleWanted.awaitNanos(handbackNanos - idle);
+        } else {
+          roleWanted.awaitNanos(handbackNanos);
+        }
+      }
+      return false;
+    } catch (InterruptedException e) {
+      // Nobody interrupts the reader thread but close(); the connection goes down.
+      fail(new EiConnectionLostException("the reader of " + peerName + " was interrupted", e));
+      return false;
+    } finally {
+      inboxLock.unlock();
+    }
+  }
+
+  /** Tells the reader thread to take the reading role now if it is free. */
+  private void wakeBackgroundReader() {
+    inboxLock.lock();
+    try {
+      roleWanted.signal();
+    } finally {
+      inboxLock.unlock();
+    }
+  }
+
+  private boolean hasWaitingReceivers() {
+    inboxLock.lock();
+    try {
+      return waitingReceivers > 0;
+    } finally {
+      inboxLock.unlock();
+    }
+  }
+
+  /** Ends the connection for a read that failed (EOF, transport error, bad frame). */
+  private void failRead(Throwable e) {
+    if (e instanceof EOFException eof) {
+      fail(new EiConnectionLostException(peerName + " closed the connection", eof));
+    } else if (e instanceof EiConnectionLostException lost) {
+      fail(lost);
+    } else {
       fail(new EiConnectionLostException("reading from " + peerName + " failed: " + e.getMessage(), e));
     }
+  }
+
+  /**
+   * Holding the reading role: reads one frame and dispatches it. Reads fill the
+   * {@link #READ_BUFFER_BYTES} buffer with whatever has arrived, so a burst of small frames
+   * costs one read; a frame that fits is decoded where it lies (its binaries copied, since
+   * the buffer is reused), a larger one gets a buffer of its own that the decoded binaries
+   * then share. A read that fails with a timeout or an interrupt consumes nothing it cannot
+   * resume: the length stays in the buffer until the whole frame is there, and a large
+   * frame's partial buffer is kept for the next call.
+   *
+   * @return whether a message was queued for {@link #receive}
+   */
+  private boolean readFrame(Deadline deadline) throws IOException {
+    ByteBuffer frame;
+    boolean owned;
+    if (partialFrame != null) {
+      readFrom(partialFrame, deadline);
+      frame = partialFrame.flip();
+      partialFrame = null;
+      owned = true;
+    } else {
+      fill(in, 4, deadline);
+      long n = in.getInt(in.position()) & 0xffffffffL;
+      if (n == 0) {
+        in.position(in.position() + 4);
+        sendTick(); // answer a tick, as ei does
+        return false;
+      }
+      int max = node.maxMessageBytes();
+      if (n > max) {
+        throw new EiConnectionLostException(peerName + " sent a frame of " + n + " bytes, more than maxMessageBytes (" + max + ")");
+      }
+      if (n <= in.capacity() - 4) {
+        fill(in, 4 + (int) n, deadline);
+        int at = in.position() + 4;
+        frame = in.slice(at, (int) n);
+        in.position(at + (int) n);
+        owned = false;
+      } else {
+        in.position(in.position() + 4);
+        ByteBuffer big = ByteBuffer.allocate((int) n);
+        int have = Math.min(in.remaining(), (int) n);
+        big.put(in.slice(in.position(), have)); // what the read buffer already holds of it
+        in.position(in.position() + have);
+        partialFrame = big;
+        readFrom(big, deadline);
+        partialFrame = null;
+        frame = big.flip();
+        owned = true;
+      }
+    }
+    DistFrameDecoder.Message m;
+    try {
+      m = frames.decode(frame, owned);
+    } catch (DistHeaderException e) {
+      throw new EiConnectionLostException(peerName + " sent " + e.getMessage(), e);
+    } catch (TermDecodeException e) {
+      throw new EiConnectionLostException(peerName + " sent an undecodable message: " + e.getMessage(), e);
+    }
+    return m != null && dispatch(m.control(), m.payload());
   }
 
   /** Makes at least {@code n} bytes (at most the buffer's capacity) readable in {@code in}. */
@@ -763,28 +1022,40 @@ public final class EiConnection implements AutoCloseable {
     }
   }
 
-  private void dispatch(ErlTerm control, ErlTerm payload) throws IOException {
+  /** Routes one decoded message; returns whether it was queued for {@link #receive}. */
+  private boolean dispatch(ErlTerm control, ErlTerm payload) throws IOException {
     EiMessage m = ControlMessages.decode(control, payload);
     if (m instanceof EiMessage.Send s) {
       CompletableFuture<ErlTerm> pending = rpcs.remove(s.to());
       if (pending != null) {
         pending.complete(s.message());
-        return;
+        return false;
       }
     } else if (m instanceof EiMessage.RegSend r && NET_KERNEL.equals(r.toName()) && answerIsAuth(r.message())) {
-      return;
+      return false;
     } else if (m instanceof EiMessage.Unlink u && u.id() != 0) {
       reply(ControlMessages.unlinkIdAck(u.id(), u.to(), u.from()), null, "UNLINK_ID_ACK");
     }
     if (handler != null) {
       handler.onMessage(this, m);
-    } else if (inbox.size() < node.maxQueueLength()) {
-      inbox.add(m); // only this thread adds messages, so the queue never exceeds the bound
-    } else {
-      long n = dropped.incrementAndGet();
-      LOG.debug("{}: dropped a {} from {}: the queue holds maxQueueLength ({}) messages; {} dropped so far",
-          node.nodeName(), m.getClass().getSimpleName(), peerName, node.maxQueueLength(), n);
+      return false;
     }
+    inboxLock.lock();
+    try {
+      if (inbox.size() < node.maxQueueLength()) {
+        inbox.add(m); // only the holder of the reading role adds messages: the bound holds
+        if (waitingReceivers > 0) {
+          inboxChanged.signal();
+        }
+        return true;
+      }
+    } finally {
+      inboxLock.unlock();
+    }
+    long n = dropped.incrementAndGet();
+    LOG.debug("{}: dropped a {} from {}: the queue holds maxQueueLength ({}) messages; {} dropped so far",
+        node.nodeName(), m.getClass().getSimpleName(), peerName, node.maxQueueLength(), n);
+    return false;
   }
 
   /**
@@ -840,7 +1111,14 @@ public final class EiConnection implements AutoCloseable {
     LOG.debug("connection {} <-> {} down: {}", node.nodeName(), peerName, why.getMessage());
     io.close();
     ticker.cancel(false);
-    inbox.add(why);
+    inboxLock.lock();
+    try {
+      inbox.add(why);
+      inboxChanged.signalAll();
+      roleWanted.signalAll();
+    } finally {
+      inboxLock.unlock();
+    }
     for (CompletableFuture<ErlTerm> f : rpcs.values()) {
       f.completeExceptionally(why);
     }

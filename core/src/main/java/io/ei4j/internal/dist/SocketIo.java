@@ -6,6 +6,7 @@ import io.ei4j.api.FdPoller;
 import io.ei4j.api.SocketCallbacks;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 
 /**
@@ -67,12 +68,18 @@ public final class SocketIo<C> {
   }
 
   /**
-   * One read of what is available, waiting until the deadline for at least one byte.
+   * One read of what is available, waiting until the deadline for at least one byte. A
+   * thread that is interrupted (before the read, or while a transport that reports
+   * {@link Errno#EINTR} waits) gets an {@link InterruptedIOException} and keeps its
+   * interrupt status; nothing has been read then.
    *
    * @return bytes read, at least 1, or -1 at end of stream
    */
   public int readSome(ByteBuffer buf, Deadline deadline, String what) throws IOException {
     while (true) {
+      if (Thread.currentThread().isInterrupted()) {
+        throw new InterruptedIOException(what + ": interrupted");
+      }
       long tmo = awaitReady(FdPoller.READ, deadline, what);
       int n;
       try {

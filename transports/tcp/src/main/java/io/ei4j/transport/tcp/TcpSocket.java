@@ -106,7 +106,9 @@ public final class TcpSocket {
   }
 
   /**
-   * Waits until the channel is ready for {@code op} or the timeout runs out.
+   * Waits until the channel is ready for {@code op} or the timeout runs out. A thread whose
+   * interrupt status is set gets {@link Errno#EINTR} (the status stays set) instead of
+   * spinning, since a selector does not block for it.
    *
    * @return false when the timeout ran out
    */
@@ -138,6 +140,10 @@ public final class TcpSocket {
         }
         if (n > 0) {
           return true;
+        }
+        if (Thread.currentThread().isInterrupted()) {
+          // A selector returns at once while the thread's interrupt status is set.
+          throw new ErrnoException(Errno.EINTR, "interrupted while waiting");
         }
       }
     } catch (ClosedSelectorException e) {

@@ -1,0 +1,249 @@
+package io.ei4j.connect;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ei4j.api.ErrnoException;
+import io.ei4j.term.ErlAtom;
+import io.ei4j.term.ErlBinary;
+import io.ei4j.term.ErlInteger;
+import io.ei4j.term.ErlList;
+import io.ei4j.term.ErlPid;
+import io.ei4j.term.ErlTerm;
+import io.ei4j.term.ErlTuple;
+import io.ei4j.testkit.ErlangPeer;
+import io.ei4j.testkit.ForwardingSocketCallbacks;
+import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpSocket;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The reading role of {@link EiConnection#receive}, against a real Erlang node: a receiver
+ * reads the socket on its own thread; the reader thread takes the role back when nobody
+ * receives (ticks still answered); an interrupted or timed-out receive loses nothing, not
+ * even a frame it read halfway; concurrent receivers get every message once, in order.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class ReadingRoleInteropTest {
+  private static final String COOKIE = "ei4j_reading_role";
+  private static final String MODULE = """
+      -module(ei4j_role).
+      -export([start/0]).
+      start() -> register(echo, spawn(fun loop/0)), io:format("ready~n").
+      loop() ->
+          receive
+              {echo, From, X} -> From ! X, loop();
+              {burst, From, N} -> [From ! {seq, I} || I <- lists:seq(1, N)], loop();
+              {big, From, Bytes} -> From ! {big, binary:copy(<<7>>, Bytes)}, loop();
+              {later, From, Millis, X} -> timer:send_after(Millis, From, X), loop()
+          end.
+      """;
+
+  @Test
+  void receiveReadsOnItsOwnThreadAndTheReaderTakesOverWhenNobodyReceives(@TempDir Path dir) throws Exception {
+    Recording transport = new Recording();
+    try (ErlangPeer peer = start(dir, "-kernel", "net_ticktime", "2");
+         EiNode node = javaNode(transport).tickTimeMillis(2_000).build();
+         EiConnection c = node.connect(peer.nodeName(), 10_000)) {
+      ErlPid me = c.self();
+      transport.readers.clear();
+      for (int i = 0; i < 200; i++) {
+        c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("echo"), me, ErlInteger.of(i)));
+        assertEquals(ErlInteger.of(i), ((EiMessage.Send) c.receive(10_000)).message());
+      }
+      String self = Thread.currentThread().getName();
+      long own = transport.readers.stream().filter(self::equals).count();
+      assertTrue(own >= 100, "a receiver with nothing queued reads the socket itself: " + own + " of "
+          + transport.readers.size() + " reads in 200 round trips were on the receiving thread");
+
+      // Nobody receives for three tick times: the reader thread must read (and answer ticks).
+      transport.readers.clear();
+      c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("later"), me, ErlInteger.of(3_000), ErlAtom.of("queued")));
+      Thread.sleep(6_500);
+      if (!c.isOpen()) {
+        try {
+          c.receive(0);
+        } catch (IOException e) {
+          throw new AssertionError("the connection did not outlive three tick times without a receive", e);
+        }
+      }
+      assertTrue(transport.readers.stream().anyMatch(t -> t.startsWith("ei4j-reader-")),
+          "the reader thread read while nobody received: " + transport.readers);
+      assertEquals(ErlAtom.of("queued"), ((EiMessage.Send) c.receive(0)).message(),
+          "what the reader thread queued meanwhile is there at once");
+      ErlTerm r = c.rpc("erlang", "node", ErlList.of(), 10_000);
+      assertEquals(ErlAtom.of(peer.nodeName()), r, "an rpc is answered with nobody in receive");
+    }
+  }
+
+  @Test
+  void anInterruptedOrTimedOutReceiveLosesNothingEvenHalfwayThroughAFrame(@TempDir Path dir) throws Exception {
+    Recording transport = new Recording();
+    // Without distribution headers Erlang sends the big message as one frame, not fragments.
+    try (ErlangPeer peer = start(dir);
+         EiNode node = javaNode(transport).distributionHeaders(false).build();
+         EiConnection c = node.connect(peer.nodeName(), 10_000)) {
+      ErlPid me = c.self();
+      c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("echo"), me, ErlAtom.of("warm")));
+      assertEquals(ErlAtom.of("warm"), ((EiMessage.Send) c.receive(10_000)).message());
+
+      // Interrupted while reading the socket itself.
+      AtomicReference<Throwable> outcome = new AtomicReference<>();
+      Thread receiver = new Thread(() -> {
+        try {
+          for (int i = 0; i < 50; i++) {
+            c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("echo"), me, ErlInteger.of(i)));
+            assertEquals(ErlInteger.of(i), ((EiMessage.Send) c.receive(10_000)).message());
+          }
+          c.receive(-1);
+          outcome.set(new AssertionError("receive returned"));
+        } catch (IOException e) {
+          outcome.set(Thread.currentThread().isInterrupted() ? e : new AssertionError("interrupt status lost", e));
+        }
+      }, "interrupted-receiver");
+      receiver.start();
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!transport.readers.contains("interrupted-receiver") && System.nanoTime() < until) {
+        Thread.sleep(5);
+      }
+      assertTrue(transport.readers.contains("interrupted-receiver"), "the receiver read the socket itself");
+      Thread.sleep(200); // into its last receive, most likely reading the socket itself
+      receiver.interrupt();
+      receiver.join(10_000);
+      assertInstanceOf(InterruptedIOException.class, outcome.get());
+      assertTrue(c.isOpen(), "an interrupted receive leaves the connection up");
+
+      // A 1 MiB frame arriving 16 KiB per read, 40 ms apart: receive(50) times out halfway,
+      // again and again, then returns the whole message.
+      int size = 1 << 20;
+      transport.throttle = true;
+      c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("big"), me, ErlInteger.of(size)));
+      int timeouts = 0;
+      EiMessage got = null;
+      while (got == null) {
+        try {
+          got = c.receive(50);
+        } catch (ErrnoException e) {
+          assertTrue(e.isTimeout(), e.toString());
+          timeouts++;
+        }
+      }
+      transport.throttle = false;
+      assertTrue(timeouts >= 5, "receive timed out halfway through the frame " + timeouts + " times");
+      ErlTuple big = (ErlTuple) ((EiMessage.Send) got).message();
+      byte[] expected = new byte[size];
+      java.util.Arrays.fill(expected, (byte) 7);
+      assertArrayEquals(expected, ((ErlBinary) big.get(1)).toByteArray(), "the frame read across timeouts is intact");
+      c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("echo"), me, ErlAtom.of("after")));
+      assertEquals(ErlAtom.of("after"), ((EiMessage.Send) c.receive(10_000)).message());
+    }
+  }
+
+  @Test
+  void concurrentReceiversGetEveryMessageOnceAndInOrder(@TempDir Path dir) throws Exception {
+    int n = 20_000;
+    try (ErlangPeer peer = start(dir);
+         EiNode node = javaNode(TcpCallbacks.create()).build();
+         EiConnection c = node.connect(peer.nodeName(), 10_000)) {
+      ErlPid me = c.self();
+      ConcurrentLinkedQueue<Long> all = new ConcurrentLinkedQueue<>();
+      List<CompletableFuture<List<Long>>> receivers = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        receivers.add(CompletableFuture.supplyAsync(() -> {
+          List<Long> mine = new ArrayList<>();
+          try {
+            while (all.size() < n) {
+              EiMessage m;
+              try {
+                m = c.receive(200);
+              } catch (ErrnoException e) {
+                continue;
+              }
+              long seq = ((ErlInteger) ((ErlTuple) ((EiMessage.Send) m).message()).get(1)).longValue();
+              mine.add(seq);
+              all.add(seq);
+            }
+          } catch (IOException e) {
+            throw new RuntimeException(e);
+          }
+          return mine;
+        }, r -> new Thread(r, "receiver").start()));
+      }
+      c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("burst"), me, ErlInteger.of(n)));
+      long total = 0;
+      for (CompletableFuture<List<Long>> f : receivers) {
+        List<Long> mine = f.get(60, TimeUnit.SECONDS);
+        for (int i = 1; i < mine.size(); i++) {
+          assertTrue(mine.get(i - 1) < mine.get(i), "each receiver sees messages in arrival order");
+        }
+        total += mine.size();
+      }
+      assertEquals(n, total, "every message received once");
+      assertEquals(n, all.stream().distinct().count(), "no message received twice");
+      assertThrows(ErrnoException.class, () -> c.receive(100), "nothing left over");
+    }
+  }
+
+  private static ErlangPeer start(Path dir, String... args) throws IOException {
+    Path ebin = ErlangPeer.compile(dir, "ei4j_role", MODULE);
+    ErlangPeer.Builder b = ErlangPeer.builder().sname(ErlangPeer.uniqueName("role")).cookie(COOKIE)
+        .codePath(ebin).eval("ei4j_role:start()").readyLine("^ready");
+    if (args.length > 0) {
+      b.args(args);
+    }
+    return b.start();
+  }
+
+  private static EiNode.Builder javaNode(io.ei4j.api.SocketCallbacks<?> transport) {
+    return EiNode.builder(ErlangPeer.uniqueName("java") + "@" + ErlangPeer.shortHostName())
+        .cookie(COOKIE).transport(transport);
+  }
+
+  /** TCP that records the threads that read, and can deliver at most 16 KiB per read, 40 ms apart. */
+  private static final class Recording extends ForwardingSocketCallbacks<TcpSocket> {
+    final ConcurrentLinkedQueue<String> readers = new ConcurrentLinkedQueue<>();
+    volatile boolean throttle;
+
+    Recording() {
+      super(TcpCallbacks.create());
+    }
+
+    @Override
+    public int read(TcpSocket ctx, ByteBuffer buffer, long timeoutMillis) throws IOException {
+      String name = Thread.currentThread().getName();
+      if (readers.size() < 10_000) {
+        readers.add(name);
+      }
+      if (!throttle) {
+        return super.read(ctx, buffer, timeoutMillis);
+      }
+      try {
+        Thread.sleep(40);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("throttled read interrupted");
+      }
+      ByteBuffer part = buffer.slice(buffer.position(), Math.min(buffer.remaining(), 16 << 10));
+      int n = super.read(ctx, part, timeoutMillis);
+      if (n > 0) {
+        buffer.position(buffer.position() + n);
+      }
+      return n;
+    }
+  }
+}
