@@ -37,6 +37,7 @@ final class LibC {
 
   static final int SOL_SOCKET = 1;
   static final int SO_ERROR = 4;
+  static final int SO_SNDBUF = 7;
   static final int SO_PEERCRED = Platform.ARCH.startsWith("ppc") ? 21 : 17;
 
   static final int SHUT_RDWR = 2;
@@ -151,6 +152,8 @@ final class LibC {
   static native int close(int fd);
 
   static native int getsockopt(int fd, int level, int name, long value, long lenPtr);
+
+  static native int setsockopt(int fd, int level, int name, long value, int len);
 
   static native int getsockname(int fd, long addr, long addrlenPtr);
 

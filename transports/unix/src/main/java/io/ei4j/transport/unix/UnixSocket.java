@@ -37,10 +37,15 @@ public final class UnixSocket {
   final Memory writeControl;
   /** Staging memory for heap buffers on the read side; allocated on first use. */
   private Memory readStaging;
-  /** Staging memory for heap buffers on the write side; allocated on first use. */
+  /** Staging memory for heap buffers on the write side; allocated on first use, grown once. */
   private Memory writeStaging;
   private ByteBuffer readView;
   private ByteBuffer writeView;
+  /**
+   * Whether the socket has written more than {@link UnixSocketCallbacks#STAGING_SIZE} bytes
+   * in one call (its send buffer size is then set); used only by the writing thread.
+   */
+  boolean largeWrites;
 
   private volatile UnixSocketAddress localAddress = UnixSocketAddress.unnamed();
   private volatile UnixSocketAddress peerAddress = UnixSocketAddress.unnamed();
@@ -133,20 +138,34 @@ public final class UnixSocket {
     return readView;
   }
 
-  /** Staging memory for the writing thread; see {@link #readStaging()}. */
-  Memory writeStaging() {
+  /**
+   * Staging memory for the writing thread, allocated on first use with
+   * {@link UnixSocketCallbacks#STAGING_SIZE} bytes; replaced once by one of
+   * {@link UnixSocketCallbacks#MAX_STAGING_SIZE} bytes the first time a call has more than
+   * {@code STAGING_SIZE} bytes of heap buffers to write, so that only sockets that send
+   * large messages pay for the large area. The returned memory stays valid until the next
+   * call of this method.
+   *
+   * @param wanted how many bytes the caller would like to stage
+   */
+  Memory writeStaging(long wanted) {
     Memory m = writeStaging;
-    if (m == null) {
-      m = new Memory(UnixSocketCallbacks.STAGING_SIZE);
-      writeView = m.getByteBuffer(0, UnixSocketCallbacks.STAGING_SIZE);
-      writeStaging = m;
+    if (m == null || (wanted > m.size() && m.size() < UnixSocketCallbacks.MAX_STAGING_SIZE)) {
+      int size = m == null && wanted <= UnixSocketCallbacks.STAGING_SIZE
+          ? UnixSocketCallbacks.STAGING_SIZE : UnixSocketCallbacks.MAX_STAGING_SIZE;
+      Memory grown = new Memory(size);
+      writeView = grown.getByteBuffer(0, size);
+      writeStaging = grown;
+      if (m != null) {
+        m.close();
+      }
+      m = grown;
     }
     return m;
   }
 
-  /** A buffer over {@link #writeStaging()}. */
+  /** A buffer over the memory the last {@link #writeStaging(long)} returned. */
   ByteBuffer writeView() {
-    writeStaging();
     return writeView;
   }
 

@@ -13,6 +13,7 @@ import io.ei4j.connect.EiListener;
 import io.ei4j.connect.EiMessage;
 import io.ei4j.connect.EiNode;
 import io.ei4j.term.ErlAtom;
+import io.ei4j.term.ErlBinary;
 import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlList;
 import io.ei4j.term.ErlPid;
@@ -24,6 +25,9 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -112,6 +116,31 @@ class ErlUdsDistInteropTest {
 
       erl.sendLine("hidden");
       erl.awaitLine("^hidden \\[.*'?" + node.nodeName() + "'?", Duration.ofSeconds(10));
+    }
+  }
+
+  @ParameterizedTest(name = "FULL_IMPL {0}")
+  @ValueSource(booleans = {true, false})
+  void largeAndSmallMessagesMixedRoundTripInOrder(boolean fullImpl) throws Exception {
+    try (ErlangPeer erl = startErlang(ErlangPeer.uniqueName("udserl"), ErlUdsDist.ebin());
+        EiNode node = javaNode(ErlangPeer.uniqueName("udsjava"), fullImpl);
+        EiConnection c = node.connect(erl.nodeName(), TIMEOUT)) {
+      ErlPid me = c.self();
+      Random random = new Random(5);
+      // Large binaries switch the socket to its large-write setup (send buffer, staging
+      // area) between small messages; all of it must come back intact and in order.
+      List<ErlBinary> sent = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        byte[] bytes = new byte[i % 2 == 0 ? 10 : (3 << 20) + i];
+        random.nextBytes(bytes);
+        ErlBinary b = ErlBinary.of(bytes);
+        sent.add(b);
+        c.regSend(me, "echo", ErlTuple.of(me, ErlTuple.of(ErlInteger.of(i), b)));
+      }
+      for (int i = 0; i < sent.size(); i++) {
+        ErlTuple echoed = assertInstanceOf(ErlTuple.class, echoReply(c, me).get(2));
+        assertEquals(ErlTuple.of(ErlInteger.of(i), sent.get(i)), echoed);
+      }
     }
   }
 

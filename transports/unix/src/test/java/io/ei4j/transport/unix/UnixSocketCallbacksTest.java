@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.jna.Memory;
 import io.ei4j.api.Accepted;
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
@@ -501,6 +502,110 @@ class UnixSocketCallbacksTest {
   @Test
   void handshakeHeaderIsTwoBytesLikeErlUdsDist() throws IOException {
     assertEquals(2, CALLBACKS.handshakePacketHeaderSize(socket()));
+  }
+
+  @Test
+  void onlyLargeWritesRaiseTheSendBuffer() throws Exception {
+    UnixSocket[] plain = connectedPair(CALLBACKS, "sndbuf");
+    int initial = sendBufferSize(plain[0]);
+    writeAndDrain(CALLBACKS, plain, new byte[10]);
+    assertEquals(initial, sendBufferSize(plain[0]), "a small write keeps the system default");
+    writeAndDrain(CALLBACKS, plain, new byte[UnixSocketCallbacks.STAGING_SIZE]);
+    assertEquals(initial, sendBufferSize(plain[0]), "64 KiB is not a large write yet");
+    writeAndDrain(CALLBACKS, plain, new byte[UnixSocketCallbacks.STAGING_SIZE + 1]);
+    // Linux doubles the requested size and caps it at net.core.wmem_max.
+    // (Files.readString stops short on procfs, whose files report a size of 0.)
+    long wmemMax = Long.parseLong(Files.readAllLines(Path.of("/proc/sys/net/core/wmem_max")).get(0).trim());
+    long expected = 2 * Math.min(UnixSocketCallbacks.DEFAULT_SEND_BUFFER_SIZE, wmemMax);
+    assertEquals(expected, sendBufferSize(plain[0]));
+    assertEquals(initial, sendBufferSize(plain[1]), "the side that only read is untouched");
+
+    UnixSocketCallbacks untuned = UnixSocketCallbacks.builder().sendBufferSize(0).build();
+    UnixSocket[] kept = connectedPair(untuned, "sndbuf0");
+    writeAndDrain(untuned, kept, new byte[1 << 20]);
+    assertEquals(initial, sendBufferSize(kept[0]));
+    assertThrows(IllegalArgumentException.class, () -> UnixSocketCallbacks.builder().sendBufferSize(-1));
+  }
+
+  @Test
+  void largeHeapWritesToASlowReaderArriveIntactAndInOrder() throws Exception {
+    UnixSocket[] pair = connectedPair(CALLBACKS, "slow");
+    Random random = new Random(11);
+    // Small frames before and after large ones: the staging area grows between them, and
+    // the slow reader makes the large writes short, so their remainders are staged again.
+    byte[][] parts = new byte[9][];
+    int total = 0;
+    for (int i = 0; i < parts.length; i++) {
+      parts[i] = new byte[i % 3 == 0 ? 40 : (3 << 20) / 2 + i];
+      random.nextBytes(parts[i]);
+      total += parts[i].length + 4;
+    }
+    int expectedTotal = total;
+    Future<byte[]> got = executor.submit(() -> {
+      ByteBuffer all = ByteBuffer.allocate(expectedTotal);
+      ByteBuffer chunk = ByteBuffer.allocate(4096);
+      while (all.hasRemaining()) {
+        chunk.clear().limit(Math.min(chunk.capacity(), all.remaining()));
+        if (CALLBACKS.read(pair[1], chunk, 10_000) < 0) {
+          throw new AssertionError("end of stream after " + all.position() + " bytes");
+        }
+        all.put(chunk.flip());
+        if (all.position() < (1 << 20)) {
+          Thread.sleep(1);
+        }
+      }
+      return all.array();
+    });
+    ByteBuffer expected = ByteBuffer.allocate(total);
+    int shortWrites = 0;
+    for (byte[] part : parts) {
+      ByteBuffer header = ByteBuffer.allocate(4).putInt(0, part.length);
+      ByteBuffer body = ByteBuffer.wrap(part);
+      ByteBuffer[] frame = {header, body};
+      while (body.hasRemaining()) {
+        long n = CALLBACKS.writev(pair[0], frame, 10_000);
+        assertTrue(n > 0);
+        if (body.hasRemaining()) {
+          shortWrites++;
+        }
+      }
+      expected.put(header.rewind()).put(body.rewind());
+    }
+    assertArrayEquals(expected.array(), got.get(30, TimeUnit.SECONDS));
+    assertTrue(shortWrites > 0, "the test is meant to make short writes");
+  }
+
+  /** A connected pair over an abstract name: [client, accepted]. */
+  private UnixSocket[] connectedPair(UnixSocketCallbacks callbacks, String name) throws IOException {
+    UnixSocketAddress address = UnixSocketAddress.ofAbstract("ei4j-test-" + name + "-" + System.nanoTime());
+    UnixSocket l = callbacks.socket(null);
+    opened.add(l);
+    callbacks.listen(l, address, 5);
+    UnixSocket client = callbacks.socket(null);
+    opened.add(client);
+    callbacks.connect(client, address, 1000);
+    UnixSocket server = callbacks.accept(l, 1000).context();
+    opened.add(server);
+    return new UnixSocket[] {client, server};
+  }
+
+  /** Writes {@code data} from pair[0] in one or more calls while pair[1] reads it all. */
+  private void writeAndDrain(UnixSocketCallbacks callbacks, UnixSocket[] pair, byte[] data) throws Exception {
+    Future<byte[]> got = executor.submit(() -> readFully(pair[1], data.length));
+    ByteBuffer b = ByteBuffer.wrap(data);
+    while (b.hasRemaining()) {
+      callbacks.writev(pair[0], new ByteBuffer[] {b}, 10_000);
+    }
+    assertArrayEquals(data, got.get(10, TimeUnit.SECONDS));
+  }
+
+  private static int sendBufferSize(UnixSocket s) {
+    try (Memory value = new Memory(8)) {
+      long address = LibC.address(value);
+      value.setInt(4, 4);
+      assertEquals(0, LibC.getsockopt(s.fd(), LibC.SOL_SOCKET, LibC.SO_SNDBUF, address, address + 4));
+      return value.getInt(0);
+    }
   }
 
   private static byte[] readFully(UnixSocket s, int n) throws IOException {
