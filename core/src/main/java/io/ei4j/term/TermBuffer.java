@@ -23,7 +23,11 @@ public final class TermBuffer {
   private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   private byte[] buf;
-  private int len;
+  /**
+   * The number of bytes written. The encoder in this package writes straight into the array
+   * that {@link #room} returns and then advances this.
+   */
+  int len;
 
   /** A buffer with a 256-byte initial capacity. */
   public TermBuffer() {
@@ -82,6 +86,19 @@ public final class TermBuffer {
     if (n > buf.length - len) {
       grow(n);
     }
+  }
+
+  /**
+   * Makes room for {@code n >= 0} more bytes and returns the backing array, into which the
+   * caller may then write bytes {@code len .. len + n - 1} before advancing {@link #len}.
+   */
+  byte[] room(int n) {
+    byte[] b = buf;
+    if (n > b.length - len) {
+      grow(n);
+      b = buf;
+    }
+    return b;
   }
 
   private void grow(int n) {

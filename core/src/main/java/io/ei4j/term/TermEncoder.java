@@ -1,6 +1,9 @@
 package io.ei4j.term;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.math.BigInteger;
+import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.zip.Deflater;
 
@@ -91,50 +94,149 @@ public final class TermEncoder {
 
   /** Nesting handled by recursion; deeper subterms are encoded from an explicit stack. */
   private static final int RECURSION_LIMIT = 200;
+  /** Atoms up to this many UTF-8 bytes are copied byte by byte rather than by arraycopy. */
+  private static final int SHORT_ATOM = 16;
+  private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+  private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   /** Appends {@code term} without the version byte, as it appears nested in another term. */
   public static void encodeTerm(ErlTerm term, TermBuffer out) {
     encode(term, out, 0);
   }
 
+  /**
+   * Encodes {@code term} at recursion depth {@code depth}. The last element of a tuple, map or
+   * list is not encoded by a recursive call but by the next turn of the loop: what has to
+   * follow it is at most the {@code []} that ends each enclosing proper list, so a count of
+   * those is all that is kept, and a term nested through last elements (the usual shape of
+   * deep terms) costs no Java stack at all. Other elements recurse, up to
+   * {@link #RECURSION_LIMIT}, beyond which the explicit stack of {@link #encodeIteratively}
+   * takes over.
+   */
   private static void encode(ErlTerm term, TermBuffer out, int depth) {
-    if (depth >= RECURSION_LIMIT) {
-      encodeIteratively(term, out);
-      return;
-    }
-    if (term instanceof ErlTuple t) {
-      tupleHeader(t, out);
-      for (ErlTerm e : t.array()) {
-        encode(e, out, depth + 1);
-      }
-    } else if (term instanceof ErlList l) {
-      if (!listHeader(l, out)) {
-        return;
-      }
-      for (ErlTerm e : l.array()) {
-        encode(e, out, depth + 1);
-      }
-      if (l.tailOrNull() == null) {
-        out.put(Ext.NIL);
+    int nils = 0;
+    while (true) {
+      if (term instanceof ErlTuple t) {
+        if (depth >= RECURSION_LIMIT) {
+          encodeIteratively(t, out);
+          break;
+        }
+        ErlTerm[] e = t.array();
+        int n = e.length;
+        byte[] b = out.room(5);
+        int p = out.len;
+        if (n < 256) {
+          b[p] = Ext.SMALL_TUPLE;
+          b[p + 1] = (byte) n;
+          out.len = p + 2;
+        } else {
+          b[p] = Ext.LARGE_TUPLE;
+          INT.set(b, p + 1, n);
+          out.len = p + 5;
+        }
+        if (n == 0) {
+          break;
+        }
+        for (int i = 0; i < n - 1; i++) {
+          element(e[i], out, depth);
+        }
+        term = e[n - 1];
+      } else if (term instanceof ErlAtom a) {
+        encodeAtom(a, out);
+        break;
+      } else if (term instanceof ErlInteger i) {
+        encodeInteger(i, out);
+        break;
+      } else if (term instanceof ErlList l) {
+        if (depth >= RECURSION_LIMIT) {
+          encodeIteratively(l, out);
+          break;
+        }
+        if (!listHeader(l, out)) {
+          break;
+        }
+        ErlTerm[] e = l.array();
+        ErlTerm tail = l.tailOrNull();
+        int n = e.length;
+        for (int i = 0; i < n - 1; i++) {
+          element(e[i], out, depth);
+        }
+        if (tail == null) {
+          nils++;
+          term = e[n - 1];
+        } else {
+          element(e[n - 1], out, depth);
+          term = tail;
+        }
+      } else if (term instanceof ErlFloat f) {
+        byte[] b = out.room(9);
+        int p = out.len;
+        b[p] = Ext.NEW_FLOAT;
+        LONG.set(b, p + 1, Double.doubleToRawLongBits(f.value()));
+        out.len = p + 9;
+        break;
+      } else if (term instanceof ErlBinary bin) {
+        encodeBinary(bin, out);
+        break;
+      } else if (term instanceof ErlMap m) {
+        if (depth >= RECURSION_LIMIT) {
+          encodeIteratively(m, out);
+          break;
+        }
+        ErlTerm[] k = m.keyArray();
+        ErlTerm[] v = m.valueArray();
+        int n = k.length;
+        byte[] b = out.room(5);
+        int p = out.len;
+        b[p] = Ext.MAP;
+        INT.set(b, p + 1, n);
+        out.len = p + 5;
+        if (n == 0) {
+          break;
+        }
+        for (int i = 0; i < n - 1; i++) {
+          element(k[i], out, depth);
+          element(v[i], out, depth);
+        }
+        element(k[n - 1], out, depth);
+        term = v[n - 1];
+      } else if (term instanceof ErlFun f) {
+        if (depth >= RECURSION_LIMIT) {
+          encodeIteratively(f, out);
+          break;
+        }
+        int sizeAt = funHeader(f, out);
+        for (ErlTerm t : f.freeVarArray()) {
+          element(t, out, depth);
+        }
+        out.setInt(sizeAt, out.length() - sizeAt);
+        break;
       } else {
-        encode(l.tailOrNull(), out, depth + 1);
+        encodeLeaf(term, out);
+        break;
       }
-    } else if (term instanceof ErlMap m) {
-      ErlTerm[] k = m.keyArray();
-      ErlTerm[] v = m.valueArray();
-      out.put(Ext.MAP).putInt(k.length);
-      for (int i = 0; i < k.length; i++) {
-        encode(k[i], out, depth + 1);
-        encode(v[i], out, depth + 1);
+    }
+    if (nils > 0) {
+      byte[] b = out.room(nils);
+      int p = out.len;
+      for (int i = 0; i < nils; i++) {
+        b[p + i] = Ext.NIL;
       }
-    } else if (term instanceof ErlFun f) {
-      int sizeAt = funHeader(f, out);
-      for (ErlTerm t : f.freeVarArray()) {
-        encode(t, out, depth + 1);
-      }
-      out.setInt(sizeAt, out.length() - sizeAt);
+      out.len = p + nils;
+    }
+  }
+
+  /**
+   * One element of a container: the most common leaves are written here, anything else by a
+   * recursive {@link #encode} one level deeper.
+   */
+  private static void element(ErlTerm e, TermBuffer out, int depth) {
+    if (e instanceof ErlAtom a) {
+      encodeAtom(a, out);
+    } else if (e instanceof ErlInteger i && i.bigOrNull() == null) {
+      encodeLong(i.longValue(), out);
     } else {
-      encodeLeaf(term, out);
+      encode(e, out, depth + 1);
     }
   }
 
@@ -221,14 +323,7 @@ public final class TermEncoder {
     } else if (term instanceof ErlInteger i) {
       encodeInteger(i, out);
     } else if (term instanceof ErlBinary b) {
-      int n = b.size();
-      out.ensureCapacity(n + 6);
-      if (b.isBinary()) {
-        out.put(Ext.BINARY).putInt(n).put(b.array(), b.arrayOffset(), n);
-      } else {
-        out.put(Ext.BIT_BINARY).putInt(n).put(b.bitsInLastByte());
-        out.put(b.array(), b.arrayOffset(), n - 1).put(b.byteAt(n - 1));
-      }
+      encodeBinary(b, out);
     } else if (term instanceof ErlFloat f) {
       out.put(Ext.NEW_FLOAT).putLong(Double.doubleToRawLongBits(f.value()));
     } else if (term instanceof ErlPid p) {
@@ -263,6 +358,25 @@ public final class TermEncoder {
     }
   }
 
+  private static void encodeBinary(ErlBinary bin, TermBuffer out) {
+    int n = bin.size();
+    byte[] b = out.room(n + 6);
+    int p = out.len;
+    if (bin.isBinary()) {
+      b[p] = Ext.BINARY;
+      INT.set(b, p + 1, n);
+      System.arraycopy(bin.array(), bin.arrayOffset(), b, p + 5, n);
+      out.len = p + 5 + n;
+    } else {
+      b[p] = Ext.BIT_BINARY;
+      INT.set(b, p + 1, n);
+      b[p + 5] = (byte) bin.bitsInLastByte();
+      System.arraycopy(bin.array(), bin.arrayOffset(), b, p + 6, n - 1);
+      b[p + 5 + n] = (byte) bin.byteAt(n - 1);
+      out.len = p + 6 + n;
+    }
+  }
+
   private static void encodePid(ErlPid p, TermBuffer out) {
     out.put(Ext.NEW_PID);
     encodeAtom(p.node(), out);
@@ -271,14 +385,27 @@ public final class TermEncoder {
 
   static void encodeAtom(ErlAtom a, TermBuffer out) {
     byte[] utf8 = a.utf8();
-    if (utf8.length < 256) {
-      out.ensureCapacity(utf8.length + 2);
-      out.put(Ext.SMALL_ATOM_UTF8).put(utf8.length);
+    int n = utf8.length;
+    byte[] b = out.room(n + 3);
+    int p = out.len;
+    if (n < 256) {
+      b[p] = Ext.SMALL_ATOM_UTF8;
+      b[p + 1] = (byte) n;
+      p += 2;
     } else {
-      out.ensureCapacity(utf8.length + 3);
-      out.put(Ext.ATOM_UTF8).putShort(utf8.length);
+      b[p] = Ext.ATOM_UTF8;
+      b[p + 1] = (byte) (n >>> 8);
+      b[p + 2] = (byte) n;
+      p += 3;
     }
-    out.put(utf8, 0, utf8.length);
+    if (n <= SHORT_ATOM) {
+      for (int i = 0; i < n; i++) {
+        b[p + i] = utf8[i];
+      }
+    } else {
+      System.arraycopy(utf8, 0, b, p, n);
+    }
+    out.len = p + n;
   }
 
   private static void encodeInteger(ErlInteger i, TermBuffer out) {
@@ -300,9 +427,17 @@ public final class TermEncoder {
 
   private static void encodeLong(long v, TermBuffer out) {
     if (v >= 0 && v <= 255) {
-      out.put(Ext.SMALL_INTEGER).put((int) v);
+      byte[] b = out.room(2);
+      int p = out.len;
+      b[p] = Ext.SMALL_INTEGER;
+      b[p + 1] = (byte) v;
+      out.len = p + 2;
     } else if (v == (int) v) {
-      out.put(Ext.INTEGER).putInt((int) v);
+      byte[] b = out.room(5);
+      int p = out.len;
+      b[p] = Ext.INTEGER;
+      INT.set(b, p + 1, (int) v);
+      out.len = p + 5;
     } else {
       // |v| as an unsigned 64-bit magnitude; Long.MIN_VALUE maps to 2^63, which fits.
       long mag = v < 0 ? -v : v;
