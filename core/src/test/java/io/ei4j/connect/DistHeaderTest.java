@@ -135,27 +135,44 @@ class DistHeaderTest {
   void aLargePayloadIsSentAsFragments() throws Exception {
     EiConnection c = connect();
     ErlPid to = ErlPid.of(ErlAtom.of(PEER), 1, 2, 7);
-    byte[] data = new byte[EiConnection.FRAGMENT_BYTES + 1000];
+    byte[] data = new byte[EiConnection.FRAGMENT_ABOVE + 1000];
     Arrays.fill(data, (byte) 5);
     c.send(to, ErlBinary.of(data));
     byte[] control = term(ErlTuple.of(ErlInteger.of(2), ErlAtom.of(""), to));
     byte[] payload = term(ErlBinary.of(data));
-    ByteBuffer first = ByteBuffer.wrap(peer.readRaw(4 + 2 + 16 + 1 + control.length + EiConnection.FRAGMENT_BYTES));
+    int f = EiConnection.FRAGMENT_BYTES;
+    long count = (payload.length + (long) f - 1) / f;
+    assertEquals(3, count, "two full fragments and the rest");
+    ByteBuffer first = ByteBuffer.wrap(peer.readRaw(4 + 2 + 16 + 1 + control.length + f));
     assertEquals(first.capacity() - 4, first.getInt());
     assertEquals(131, first.get() & 0xff);
     assertEquals(69, first.get());
     long seq = first.getLong();
-    assertEquals(2, first.getLong(), "two fragments, counting down");
+    assertEquals(count, first.getLong(), "the fragment count, counting down");
     assertEquals(0, first.get(), "no atom cache references");
     byte[] ctl = new byte[control.length];
     first.get(ctl);
     assertArrayEquals(control, ctl);
-    byte[] part1 = new byte[EiConnection.FRAGMENT_BYTES];
+    byte[] part1 = new byte[f];
     first.get(part1);
-    assertArrayEquals(Arrays.copyOfRange(payload, 0, part1.length), part1);
-    int rest = payload.length - part1.length;
-    byte[] want = frame(bytes(131, 70), longs(seq, 1), Arrays.copyOfRange(payload, part1.length, payload.length));
-    assertArrayEquals(want, peer.readRaw(4 + 18 + rest));
+    assertArrayEquals(Arrays.copyOfRange(payload, 0, f), part1);
+    for (long i = 1; i < count; i++) {
+      int from = (int) (i * f);
+      int to2 = Math.min(payload.length, from + f);
+      byte[] want = frame(bytes(131, 70), longs(seq, count - i), Arrays.copyOfRange(payload, from, to2));
+      assertArrayEquals(want, peer.readRaw(4 + 18 + (to2 - from)), "fragment " + (i + 1));
+    }
+  }
+
+  @Test
+  void aPayloadUpToTheFragmentThresholdIsOneFrame() throws Exception {
+    EiConnection c = connect();
+    ErlPid to = ErlPid.of(ErlAtom.of(PEER), 1, 2, 7);
+    byte[] data = new byte[EiConnection.FRAGMENT_ABOVE - 100];
+    Arrays.fill(data, (byte) 6);
+    c.send(to, ErlBinary.of(data));
+    byte[] want = frame(bytes(131, 68, 0), term(ErlTuple.of(ErlInteger.of(2), ErlAtom.of(""), to)), term(ErlBinary.of(data)));
+    assertArrayEquals(want, peer.readRaw(want.length));
   }
 
   /** {@code {2, '', To}} with {@code ''} as cache reference 0, and To's node as reference 1. */
