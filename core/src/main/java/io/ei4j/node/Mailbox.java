@@ -7,6 +7,8 @@ import io.ei4j.term.ErlRef;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.List;
@@ -17,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -76,11 +79,58 @@ public final class Mailbox implements AutoCloseable {
   private volatile String name;
   private volatile boolean trapExits;
 
+  /*
+   * The queue is in two parts. Senders (the reader threads, local senders) append to the
+   * intake, a lock-free linked list: they never take the lock and never wait for a
+   * receiver. Receivers hold the lock, take the intake's oldest message and, when a
+   * selective receive passes over it, keep it in `saved`; `saved` is always older than
+   * the intake. A sender wakes a receiver only when one is parked: the first waiting
+   * receiver parks without the lock and registers as `parked`, which a sender unparks
+   * without the lock; further receivers waiting at the same time (rare: receive is meant for
+   * one thread) wait on the condition `arrived` and are counted in `waiting`, and a sender
+   * that sees them signals under the lock.
+   */
+
+  /** A message in the intake; the list's head is a sentinel whose successor is the oldest. */
+  private static final class Cell {
+    ErlTerm message; // written before the cell is published; cleared by the receiver that takes it
+    volatile Cell next; // set once, by the sender that appended the next cell
+
+    Cell(ErlTerm message) {
+      this.message = message;
+    }
+  }
+
+  private static final VarHandle TAIL;
+  private static final VarHandle APPENDED;
+  private static final VarHandle TAKEN;
+  private static final VarHandle PARKED;
+  private static final VarHandle NEXT;
+
+  static {
+    try {
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      TAIL = l.findVarHandle(Mailbox.class, "tail", Cell.class);
+      APPENDED = l.findVarHandle(Mailbox.class, "appended", long.class);
+      TAKEN = l.findVarHandle(Mailbox.class, "taken", long.class);
+      PARKED = l.findVarHandle(Mailbox.class, "parked", Thread.class);
+      NEXT = l.findVarHandle(Cell.class, "next", Cell.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition arrived = lock.newCondition();
-  private final ArrayDeque<ErlTerm> queue = new ArrayDeque<>();
-  private ExitException exit; // guarded by lock
-  private long removals; // guarded by lock: removals other than by receive invalidate a scan
+  private volatile Cell tail; // the newest cell; senders swap it
+  private Cell head; // guarded by lock: the sentinel before the oldest intake message
+  private final ArrayDeque<ErlTerm> saved = new ArrayDeque<>(); // guarded by lock
+  private volatile long appended; // messages ever queued (both parts); senders add with APPENDED
+  private long taken; // messages ever removed; written under lock with TAKEN (release), read by senders with TAKEN (acquire)
+  private volatile Thread parked; // the receiver parked without the lock; set by it, cleared by whoever wakes it
+  private volatile int waiting; // receivers waiting on `arrived`; written under lock only
+  private volatile ExitException exit; // written under lock only
+  private long removals; // guarded by lock: removals from `saved` move positions, so scans under way start over
   private volatile int maxQueueLength;
   private final AtomicLong dropped = new AtomicLong();
 
@@ -93,6 +143,9 @@ public final class Mailbox implements AutoCloseable {
     this.node = node;
     this.pid = pid;
     this.maxQueueLength = maxQueueLength;
+    Cell sentinel = new Cell(null);
+    this.head = sentinel;
+    this.tail = sentinel;
   }
 
   /**
@@ -207,7 +260,9 @@ public final class Mailbox implements AutoCloseable {
    * the others stay, in order. Null when none matched within {@code timeoutMillis}
    * (0: only what has arrived; negative: for ever).
    *
-   * @param match which messages to take; called under the mailbox's lock, so keep it quick
+   * @param match which messages to take; called under the mailbox's lock, so while it runs
+   *     it holds up other receivers of this mailbox and an exit signal that kills it (never
+   *     the senders, nor the connection that carries the messages)
    * @param timeoutMillis how long to wait
    * @return the oldest matching message, or null
    * @throws ExitException when the mailbox is dead, at once, whatever is queued
@@ -217,38 +272,119 @@ public final class Mailbox implements AutoCloseable {
     long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     lock.lockInterruptibly();
     try {
-      int scanned = 0;
+      int scanned = 0; // how many of `saved` this call has already tested
       long seenRemovals = removals;
       while (true) {
-        if (exit != null) {
-          throw new ExitException(exit.from(), exit.reason());
+        ExitException x = exit;
+        if (x != null) {
+          throw new ExitException(x.from(), x.reason());
         }
         if (seenRemovals != removals) {
           scanned = 0;
           seenRemovals = removals;
         }
-        // Only messages that arrived since the last scan need testing again.
-        Iterator<ErlTerm> it = queue.iterator();
-        for (int i = 0; it.hasNext(); i++) {
-          ErlTerm m = it.next();
-          if (i >= scanned && match.test(m)) {
-            it.remove();
+        // Messages passed over earlier come first; only those this call has not tested yet.
+        if (scanned < saved.size()) {
+          Iterator<ErlTerm> it = saved.iterator();
+          for (int i = 0; it.hasNext(); i++) {
+            ErlTerm m = it.next();
+            if (i >= scanned && match.test(m)) {
+              it.remove();
+              removals++; // other receivers' positions in `saved` moved
+              took(1);
+              return m;
+            }
+          }
+          scanned = saved.size();
+        }
+        for (ErlTerm m; (m = poll()) != null; ) {
+          boolean matches;
+          try {
+            matches = match.test(m);
+          } catch (RuntimeException | Error e) {
+            saved.addLast(m); // the message stays queued, in order
+            throw e;
+          }
+          if (matches) {
+            took(1);
             return m;
           }
+          saved.addLast(m);
+          scanned++;
         }
-        scanned = queue.size();
-        if (timeoutMillis < 0) {
-          arrived.await();
-        } else {
-          long left = deadline - System.nanoTime();
-          if (left <= 0) {
-            return null;
+        long left = deadline - System.nanoTime();
+        if (timeoutMillis >= 0 && left <= 0) {
+          return null;
+        }
+        // Senders read `parked` and `waiting` after they publish a message, and this thread
+        // looks at the intake again after setting one of them: either the sender sees the
+        // waiter and wakes it, or this look finds the message.
+        Thread me = Thread.currentThread();
+        if (PARKED.compareAndSet(this, null, me)) {
+          if (head.next != null || exit != null) {
+            PARKED.compareAndSet(this, me, null);
+            continue;
           }
-          arrived.awaitNanos(left);
+          lock.unlock(); // senders never need the lock to wake this thread
+          try {
+            if (timeoutMillis < 0) {
+              LockSupport.park(this);
+            } else {
+              LockSupport.parkNanos(this, left);
+            }
+          } finally {
+            PARKED.compareAndSet(this, me, null);
+            lock.lock();
+          }
+          if (Thread.interrupted()) {
+            throw new InterruptedException("interrupted while receiving on " + pid);
+          }
+          continue;
+        }
+        // Another receiver is parked: wait on the condition (it needs the lock to signal, so
+        // it signals only once this thread is in await).
+        waiting++;
+        try {
+          if (head.next == null && exit == null) {
+            if (timeoutMillis < 0) {
+              arrived.await();
+            } else {
+              arrived.awaitNanos(left);
+            }
+          }
+        } finally {
+          waiting--;
         }
       }
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** The oldest message of the intake, removed; null when it is empty. Call under the lock. */
+  private ErlTerm poll() {
+    Cell n = head.next;
+    if (n == null) {
+      return null;
+    }
+    // The old sentinel is garbage now; unlinked, it keeps no younger cell alive should the
+    // collector have promoted it (no sender writes its link again).
+    NEXT.set(head, null);
+    head = n;
+    ErlTerm m = n.message;
+    n.message = null; // the sentinel keeps no message alive
+    return m;
+  }
+
+  /** Counts {@code n} messages removed from the queue. Call under the lock. */
+  private void took(int n) {
+    TAKEN.setRelease(this, taken + n);
+  }
+
+  /** Moves the whole intake to {@code saved}, so that it holds every queued message. Call under the lock. */
+  private void drainIntake() {
+    for (ErlTerm m; (m = poll()) != null; ) {
+      saved.addLast(m);
     }
   }
 
@@ -260,7 +396,8 @@ public final class Mailbox implements AutoCloseable {
   public int queued() {
     lock.lock();
     try {
-      return queue.size();
+      drainIntake();
+      return saved.size();
     } finally {
       lock.unlock();
     }
@@ -301,30 +438,32 @@ public final class Mailbox implements AutoCloseable {
 
   /**
    * Queues a message, unless the queue is full (then it is dropped and counted). False when
-   * it was dropped, or the mailbox is dead.
+   * it was dropped, or the mailbox is dead. Never takes the lock unless a receiver waits.
    */
   boolean deliver(ErlTerm message) {
-    boolean full;
-    lock.lock();
-    try {
-      if (exit != null) {
-        return false;
-      }
-      full = queue.size() >= maxQueueLength;
-      if (!full) {
-        queue.add(message);
-        arrived.signalAll();
-        return true;
-      }
-    } finally {
-      lock.unlock();
+    if (exit != null) {
+      return false;
     }
-    long n = dropped.incrementAndGet();
-    if (LOG.isDebugEnabled()) {
-      LOG.debug("{}{}: dropped a message, the queue is full (maxQueueLength {}); {} dropped so far",
-          pid, name == null ? "" : " (" + name + ")", maxQueueLength, n);
+    int max = maxQueueLength;
+    if (max == Integer.MAX_VALUE) {
+      APPENDED.getAndAdd(this, 1L);
+    } else {
+      // Reserve a place: `taken` only grows, so a length read here is never too small.
+      long a;
+      do {
+        a = appended;
+        if (a - (long) TAKEN.getAcquire(this) >= max) {
+          long n = dropped.incrementAndGet();
+          if (LOG.isDebugEnabled()) {
+            LOG.debug("{}{}: dropped a message, the queue is full (maxQueueLength {}); {} dropped so far",
+                pid, name == null ? "" : " (" + name + ")", max, n);
+          }
+          return false;
+        }
+      } while (!APPENDED.compareAndSet(this, a, a + 1));
     }
-    return false;
+    append(message);
+    return true;
   }
 
   /**
@@ -334,16 +473,31 @@ public final class Mailbox implements AutoCloseable {
    * is dead.
    */
   boolean deliverSignal(ErlTerm message) {
-    lock.lock();
-    try {
-      if (exit != null) {
-        return false;
+    if (exit != null) {
+      return false;
+    }
+    APPENDED.getAndAdd(this, 1L);
+    append(message);
+    return true;
+  }
+
+  /**
+   * Appends to the intake (any thread, lock-free) and wakes the receivers if one waits. A
+   * message that lands just after the mailbox died stays unread: every receive throws from
+   * then on.
+   */
+  private void append(ErlTerm message) {
+    Cell c = new Cell(message);
+    Cell prev = (Cell) TAIL.getAndSet(this, c);
+    prev.next = c;
+    wakeParked();
+    if (waiting != 0) {
+      lock.lock();
+      try {
+        arrived.signalAll();
+      } finally {
+        lock.unlock();
       }
-      queue.add(message);
-      arrived.signalAll();
-      return true;
-    } finally {
-      lock.unlock();
     }
   }
 
@@ -474,8 +628,11 @@ public final class Mailbox implements AutoCloseable {
     demonitor(ref);
     lock.lock();
     try {
-      if (queue.removeIf(m -> m instanceof ErlTuple t && t.arity() == 5 && DOWN.equals(t.get(0)) && ref.equals(t.get(1)))) {
+      drainIntake();
+      int before = saved.size();
+      if (saved.removeIf(m -> m instanceof ErlTuple t && t.arity() == 5 && DOWN.equals(t.get(0)) && ref.equals(t.get(1)))) {
         removals++;
+        took(before - saved.size());
       }
     } finally {
       lock.unlock();
@@ -516,12 +673,7 @@ public final class Mailbox implements AutoCloseable {
    * @return true once it has exited
    */
   public boolean isClosed() {
-    lock.lock();
-    try {
-      return exit != null;
-    } finally {
-      lock.unlock();
-    }
+    return exit != null;
   }
 
   /**
@@ -550,8 +702,7 @@ public final class Mailbox implements AutoCloseable {
         return;
       }
       exit = new ExitException(from, reason);
-      queue.clear();
-      arrived.signalAll();
+      discardQueue();
     } finally {
       lock.unlock();
     }
@@ -564,22 +715,34 @@ public final class Mailbox implements AutoCloseable {
     try {
       if (exit == null) {
         exit = new ExitException(null, reason);
-        queue.clear();
-        arrived.signalAll();
+        discardQueue();
       }
     } finally {
       lock.unlock();
     }
   }
 
+  /** Drops every queued message of a mailbox that just died and wakes its receivers. Call under the lock. */
+  private void discardQueue() {
+    drainIntake();
+    took(saved.size());
+    saved.clear();
+    arrived.signalAll();
+    wakeParked();
+  }
+
+  /** Unparks the receiver parked without the lock, if any; only one caller wakes it. */
+  private void wakeParked() {
+    Thread t = parked;
+    if (t != null && PARKED.compareAndSet(this, t, null)) {
+      LockSupport.unpark(t);
+    }
+  }
+
   private void ensureAlive() {
-    lock.lock();
-    try {
-      if (exit != null) {
-        throw new IllegalStateException("mailbox " + pid + " has exited: " + exit.reason());
-      }
-    } finally {
-      lock.unlock();
+    ExitException x = exit;
+    if (x != null) {
+      throw new IllegalStateException("mailbox " + pid + " has exited: " + x.reason());
     }
   }
 
@@ -587,7 +750,8 @@ public final class Mailbox implements AutoCloseable {
   List<ErlTerm> snapshot() {
     lock.lock();
     try {
-      return List.copyOf(queue);
+      drainIntake();
+      return List.copyOf(saved);
     } finally {
       lock.unlock();
     }

@@ -26,6 +26,8 @@ import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
 import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -138,6 +140,56 @@ class NodeInteropTest {
   }
 
   // ---- rpc and erpc from Erlang into Java ----
+
+  /**
+   * A receiver whose predicate takes its time holds its mailbox's lock; the connection's
+   * reader appends to that mailbox without the lock, so the messages behind it (here the
+   * rex reply to another mailbox) still arrive at once.
+   */
+  @Test
+  void aSlowSelectiveReceiveNeverHoldsUpTheConnection() throws Exception {
+    ErlAtom block = atom("block");
+    ErlAtom later = atom("later");
+    CountDownLatch testing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicReference<Object> got = new AtomicReference<>();
+    try (Mailbox slow = node.createMailbox()) {
+      box.send(slow.pid(), block);
+      Thread receiver = new Thread(() -> {
+        try {
+          got.set(slow.receive(m -> {
+            if (block.equals(m)) {
+              testing.countDown();
+              try {
+                release.await(20, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              return false;
+            }
+            return later.equals(m);
+          }, 30_000));
+        } catch (Exception e) {
+          got.set(e);
+        }
+      }, "slow-receiver");
+      receiver.start();
+      try {
+        assertTrue(testing.await(10, TimeUnit.SECONDS), "the predicate never saw the first message");
+        // Erlang sends `later` to the busy mailbox, then rex answers `box`: both on one connection.
+        box.send("rex", erlName, tuple(box.pid(), tuple(atom("call"), atom("erlang"), atom("send"),
+            list(slow.pid(), later), atom("user"))));
+        ErlTerm reply = expect(box, t -> tagged(t, "rex"), 5_000, "the rex reply while another mailbox's receiver holds its lock");
+        assertEquals(tuple(atom("rex"), later), reply);
+        assertEquals(1, release.getCount(), "the predicate was still running");
+      } finally {
+        release.countDown();
+        receiver.join(30_000);
+      }
+      assertEquals(later, got.get());
+      assertEquals(block, slow.receive(0), "the message the predicate passed over stays queued");
+    }
+  }
 
   @Test
   void rpcAndErpcFromErlangReachJavaFunctions() throws Exception {
