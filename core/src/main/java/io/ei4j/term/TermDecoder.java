@@ -61,9 +61,15 @@ public final class TermDecoder {
    * atom or an older one.
    */
   private static final ErlAtom[] ATOM_CACHE = new ErlAtom[4096];
+  /**
+   * Nesting read by recursion; deeper containers are filled from an explicit stack. Small
+   * enough that even interpreted frames fit in a 128 KiB thread stack with room to spare.
+   */
+  private static final int RECURSION_LIMIT = 64;
   /** Big-endian reads from a heap buffer's array: one load each instead of one per byte. */
   private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
   private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+  private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   private final DecodeLimits limits;
   private final boolean shareBinaries;
@@ -232,7 +238,7 @@ public final class TermDecoder {
 
     private int u8() throws TermDecodeException {
       need(1, "a byte");
-      return buf.get(pos++) & 0xff;
+      return (array != null ? array[arrayOffset + pos++] : buf.get(pos++)) & 0xff;
     }
 
     private int u16() throws TermDecodeException {
@@ -262,6 +268,11 @@ public final class TermDecoder {
 
     private long i64(String what) throws TermDecodeException {
       need(8, what);
+      if (array != null) {
+        long v = (long) LONG.get(array, arrayOffset + pos);
+        pos += 8;
+        return v;
+      }
       long hi = i32(what) & 0xffffffffL;
       long lo = i32(what) & 0xffffffffL;
       return (hi << 32) | lo;
@@ -352,24 +363,124 @@ public final class TermDecoder {
     }
 
     /**
-     * Reads one term. Containers are filled from an explicit stack of {@link Frame}s rather
-     * than by recursion, so nesting costs heap (bounded by maxDepth), never Java stack.
+     * Reads one term. Containers nested up to {@link #RECURSION_LIMIT} deep are read by
+     * recursion; deeper ones are filled from an explicit stack of {@link Frame}s, so nesting
+     * beyond that costs heap (bounded by maxDepth), never Java stack.
      */
     ErlTerm term() throws TermDecodeException {
+      return value(0);
+    }
+
+    /**
+     * Reads one term inside {@code depth} open containers: tuples, proper-or-not lists and
+     * maps directly into their element arrays, other containers through a {@link Frame}.
+     */
+    private ErlTerm value(int depth) throws TermDecodeException {
+      int at = pos;
+      if (array != null && pos < end) {
+        int tag = array[arrayOffset + pos] & 0xff;
+        switch (tag) {
+          case Ext.SMALL_INTEGER:
+            if (end - pos >= 2) {
+              pos += 2;
+              return ErlInteger.of(array[arrayOffset + at + 1] & 0xff);
+            }
+            break;
+          case Ext.SMALL_TUPLE:
+            if (end - pos >= 2 && depth < RECURSION_LIMIT) {
+              int n = array[arrayOffset + at + 1] & 0xff;
+              if (n == 0) {
+                pos += 2;
+                return ErlTuple.EMPTY;
+              }
+              if (n > end - pos - 2) {
+                break; // item() reports the truncation
+              }
+              open(depth, at);
+              pos += 2;
+              ErlTerm[] items = new ErlTerm[n];
+              for (int i = 0; i < n; i++) {
+                items[i] = value(depth + 1);
+              }
+              return ErlTuple.ofTrusted(items);
+            }
+            break;
+          case Ext.LIST:
+            if (depth < RECURSION_LIMIT) {
+              pos++;
+              int n = length(u32("LIST_EXT length"), 1, "LIST_EXT", at);
+              // Each element takes a byte at least, and so does the tail.
+              length(n + 1L, 1, "LIST_EXT", at);
+              open(depth, at);
+              ErlTerm[] items = new ErlTerm[n];
+              for (int i = 0; i < n; i++) {
+                items[i] = value(depth + 1);
+              }
+              return list(items, value(depth + 1));
+            }
+            break;
+          case Ext.MAP:
+            if (depth < RECURSION_LIMIT) {
+              pos++;
+              int n = length(u32("MAP_EXT arity"), 2, "MAP_EXT", at);
+              if (n == 0) {
+                return ErlMap.EMPTY;
+              }
+              open(depth, at);
+              ErlTerm[] k = new ErlTerm[n];
+              ErlTerm[] v = new ErlTerm[n];
+              for (int i = 0; i < n; i++) {
+                k[i] = value(depth + 1);
+                v[i] = value(depth + 1);
+              }
+              return map(k, v, at);
+            }
+            break;
+          default:
+            break;
+        }
+      }
+      Object item = item();
+      if (!(item instanceof Frame f)) {
+        return (ErlTerm) item;
+      }
+      open(depth, at);
+      if (depth >= RECURSION_LIMIT) {
+        return iteratively(f, depth);
+      }
+      for (int i = f.filled; i < f.needed; i++) {
+        f.add(value(depth + 1));
+      }
+      return build(f);
+    }
+
+    /** Checks that a container with items may open inside {@code depth} others. */
+    private void open(int depth, int at) throws TermDecodeException {
+      if (depth >= limits.maxDepth()) {
+        throw error("term nests deeper than maxDepth (" + limits.maxDepth() + ")", at);
+      }
+    }
+
+    /**
+     * Fills {@code first}, a container opened inside {@code baseDepth} others, and everything
+     * nested in it from an explicit stack of frames instead of recursion.
+     */
+    private ErlTerm iteratively(Frame first, int baseDepth) throws TermDecodeException {
       Frame top = null;
-      int depth = 0;
+      int depth = baseDepth;
+      Object item = first;
       while (true) {
-        int at = pos;
-        Object item = item();
         ErlTerm value;
         if (item instanceof Frame f) {
-          if (depth >= limits.maxDepth()) {
-            throw error("term nests deeper than maxDepth (" + limits.maxDepth() + ")", at);
-          }
           f.parent = top;
           if (!f.complete()) {
             top = f;
             depth++;
+            int at = pos;
+            item = item();
+            if (item instanceof Frame) {
+              open(depth, at);
+            }
             continue;
           }
           value = build(f);
@@ -387,6 +498,11 @@ public final class TermDecoder {
           value = build(top);
           top = top.parent;
           depth--;
+        }
+        int at = pos;
+        item = item();
+        if (item instanceof Frame) {
+          open(depth, at);
         }
       }
     }
@@ -551,20 +667,7 @@ public final class TermDecoder {
         case Frame.TUPLE:
           return ErlTuple.ofTrusted(f.items);
         case Frame.LIST:
-          {
-            ErlTerm[] elems = f.items;
-            ErlTerm tail = f.tail;
-            if (tail instanceof ErlList l) {
-              if (l.isNil()) {
-                return ErlList.ofTrusted(elems, null);
-              }
-              ErlTerm[] more = l.array();
-              ErlTerm[] all = Arrays.copyOf(elems, elems.length + more.length);
-              System.arraycopy(more, 0, all, elems.length, more.length);
-              return ErlList.ofTrusted(all, l.tailOrNull());
-            }
-            return elems.length == 0 ? tail : ErlList.ofTrusted(elems, tail);
-          }
+          return list(f.items, f.tail);
         case Frame.MAP:
           {
             int n = f.items.length / 2;
@@ -574,11 +677,7 @@ public final class TermDecoder {
               k[i] = f.items[2 * i];
               v[i] = f.items[2 * i + 1];
             }
-            ErlMap m = ErlMap.sortedOrNull(k, v);
-            if (m == null) {
-              throw error("MAP_EXT has a duplicate key", f.at);
-            }
-            return m;
+            return map(k, v, f.at);
           }
         default:
           {
@@ -592,6 +691,28 @@ public final class TermDecoder {
                 h.module, h.arity, h.uniq, h.index, h.oldIndex, h.oldUniq, h.pid, f.items);
           }
       }
+    }
+
+    /** A LIST_EXT's list: its elements, then a tail that may itself be a list to join. */
+    private ErlTerm list(ErlTerm[] elems, ErlTerm tail) {
+      if (tail instanceof ErlList l) {
+        if (l.isNil()) {
+          return ErlList.ofTrusted(elems, null);
+        }
+        ErlTerm[] more = l.array();
+        ErlTerm[] all = Arrays.copyOf(elems, elems.length + more.length);
+        System.arraycopy(more, 0, all, elems.length, more.length);
+        return ErlList.ofTrusted(all, l.tailOrNull());
+      }
+      return elems.length == 0 ? tail : ErlList.ofTrusted(elems, tail);
+    }
+
+    private ErlMap map(ErlTerm[] k, ErlTerm[] v, int at) throws TermDecodeException {
+      ErlMap m = ErlMap.sortedOrNull(k, v);
+      if (m == null) {
+        throw error("MAP_EXT has a duplicate key", at);
+      }
+      return m;
     }
 
     private ErlBinary binary(int n, int bits) {

@@ -28,8 +28,8 @@ import java.util.zip.Deflater;
  * <p>Encoding appends to a {@link TermBuffer}; reuse one buffer across messages to avoid
  * allocating. The encoder itself allocates only for compression, for the first encode of
  * each big integer (which then keeps its magnitude bytes for the next), and for terms nested
- * more than 200 deep, whose deeper parts it encodes from an explicit stack so
- * that no nesting depth can overflow the Java stack.
+ * more than 64 deep other than through last elements, whose deeper parts it encodes from an
+ * explicit stack so that no nesting depth can overflow the Java stack.
  */
 public final class TermEncoder {
   private TermEncoder() {}
@@ -92,8 +92,11 @@ public final class TermEncoder {
     }
   }
 
-  /** Nesting handled by recursion; deeper subterms are encoded from an explicit stack. */
-  private static final int RECURSION_LIMIT = 200;
+  /**
+   * Recursion depth beyond which subterms are encoded from an explicit stack: small enough
+   * that even interpreted frames fit in a 128 KiB thread stack with room to spare.
+   */
+  private static final int RECURSION_LIMIT = 64;
   /** Atoms up to this many UTF-8 bytes are copied byte by byte rather than by arraycopy. */
   private static final int SHORT_ATOM = 16;
   private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);

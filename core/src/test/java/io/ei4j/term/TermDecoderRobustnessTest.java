@@ -1,6 +1,7 @@
 package io.ei4j.term;
 
 import static io.ei4j.term.TermVectors.bytes;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -183,6 +184,86 @@ class TermDecoderRobustnessTest {
     small.start();
     small.join();
     assertEquals(Boolean.TRUE, result.get());
+  }
+
+  @Test
+  void termsNestedThroughLastElementsEncodeAndDecodeOnASmallStack() throws Exception {
+    // The shape of most deep terms: each level is the last element of a tuple, a proper
+    // list, an improper list's tail or a map's last value. The encoder loops over last
+    // elements and the decoder leaves recursion after a bounded depth, so a million levels
+    // need no more than a 128 KiB stack, in both directions.
+    ErlTerm t = ErlAtom.of("leaf");
+    for (int i = 0; i < 1_000_000; i++) {
+      switch (i % 4) {
+        case 0 -> t = ErlTuple.of(ErlInteger.of(i), t);
+        case 1 -> t = ErlList.of(ErlAtom.OK, t);
+        case 2 -> t = ErlList.improper(List.of(ErlInteger.of(i)), t);
+        default -> t = ErlMap.of(java.util.Map.of(ErlAtom.ERROR, ErlAtom.OK, ErlAtom.OK, t));
+      }
+    }
+    ErlTerm deep = t;
+    java.util.concurrent.atomic.AtomicReference<Object> result = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread small = new Thread(null, () -> {
+      try {
+        byte[] bytes = TermEncoder.toBytes(deep);
+        ErlTerm back = new TermDecoder(DecodeLimits.DEFAULT.withMaxDepth(2_000_000)).decode(bytes);
+        result.set(Arrays.equals(bytes, TermEncoder.toBytes(back)));
+      } catch (Throwable e) {
+        result.set(e);
+      }
+    }, "small-stack", 128 * 1024);
+    small.start();
+    small.join();
+    assertEquals(Boolean.TRUE, result.get());
+  }
+
+  @Test
+  void lastElementsAndTheEndsOfTheirListsAreWrittenInOrder() throws Exception {
+    ErlAtom a = ErlAtom.of("a");
+    ErlAtom c = ErlAtom.of("c");
+    ErlAtom d = ErlAtom.of("d");
+    // [{1, [a]}, c | d]: the [] of [a] comes before c, and the improper tail d last.
+    ErlTerm improper = ErlList.improper(List.of(ErlTuple.of(ErlInteger.of(1), ErlList.of(a)), c), d);
+    assertArrayEquals(
+        bytes(131, 108, 0, 0, 0, 2, 104, 2, 97, 1, 108, 0, 0, 0, 1, 119, 1, "a", 106, 119, 1, "c", 119, 1, "d"),
+        TermEncoder.toBytes(improper));
+    // [{[[z]]}]: three lists end together after z.
+    ErlTerm ends = ErlList.of(ErlTuple.of(ErlList.of(ErlList.of(ErlAtom.of("z")))));
+    assertArrayEquals(
+        bytes(131, 108, 0, 0, 0, 1, 104, 1, 108, 0, 0, 0, 1, 108, 0, 0, 0, 1, 119, 1, "z", 106, 106, 106),
+        TermEncoder.toBytes(ends));
+    // {[#{k => [v]}], x}: a list inside a map's last value, then a tuple's last element.
+    ErlTerm mixed = ErlTuple.of(
+        ErlList.of(ErlMap.of(java.util.Map.of(ErlAtom.of("k"), ErlList.of(ErlAtom.of("v"))))), ErlAtom.of("x"));
+    assertArrayEquals(
+        bytes(131, 104, 2, 108, 0, 0, 0, 1, 116, 0, 0, 0, 1, 119, 1, "k", 108, 0, 0, 0, 1, 119, 1, "v", 106, 106,
+            119, 1, "x"),
+        TermEncoder.toBytes(mixed));
+    for (ErlTerm term : List.of(improper, ends, mixed)) {
+      assertEquals(term, DECODER.decode(TermEncoder.toBytes(term)));
+    }
+  }
+
+  @Test
+  void termsCrossingTheRecursionBoundaryKeepTheirShape() throws Exception {
+    // Siblings before and after a nested subterm, at every depth from 1 to 300, so that
+    // decoding switches from recursion to the explicit stack (and back) mid-term.
+    for (int depth : new int[] {1, 63, 64, 65, 66, 127, 128, 129, 300}) {
+      ErlTerm t = ErlInteger.of(-1);
+      for (int i = 0; i < depth; i++) {
+        switch (i % 3) {
+          case 0 -> t = ErlTuple.of(ErlAtom.OK, t, ErlInteger.of(i));
+          case 1 -> t = ErlList.of(ErlFloat.of(i), t, ErlBinary.of(new byte[] {(byte) i}));
+          default -> t = ErlMap.of(java.util.Map.of(ErlInteger.of(i), t, ErlAtom.ERROR, ErlList.of()));
+        }
+      }
+      byte[] bytes = TermEncoder.toBytes(t);
+      ErlTerm back = DECODER.decode(bytes);
+      assertEquals(t, back, "depth " + depth);
+      assertArrayEquals(bytes, TermEncoder.toBytes(back), "depth " + depth);
+      assertEquals(t, DECODER.decode(ByteBuffer.wrap(bytes).asReadOnlyBuffer()), "read-only buffer, depth " + depth);
+      assertEquals(t, DECODER.sharingBinaries().decode(bytes), "sharing, depth " + depth);
+    }
   }
 
   /** {@code depth} one-element lists around 1: [[...[1]...]]. */
