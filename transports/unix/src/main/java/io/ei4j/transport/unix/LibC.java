@@ -124,6 +124,18 @@ final class LibC {
     return revents != 0 ? revents : POLLERR;
   }
 
+  /**
+   * The send buffer size of socket {@code fd} as the kernel reports it ({@code SO_SNDBUF}),
+   * or 0 when it cannot be read.
+   */
+  static int sendBufferSize(int fd) {
+    try (Memory value = new Memory(8)) {
+      long address = Pointer.nativeValue(value);
+      value.setInt(4, 4);
+      return getsockopt(fd, SOL_SOCKET, SO_SNDBUF, address, address + 4) == 0 ? value.getInt(0) : 0;
+    }
+  }
+
   /** The calling thread's {@code errno} after the last failed native call. */
   static int errno() {
     return Native.getLastError();
@@ -152,8 +164,6 @@ final class LibC {
   static native int close(int fd);
 
   static native int getsockopt(int fd, int level, int name, long value, long lenPtr);
-
-  static native int setsockopt(int fd, int level, int name, long value, int len);
 
   static native int getsockname(int fd, long addr, long addrlenPtr);
 

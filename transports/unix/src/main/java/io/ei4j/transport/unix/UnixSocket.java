@@ -41,11 +41,7 @@ public final class UnixSocket {
   private Memory writeStaging;
   private ByteBuffer readView;
   private ByteBuffer writeView;
-  /**
-   * Whether the socket has written more than {@link UnixSocketCallbacks#STAGING_SIZE} bytes
-   * in one call (its send buffer size is then set); used only by the writing thread.
-   */
-  boolean largeWrites;
+  private boolean writeStagingGrown;
 
   private volatile UnixSocketAddress localAddress = UnixSocketAddress.unnamed();
   private volatile UnixSocketAddress peerAddress = UnixSocketAddress.unnamed();
@@ -140,19 +136,27 @@ public final class UnixSocket {
 
   /**
    * Staging memory for the writing thread, allocated on first use with
-   * {@link UnixSocketCallbacks#STAGING_SIZE} bytes; replaced once by one of
-   * {@link UnixSocketCallbacks#MAX_STAGING_SIZE} bytes the first time a call has more than
-   * {@code STAGING_SIZE} bytes of heap buffers to write, so that only sockets that send
-   * large messages pay for the large area. The returned memory stays valid until the next
-   * call of this method.
+   * {@link UnixSocketCallbacks#STAGING_SIZE} bytes. The first time a call has more heap bytes
+   * to write than that, it is replaced, once, by one as large as the socket's send buffer
+   * ({@code SO_SNDBUF}, the most the kernel takes in one call; the area never shrinks below
+   * {@code STAGING_SIZE} nor grows beyond {@link UnixSocketCallbacks#MAX_STAGING_SIZE}), so
+   * that only sockets that send large messages pay for a large area, and copies into it are
+   * not much larger than what the kernel can take. The returned memory stays valid until
+   * the next call of this method.
    *
    * @param wanted how many bytes the caller would like to stage
    */
   Memory writeStaging(long wanted) {
     Memory m = writeStaging;
-    if (m == null || (wanted > m.size() && m.size() < UnixSocketCallbacks.MAX_STAGING_SIZE)) {
-      int size = m == null && wanted <= UnixSocketCallbacks.STAGING_SIZE
-          ? UnixSocketCallbacks.STAGING_SIZE : UnixSocketCallbacks.MAX_STAGING_SIZE;
+    if (m == null || (wanted > m.size() && !writeStagingGrown)) {
+      int size = UnixSocketCallbacks.STAGING_SIZE;
+      if (wanted > size) {
+        writeStagingGrown = true;
+        size = Math.max(size, Math.min(UnixSocketCallbacks.MAX_STAGING_SIZE, LibC.sendBufferSize(fd)));
+      }
+      if (m != null && size == m.size()) {
+        return m;
+      }
       Memory grown = new Memory(size);
       writeView = grown.getByteBuffer(0, size);
       writeStaging = grown;

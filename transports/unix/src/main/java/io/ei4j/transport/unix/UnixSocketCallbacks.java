@@ -74,13 +74,13 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
    */
   static final int STAGING_SIZE = 64 * 1024;
   /**
-   * The size a socket's write staging area grows to, once, when a call has more heap bytes
-   * to write than {@link #STAGING_SIZE}: large messages then take a few system calls instead
-   * of one per 64 KiB.
+   * The most a socket's write staging area grows to, once, when a call has more heap bytes
+   * to write than {@link #STAGING_SIZE}: it grows to the socket's send buffer size
+   * ({@code SO_SNDBUF}, what the kernel can take at most in one call) within
+   * {@code STAGING_SIZE} and this bound, so that large messages take a few system calls
+   * instead of one per 64 KiB.
    */
   static final int MAX_STAGING_SIZE = 1024 * 1024;
-  /** The default of {@link Builder#sendBufferSize}. */
-  static final int DEFAULT_SEND_BUFFER_SIZE = 2 * 1024 * 1024;
   private static final int MAX_CONNECT_BACKOFF_MILLIS = 16;
   private static final int S_IFMT = 0xF000;
   private static final int S_IFSOCK = 0xC000;
@@ -91,7 +91,6 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
   private final boolean fullImpl;
   private final Set<PosixFilePermission> filePermissions;
   private final Set<Integer> allowedPeerUids;
-  private final int sendBufferSize;
 
   private UnixSocketCallbacks(Builder b) {
     this.directory = b.directory;
@@ -100,7 +99,6 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     this.filePermissions = Collections.unmodifiableSet(EnumSet.copyOf(b.filePermissions));
     this.allowedPeerUids =
         b.allowedPeerUids == null ? null : Collections.unmodifiableSet(new LinkedHashSet<>(b.allowedPeerUids));
-    this.sendBufferSize = b.sendBufferSize;
   }
 
   /**
@@ -344,10 +342,9 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
 
   /**
    * One {@code sendmsg(2)} of up to {@value #MAX_IOV} buffers; heap buffers are copied
-   * through native memory, up to {@value #STAGING_SIZE} bytes per call, or up to
-   * {@value #MAX_STAGING_SIZE} once the socket has had a call with more heap bytes than that
-   * (see {@link UnixSocket}). The first call with more than {@value #STAGING_SIZE} bytes
-   * in all also applies {@link Builder#sendBufferSize}. A peer that has gone is
+   * through native memory, up to {@value #STAGING_SIZE} bytes per call, or up to the
+   * socket's send buffer size (at most {@value #MAX_STAGING_SIZE}) once the socket has had a
+   * call with more heap bytes than that (see {@link UnixSocket}). A peer that has gone is
    * {@link Errno#EPIPE} (never a {@code SIGPIPE}).
    */
   @Override
@@ -356,15 +353,6 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     long start = System.nanoTime();
     ctx.enter("writev");
     try {
-      if (!ctx.largeWrites) {
-        long total = 0;
-        for (ByteBuffer b : buffers) {
-          total += b.remaining();
-        }
-        if (total > STAGING_SIZE) {
-          startLargeWrites(ctx);
-        }
-      }
       Memory control = ctx.writeControl;
       long msg = LibC.address(control);
       long iov = msg + LibC.MSGHDR_SIZE;
@@ -447,9 +435,6 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     long start = System.nanoTime();
     ctx.enter("write");
     try {
-      if (!ctx.largeWrites && remaining > STAGING_SIZE) {
-        startLargeWrites(ctx);
-      }
       long address;
       int length;
       if (buffer.isDirect()) {
@@ -701,23 +686,6 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
         + "UnixDomainSocketAddress, not " + (address == null ? "null" : address.getClass().getName()));
   }
 
-  /**
-   * Called by the writing thread on the socket's first write of more than
-   * {@value #STAGING_SIZE} bytes: requests the configured send buffer size. A tuning that
-   * the kernel refuses (it cannot, for a valid size on an open socket) leaves the socket as
-   * it was rather than failing the write.
-   */
-  private void startLargeWrites(UnixSocket ctx) {
-    ctx.largeWrites = true;
-    if (sendBufferSize == 0) {
-      return;
-    }
-    try (Memory value = new Memory(4)) {
-      value.setInt(0, sendBufferSize);
-      LibC.setsockopt(ctx.fd(), LibC.SOL_SOCKET, LibC.SO_SNDBUF, LibC.address(value), 4);
-    }
-  }
-
   /** The bytes left in the heap buffers among {@code buffers}. */
   private static long heapBytes(ByteBuffer[] buffers) {
     long n = 0;
@@ -832,8 +800,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
 
   /**
    * Options of {@link UnixSocketCallbacks}. Defaults: socket files in the working
-   * directory, {@link #FLAG_FULL_IMPL} on, owner-only socket files, no peer-uid check, a
-   * 2 MiB send buffer for sockets that send large messages.
+   * directory, {@link #FLAG_FULL_IMPL} on, owner-only socket files, no peer-uid check.
    */
   public static final class Builder {
     private Path directory = Path.of("");
@@ -842,7 +809,6 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     private Set<PosixFilePermission> filePermissions =
         EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
     private Set<Integer> allowedPeerUids;
-    private int sendBufferSize = DEFAULT_SEND_BUFFER_SIZE;
 
     private Builder() {}
 
@@ -903,29 +869,6 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
         set.add(uid);
       }
       this.allowedPeerUids = set;
-      return this;
-    }
-
-    /**
-     * The send buffer size requested with {@code SO_SNDBUF} for a socket once it writes more
-     * than 64 KiB in one call, that is once it sends large messages (default 2 MiB; 0 keeps
-     * the system default, {@code net.core.wmem_default}, often 208 KiB). Over AF_UNIX the
-     * send buffer bounds how much data can be queued towards a peer that has not read it
-     * yet; Linux doubles the value for its bookkeeping and caps it at
-     * {@code net.core.wmem_max}, without an error. A large buffer lets a sender of large
-     * messages run ahead of a busy peer, as TCP's send buffer autotuning does (up to 4 MiB
-     * by default), which saves wake-ups on both sides; sockets that only send small
-     * messages keep the system default, which served them better in measurements (see the
-     * transport's DESIGN.md). The memory is the kernel's and is used only while the peer
-     * lags.
-     *
-     * @throws IllegalArgumentException when {@code bytes} is negative
-     */
-    public Builder sendBufferSize(int bytes) {
-      if (bytes < 0) {
-        throw new IllegalArgumentException("negative send buffer size: " + bytes);
-      }
-      this.sendBufferSize = bytes;
       return this;
     }
 

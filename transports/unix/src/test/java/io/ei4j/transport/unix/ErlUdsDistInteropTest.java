@@ -127,8 +127,8 @@ class ErlUdsDistInteropTest {
         EiConnection c = node.connect(erl.nodeName(), TIMEOUT)) {
       ErlPid me = c.self();
       Random random = new Random(5);
-      // Large binaries switch the socket to its large-write setup (send buffer, staging
-      // area) between small messages; all of it must come back intact and in order.
+      // Large binaries make the socket grow its write staging area between small
+      // messages; all of it must come back intact and in order.
       List<ErlBinary> sent = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         byte[] bytes = new byte[i % 2 == 0 ? 10 : (3 << 20) + i];
