@@ -23,8 +23,9 @@
  * <ul>
  *   <li>every length is checked against the bytes left (and
  *       {@link io.ei4j.term.DecodeLimits#maxTermBytes()}) before anything is allocated;
- *   <li>nesting is bounded by {@link io.ei4j.term.DecodeLimits#maxDepth()} and costs heap,
- *       not Java stack: containers are filled from an explicit stack;
+ *   <li>nesting is bounded by {@link io.ei4j.term.DecodeLimits#maxDepth()} and costs a
+ *       bounded amount of Java stack: the first 64 levels are read by recursion, deeper
+ *       containers are filled from an explicit stack on the heap;
  *   <li>a compressed term's declared size is checked against
  *       {@link io.ei4j.term.DecodeLimits#maxInflatedBytes()} and against what the remaining
  *       bytes could inflate to, before inflating;
