@@ -117,6 +117,12 @@ public final class EiConnection implements AutoCloseable {
    */
   private static final long HANDBACK_MILLIS = 10;
   /**
+   * While receivers keep the reading role, the reader thread checks at most this often (at
+   * most a sixteenth of the tick time) whether it has been let go: the longest the socket
+   * can go unread after the last receiver stopped, beyond {@link #HANDBACK_MILLIS}.
+   */
+  private static final long IDLE_CHECK_MILLIS = 1_000;
+  /**
    * A receiver that reads the socket itself waits for data in slices of at most this long,
    * so that an interrupt is noticed on transports whose waits ignore interrupts.
    */
@@ -890,6 +896,11 @@ public final class EiConnection implements AutoCloseable {
    * @return false once the connection is down
    */
   private boolean takeRoleInBackground() {
+    // While a receiver holds the role the reader thread checks back after 10 ms, then ever
+    // more rarely (up to IDLE_CHECK_MILLIS), so a thread sitting in receive on a quiet
+    // connection does not cost a wake-up every 10 ms.
+    long maxBackoff = Math.max(handbackNanos, Math.min(IDLE_CHECK_MILLIS, tickTimeMillis / 16) * 1_000_000L);
+    long backoff = handbackNanos;
     inboxLock.lock();
     try {
       while (failure == null) {
@@ -901,7 +912,8 @@ public final class EiConnection implements AutoCloseable {
           }
           roleWanted.awaitNanos(handbackNanos - idle);
         } else {
-          roleWanted.awaitNanos(handbackNanos);
+          roleWanted.awaitNanos(backoff);
+          backoff = Math.min(2 * backoff, maxBackoff);
         }
       }
       return false;
