@@ -171,12 +171,11 @@ public final class TermEncoder {
           element(e[n - 1], out, depth);
           term = tail;
         }
+      } else if (term instanceof ErlPid pid) {
+        encodePid(pid, out);
+        break;
       } else if (term instanceof ErlFloat f) {
-        byte[] b = out.room(9);
-        int p = out.len;
-        b[p] = Ext.NEW_FLOAT;
-        LONG.set(b, p + 1, Double.doubleToRawLongBits(f.value()));
-        out.len = p + 9;
+        encodeFloat(f, out);
         break;
       } else if (term instanceof ErlBinary bin) {
         encodeBinary(bin, out);
@@ -238,6 +237,12 @@ public final class TermEncoder {
       encodeAtom(a, out);
     } else if (e instanceof ErlInteger i && i.bigOrNull() == null) {
       encodeLong(i.longValue(), out);
+    } else if (e instanceof ErlFloat f) {
+      encodeFloat(f, out);
+    } else if (e instanceof ErlBinary b) {
+      encodeBinary(b, out);
+    } else if (e instanceof ErlPid p) {
+      encodePid(p, out);
     } else {
       encode(e, out, depth + 1);
     }
@@ -328,7 +333,7 @@ public final class TermEncoder {
     } else if (term instanceof ErlBinary b) {
       encodeBinary(b, out);
     } else if (term instanceof ErlFloat f) {
-      out.put(Ext.NEW_FLOAT).putLong(Double.doubleToRawLongBits(f.value()));
+      encodeFloat(f, out);
     } else if (term instanceof ErlPid p) {
       encodePid(p, out);
     } else if (term instanceof ErlPort p) {
@@ -361,6 +366,14 @@ public final class TermEncoder {
     }
   }
 
+  private static void encodeFloat(ErlFloat f, TermBuffer out) {
+    byte[] b = out.room(9);
+    int p = out.len;
+    b[p] = Ext.NEW_FLOAT;
+    LONG.set(b, p + 1, Double.doubleToRawLongBits(f.value()));
+    out.len = p + 9;
+  }
+
   private static void encodeBinary(ErlBinary bin, TermBuffer out) {
     int n = bin.size();
     byte[] b = out.room(n + 6);
@@ -383,7 +396,12 @@ public final class TermEncoder {
   private static void encodePid(ErlPid p, TermBuffer out) {
     out.put(Ext.NEW_PID);
     encodeAtom(p.node(), out);
-    out.putInt(p.id()).putInt(p.serial()).putInt(p.creation());
+    byte[] b = out.room(12);
+    int at = out.len;
+    INT.set(b, at, p.id());
+    INT.set(b, at + 4, p.serial());
+    INT.set(b, at + 8, p.creation());
+    out.len = at + 12;
   }
 
   static void encodeAtom(ErlAtom a, TermBuffer out) {
