@@ -26,6 +26,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code OtpOutputStream}; both decode from the same bytes (ei4j's encoding). Throughput
  * in operations per second; run with {@code -prof gc} for bytes allocated per operation.
  *
+ * <p>{@link #ei4jDecode} copies each binary out of the input, as a connection does for a
+ * frame that fits its reused read buffer, and as JInterface always does; it is the figure
+ * compared with JInterface. {@link #ei4jDecodeShared} decodes with
+ * {@link TermDecoder#sharingBinaries()}, binaries pointing into the input, as a connection
+ * does for a frame too large for its read buffer (which then gets an array of its own).
+ *
  * <p>Setup fails (and with it the run) unless JInterface's copy of the term, re-encoded by
  * JInterface, decodes in ei4j to a term equal to the original: both sides must work on the
  * same term.
@@ -45,6 +51,7 @@ public class CodecBenchmark {
   private byte[] etf;
   private final TermBuffer buffer = new TermBuffer(64 * 1024);
   private final TermDecoder decoder = new TermDecoder();
+  private final TermDecoder sharing = decoder.sharingBinaries();
   private ForeignCodec jinterface;
   private Object jinterfaceTerm;
 
@@ -79,6 +86,12 @@ public class CodecBenchmark {
   @Benchmark
   public ErlTerm ei4jDecode() throws TermDecodeException {
     return decoder.decode(etf);
+  }
+
+  /** ei4j: decode the term's bytes into a new term whose binaries share the input array. */
+  @Benchmark
+  public ErlTerm ei4jDecodeShared() throws TermDecodeException {
+    return sharing.decode(etf);
   }
 
   /** JInterface: encode into its reused output stream. */

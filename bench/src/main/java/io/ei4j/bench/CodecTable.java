@@ -14,7 +14,9 @@ import java.util.Map;
  * Turns the CSV that JMH writes for {@link CodecBenchmark} ({@code -rf csv -rff FILE},
  * with {@code -prof gc}) into the Markdown table of the README: ops/s of ei4j and
  * JInterface for encode and decode per corpus term, their ratios, bytes allocated per
- * operation, and whether the issue's 3x target was met.
+ * operation, and whether the issue's 3x target was met; then, when the CSV has
+ * {@link CodecBenchmark#ei4jDecodeShared} results, a second table of decoding with binaries
+ * shared with the input.
  *
  * <pre>java -cp bench/target/benchmarks.jar io.ei4j.bench.CodecTable codec.csv</pre>
  */
@@ -76,6 +78,19 @@ public final class CodecTable {
           .append(" | ").append(bytes(get(scores, "ei4jDecode:gc.alloc.rate.norm", term))).append(" / ")
           .append(bytes(get(scores, "jinterfaceDecode:gc.alloc.rate.norm", term)))
           .append(" | ").append(verdict(ee, je)).append(", ").append(verdict(ed, jd)).append(" |\n");
+    }
+    if (scores.keySet().stream().anyMatch(k -> k.startsWith("ei4jDecodeShared/"))) {
+      sb.append("\nDecoding with binaries shared with the input (`TermDecoder.sharingBinaries()`, ")
+          .append("a connection's mode for frames larger than its read buffer):\n\n");
+      sb.append("| term | decode ei4j shared ops/s | decode JInterface ops/s | ratio | B/op ei4j shared |\n");
+      sb.append("|---|---:|---:|---:|---:|\n");
+      for (String term : Corpus.NAMES) {
+        double es = get(scores, "ei4jDecodeShared", term);
+        double jd = get(scores, "jinterfaceDecode", term);
+        sb.append("| ").append(term).append(" | ").append(ops(es)).append(" | ").append(ops(jd))
+            .append(" | ").append(Report.ratio(es, jd))
+            .append(" | ").append(bytes(get(scores, "ei4jDecodeShared:gc.alloc.rate.norm", term))).append(" |\n");
+      }
     }
     return sb.toString();
   }
