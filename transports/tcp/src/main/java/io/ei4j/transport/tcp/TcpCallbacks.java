@@ -192,9 +192,16 @@ public final class TcpCallbacks implements SocketCallbacks<TcpSocket> {
       throw new ErrnoException(Errno.EINVAL, "read: the buffer has no room");
     }
     try {
+      // After a read that emptied the socket, wait for data first: a read now would most
+      // likely find nothing and cost a system call for it (when data is already there,
+      // the wait returns at once).
+      if (ctx.readDrained && timeoutMillis != 0 && !ctx.await(SelectionKey.OP_READ, timeoutMillis)) {
+        throw new ErrnoException(Errno.ETIMEDOUT, "read: nothing arrived within " + timeoutMillis + " ms");
+      }
       while (true) {
         int n = ch.read(buffer);
         if (n != 0) {
+          ctx.readDrained = n > 0 && buffer.hasRemaining();
           return n;
         }
         if (!ctx.await(SelectionKey.OP_READ, timeoutMillis)) {

@@ -32,6 +32,13 @@ public final class TcpSocket {
   private Selector readSelector;
   private Selector writeSelector;
   private int fd = -1;
+  /**
+   * Whether the last read left room in its buffer, so the socket was most likely emptied:
+   * the next read then waits for readiness first instead of making a read that would only
+   * find nothing. Touched by the reading thread only (reads never run concurrently, and a
+   * transport user that moves reading between threads hands over with a happens-before).
+   */
+  boolean readDrained;
 
   TcpSocket() {}
 
