@@ -171,19 +171,29 @@ class TermDecoderRobustnessTest {
       t = i % 3 == 0 ? ErlTuple.of(t, ErlAtom.OK) : i % 3 == 1 ? ErlList.of(t) : ErlMap.of(java.util.Map.of(ErlAtom.OK, t));
     }
     ErlTerm deep = t;
+    assertEquals(Boolean.TRUE, onSmallStack(256 * 1024, () -> {
+      byte[] bytes = TermEncoder.toBytes(deep);
+      ErlTerm back = new TermDecoder(DecodeLimits.DEFAULT.withMaxDepth(300_000)).decode(bytes);
+      return java.util.Arrays.equals(bytes, TermEncoder.toBytes(back)) && deep.toString().equals(back.toString());
+    }));
+  }
+
+  /**
+   * Runs {@code check} on a new thread with a stack of {@code stackBytes}: what it returned,
+   * or what it threw (a {@link StackOverflowError} included), for the caller to assert on.
+   */
+  private static Object onSmallStack(long stackBytes, java.util.concurrent.Callable<Boolean> check) throws InterruptedException {
     java.util.concurrent.atomic.AtomicReference<Object> result = new java.util.concurrent.atomic.AtomicReference<>();
     Thread small = new Thread(null, () -> {
       try {
-        byte[] bytes = TermEncoder.toBytes(deep);
-        ErlTerm back = new TermDecoder(DecodeLimits.DEFAULT.withMaxDepth(300_000)).decode(bytes);
-        result.set(java.util.Arrays.equals(bytes, TermEncoder.toBytes(back)) && deep.toString().equals(back.toString()));
+        result.set(check.call());
       } catch (Throwable e) {
         result.set(e);
       }
-    }, "small-stack", 256 * 1024);
+    }, "small-stack", stackBytes);
     small.start();
     small.join();
-    assertEquals(Boolean.TRUE, result.get());
+    return result.get();
   }
 
   @Test
@@ -202,19 +212,11 @@ class TermDecoderRobustnessTest {
       }
     }
     ErlTerm deep = t;
-    java.util.concurrent.atomic.AtomicReference<Object> result = new java.util.concurrent.atomic.AtomicReference<>();
-    Thread small = new Thread(null, () -> {
-      try {
-        byte[] bytes = TermEncoder.toBytes(deep);
-        ErlTerm back = new TermDecoder(DecodeLimits.DEFAULT.withMaxDepth(2_000_000)).decode(bytes);
-        result.set(Arrays.equals(bytes, TermEncoder.toBytes(back)));
-      } catch (Throwable e) {
-        result.set(e);
-      }
-    }, "small-stack", 128 * 1024);
-    small.start();
-    small.join();
-    assertEquals(Boolean.TRUE, result.get());
+    assertEquals(Boolean.TRUE, onSmallStack(128 * 1024, () -> {
+      byte[] bytes = TermEncoder.toBytes(deep);
+      ErlTerm back = new TermDecoder(DecodeLimits.DEFAULT.withMaxDepth(2_000_000)).decode(bytes);
+      return Arrays.equals(bytes, TermEncoder.toBytes(back));
+    }));
   }
 
   @Test
