@@ -1,10 +1,7 @@
 package io.ei4j.term;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -67,9 +64,6 @@ public final class TermDecoder {
    */
   private static final int RECURSION_LIMIT = 64;
   /** Big-endian reads from a heap buffer's array: one load each instead of one per byte. */
-  private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
-  private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
-  private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   private final DecodeLimits limits;
   private final boolean shareBinaries;
@@ -244,7 +238,7 @@ public final class TermDecoder {
     private int u16() throws TermDecodeException {
       need(2, "a 16-bit length");
       int v = array != null
-          ? (short) SHORT.get(array, arrayOffset + pos) & 0xffff
+          ? (short) TermBuffer.SHORT.get(array, arrayOffset + pos) & 0xffff
           : ((buf.get(pos) & 0xff) << 8) | (buf.get(pos + 1) & 0xff);
       pos += 2;
       return v;
@@ -253,7 +247,7 @@ public final class TermDecoder {
     private int i32(String what) throws TermDecodeException {
       need(4, what);
       int v = array != null
-          ? (int) INT.get(array, arrayOffset + pos)
+          ? (int) TermBuffer.INT.get(array, arrayOffset + pos)
           : ((buf.get(pos) & 0xff) << 24)
               | ((buf.get(pos + 1) & 0xff) << 16)
               | ((buf.get(pos + 2) & 0xff) << 8)
@@ -269,7 +263,7 @@ public final class TermDecoder {
     private long i64(String what) throws TermDecodeException {
       need(8, what);
       if (array != null) {
-        long v = (long) LONG.get(array, arrayOffset + pos);
+        long v = (long) TermBuffer.LONG.get(array, arrayOffset + pos);
         pos += 8;
         return v;
       }

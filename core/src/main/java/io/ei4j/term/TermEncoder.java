@@ -1,9 +1,6 @@
 package io.ei4j.term;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.math.BigInteger;
-import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.zip.Deflater;
 
@@ -99,8 +96,6 @@ public final class TermEncoder {
   private static final int RECURSION_LIMIT = 64;
   /** Atoms up to this many UTF-8 bytes are copied byte by byte rather than by arraycopy. */
   private static final int SHORT_ATOM = 16;
-  private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
-  private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   /** Appends {@code term} without the version byte, as it appears nested in another term. */
   public static void encodeTerm(ErlTerm term, TermBuffer out) {
@@ -134,7 +129,7 @@ public final class TermEncoder {
           out.len = p + 2;
         } else {
           b[p] = Ext.LARGE_TUPLE;
-          INT.set(b, p + 1, n);
+          TermBuffer.INT.set(b, p + 1, n);
           out.len = p + 5;
         }
         if (n == 0) {
@@ -191,7 +186,7 @@ public final class TermEncoder {
         byte[] b = out.room(5);
         int p = out.len;
         b[p] = Ext.MAP;
-        INT.set(b, p + 1, n);
+        TermBuffer.INT.set(b, p + 1, n);
         out.len = p + 5;
         if (n == 0) {
           break;
@@ -370,7 +365,7 @@ public final class TermEncoder {
     byte[] b = out.room(9);
     int p = out.len;
     b[p] = Ext.NEW_FLOAT;
-    LONG.set(b, p + 1, Double.doubleToRawLongBits(f.value()));
+    TermBuffer.LONG.set(b, p + 1, Double.doubleToRawLongBits(f.value()));
     out.len = p + 9;
   }
 
@@ -380,12 +375,12 @@ public final class TermEncoder {
     int p = out.len;
     if (bin.isBinary()) {
       b[p] = Ext.BINARY;
-      INT.set(b, p + 1, n);
+      TermBuffer.INT.set(b, p + 1, n);
       System.arraycopy(bin.array(), bin.arrayOffset(), b, p + 5, n);
       out.len = p + 5 + n;
     } else {
       b[p] = Ext.BIT_BINARY;
-      INT.set(b, p + 1, n);
+      TermBuffer.INT.set(b, p + 1, n);
       b[p + 5] = (byte) bin.bitsInLastByte();
       System.arraycopy(bin.array(), bin.arrayOffset(), b, p + 6, n - 1);
       b[p + 5 + n] = (byte) bin.byteAt(n - 1);
@@ -398,9 +393,9 @@ public final class TermEncoder {
     encodeAtom(p.node(), out);
     byte[] b = out.room(12);
     int at = out.len;
-    INT.set(b, at, p.id());
-    INT.set(b, at + 4, p.serial());
-    INT.set(b, at + 8, p.creation());
+    TermBuffer.INT.set(b, at, p.id());
+    TermBuffer.INT.set(b, at + 4, p.serial());
+    TermBuffer.INT.set(b, at + 8, p.creation());
     out.len = at + 12;
   }
 
@@ -457,7 +452,7 @@ public final class TermEncoder {
       byte[] b = out.room(5);
       int p = out.len;
       b[p] = Ext.INTEGER;
-      INT.set(b, p + 1, (int) v);
+      TermBuffer.INT.set(b, p + 1, (int) v);
       out.len = p + 5;
     } else {
       // |v| as an unsigned 64-bit magnitude; Long.MIN_VALUE maps to 2^63, which fits.
