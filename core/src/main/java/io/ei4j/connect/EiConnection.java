@@ -712,8 +712,10 @@ public final class EiConnection implements AutoCloseable {
    * for the socket. While it does, the socket is busy: senders copy their frames into the
    * send queue and return, and the flusher writes everything queued in one gathering
    * write, so a burst against a slow reader costs one system call (and over TLS one
-   * record per 16 KiB) for many frames. A sender that finds the write lock held by another
-   * sender queues its frame the same way; the holder writes it when it lets go of the lock.
+   * record per 16 KiB) for many frames. A burst ({@link #BURST_FRAMES} sends in a row,
+   * each within {@link #BURST_GAP_NANOS} of the write before) hands the writing to the
+   * flusher in the same way. A sender that finds the write lock held by another sender
+   * queues its frame too; the holder writes it when it lets go of the lock.
    *
    * <p>A frame that returned is written before any frame sent after it; it is lost only
    * with the connection, whose failure the next call reports. The queue holds at most
