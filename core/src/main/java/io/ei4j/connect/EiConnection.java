@@ -142,17 +142,12 @@ public final class EiConnection implements AutoCloseable {
    * A send that starts within this time of the end of the write before it is part of a
    * burst: the sender is producing frames as fast as it can write them.
    */
-  private static final long BURST_GAP_NANOS = 10_000;
+  private static final long BURST_GAP_NANOS = 3_000;
   /**
    * After this many sends in a row in a burst, the flusher thread takes over the writing
    * and senders only queue their frames, so that frames go out many per write.
    */
-  private static final int BURST_FRAMES = 4;
-  /**
-   * How long the flusher waits for more frames after it has written everything, before
-   * senders write for themselves again.
-   */
-  private static final long LINGER_NANOS = 1_000_000;
+  private static final int BURST_FRAMES = 8;
   private static final ByteBuffer[] NO_BUFFERS = new ByteBuffer[0];
   /** A deadline that has run out: a single attempt that does not wait. */
   private static final Deadline NOW = Deadline.after(0);
@@ -219,8 +214,6 @@ public final class EiConnection implements AutoCloseable {
    * the queue, {@link #carry} and the transport's own buffers are empty.
    */
   private volatile boolean flushing;
-  /** Whether the flusher waits for more frames before it clears {@link #flushing}; queue lock only. */
-  private boolean flusherIdle;
   /** When the last write of a sender's own frame ended; write lock only. */
   private long lastOwnWriteNanos;
   /** How many sends in a row started within {@link #BURST_GAP_NANOS} of the write before; write lock only. */
@@ -802,9 +795,6 @@ public final class EiConnection implements AutoCloseable {
         at += n;
       }
       queuedBytes = at;
-      if (flusherIdle) {
-        flushWanted.signal();
-      }
     } finally {
       queueLock.unlock();
     }
@@ -971,9 +961,8 @@ public final class EiConnection implements AutoCloseable {
    * The flusher thread: while {@link #flushing}, takes the write lock and writes the
    * backlog, waiting for the socket as long as it takes (the connection's liveness is the
    * ticks' business, as for a blocked Erlang distribution port), until the carry, the send
-   * queue and the transport's own buffers are all empty. It then lets go of the lock and
-   * waits up to {@link #LINGER_NANOS} for more queued frames before it clears
-   * {@link #flushing} and senders write for themselves again. Ends with the connection.
+   * queue and the transport's own buffers are all empty; then senders write for themselves
+   * again. Ends with the connection.
    */
   private void flushLoop() {
     while (true) {
@@ -994,31 +983,15 @@ public final class EiConnection implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         fail(new EiConnectionLostException("writing queued frames to " + peerName + " failed: " + e.getMessage(), e));
       } finally {
-        writeLock.unlock();
-      }
-      queueLock.lock();
-      try {
-        long left = LINGER_NANOS;
-        flusherIdle = true;
-        while (queuedBytes == 0 && failure == null && left > 0) {
-          try {
-            left = flushWanted.awaitNanos(left);
-          } catch (InterruptedException e) {
-            // Nobody interrupts this thread; a stray interrupt only ends the wait early.
-            left = 0;
-          }
-        }
-        flusherIdle = false;
-        if (queuedBytes == 0) {
-          flushing = false;
-        }
-      } finally {
-        queueLock.unlock();
+        unlockAndFlush();
       }
     }
   }
 
-  /** Under the write lock: writes the backlog until the carry, the queue and the transport are empty. */
+  /**
+   * Under the write lock: writes the backlog until the carry, the queue and the transport
+   * are empty, then clears {@link #flushing}.
+   */
   private void drain() throws IOException {
     while (true) {
       ByteBuffer[] all = gather(null);
@@ -1034,8 +1007,14 @@ public final class EiConnection implements AutoCloseable {
         continue;
       }
       io.flushTransport(FOREVER, sendingWhat);
-      if (queuedBytes == 0) {
-        return;
+      queueLock.lock();
+      try {
+        if (queuedBytes == 0) {
+          flushing = false;
+          return;
+        }
+      } finally {
+        queueLock.unlock();
       }
     }
   }
