@@ -699,13 +699,14 @@ public final class EiConnection implements AutoCloseable {
 
   /**
    * Sends one frame; the caller's buffers are free for reuse when this returns. A sender
-   * that finds the socket free writes at once from its own thread, trying once without
-   * waiting: a lone message gets no queue, no thread hop and no timer. Whatever the socket
-   * did not take is copied into {@link #carry} and the flusher thread writes it, waiting
-   * for the socket. While it does, the socket is busy: senders copy their frames into the
-   * send queue and return, and the flusher writes everything queued in one gathering
-   * write, so a burst against a slow reader costs one system call (and over TLS one
-   * record per 16 KiB) for many frames. A burst ({@link #BURST_FRAMES} sends in a row,
+   * that finds the socket free writes at once from its own thread, waiting for the socket
+   * within {@code deadline}: a lone message gets no queue, no thread hop and no timer.
+   * Queued frames that a thread writes on its way out of the lock are tried once without
+   * waiting; whatever the socket did not take is copied into {@link #carry} and the
+   * flusher thread writes it, waiting for the socket. While it does, the socket is busy:
+   * senders copy their frames into the send queue and return, and the flusher writes
+   * everything queued in one gathering write, so a burst against a slow reader costs one
+   * system call (and over TLS one record per 16 KiB) for many frames. A burst ({@link #BURST_FRAMES} sends in a row,
    * each within {@link #BURST_GAP_NANOS} of the write before) hands the writing to the
    * flusher in the same way. A sender that finds the write lock held by another sender
    * queues its frame too; the holder writes it when it lets go of the lock.
@@ -729,7 +730,7 @@ public final class EiConnection implements AutoCloseable {
     }
     if (!flushing && writeLock.tryLock()) {
       try {
-        writeSome(bufs);
+        writeOwn(bufs, deadline);
       } finally {
         unlockAndFlush();
       }
@@ -740,7 +741,7 @@ public final class EiConnection implements AutoCloseable {
     // lock is free now, nobody else is going to write the queue.
     if (!flushing && writeLock.tryLock()) {
       try {
-        writeSome(null);
+        writeSome();
       } finally {
         unlockAndFlush();
       }
@@ -869,18 +870,12 @@ public final class EiConnection implements AutoCloseable {
   }
 
   /**
-   * Under the write lock: writes the backlog and {@code own} (may be null) as far as the
-   * socket takes them without waiting, and hands what is left, copied, to the flusher
-   * thread. A failure ends the connection and is thrown.
+   * Under the write lock: writes the backlog as far as the socket takes it without
+   * waiting, and hands what is left, copied, to the flusher thread. A failure ends the
+   * connection and is thrown.
    */
-  private void writeSome(ByteBuffer[] own) throws IOException {
-    boolean inBurst = false;
-    if (own != null) {
-      long start = System.nanoTime();
-      burst = start - lastOwnWriteNanos < BURST_GAP_NANOS ? burst + 1 : 0;
-      inBurst = burst >= BURST_FRAMES;
-    }
-    ByteBuffer[] all = gather(own);
+  private void writeSome() throws IOException {
+    ByteBuffer[] all = gather(null);
     if (all.length == 0) {
       return;
     }
@@ -892,13 +887,26 @@ public final class EiConnection implements AutoCloseable {
       fail(new EiConnectionLostException("writing to " + peerName + " failed: " + e.getMessage(), e));
       throw e;
     }
-    long end = System.nanoTime();
-    lastWriteNanos = end;
-    if (own != null) {
-      lastOwnWriteNanos = end;
-    }
+    lastWriteNanos = System.nanoTime();
     keepRest(all, all.length);
-    if (!done || inBurst) {
+    if (!done) {
+      startFlushing();
+    }
+  }
+
+  /**
+   * Under the write lock: a sender's own frame, written at once by its own thread as
+   * {@link #writeBatch} does (after any backlog, waiting for the socket until
+   * {@code deadline}). The sends of a burst ({@link #BURST_FRAMES} in a row, each starting
+   * within {@link #BURST_GAP_NANOS} of the end of the write before) then hand the writing
+   * to the flusher.
+   */
+  private void writeOwn(ByteBuffer[] own, Deadline deadline) throws IOException {
+    long start = System.nanoTime();
+    burst = start - lastOwnWriteNanos < BURST_GAP_NANOS ? burst + 1 : 0;
+    writeBatch(own, deadline);
+    lastOwnWriteNanos = lastWriteNanos;
+    if (burst >= BURST_FRAMES) {
       burst = 0;
       startFlushing();
     }
@@ -1027,7 +1035,7 @@ public final class EiConnection implements AutoCloseable {
     writeLock.unlock();
     while (queuedBytes > 0 && !flushing && failure == null && writeLock.tryLock()) {
       try {
-        writeSome(null);
+        writeSome();
       } catch (IOException e) {
         // The connection is down; the next call reports it.
       } finally {

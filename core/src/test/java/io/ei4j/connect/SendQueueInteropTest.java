@@ -32,9 +32,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The send queue against a real Erlang node, with a TCP transport that can pretend the
- * socket is full (a write that may not wait takes nothing) and hold the flusher thread's
- * write: sends that find the socket busy return at once and their frames arrive later, all
+ * The send queue against a real Erlang node, with a TCP transport that can hold a write,
+ * pretend the socket is full (a write that may not wait takes nothing) and hold the
+ * flusher thread's write: sends that find the socket busy return at once and their frames arrive later, all
  * of them, in order, many per write; a full queue makes a sender time out without taking
  * the connection down; a write failure with frames queued takes it down, and the next send
  * says so.
@@ -60,11 +60,12 @@ class SendQueueInteropTest {
          EiNode node = node(transport);
          EiConnection c = node.connect(peer.nodeName(), 10_000)) {
       ErlPid me = c.self();
-      transport.jam();
       long t0 = System.nanoTime();
-      for (int seq = 1; seq <= 100; seq++) {
-        send(c, me, seq, 10, 10_000);
-      }
+      transport.jam(() -> {
+        for (int seq = 2; seq <= 100; seq++) {
+          send(c, me, seq, 10, 10_000);
+        }
+      }, () -> send(c, me, 1, 10, 10_000));
       assertTrue(transport.flusherHeld.await(10, TimeUnit.SECONDS), "the flusher thread took over the write");
       for (int seq = 101; seq <= 200; seq++) {
         send(c, me, seq, 10, 10_000);
@@ -95,22 +96,21 @@ class SendQueueInteropTest {
          EiNode node = node(transport);
          EiConnection c = node.connect(peer.nodeName(), 10_000)) {
       ErlPid me = c.self();
-      transport.jam();
-      send(c, me, 1, 10, 10_000);
+      transport.jam(() -> send(c, me, 2, 10, 10_000), () -> send(c, me, 1, 10, 10_000));
       assertTrue(transport.flusherHeld.await(10, TimeUnit.SECONDS), "the flusher thread took over the write");
-      for (int seq = 2; seq <= 5; seq++) {
+      for (int seq = 3; seq <= 6; seq++) {
         send(c, me, seq, 60_000, 10_000); // 4 x 60 KB fit in the 256 KiB queue
       }
       long t0 = System.nanoTime();
-      ErrnoException e = assertThrows(ErrnoException.class, () -> send(c, me, 6, 60_000, 300));
+      ErrnoException e = assertThrows(ErrnoException.class, () -> send(c, me, 7, 60_000, 300));
       long waited = (System.nanoTime() - t0) / 1_000_000;
       assertEquals(Errno.ETIMEDOUT, e.errno(), e.toString());
       assertTrue(waited >= 250 && waited < 5_000, "the sender waited for room about its 300 ms: " + waited + " ms");
       assertTrue(c.isOpen(), "a send that timed out waiting for room leaves the connection up");
 
       transport.release.countDown();
-      send(c, me, 7, 10, 10_000);
-      assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 7L), report(c, me), "every accepted frame arrived, in order; the one that timed out never went");
+      send(c, me, 8, 10, 10_000);
+      assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 8L), report(c, me), "every accepted frame arrived, in order; the one that timed out never went");
     }
   }
 
@@ -122,10 +122,11 @@ class SendQueueInteropTest {
          EiConnection c = node.connect(peer.nodeName(), 10_000)) {
       ErlPid me = c.self();
       transport.failOnRelease = true;
-      transport.jam();
-      for (int seq = 1; seq <= 10; seq++) {
-        send(c, me, seq, 10, 10_000);
-      }
+      transport.jam(() -> {
+        for (int seq = 2; seq <= 10; seq++) {
+          send(c, me, seq, 10, 10_000);
+        }
+      }, () -> send(c, me, 1, 10, 10_000));
       assertTrue(transport.flusherHeld.await(10, TimeUnit.SECONDS), "the flusher thread took over the write");
       assertTrue(c.isOpen());
 
@@ -168,10 +169,17 @@ class SendQueueInteropTest {
   /** One write that had bytes: the thread that made it and how many bytes it offered. */
   private record Write(String thread, long bytes) {}
 
+  /** Code that may throw, for {@link Jammed#jam}. */
+  private interface Step {
+    void run() throws Exception;
+  }
+
   /**
-   * TCP that, after {@link #jam()}, answers the next write that may not wait with "nothing
-   * taken" (a full socket), and holds the flusher thread's first write until
-   * {@link #release}, then lets it through or fails it.
+   * TCP that can make the socket look busy: {@link #jam} holds one sender's write while
+   * other frames queue behind it, then answers the next write that may not wait (the
+   * queue, written on the way out of the lock) with "nothing taken", as a full socket
+   * would, and holds the flusher thread's first write until {@link #release}, then lets
+   * it through or fails it.
    */
   private static final class Jammed extends ForwardingSocketCallbacks<TcpSocket> {
     final CountDownLatch flusherHeld = new CountDownLatch(1);
@@ -180,14 +188,36 @@ class SendQueueInteropTest {
     volatile boolean failOnRelease;
     private volatile boolean full;
     private volatile boolean holdFlusher;
+    private volatile CountDownLatch gate;
+    private final CountDownLatch gated = new CountDownLatch(1);
 
     Jammed() {
       super(TcpCallbacks.create());
     }
 
-    void jam() {
+    /**
+     * Runs {@code first} (one send) on a thread of its own and holds its write; runs
+     * {@code whileHeld} (sends that find the write lock taken, so they queue); then makes
+     * the socket look full to the write of the queue and lets the first write go, so that
+     * the flusher takes over and is held in its turn.
+     */
+    void jam(Step whileHeld, Step first) throws Exception {
+      CountDownLatch g = new CountDownLatch(1);
+      gate = g;
+      Thread t = new Thread(() -> {
+        try {
+          first.run();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, "first-sender");
+      t.start();
+      assertTrue(gated.await(10, TimeUnit.SECONDS), "the first send reached writev");
+      whileHeld.run();
       holdFlusher = true;
       full = true;
+      g.countDown();
+      t.join(10_000);
     }
 
     @Override
@@ -200,6 +230,17 @@ class SendQueueInteropTest {
         return super.writev(ctx, buffers, timeoutMillis);
       }
       String thread = Thread.currentThread().getName();
+      CountDownLatch g = gate;
+      if (g != null) {
+        gate = null;
+        gated.countDown();
+        try {
+          g.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException("held write interrupted");
+        }
+      }
       if (full && timeoutMillis == 0) {
         full = false;
         throw new ErrnoException(Errno.ETIMEDOUT, "writev: pretending the socket is full");
