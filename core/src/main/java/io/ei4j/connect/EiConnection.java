@@ -148,6 +148,8 @@ public final class EiConnection implements AutoCloseable {
    * and senders only queue their frames, so that frames go out many per write.
    */
   private static final int BURST_FRAMES = 8;
+  /** {@link #close()} writes what sends accepted for at most this long. */
+  private static final long CLOSE_FLUSH_MILLIS = 1_000;
   private static final ByteBuffer[] NO_BUFFERS = new ByteBuffer[0];
   /** A deadline that has run out: a single attempt that does not wait. */
   private static final Deadline NOW = Deadline.after(0);
@@ -218,6 +220,11 @@ public final class EiConnection implements AutoCloseable {
   private long lastOwnWriteNanos;
   /** How many sends in a row started within {@link #BURST_GAP_NANOS} of the write before; write lock only. */
   private int burst;
+  /**
+   * Set by {@link #close()} before it writes what is queued: from then on sends fail with
+   * it, so that nothing is accepted after the last write. Written under the queue lock.
+   */
+  private volatile EiConnectionLostException closing;
   /** Started the first time the socket is found busy; ends with the connection. */
   private Thread flusher;
   /** The queue array last taken for writing, given back to senders at the next take; write lock only. */
@@ -546,10 +553,40 @@ public final class EiConnection implements AutoCloseable {
     }
   }
 
-  /** Closes the connection; the peer sees it go down. Idempotent. */
+  /**
+   * Closes the connection; the peer sees it go down. Idempotent. Frames that sends
+   * accepted into the send queue are written first, for at most {@link #CLOSE_FLUSH_MILLIS}
+   * (a peer that does not read loses them); sends that start once closing has begun fail
+   * with {@link EiConnectionLostException}.
+   */
   @Override
   public void close() {
-    fail(new EiConnectionLostException("the connection to " + peerName + " was closed by this side"));
+    EiConnectionLostException why = new EiConnectionLostException("the connection to " + peerName + " was closed by this side");
+    if (failure == null) {
+      queueLock.lock();
+      try {
+        if (closing == null) {
+          closing = why;
+        }
+      } finally {
+        queueLock.unlock();
+      }
+      Deadline deadline = Deadline.after(CLOSE_FLUSH_MILLIS);
+      try {
+        lock(deadline);
+        try {
+          while (failure == null && (carry != null || queuedBytes > 0)) {
+            writeBatch(null, deadline);
+          }
+          io.flushTransport(deadline, sendingWhat);
+        } finally {
+          writeLock.unlock();
+        }
+      } catch (IOException e) {
+        // The peer did not take the queued frames in time, or the connection broke: close anyway.
+      }
+    }
+    fail(why);
   }
 
   /** The reader's frame decoder, for its counters (atom cache use, reassembled messages). */
@@ -756,7 +793,7 @@ public final class EiConnection implements AutoCloseable {
     queueLock.lock();
     try {
       while (true) {
-        EiConnectionLostException down = failure;
+        EiConnectionLostException down = failure != null ? failure : closing;
         if (down != null) {
           throw copy(down);
         }
@@ -920,6 +957,10 @@ public final class EiConnection implements AutoCloseable {
    * connection.
    */
   private void writeBatch(ByteBuffer[] own, Deadline deadline) throws IOException {
+    EiConnectionLostException shut = closing;
+    if (own != null && shut != null) {
+      throw copy(shut);
+    }
     ByteBuffer[] all = gather(own);
     if (all.length == 0) {
       return;
