@@ -31,11 +31,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -127,10 +124,36 @@ public final class EiConnection implements AutoCloseable {
    * so that an interrupt is noticed on transports whose waits ignore interrupts.
    */
   private static final long READ_SLICE_MILLIS = 250;
-  /** At most this many queued frames go into one gathering write. */
-  private static final int MAX_BATCH_FRAMES = 128;
-  /** A batch stops taking queued frames once it holds this many bytes. */
-  private static final int MAX_BATCH_BYTES = 256 << 10;
+  /**
+   * The send queue holds at most this many bytes of frames accepted while the socket was
+   * busy; a sender whose frame does not fit waits for room (within its send timeout).
+   * Erlang's own limit before it suspends senders ({@code dist_buf_busy_limit}) is 1 MiB.
+   */
+  private static final int QUEUE_BYTES = 256 << 10;
+  /** The send queue starts with this much room and doubles up to {@link #QUEUE_BYTES}. */
+  private static final int QUEUE_INITIAL_BYTES = 16 << 10;
+  /**
+   * Frames up to this size are copied into the send queue when the socket is busy; larger
+   * ones are written by their sender under the write lock, as copying them would cost
+   * more than waiting.
+   */
+  private static final int QUEUE_FRAME_BYTES = 64 << 10;
+  /**
+   * A send that starts within this time of the end of the write before it is part of a
+   * burst: the sender is producing frames as fast as it can write them.
+   */
+  private static final long BURST_GAP_NANOS = 3_000;
+  /**
+   * After this many sends in a row in a burst, the flusher thread takes over the writing
+   * and senders only queue their frames, so that frames go out many per write.
+   */
+  private static final int BURST_FRAMES = 8;
+  /** {@link #close()} writes what sends accepted for at most this long. */
+  private static final long CLOSE_FLUSH_MILLIS = 1_000;
+  private static final ByteBuffer[] NO_BUFFERS = new ByteBuffer[0];
+  /** A deadline that has run out: a single attempt that does not wait. */
+  private static final Deadline NOW = Deadline.after(0);
+  private static final Deadline FOREVER = Deadline.after(SocketCallbacks.INFINITE);
   /**
    * Encoding buffers, one pair per sending thread: encoding happens before the write lock is
    * taken, so senders encode in parallel and the lock only covers the write itself.
@@ -173,10 +196,45 @@ public final class EiConnection implements AutoCloseable {
    * messages take turns; {@code tryLock()} (the lone sender's fast path, ticks) barges in.
    */
   private final ReentrantLock writeLock = new ReentrantLock(true);
-  /** Frames whose senders found the write lock taken; whoever holds it writes them. */
-  private final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
-  /** The frames of the batch being written; only touched under the write lock. */
-  private final java.util.ArrayList<Pending> batch = new java.util.ArrayList<>();
+  /** Guards {@link #queued}, {@link #queuedBytes}, {@link #flushing} and {@link #flusher}. */
+  private final ReentrantLock queueLock = new ReentrantLock();
+  /** Signalled when {@link #flushing} becomes true, and when the connection goes down. */
+  private final Condition flushWanted = queueLock.newCondition();
+  /** Signalled when the send queue has been taken for writing, and when the connection goes down. */
+  private final Condition queueRoom = queueLock.newCondition();
+  /**
+   * The send queue: whole frames, in the order they were accepted, that senders copied
+   * here because the socket was busy; they go out after {@link #carry} and before any
+   * frame sent later. Null until first needed.
+   */
+  private byte[] queued;
+  /** Written under {@link #queueLock}; read without it as a hint. */
+  private volatile int queuedBytes;
+  /**
+   * True while the socket is known to be busy (the last write left bytes behind): senders
+   * queue their frames without trying the socket, and the flusher thread writes until
+   * the queue, {@link #carry} and the transport's own buffers are empty.
+   */
+  private volatile boolean flushing;
+  /** When the last write of a sender's own frame ended; write lock only. */
+  private long lastOwnWriteNanos;
+  /** How many sends in a row started within {@link #BURST_GAP_NANOS} of the write before; write lock only. */
+  private int burst;
+  /**
+   * Set by {@link #close()} before it writes what is queued: from then on sends fail with
+   * it, so that nothing is accepted after the last write. Written under the queue lock.
+   */
+  private volatile EiConnectionLostException closing;
+  /** Started the first time the socket is found busy; ends with the connection. */
+  private Thread flusher;
+  /** The queue array last taken for writing, given back to senders at the next take; write lock only. */
+  private byte[] spare;
+  /** Accepted bytes that go out before the send queue: the rest of a write cut short; write lock only. */
+  private ByteBuffer carry;
+  /** The send queue as taken by {@link #gather} for the write in progress; write lock only. */
+  private ByteBuffer taken;
+  /** How many buffers of the last {@link #gather} were backlog (carry, taken queue); write lock only. */
+  private int backlogBuffers;
   private final boolean headers;
   private final boolean fragments;
   private final AtomicLong sequenceIds = new AtomicLong();
@@ -495,10 +553,40 @@ public final class EiConnection implements AutoCloseable {
     }
   }
 
-  /** Closes the connection; the peer sees it go down. Idempotent. */
+  /**
+   * Closes the connection; the peer sees it go down. Idempotent. Frames that sends
+   * accepted into the send queue are written first, for at most {@link #CLOSE_FLUSH_MILLIS}
+   * (a peer that does not read loses them); sends that start once closing has begun fail
+   * with {@link EiConnectionLostException}.
+   */
   @Override
   public void close() {
-    fail(new EiConnectionLostException("the connection to " + peerName + " was closed by this side"));
+    EiConnectionLostException why = new EiConnectionLostException("the connection to " + peerName + " was closed by this side");
+    if (failure == null) {
+      queueLock.lock();
+      try {
+        if (closing == null) {
+          closing = why;
+        }
+      } finally {
+        queueLock.unlock();
+      }
+      Deadline deadline = Deadline.after(CLOSE_FLUSH_MILLIS);
+      try {
+        lock(deadline);
+        try {
+          while (failure == null && (carry != null || queuedBytes > 0)) {
+            writeBatch(null, deadline);
+          }
+          io.flushTransport(deadline, sendingWhat);
+        } finally {
+          writeLock.unlock();
+        }
+      } catch (IOException e) {
+        // The peer did not take the queued frames in time, or the connection broke: close anyway.
+      }
+    }
+    fail(why);
   }
 
   /** The reader's frame decoder, for its counters (atom cache use, reassembled messages). */
@@ -511,9 +599,14 @@ public final class EiConnection implements AutoCloseable {
     return headers;
   }
 
-  /** Frames queued for the thread that holds the write lock (see {@link #writeOrQueue}). */
-  int queuedFrames() {
-    return pending.size();
+  /** Bytes of frames in the send queue, not yet taken for writing (see {@link #writeOrQueue}). */
+  int queuedBytes() {
+    queueLock.lock();
+    try {
+      return queuedBytes;
+    } finally {
+      queueLock.unlock();
+    }
   }
 
   /** Whether large messages are sent as fragments on this connection. */
@@ -642,44 +735,29 @@ public final class EiConnection implements AutoCloseable {
   }
 
   /**
-   * A frame queued by a sender that found the write lock taken. The sender waits (parked)
-   * until the lock holder has written it, so its buffers stay untouched until then.
-   */
-  private static final class Pending {
-    static final int QUEUED = 0;
-    static final int TAKEN = 1;
-    static final int WRITTEN = 2;
-    static final int FAILED = 3;
-    static final int CANCELLED = 4;
-
-    final ByteBuffer[] bufs;
-    final Deadline deadline;
-    final Thread waiter = Thread.currentThread();
-    final AtomicInteger state = new AtomicInteger(QUEUED);
-    volatile IOException error;
-
-    Pending(ByteBuffer[] bufs, Deadline deadline) {
-      this.bufs = bufs;
-      this.deadline = deadline;
-    }
-
-    void finish(int result, IOException e) {
-      error = e;
-      state.set(result);
-      LockSupport.unpark(waiter);
-    }
-  }
-
-  /**
-   * Writes one frame. A lone sender takes the write lock at once and writes (taking along
-   * anything queued): no queue, no thread hop, no added latency. A sender that finds the
-   * lock taken queues its frame and parks; the lock holder writes every queued frame in
-   * one gathering write before it lets go of the lock, so under load many small frames
-   * cost one system call. If the queue is not drained when the sender wakes and the lock
-   * is free, the sender writes the batch itself.
+   * Sends one frame; the caller's buffers are free for reuse when this returns. A sender
+   * that finds the socket free writes at once from its own thread, waiting for the socket
+   * within {@code deadline}: a lone message gets no queue, no thread hop and no timer.
+   * Queued frames that a thread writes on its way out of the lock are tried once without
+   * waiting; whatever the socket did not take is copied into {@link #carry} and the
+   * flusher thread writes it, waiting for the socket. While it does, the socket is busy:
+   * senders copy their frames into the send queue and return, and the flusher writes
+   * everything queued in one gathering write, so a burst against a slow reader costs one
+   * system call (and over TLS one record per 16 KiB) for many frames. A burst ({@link #BURST_FRAMES} sends in a row,
+   * each within {@link #BURST_GAP_NANOS} of the write before) hands the writing to the
+   * flusher in the same way. A sender that finds the write lock held by another sender
+   * queues its frame too; the holder writes it when it lets go of the lock.
+   *
+   * <p>A frame that returned is written before any frame sent after it; it is lost only
+   * with the connection, whose failure the next call reports. The queue holds at most
+   * {@link #QUEUE_BYTES}: a sender waits for room until its deadline and then fails with
+   * {@code ETIMEDOUT}, its frame not sent. Frames above {@link #QUEUE_FRAME_BYTES} are
+   * written by their sender under the write lock, after what was queued before them.
    */
   private void writeOrQueue(ByteBuffer[] bufs, Deadline deadline) throws IOException {
-    if (writeLock.tryLock()) {
+    long len = remaining(bufs);
+    if (len > QUEUE_FRAME_BYTES) {
+      lock(deadline);
       try {
         writeBatch(bufs, deadline);
       } finally {
@@ -687,134 +765,322 @@ public final class EiConnection implements AutoCloseable {
       }
       return;
     }
-    Pending p = new Pending(bufs, deadline);
-    pending.add(p);
-    boolean interrupted = false;
-    try {
-      while (true) {
-        int state = p.state.get();
-        if (state == Pending.WRITTEN) {
-          return;
-        }
-        if (state == Pending.FAILED) {
-          IOException e = p.error;
-          throw e instanceof EiConnectionLostException lost ? copy(lost) : e;
-        }
-        if (state == Pending.QUEUED) {
-          if (writeLock.tryLock()) {
-            try {
-              writeBatch(null, deadline);
-            } catch (IOException e) {
-              // If p was in the batch, it carries the error; if not, the loop goes on.
-            } finally {
-              unlockAndFlush();
-            }
-            continue;
-          }
-          interrupted |= Thread.interrupted();
-          EiConnectionLostException down = failure;
-          IOException giveUp = down != null ? copy(down)
-              : deadline.expired() ? deadline.timeout("sending to " + peerName + " (waiting for another send)")
-              : interrupted ? new InterruptedIOException("interrupted while sending to " + peerName) : null;
-          if (giveUp != null && p.state.compareAndSet(Pending.QUEUED, Pending.CANCELLED)) {
-            throw giveUp;
-          }
-          if (giveUp != null) {
-            continue; // taken for writing meanwhile: its outcome decides
-          }
-        }
-        long left = deadline.isInfinite() || state == Pending.TAKEN ? 100_000_000L
-            : Math.min(100_000_000L, Math.max(1, deadline.remainingMillis()) * 1_000_000L);
-        LockSupport.parkNanos(this, left);
-        interrupted |= Thread.interrupted();
+    if (!flushing && writeLock.tryLock()) {
+      try {
+        writeOwn(bufs, deadline);
+      } finally {
+        unlockAndFlush();
       }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
+      return;
+    }
+    enqueue(bufs, (int) len, deadline);
+    // The holder of the write lock may have let go before the frame was queued: if the
+    // lock is free now, nobody else is going to write the queue.
+    if (!flushing && writeLock.tryLock()) {
+      try {
+        writeSome();
+      } finally {
+        unlockAndFlush();
       }
     }
   }
 
   /**
-   * Under the write lock: writes {@code own} (may be null) together with frames taken from
-   * the queue, in one gathering write: within {@code deadline} when there is an own frame
-   * (a queued frame may then finish later than its own deadline, as a frame already being
-   * written would), else within the shortest deadline among the queued frames. A timeout
-   * before the first byte fails the taken frames with it and leaves the connection up; any
-   * other failure, or a write cut short, ends the connection.
+   * Copies a frame to the end of the send queue, first waiting for room until
+   * {@code deadline}.
    */
-  private void writeBatch(ByteBuffer[] own, Deadline deadline) throws IOException {
-    batch.clear();
-    int count = own != null ? own.length : 0;
-    long bytes = own != null ? remaining(own) : 0;
-    Deadline shortest = own != null ? deadline : Deadline.after(SocketCallbacks.INFINITE);
-    for (Pending p; batch.size() < MAX_BATCH_FRAMES && bytes < MAX_BATCH_BYTES && (p = pending.poll()) != null; ) {
-      if (!p.state.compareAndSet(Pending.QUEUED, Pending.TAKEN)) {
-        continue; // cancelled by its sender
-      }
-      batch.add(p);
-      count += p.bufs.length;
-      bytes += remaining(p.bufs);
-      if (own == null && !p.deadline.isInfinite()
-          && (shortest.isInfinite() || p.deadline.remainingMillis() < shortest.remainingMillis())) {
-        shortest = p.deadline;
-      }
-    }
-    if (count == 0) {
-      return;
-    }
-    ByteBuffer[] all;
-    if (batch.isEmpty()) {
-      all = own;
-    } else {
-      all = new ByteBuffer[count];
-      int i = 0;
-      if (own != null) {
-        System.arraycopy(own, 0, all, 0, own.length);
-        i = own.length;
-      }
-      for (Pending p : batch) {
-        System.arraycopy(p.bufs, 0, all, i, p.bufs.length);
-        i += p.bufs.length;
-      }
-    }
-    IOException error = null;
+  private void enqueue(ByteBuffer[] bufs, int len, Deadline deadline) throws IOException {
+    queueLock.lock();
     try {
-      io.writeFully(all, shortest, sendingWhat);
-      lastWriteNanos = System.nanoTime();
-    } catch (IOException e) {
-      boolean started = all[0].position() > 0;
-      if (!(e instanceof ErrnoException ee && ee.isTimeout() && !started)) {
-        fail(new EiConnectionLostException("writing to " + peerName + " failed: " + e.getMessage(), e));
+      while (true) {
+        EiConnectionLostException down = failure != null ? failure : closing;
+        if (down != null) {
+          throw copy(down);
+        }
+        if (queuedBytes + len <= QUEUE_BYTES) {
+          break;
+        }
+        if (deadline.expired()) {
+          throw deadline.timeout("sending to " + peerName + " (waiting for room in the send queue)");
+        }
+        try {
+          if (deadline.isInfinite()) {
+            queueRoom.await();
+          } else {
+            queueRoom.await(Math.max(1, deadline.remainingMillis()), TimeUnit.MILLISECONDS);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("interrupted while sending to " + peerName);
+        }
       }
-      error = e;
-    }
-    for (Pending p : batch) {
-      p.finish(error == null ? Pending.WRITTEN : Pending.FAILED, error);
-    }
-    batch.clear();
-    if (error != null) {
-      throw error;
+      int need = queuedBytes + len;
+      if (queued == null || queued.length < need) {
+        int size = queued == null ? QUEUE_INITIAL_BYTES : queued.length;
+        while (size < need) {
+          size *= 2;
+        }
+        byte[] grown = new byte[Math.min(size, QUEUE_BYTES)];
+        if (queued != null) {
+          System.arraycopy(queued, 0, grown, 0, queuedBytes);
+        }
+        queued = grown;
+      }
+      int at = queuedBytes;
+      for (ByteBuffer b : bufs) {
+        int n = b.remaining();
+        b.get(b.position(), queued, at, n);
+        at += n;
+      }
+      queuedBytes = at;
+    } finally {
+      queueLock.unlock();
     }
   }
 
-  /** Lets go of the write lock, then writes what was queued meanwhile if nobody else does. */
-  private void unlockAndFlush() {
-    writeLock.unlock();
-    while (!pending.isEmpty() && failure == null && writeLock.tryLock()) {
+  /**
+   * Under the write lock: the buffers of the next write, in stream order: {@link #carry},
+   * the send queue (taken whole into {@link #taken}; senders go on in the spare array),
+   * then {@code own}. The count of buffers before {@code own} is {@link #backlogBuffers}.
+   */
+  private ByteBuffer[] gather(ByteBuffer[] own) {
+    if (queuedBytes > 0) {
+      queueLock.lock();
       try {
-        writeBatch(null, Deadline.after(SocketCallbacks.INFINITE));
-      } catch (IOException e) {
-        // The queued senders receive the error through their frames.
+        if (queuedBytes > 0) {
+          taken = ByteBuffer.wrap(queued, 0, queuedBytes);
+          queued = spare;
+          spare = null;
+          queuedBytes = 0;
+          queueRoom.signalAll();
+        }
       } finally {
-        writeLock.unlock();
+        queueLock.unlock();
       }
     }
-    if (failure != null) {
-      for (Pending p; (p = pending.poll()) != null; ) {
-        if (p.state.compareAndSet(Pending.QUEUED, Pending.TAKEN)) {
-          p.finish(Pending.FAILED, failure);
+    backlogBuffers = (carry != null ? 1 : 0) + (taken != null ? 1 : 0);
+    int n = backlogBuffers + (own != null ? own.length : 0);
+    if (n == 0) {
+      return NO_BUFFERS;
+    }
+    if (backlogBuffers == 0) {
+      return own;
+    }
+    ByteBuffer[] all = new ByteBuffer[n];
+    int i = 0;
+    if (carry != null) {
+      all[i++] = carry;
+    }
+    if (taken != null) {
+      all[i++] = taken;
+    }
+    if (own != null) {
+      System.arraycopy(own, 0, all, i, own.length);
+    }
+    return all;
+  }
+
+  /**
+   * Under the write lock, after a write of {@code all} from {@link #gather}: keeps the
+   * unwritten bytes of its first {@code keep} buffers as {@link #carry} (copied, unless
+   * only the carry itself has bytes left) and gives the taken queue array back as the
+   * spare.
+   */
+  private void keepRest(ByteBuffer[] all, int keep) {
+    long rest = 0;
+    for (int i = 0; i < keep; i++) {
+      rest += all[i].remaining();
+    }
+    if (rest == 0) {
+      carry = null;
+    } else if (carry == null || carry.remaining() != rest) {
+      ByteBuffer next = ByteBuffer.allocate((int) rest);
+      for (int i = 0; i < keep; i++) {
+        next.put(all[i]);
+      }
+      carry = next.flip();
+    }
+    if (taken != null) {
+      spare = taken.array();
+      taken = null;
+    }
+  }
+
+  /**
+   * Under the write lock: writes the backlog as far as the socket takes it without
+   * waiting, and hands what is left, copied, to the flusher thread. A failure ends the
+   * connection and is thrown.
+   */
+  private void writeSome() throws IOException {
+    ByteBuffer[] all = gather(null);
+    if (all.length == 0) {
+      return;
+    }
+    boolean done;
+    try {
+      done = io.writeNow(all, sendingWhat) && io.flushTransport(NOW, sendingWhat);
+    } catch (IOException e) {
+      keepRest(all, 0);
+      fail(new EiConnectionLostException("writing to " + peerName + " failed: " + e.getMessage(), e));
+      throw e;
+    }
+    lastWriteNanos = System.nanoTime();
+    keepRest(all, all.length);
+    if (!done) {
+      startFlushing();
+    }
+  }
+
+  /**
+   * Under the write lock: a sender's own frame, written at once by its own thread as
+   * {@link #writeBatch} does (after any backlog, waiting for the socket until
+   * {@code deadline}). The sends of a burst ({@link #BURST_FRAMES} in a row, each starting
+   * within {@link #BURST_GAP_NANOS} of the end of the write before) then hand the writing
+   * to the flusher.
+   */
+  private void writeOwn(ByteBuffer[] own, Deadline deadline) throws IOException {
+    long start = System.nanoTime();
+    burst = start - lastOwnWriteNanos < BURST_GAP_NANOS ? burst + 1 : 0;
+    writeBatch(own, deadline);
+    lastOwnWriteNanos = lastWriteNanos;
+    if (burst >= BURST_FRAMES) {
+      burst = 0;
+      startFlushing();
+    }
+  }
+
+  /**
+   * Under the write lock: writes the backlog, then {@code own} (may be null), waiting for
+   * the socket until {@code deadline}. A timeout before the first byte of {@code own}
+   * leaves the connection up and throws, with {@code own} not sent and the rest of the
+   * backlog left to the flusher; any other failure, or {@code own} cut short, ends the
+   * connection.
+   */
+  private void writeBatch(ByteBuffer[] own, Deadline deadline) throws IOException {
+    EiConnectionLostException shut = closing;
+    if (own != null && shut != null) {
+      throw copy(shut);
+    }
+    ByteBuffer[] all = gather(own);
+    if (all.length == 0) {
+      return;
+    }
+    int backlog = backlogBuffers;
+    long ownBytes = own == null ? 0 : remaining(own);
+    try {
+      io.writeFully(all, deadline, sendingWhat);
+      lastWriteNanos = System.nanoTime();
+      keepRest(all, 0);
+    } catch (IOException e) {
+      boolean ownStarted = own != null && remaining(own) < ownBytes;
+      if (e instanceof ErrnoException ee && ee.isTimeout() && !ownStarted) {
+        keepRest(all, backlog);
+        if (carry != null) {
+          startFlushing();
         }
+      } else {
+        keepRest(all, 0);
+        fail(new EiConnectionLostException("writing to " + peerName + " failed: " + e.getMessage(), e));
+      }
+      throw e;
+    }
+  }
+
+  /** Under the write lock: the socket is busy; wakes the flusher thread, starting it the first time. */
+  private void startFlushing() {
+    queueLock.lock();
+    try {
+      if (flushing || failure != null) {
+        return;
+      }
+      flushing = true;
+      if (flusher == null) {
+        flusher = new Thread(this::flushLoop, "ei4j-flusher-" + node.nodeName() + "-" + peerName);
+        flusher.setDaemon(true);
+        flusher.start();
+      } else {
+        flushWanted.signal();
+      }
+    } finally {
+      queueLock.unlock();
+    }
+  }
+
+  /**
+   * The flusher thread: while {@link #flushing}, takes the write lock and writes the
+   * backlog, waiting for the socket as long as it takes (the connection's liveness is the
+   * ticks' business, as for a blocked Erlang distribution port), until the carry, the send
+   * queue and the transport's own buffers are all empty; then senders write for themselves
+   * again. Ends with the connection.
+   */
+  private void flushLoop() {
+    while (true) {
+      queueLock.lock();
+      try {
+        while (!flushing && failure == null) {
+          flushWanted.awaitUninterruptibly();
+        }
+        if (failure != null) {
+          return;
+        }
+      } finally {
+        queueLock.unlock();
+      }
+      writeLock.lock();
+      try {
+        drain();
+      } catch (IOException | RuntimeException e) {
+        fail(new EiConnectionLostException("writing queued frames to " + peerName + " failed: " + e.getMessage(), e));
+      } finally {
+        unlockAndFlush();
+      }
+    }
+  }
+
+  /**
+   * Under the write lock: writes the backlog until the carry, the queue and the transport
+   * are empty, then clears {@link #flushing}.
+   */
+  private void drain() throws IOException {
+    while (true) {
+      ByteBuffer[] all = gather(null);
+      if (all.length > 0) {
+        try {
+          io.writeFully(all, FOREVER, sendingWhat);
+        } catch (IOException e) {
+          keepRest(all, 0);
+          throw e;
+        }
+        keepRest(all, 0);
+        lastWriteNanos = System.nanoTime();
+        continue;
+      }
+      io.flushTransport(FOREVER, sendingWhat);
+      queueLock.lock();
+      try {
+        if (queuedBytes == 0) {
+          flushing = false;
+          return;
+        }
+      } finally {
+        queueLock.unlock();
+      }
+    }
+  }
+
+  /**
+   * Lets go of the write lock, then writes what was queued meanwhile if nobody else does
+   * (the flusher does while the socket is busy).
+   */
+  private void unlockAndFlush() {
+    writeLock.unlock();
+    while (queuedBytes > 0 && !flushing && failure == null && writeLock.tryLock()) {
+      try {
+        writeSome();
+      } catch (IOException e) {
+        // The connection is down; the next call reports it.
+      } finally {
+        writeLock.unlock();
       }
     }
   }
@@ -1135,6 +1401,16 @@ public final class EiConnection implements AutoCloseable {
     LOG.debug("connection {} <-> {} down: {}", node.nodeName(), peerName, why.getMessage());
     io.close();
     ticker.cancel(false);
+    queueLock.lock();
+    try {
+      // Frames still queued go down with the connection; senders learn it from their next call.
+      queued = null;
+      queuedBytes = 0;
+      flushWanted.signalAll();
+      queueRoom.signalAll();
+    } finally {
+      queueLock.unlock();
+    }
     inboxLock.lock();
     try {
       inbox.add(why);

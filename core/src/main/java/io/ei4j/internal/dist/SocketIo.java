@@ -22,6 +22,9 @@ import java.nio.ByteBuffer;
  * @param <C> the transport's context type
  */
 public final class SocketIo<C> {
+  /** The write of no bytes that {@link #flushTransport} hands to the transport. */
+  private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
+
   private final SocketCallbacks<C> callbacks;
   private final C ctx;
   private final FdPoller poller;
@@ -140,6 +143,95 @@ public final class SocketIo<C> {
   /** Writes every remaining byte of {@code buf}. */
   public void writeFully(ByteBuffer buf, Deadline deadline, String what) throws IOException {
     writeFully(new ByteBuffer[] {buf}, deadline, what);
+  }
+
+  /**
+   * Writes as much of {@code bufs} as the socket takes without waiting: calls with a zero
+   * timeout ("try once") while they make progress, and stops at the first that takes
+   * nothing. Advances the buffers by what was written.
+   *
+   * @return whether every remaining byte was written
+   * @throws IOException any failure other than "nothing could be written now"
+   */
+  public boolean writeNow(ByteBuffer[] bufs, String what) throws IOException {
+    boolean gather = callbacks.hasWritev();
+    int first = 0;
+    while (true) {
+      while (first < bufs.length && !bufs[first].hasRemaining()) {
+        first++;
+      }
+      if (first == bufs.length) {
+        return true;
+      }
+      if (closed) {
+        throw new ErrnoException(Errno.EBADF, what + ": the connection is closed");
+      }
+      if (poller != null && poller.poll(callbacks.fd(ctx), FdPoller.WRITE, 0) == 0) {
+        return false;
+      }
+      long n;
+      try {
+        n = gather ? callbacks.writev(ctx, bufs, 0) : callbacks.write(ctx, bufs[first], 0);
+      } catch (ErrnoException e) {
+        if (e.errno() == Errno.EINTR) {
+          continue;
+        }
+        if (e.errno() == Errno.EAGAIN || e.isTimeout()) {
+          return false;
+        }
+        throw e;
+      } catch (IOException e) {
+        throw wrap(e, what);
+      }
+      if (n <= 0) {
+        return false;
+      }
+    }
+  }
+
+  /**
+   * Pushes out bytes that the transport itself still holds from earlier writes that it
+   * reported as written: a TLS transport encrypts what it is given and keeps the records
+   * the socket did not take when a write's timeout ran out. Asks the transport with a
+   * write of no bytes, which such a transport answers by sending what it holds, within
+   * {@code deadline} (a zero timeout tries once). Transports that hold nothing return at
+   * once; transports without {@link SocketCallbacks#FLAG_FULL_IMPL} hold nothing by
+   * definition (their descriptor shows all state) and are not asked.
+   *
+   * @return whether the transport holds nothing more; false only when the deadline ran
+   *     out first
+   */
+  public boolean flushTransport(Deadline deadline, String what) throws IOException {
+    if (poller != null) {
+      return true;
+    }
+    while (true) {
+      if (closed) {
+        throw new ErrnoException(Errno.EBADF, what + ": the connection is closed");
+      }
+      long tmo = deadline.remainingMillis();
+      try {
+        if (callbacks.hasWritev()) {
+          callbacks.writev(ctx, new ByteBuffer[] {NOTHING}, tmo);
+        } else {
+          callbacks.write(ctx, NOTHING, tmo);
+        }
+        return true;
+      } catch (ErrnoException e) {
+        if (e.errno() == Errno.EINTR || e.errno() == Errno.EAGAIN && !deadline.expired()) {
+          continue;
+        }
+        if (e.errno() == Errno.EAGAIN || e.isTimeout()) {
+          if (deadline.timeoutMillis() == 0) {
+            return false;
+          }
+          throw deadline.timeout(what);
+        }
+        throw e;
+      } catch (IOException e) {
+        throw wrap(e, what);
+      }
+    }
   }
 
   /**

@@ -21,6 +21,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
@@ -291,6 +292,56 @@ class ErlangTlsInteropTest {
       assertReason(e, "the peer sent alert", "the peer closed");
       good.awaitLine("ping " + node.nodeName() + " pang", Duration.ofSeconds(15));
     });
+  }
+
+  /**
+   * A burst of small messages from one thread and three more at once: the senders hand the
+   * writing to the connection's flusher thread, which packs many frames into each TLS
+   * record; Erlang gets every message, each thread's in order (the echo answers in the
+   * order it received).
+   */
+  @Test
+  void aBurstOfSmallMessagesArrivesCompleteAndInOrder() throws Exception {
+    try (EiNode node = node(javaGood); EiConnection c = node.connect(good.nodeName(), 10_000)) {
+      assertBurstArrivesInOrder(c);
+    }
+  }
+
+  /** Sends 4 x 5,000 small messages to {@code echo}, 4 threads, and checks the echoes. */
+  static void assertBurstArrivesInOrder(EiConnection c) throws Exception {
+    int threads = 4;
+    int each = 5_000;
+    ErlPid me = c.self();
+    List<Future<?>> senders = new ArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        senders.add(pool.submit(() -> {
+          for (int i = 0; i < each; i++) {
+            c.regSend(me, "echo", ErlTuple.of(me, ErlTuple.of(ErlInteger.of(thread), ErlInteger.of(i))));
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : senders) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    int[] next = new int[threads];
+    for (int n = 0; n < threads * each; n++) {
+      EiMessage.Send m = assertInstanceOf(EiMessage.Send.class, c.receive(10_000));
+      ErlTuple echoed = assertInstanceOf(ErlTuple.class, assertInstanceOf(ErlTuple.class, m.message()).get(1));
+      int thread = (int) ((ErlInteger) echoed.get(0)).longValue();
+      long i = ((ErlInteger) echoed.get(1)).longValue();
+      assertEquals(next[thread], i, "thread " + thread + "'s messages in order");
+      next[thread]++;
+    }
+    String flusher = "ei4j-flusher-" + c.node().nodeName() + "-" + c.peerNodeName();
+    assertTrue(Thread.getAllStackTraces().keySet().stream().anyMatch(th -> th.getName().equals(flusher)),
+        "the burst was written by the flusher thread " + flusher);
   }
 
   // ---- TLS 1.3 (OTP 25's distribution negotiates 1.2 unless told otherwise) ----

@@ -31,6 +31,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import org.junit.jupiter.api.AfterAll;
@@ -308,6 +309,47 @@ class ErlUdsDistInteropTest {
       pinger.sendLine("ping " + node.nodeName());
       pinger.awaitLine("^ping " + node.nodeName() + " pong$", Duration.ofSeconds(10));
       accepted.get(TIMEOUT, TimeUnit.MILLISECONDS).close();
+    }
+  }
+
+  /**
+   * A burst of small messages from one thread and three more at once over erl_uds_dist:
+   * the senders hand the writing to the connection's flusher thread, which writes many
+   * frames per call; Erlang gets every message, each thread's in order (the echo answers
+   * in the order it received).
+   */
+  @ParameterizedTest(name = "FULL_IMPL {0}")
+  @ValueSource(booleans = {true, false})
+  void aBurstOfSmallMessagesArrivesCompleteAndInOrder(boolean fullImpl) throws Exception {
+    try (ErlangPeer erl = startErlang(ErlangPeer.uniqueName("udserl"), ErlUdsDist.ebin());
+        EiNode node = javaNode(ErlangPeer.uniqueName("udsjava"), fullImpl);
+        EiConnection c = node.connect(erl.nodeName(), TIMEOUT)) {
+      int threads = 4;
+      int each = 5_000;
+      ErlPid me = c.self();
+      List<Future<?>> senders = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        senders.add(executor.submit(() -> {
+          for (int i = 0; i < each; i++) {
+            c.regSend(me, "echo", ErlTuple.of(me, ErlTuple.of(ErlInteger.of(thread), ErlInteger.of(i))));
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : senders) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+      int[] next = new int[threads];
+      for (int n = 0; n < threads * each; n++) {
+        ErlTuple echoed = assertInstanceOf(ErlTuple.class, echoReply(c, me).get(2));
+        int thread = (int) ((ErlInteger) echoed.get(0)).longValue();
+        assertEquals(next[thread], ((ErlInteger) echoed.get(1)).longValue(), "thread " + thread + "'s messages in order");
+        next[thread]++;
+      }
+      String flusher = "ei4j-flusher-" + node.nodeName() + "-" + c.peerNodeName();
+      assertTrue(Thread.getAllStackTraces().keySet().stream().anyMatch(th -> th.getName().equals(flusher)),
+          "the burst was written by the flusher thread " + flusher);
     }
   }
 
