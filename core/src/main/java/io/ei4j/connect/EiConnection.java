@@ -163,6 +163,8 @@ public final class EiConnection implements AutoCloseable {
   private final ArrayDeque<Object> inbox = new ArrayDeque<>();
   /** Whether a thread holds the reading role (reads and dispatches frames). */
   private boolean readRole;
+  /** Whether the holder of the reading role is the reader thread. */
+  private boolean readerHoldsRole;
   /**
    * Whether the reader thread waits longer than {@link #handbackNanos} for a thread in
    * {@link #dispatchUntil} to let go of the role, so that letting go must signal it.
@@ -460,6 +462,7 @@ public final class EiConnection implements AutoCloseable {
     inboxLock.lock();
     try {
       readRole = false;
+      readerHoldsRole = false;
       roleReleasedNanos = System.nanoTime();
       if (waitingReceivers > 0) {
         inboxChanged.signalAll();
@@ -496,10 +499,10 @@ public final class EiConnection implements AutoCloseable {
    * @param timeoutMillis how long to read at most; {@link SocketCallbacks#INFINITE} for ever
    * @return false, without reading, when there is no handler, the transport cannot wake a
    *     read ({@link SocketCallbacks#hasReadWakeup}), the connection is down, or another
-   *     thread holds the role; in the last case the calling thread is unparked
-   *     ({@link LockSupport#unpark}) when the reader thread lets go of the role, which it
-   *     does as soon as its read buffer holds no whole frame (its wait for data is woken
-   *     up). True after reading.
+   *     thread holds the role; when that is the reader thread, the calling thread is
+   *     unparked ({@link LockSupport#unpark}) once the reader thread has let go of the role,
+   *     which it does as soon as its read buffer holds no whole frame (its wait for data is
+   *     woken up). True after reading.
    */
   public boolean dispatchUntil(BooleanSupplier done, long timeoutMillis) {
     if (handler == null || !wakeableReads || failure != null) {
@@ -508,8 +511,10 @@ public final class EiConnection implements AutoCloseable {
     inboxLock.lock();
     try {
       if (readRole) {
-        roleRequester.set(Thread.currentThread());
-        io.wakeupRead(); // the reader thread lets go of the role at once if it reads
+        if (readerHoldsRole) {
+          roleRequester.set(Thread.currentThread());
+          io.wakeupRead(); // the reader thread lets go of the role at once if it reads
+        }
         return false;
       }
       readRole = true;
@@ -1049,6 +1054,7 @@ public final class EiConnection implements AutoCloseable {
           long idle = System.nanoTime() - roleReleasedNanos;
           if (!rpcs.isEmpty() || idle >= handbackNanos) {
             readRole = true;
+            readerHoldsRole = true;
             return true;
           }
           readerWaitsLong = false;

@@ -164,6 +164,32 @@ class ReceiverReadsInteropTest {
   }
 
   @Test
+  void receiversOfSeveralMailboxesShareTheConnection() throws Exception {
+    Mailbox[] boxes = {box, other, node.createMailbox(), node.createMailbox()};
+    try {
+      Future<?>[] runs = new Future<?>[boxes.length];
+      for (int b = 0; b < boxes.length; b++) {
+        Mailbox m = boxes[b];
+        runs[b] = threads.submit(() -> {
+          for (int i = 0; i < 2_000; i++) {
+            echo(m, tuple(m.pid(), integer(i)));
+          }
+          return null;
+        });
+      }
+      for (Future<?> r : runs) {
+        r.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      boxes[2].close();
+      boxes[3].close();
+    }
+    for (Mailbox m : boxes) {
+      assertEquals(0, m.queued());
+    }
+  }
+
+  @Test
   void theReaderThreadTakesTheConnectionBackWhenTheReceiverStops() throws Exception {
     for (int round = 0; round < 4; round++) {
       // Long enough for the reader thread to back off to waits of up to a second.
