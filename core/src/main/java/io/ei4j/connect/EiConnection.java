@@ -433,7 +433,8 @@ public final class EiConnection implements AutoCloseable {
         throw new InterruptedIOException("interrupted while receiving from " + peerName);
       }
       boolean sliced = deadline.isInfinite() || deadline.remainingMillis() > READ_SLICE_MILLIS;
-      Deadline slice = sliced ? Deadline.after(READ_SLICE_MILLIS) : deadline;
+      // A frame already in the buffer needs no read, so no slice (and no clock read) for it.
+      Deadline slice = sliced && !frameBuffered() ? Deadline.after(READ_SLICE_MILLIS) : deadline;
       try {
         if (readFrame(slice, false)) {
           return;
@@ -527,7 +528,7 @@ public final class EiConnection implements AutoCloseable {
           && !Thread.currentThread().isInterrupted()) {
         boolean sliced = deadline.isInfinite() || deadline.remainingMillis() > READ_SLICE_MILLIS;
         try {
-          readFrame(sliced ? Deadline.after(READ_SLICE_MILLIS) : deadline, true);
+          readFrame(sliced && !frameBuffered() ? Deadline.after(READ_SLICE_MILLIS) : deadline, true);
         } catch (ErrnoException e) {
           if (!e.isTimeout() || failure != null) {
             failRead(e);
