@@ -149,6 +149,28 @@ public interface SocketCallbacks<C> {
   int read(C ctx, ByteBuffer buffer, long timeoutMillis) throws IOException;
 
   /**
+   * ei4j's addition to ei's callbacks: whether {@link #wakeupRead} is implemented. Only
+   * {@link #FLAG_FULL_IMPL} transports are asked. When it is, core lets a thread that waits
+   * for a message read the socket itself instead of waiting for the connection's reader
+   * thread to hand the message over, since it can then be called back when its message
+   * comes from elsewhere.
+   */
+  default boolean hasReadWakeup() {
+    return false;
+  }
+
+  /**
+   * Makes a {@link #read} of {@code ctx} that is waiting for data on another thread stop
+   * waiting soon and throw {@link Errno#ETIMEDOUT}, as if its timeout had run out; when no
+   * read is waiting, the next one that would wait does so instead. Data already readable is
+   * still returned. Called from any thread, concurrently with a read; it must not block.
+   * Only called when {@link #hasReadWakeup} says it is implemented.
+   */
+  default void wakeupRead(C ctx) {
+    throw new UnsupportedOperationException("wakeupRead is not implemented by " + getClass().getName());
+  }
+
+  /**
    * The size of the length header of each distribution handshake message: 2 for TCP and
    * AF_UNIX distribution, 4 for TLS distribution ({@code inet_tls_dist}). After the
    * handshake, frames always have 4-byte lengths.

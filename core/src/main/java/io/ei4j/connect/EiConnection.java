@@ -32,6 +32,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -62,7 +64,9 @@ import org.slf4j.LoggerFactory;
  * <p>A thread that calls {@link #receive} with nothing queued reads the socket itself
  * (see there); while nobody does, the connection's reader thread reads, so that ticks are
  * answered and silence is noticed even while nobody calls {@link #receive}. Messages wait
- * in a queue for {@link #receive} (bounded by {@link EiNode.Builder#maxQueueLength}); {@code net_kernel}'s {@code is_auth} check
+ * in a queue for {@link #receive} (bounded by {@link EiNode.Builder#maxQueueLength}), or go
+ * to the node's {@link EiConnectionHandler}, whose layer may let its own waiting threads
+ * read the socket ({@link #dispatchUntil}); {@code net_kernel}'s {@code is_auth} check
  * (what {@code net_adm:ping/1} sends) is answered with {@code yes}, replies to
  * {@link #rpc} go to their caller, {@code UNLINK_ID} is acknowledged. Ticks are sent
  * when nothing was sent for a quarter of the tick time; a peer silent for the whole tick
@@ -182,6 +186,13 @@ public final class EiConnection implements AutoCloseable {
   private final ArrayDeque<Object> inbox = new ArrayDeque<>();
   /** Whether a thread holds the reading role (reads and dispatches frames). */
   private boolean readRole;
+  /** Whether the holder of the reading role is the reader thread. */
+  private boolean readerHoldsRole;
+  /**
+   * Whether the reader thread waits longer than {@link #handbackNanos} for a thread in
+   * {@link #dispatchUntil} to let go of the role, so that letting go must signal it.
+   */
+  private boolean readerWaitsLong;
   /** Threads waiting in {@link #receive} for the inbox or the reading role. */
   private int waitingReceivers;
   /** When a thread last let go of the reading role. */
@@ -191,6 +202,13 @@ public final class EiConnection implements AutoCloseable {
   /** A frame larger than {@link #in} whose bytes are still arriving; reading role only. */
   private ByteBuffer partialFrame;
   private final Map<ErlPid, CompletableFuture<ErlTerm>> rpcs = new ConcurrentHashMap<>();
+  /** Whether the transport can wake a read up, which {@link #dispatchUntil} needs. */
+  private final boolean wakeableReads;
+  /**
+   * A thread that found the role taken in {@link #dispatchUntil}: the reader thread lets go
+   * of the role for it after the next frame and unparks it.
+   */
+  private final AtomicReference<Thread> roleRequester = new AtomicReference<>();
   /**
    * Held by the thread that writes to the socket. Fair, so that two senders of fragmented
    * messages take turns; {@code tryLock()} (the lone sender's fast path, ticks) barges in.
@@ -271,6 +289,7 @@ public final class EiConnection implements AutoCloseable {
     this.fragments = headers && (both & DistFlags.FRAGMENTS) != 0;
     this.decoder = new TermDecoder(node.decodeLimits());
     this.frames = new DistFrameDecoder(headers, node.maxMessageBytes(), decoder);
+    this.wakeableReads = io.canWakeupReads();
     long now = System.nanoTime();
     this.lastReadNanos = now;
     this.lastWriteNanos = now;
@@ -472,9 +491,10 @@ public final class EiConnection implements AutoCloseable {
         throw new InterruptedIOException("interrupted while receiving from " + peerName);
       }
       boolean sliced = deadline.isInfinite() || deadline.remainingMillis() > READ_SLICE_MILLIS;
-      Deadline slice = sliced ? Deadline.after(READ_SLICE_MILLIS) : deadline;
+      // A frame already in the buffer needs no read, so no slice (and no clock read) for it.
+      Deadline slice = sliced && !frameBuffered() ? Deadline.after(READ_SLICE_MILLIS) : deadline;
       try {
-        if (readFrame(slice)) {
+        if (readFrame(slice, false)) {
           return;
         }
       } catch (ErrnoException e) {
@@ -501,13 +521,117 @@ public final class EiConnection implements AutoCloseable {
     inboxLock.lock();
     try {
       readRole = false;
+      readerHoldsRole = false;
       roleReleasedNanos = System.nanoTime();
       if (waitingReceivers > 0) {
         inboxChanged.signalAll();
       }
+      if (readerWaitsLong) {
+        // The reader thread must notice within handbackNanos if this holder does not come back.
+        readerWaitsLong = false;
+        roleWanted.signal();
+      }
     } finally {
       inboxLock.unlock();
     }
+  }
+
+  /**
+   * For the layer that installed an {@link EiConnectionHandler} (such as
+   * {@code io.ei4j.node.Node}): lets a thread that waits for something the handler will
+   * produce read this connection's frames itself, instead of waiting for the reader thread
+   * to pass it on. The calling thread takes the reading role if it is free, reads frames and
+   * dispatches each to the handler (on this thread, in arrival order, as the reader thread
+   * would: every process's messages, ticks, replies) until {@code done} returns true, then
+   * dispatches the frames already complete in the read buffer and lets go of the role. It
+   * also stops when the read is {@linkplain #wakeupDispatcher() woken up}, the timeout runs
+   * out, the thread is interrupted (its status stays set) or the connection goes down
+   * (which ends it as a failure on the reader thread would); read failures are never thrown
+   * here. The caller then looks at its own state again and may call this again.
+   *
+   * <p>The reader thread takes the role back once it has been free for a few milliseconds,
+   * so frames for other processes wait at most that long after the caller stops calling.
+   * {@code done} is called on this thread, between frames, without any lock of this
+   * connection held; it must be cheap and not block.
+   *
+   * @param done whether the caller has what it waits for
+   * @param timeoutMillis how long to read at most; {@link SocketCallbacks#INFINITE} for ever
+   * @return false, without reading, when there is no handler, the transport cannot wake a
+   *     read ({@link SocketCallbacks#hasReadWakeup}), the connection is down, or another
+   *     thread holds the role; when that is the reader thread, the calling thread is
+   *     unparked ({@link LockSupport#unpark}) once the reader thread has let go of the role,
+   *     which it does as soon as its read buffer holds no whole frame (its wait for data is
+   *     woken up). True after reading.
+   */
+  public boolean dispatchUntil(BooleanSupplier done, long timeoutMillis) {
+    if (handler == null || !wakeableReads || failure != null) {
+      return false;
+    }
+    inboxLock.lock();
+    try {
+      if (readRole) {
+        if (readerHoldsRole) {
+          roleRequester.set(Thread.currentThread());
+          io.wakeupRead(); // the reader thread lets go of the role at once if it reads
+        }
+        return false;
+      }
+      readRole = true;
+    } finally {
+      inboxLock.unlock();
+    }
+    try {
+      Deadline deadline = Deadline.after(timeoutMillis);
+      while (failure == null && !done.getAsBoolean() && !deadline.expired()
+          && !Thread.currentThread().isInterrupted()) {
+        boolean sliced = deadline.isInfinite() || deadline.remainingMillis() > READ_SLICE_MILLIS;
+        try {
+          readFrame(sliced && !frameBuffered() ? Deadline.after(READ_SLICE_MILLIS) : deadline, true);
+        } catch (ErrnoException e) {
+          if (!e.isTimeout() || failure != null) {
+            failRead(e);
+          }
+          // A timeout: a slice or the deadline ran out, or a wakeup; the loop looks again.
+        } catch (InterruptedIOException e) {
+          if (!Thread.currentThread().isInterrupted() || failure != null) {
+            failRead(e);
+          }
+        } catch (IOException | RuntimeException e) {
+          failRead(e);
+        }
+      }
+      // What has already arrived is dispatched now, without another read.
+      try {
+        while (failure == null && frameBuffered()) {
+          readFrame(Deadline.after(SocketCallbacks.INFINITE), false);
+        }
+      } catch (IOException | RuntimeException e) {
+        failRead(e);
+      }
+    } finally {
+      releaseRole();
+    }
+    return true;
+  }
+
+  /**
+   * Makes a thread reading in {@link #dispatchUntil} stop waiting for data soon and look at
+   * {@code done} again (what it waits for may have come from elsewhere). Harmless when
+   * nobody reads there: at most a later read there returns early once. Never blocks.
+   */
+  public void wakeupDispatcher() {
+    if (wakeableReads) {
+      io.wakeupRead();
+    }
+  }
+
+  /** Whether the read buffer holds a whole frame, so that reading it needs no read call. */
+  private boolean frameBuffered() {
+    if (partialFrame != null || in.remaining() < 4) {
+      return false;
+    }
+    long n = in.getInt(in.position()) & 0xffffffffL;
+    return n <= in.remaining() - 4;
   }
 
   /**
@@ -1134,21 +1258,41 @@ public final class EiConnection implements AutoCloseable {
    * and again whenever the role has been free for {@link #handbackNanos} (a receiver that
    * stopped calling {@link #receive}) or an {@link #rpc} waits for its reply. It hands the
    * role over right after queueing a message for a receiver that is waiting, so the next
-   * {@code receive} reads the socket itself. With a {@link EiConnectionHandler} it keeps the
-   * role for good: messages go to the handler on this thread.
+   * {@code receive} reads the socket itself. With a {@link EiConnectionHandler} messages go
+   * to the handler on whichever thread holds the role; this thread's reads can then be woken
+   * up, and it lets go of the role for a thread waiting in {@link #dispatchUntil} once the
+   * read buffer holds no whole frame, and unparks that thread.
    */
   private void readLoop() {
     Deadline never = Deadline.after(SocketCallbacks.INFINITE);
     try {
       while (takeRoleInBackground()) {
+        Thread handTo = null;
         try {
           while (failure == null) {
-            if (readFrame(never) && handler == null && hasWaitingReceivers()) {
-              break; // hand the role to the receiver
+            boolean queued;
+            try {
+              queued = readFrame(never, handler != null);
+            } catch (ErrnoException e) {
+              if (!e.isTimeout() || handler == null) {
+                throw e;
+              }
+              queued = false; // woken up: a thread in dispatchUntil may want the role
+            }
+            if (handler == null) {
+              if (queued && hasWaitingReceivers()) {
+                break; // hand the role to the receiver
+              }
+            } else if (roleRequester.get() != null && !frameBuffered()
+                && (handTo = roleRequester.getAndSet(null)) != null) {
+              break; // hand the role to the thread waiting in dispatchUntil
             }
           }
         } finally {
           releaseRole();
+        }
+        if (handTo != null) {
+          LockSupport.unpark(handTo);
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -1167,21 +1311,28 @@ public final class EiConnection implements AutoCloseable {
     // connection does not cost a wake-up every 10 ms.
     long maxBackoff = Math.max(handbackNanos, Math.min(IDLE_CHECK_MILLIS, tickTimeMillis / 16) * 1_000_000L);
     long backoff = handbackNanos;
+    // With a handler, a thread in dispatchUntil that lets go of the role signals this one
+    // while it waits longer than handbackNanos, so the frames of other processes never wait
+    // more than about handbackNanos after the last such thread stopped.
     inboxLock.lock();
     try {
       while (failure == null) {
-        if (!readRole && (handler != null || !rpcs.isEmpty() || waitingReceivers == 0)) {
+        if (!readRole && (!rpcs.isEmpty() || waitingReceivers == 0)) {
           long idle = System.nanoTime() - roleReleasedNanos;
-          if (handler != null || !rpcs.isEmpty() || idle >= handbackNanos) {
+          if (!rpcs.isEmpty() || idle >= handbackNanos) {
             readRole = true;
+            readerHoldsRole = true;
             return true;
           }
+          readerWaitsLong = false;
           roleWanted.awaitNanos(handbackNanos - idle);
         } else {
+          readerWaitsLong = handler != null && backoff > handbackNanos;
           roleWanted.awaitNanos(backoff);
           backoff = Math.min(2 * backoff, maxBackoff);
         }
       }
+      readerWaitsLong = false;
       return false;
     } catch (InterruptedException e) {
       // Nobody interrupts the reader thread but close(); the connection goes down.
@@ -1233,16 +1384,16 @@ public final class EiConnection implements AutoCloseable {
    *
    * @return whether a message was queued for {@link #receive}
    */
-  private boolean readFrame(Deadline deadline) throws IOException {
+  private boolean readFrame(Deadline deadline, boolean wakeable) throws IOException {
     ByteBuffer frame;
     boolean owned;
     if (partialFrame != null) {
-      readFrom(partialFrame, deadline);
+      readFrom(partialFrame, deadline, wakeable);
       frame = partialFrame.flip();
       partialFrame = null;
       owned = true;
     } else {
-      fill(in, 4, deadline);
+      fill(in, 4, deadline, wakeable);
       long n = in.getInt(in.position()) & 0xffffffffL;
       if (n == 0) {
         in.position(in.position() + 4);
@@ -1254,7 +1405,7 @@ public final class EiConnection implements AutoCloseable {
         throw new EiConnectionLostException(peerName + " sent a frame of " + n + " bytes, more than maxMessageBytes (" + max + ")");
       }
       if (n <= in.capacity() - 4) {
-        fill(in, 4 + (int) n, deadline);
+        fill(in, 4 + (int) n, deadline, wakeable);
         int at = in.position() + 4;
         frame = in.slice(at, (int) n);
         in.position(at + (int) n);
@@ -1266,7 +1417,7 @@ public final class EiConnection implements AutoCloseable {
         big.put(in.slice(in.position(), have)); // what the read buffer already holds of it
         in.position(in.position() + have);
         partialFrame = big;
-        readFrom(big, deadline);
+        readFrom(big, deadline, wakeable);
         partialFrame = null;
         frame = big.flip();
         owned = true;
@@ -1284,14 +1435,14 @@ public final class EiConnection implements AutoCloseable {
   }
 
   /** Makes at least {@code n} bytes (at most the buffer's capacity) readable in {@code in}. */
-  private void fill(ByteBuffer in, int n, Deadline deadline) throws IOException {
+  private void fill(ByteBuffer in, int n, Deadline deadline, boolean wakeable) throws IOException {
     if (in.remaining() >= n) {
       return;
     }
     in.compact();
     try {
       while (in.position() < n) {
-        int r = io.readSome(in, deadline, readingWhat);
+        int r = io.readSome(in, deadline, readingWhat, wakeable);
         if (r < 0) {
           throw new EOFException(peerName + " closed the connection");
         }
@@ -1302,9 +1453,9 @@ public final class EiConnection implements AutoCloseable {
     }
   }
 
-  private void readFrom(ByteBuffer buf, Deadline deadline) throws IOException {
+  private void readFrom(ByteBuffer buf, Deadline deadline, boolean wakeable) throws IOException {
     while (buf.hasRemaining()) {
-      int n = io.readSome(buf, deadline, readingWhat);
+      int n = io.readSome(buf, deadline, readingWhat, wakeable);
       if (n < 0) {
         throw new EOFException(peerName + " closed the connection");
       }

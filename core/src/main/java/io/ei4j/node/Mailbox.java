@@ -1,5 +1,6 @@
 package io.ei4j.node;
 
+import io.ei4j.connect.EiConnection;
 import io.ei4j.internal.node.Checks;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlPid;
@@ -21,6 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -133,6 +135,22 @@ public final class Mailbox implements AutoCloseable {
   private long removals; // guarded by lock: removals from `saved` move positions, so scans under way start over
   private volatile int maxQueueLength;
   private final AtomicLong dropped = new AtomicLong();
+  /**
+   * The connection the latest message from another node came through. A receiver that would
+   * park reads it itself instead ({@link EiConnection#dispatchUntil}), so that the next such
+   * message needs no hand-off from the connection's reader thread.
+   */
+  private volatile EiConnection source;
+  /** The receiver reading {@link #readingOn} itself, woken through it by senders; else null. */
+  private volatile Thread reading;
+  /** The connection {@link #reading} reads; written before it. */
+  private volatile EiConnection readingOn;
+  /**
+   * Whether a receiver reading a connection should stop: the intake has a message or the
+   * mailbox died. Reads {@code head} without the lock: only the receiver that reads moves it
+   * (or another receiver, which only makes this answer true too early, never too late).
+   */
+  private final BooleanSupplier news = () -> head.next != null || exit != null;
 
   final Set<ErlPid> links = ConcurrentHashMap.newKeySet();
   final Map<ErlRef, Monitoring> monitoring = new ConcurrentHashMap<>();
@@ -316,10 +334,17 @@ public final class Mailbox implements AutoCloseable {
         if (timeoutMillis >= 0 && left <= 0) {
           return null;
         }
-        // Senders read `parked` and `waiting` after they publish a message, and this thread
-        // looks at the intake again after setting one of them: either the sender sees the
-        // waiter and wakes it, or this look finds the message.
+        // Senders read `reading`, `parked` and `waiting` after they publish a message, and
+        // this thread looks at the intake again after setting one of them: either the sender
+        // sees the waiter and wakes it, or this look finds the message.
         Thread me = Thread.currentThread();
+        EiConnection via = source;
+        if (via != null && readSource(via, me, timeoutMillis < 0 ? -1 : (left + 999_999) / 1_000_000)) {
+          if (Thread.interrupted()) {
+            throw new InterruptedException("interrupted while receiving on " + pid);
+          }
+          continue;
+        }
         if (PARKED.compareAndSet(this, null, me)) {
           if (head.next != null || exit != null) {
             PARKED.compareAndSet(this, me, null);
@@ -358,6 +383,45 @@ public final class Mailbox implements AutoCloseable {
       }
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * Instead of parking: reads the connection the latest remote message came through on this
+   * thread, dispatching every frame to its addressee, until this mailbox has a message, a
+   * sender wakes this thread, or {@code timeoutMillis} (-1: for ever) runs out. Called
+   * under the lock, which it lets go of while reading.
+   *
+   * @return false when this thread cannot read there (another thread does, or the
+   *     connection cannot), so the caller parks instead
+   */
+  private boolean readSource(EiConnection via, Thread me, long timeoutMillis) {
+    readingOn = via;
+    reading = me;
+    try {
+      if (head.next != null || exit != null) {
+        return true;
+      }
+      lock.unlock(); // senders never need the lock, nor does the reading
+      try {
+        return via.dispatchUntil(news, timeoutMillis);
+      } finally {
+        lock.lock();
+      }
+    } finally {
+      reading = null;
+    }
+  }
+
+  /** Whether a receiver of this mailbox is reading a connection itself right now (for tests). */
+  boolean readsConnection() {
+    return reading != null;
+  }
+
+  /** Notes the connection a message from another node came through; see {@link #source}. */
+  void arrivedVia(EiConnection c) {
+    if (source != c) {
+      source = c;
     }
   }
 
@@ -490,6 +554,7 @@ public final class Mailbox implements AutoCloseable {
     Cell c = new Cell(message);
     Cell prev = (Cell) TAIL.getAndSet(this, c);
     prev.next = c;
+    wakeReading();
     wakeParked();
     if (waiting != 0) {
       lock.lock();
@@ -728,7 +793,22 @@ public final class Mailbox implements AutoCloseable {
     took(saved.size());
     saved.clear();
     arrived.signalAll();
+    wakeReading();
     wakeParked();
+  }
+
+  /**
+   * Wakes the receiver that reads a connection itself, if any and if it is not the calling
+   * thread (which looks at the intake after each frame it dispatches anyway).
+   */
+  private void wakeReading() {
+    Thread r = reading;
+    if (r != null && r != Thread.currentThread()) {
+      EiConnection c = readingOn;
+      if (c != null) {
+        c.wakeupDispatcher();
+      }
+    }
   }
 
   /** Unparks the receiver parked without the lock, if any; only one caller wakes it. */

@@ -1246,10 +1246,15 @@ public final class Node implements AutoCloseable {
     if (msg instanceof EiMessage.Send s) {
       Mailbox m = processes.get(s.to());
       if (m != null) {
+        m.arrivedVia(c);
         m.deliver(s.message());
       }
     } else if (msg instanceof EiMessage.RegSend r) {
-      sendLocalName(r.toName().name(), r.message());
+      Mailbox m = names.get(r.toName().name());
+      if (m != null) {
+        m.arrivedVia(c);
+        m.deliver(r.message());
+      }
     } else if (msg instanceof EiMessage.Link l) {
       Mailbox m = processes.get(l.to());
       if (m == null || !linkArrived(l.from(), m)) {

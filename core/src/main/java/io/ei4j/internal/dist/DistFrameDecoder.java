@@ -61,6 +61,13 @@ public final class DistFrameDecoder {
   private final TermDecoder copying;
   private final TermDecoder sharing;
   private final ErlAtom[] atomCache = new ErlAtom[ATOM_CACHE_SIZE];
+  /**
+   * The reference arrays of unfragmented messages, one per reference count (a header has at
+   * most 255 references), made on first use and reused: such an array only lives while its
+   * message is decoded, and every entry is written before it is read. Fragmented messages
+   * keep theirs until reassembled, so they get their own.
+   */
+  private final ErlAtom[][] refArrays = new ErlAtom[256][];
   private final Map<Long, Sequence> sequences = new HashMap<>();
   private long bufferedBytes;
   private volatile long newCacheEntries;
@@ -151,13 +158,13 @@ public final class DistFrameDecoder {
     }
     switch (tag) {
       case DIST_HEADER: {
-        ErlAtom[] refs = atomCacheRefs(frame);
+        ErlAtom[] refs = atomCacheRefs(frame, true);
         return message(frame, refs, owned ? sharing : copying);
       }
       case DIST_FRAG_HEADER: {
         long seq = u64(frame, "sequence id", -1);
         long count = u64(frame, "fragment id", -1);
-        ErlAtom[] refs = atomCacheRefs(frame);
+        ErlAtom[] refs = atomCacheRefs(frame, false);
         if (count == 0) {
           throw new DistHeaderException("fragment id 0 in the first fragment of sequence " + Long.toUnsignedString(seq));
         }
@@ -233,8 +240,11 @@ public final class DistFrameDecoder {
     return new Message(control, payload);
   }
 
-  /** Reads {@code N flags refs}, updating the cache; null when {@code N} is 0. */
-  private ErlAtom[] atomCacheRefs(ByteBuffer in) throws DistHeaderException {
+  /**
+   * Reads {@code N flags refs}, updating the cache; null when {@code N} is 0. With
+   * {@code reuse}, the array is one of {@link #refArrays}, valid until the next call.
+   */
+  private ErlAtom[] atomCacheRefs(ByteBuffer in, boolean reuse) throws DistHeaderException {
     int n = u8(in, "the number of atom cache references", -1);
     if (n == 0) {
       return null;
@@ -244,7 +254,15 @@ public final class DistFrameDecoder {
     int flagsAt = in.position();
     in.position(flagsAt + flagBytes);
     boolean longAtoms = (nibble(in, flagsAt, n) & 1) != 0;
-    ErlAtom[] refs = new ErlAtom[n];
+    ErlAtom[] refs;
+    if (reuse) {
+      refs = refArrays[n];
+      if (refs == null) {
+        refs = refArrays[n] = new ErlAtom[n];
+      }
+    } else {
+      refs = new ErlAtom[n];
+    }
     for (int i = 0; i < n; i++) {
       int f = nibble(in, flagsAt, i);
       int slot = (f & 7) << 8 | u8(in, "atom cache reference", i);

@@ -29,6 +29,8 @@ public final class SocketIo<C> {
   private final C ctx;
   private final FdPoller poller;
   private volatile boolean closed;
+  /** Set by {@link #wakeupRead()}, consumed by the next {@linkplain #readSome(ByteBuffer, Deadline, String, boolean) wakeable read}. */
+  private volatile boolean readWoken;
 
   /**
    * @param poller null for {@code FULL_IMPL} transports, else the poller that enforces
@@ -79,6 +81,15 @@ public final class SocketIo<C> {
    * @return bytes read, at least 1, or -1 at end of stream
    */
   public int readSome(ByteBuffer buf, Deadline deadline, String what) throws IOException {
+    return readSome(buf, deadline, what, false);
+  }
+
+  /**
+   * {@link #readSome(ByteBuffer, Deadline, String)}; when {@code wakeable}, a
+   * {@link #wakeupRead()} (made before or during the wait) ends the wait early with
+   * {@link Errno#ETIMEDOUT}, nothing read.
+   */
+  public int readSome(ByteBuffer buf, Deadline deadline, String what, boolean wakeable) throws IOException {
     while (true) {
       if (Thread.currentThread().isInterrupted()) {
         throw new InterruptedIOException(what + ": interrupted");
@@ -92,6 +103,10 @@ public final class SocketIo<C> {
           continue;
         }
         if (e.errno() == Errno.ETIMEDOUT && !deadline.expired() && poller == null) {
+          if (wakeable && readWoken) {
+            readWoken = false;
+            throw new ErrnoException(Errno.ETIMEDOUT, what + ": woken up");
+          }
           continue; // the transport woke early; try again until our deadline
         }
         throw e;
@@ -267,6 +282,24 @@ public final class SocketIo<C> {
         throw deadline.timeout(what);
       }
     }
+  }
+
+  /**
+   * Whether {@link #wakeupRead()} works: a {@code FULL_IMPL} transport that implements
+   * {@link SocketCallbacks#wakeupRead}.
+   */
+  public boolean canWakeupReads() {
+    return poller == null && callbacks.hasReadWakeup();
+  }
+
+  /**
+   * Makes a wakeable read waiting on another thread (or else the next one that waits) end
+   * with {@link Errno#ETIMEDOUT}; a read that is not wakeable goes on waiting. Only when
+   * {@link #canWakeupReads()}. Never blocks.
+   */
+  public void wakeupRead() {
+    readWoken = true;
+    callbacks.wakeupRead(ctx);
   }
 
   /** Marks this socket closed and closes it through the callbacks; idempotent. */

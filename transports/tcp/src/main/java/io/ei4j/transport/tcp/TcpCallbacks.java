@@ -27,6 +27,7 @@ import java.nio.channels.SocketChannel;
  *       {@link ProcFd}) on first use and cached; {@link Errno#ENOTSUP} where there is no
  *       {@code /proc}.</li>
  *   <li>Handshake messages have 2-byte length headers, as {@code inet_tcp_dist}'s.</li>
+ *   <li>{@link #wakeupRead} wakes the read selector, so a waiting read gives up at once.</li>
  * </ul>
  *
  * <p>Stateless and thread-safe: one instance serves any number of nodes.
@@ -211,6 +212,16 @@ public final class TcpCallbacks implements SocketCallbacks<TcpSocket> {
     } catch (IOException | RuntimeException e) {
       throw Errors.translate(e, "read");
     }
+  }
+
+  @Override
+  public boolean hasReadWakeup() {
+    return true;
+  }
+
+  @Override
+  public void wakeupRead(TcpSocket ctx) {
+    ctx.wakeupRead();
   }
 
   @Override

@@ -39,6 +39,11 @@ public final class TcpSocket {
    * transport user that moves reading between threads hands over with a happens-before).
    */
   boolean readDrained;
+  /**
+   * Set by {@link #wakeupRead()}: the next wait for {@code OP_READ} (or the one under way)
+   * returns false, as if its timeout had run out; cleared by that wait.
+   */
+  private volatile boolean readWakeup;
 
   TcpSocket() {}
 
@@ -123,12 +128,17 @@ public final class TcpSocket {
     if (timeoutMillis == 0) {
       return false;
     }
+    boolean reading = op == SelectionKey.OP_READ;
     Selector sel = selector(op);
     long deadline = timeoutMillis == SocketCallbacks.INFINITE ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
     try {
       while (true) {
         if (closed) {
           throw new ErrnoException(Errno.EBADF, "socket closed while waiting");
+        }
+        if (reading && readWakeup) {
+          readWakeup = false;
+          return false;
         }
         long wait;
         if (deadline == Long.MAX_VALUE) {
@@ -155,6 +165,22 @@ public final class TcpSocket {
       }
     } catch (ClosedSelectorException e) {
       throw new ErrnoException(Errno.EBADF, "socket closed while waiting", e);
+    }
+  }
+
+  /**
+   * Makes the wait for {@code OP_READ} under way on another thread, or else the next one,
+   * return false at once. A wakeup that nobody consumes only makes a later wait return
+   * early once, which the read callers treat as a timeout and retry.
+   */
+  void wakeupRead() {
+    readWakeup = true;
+    Selector sel;
+    synchronized (lock) {
+      sel = readSelector;
+    }
+    if (sel != null) {
+      sel.wakeup(); // a select under way returns at once, or else the next one does
     }
   }
 
