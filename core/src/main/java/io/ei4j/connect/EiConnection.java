@@ -163,7 +163,14 @@ public final class EiConnection implements AutoCloseable {
    * taken, so senders encode in parallel and the lock only covers the write itself.
    */
   private static final ThreadLocal<TermBuffer[]> SEND_BUFFERS =
-      ThreadLocal.withInitial(() -> new TermBuffer[] {new TermBuffer(256), new TermBuffer(256)});
+      ThreadLocal.withInitial(() -> new TermBuffer[] {new TermBuffer(256), payloadBuffer()});
+  /**
+   * Binaries of at least this many bytes in a payload are not copied into the sending
+   * thread's buffer but handed to the gathering write as they are (see
+   * {@link TermBuffer#referenceBinariesFrom}), so the write's copy is their only one. Below
+   * it, the copy costs less than the extra buffers of the write.
+   */
+  static final int REFERENCE_BINARIES_FROM = 64 << 10;
 
   private final EiNode node;
   private final SocketIo<?> io;
@@ -779,16 +786,33 @@ public final class EiConnection implements AutoCloseable {
         throw new IllegalArgumentException("message of " + len + " bytes exceeds the 4-byte frame length");
       }
       head.setInt(0, (int) len);
-      writeOrQueue(new ByteBuffer[] {head.asByteBuffer(), body.asByteBuffer()}, deadline);
+      ByteBuffer[] frame;
+      if (body.referenceCount() == 0) {
+        frame = new ByteBuffer[] {head.asByteBuffer(), body.asByteBuffer()};
+      } else {
+        ByteBuffer[] pieces = body.asByteBuffers(0, body.length());
+        frame = new ByteBuffer[1 + pieces.length];
+        frame[0] = head.asByteBuffer();
+        System.arraycopy(pieces, 0, frame, 1, pieces.length);
+      }
+      writeOrQueue(frame, deadline);
     } finally {
-      // Do not keep the memory of one huge message for the life of the thread.
-      if (head.array().length > SHRINK_ABOVE) {
+      // Forget the caller's binaries, and do not keep the memory of one huge message for
+      // the life of the thread.
+      body.reset();
+      if (head.capacity() > SHRINK_ABOVE) {
         buffers[0] = new TermBuffer(256);
       }
-      if (body.array().length > SHRINK_ABOVE) {
-        buffers[1] = new TermBuffer(256);
+      if (body.capacity() > SHRINK_ABOVE) {
+        buffers[1] = payloadBuffer();
       }
     }
+  }
+
+  private static TermBuffer payloadBuffer() {
+    TermBuffer b = new TermBuffer(256);
+    b.referenceBinariesFrom(REFERENCE_BINARIES_FROM);
+    return b;
   }
 
   /**
@@ -814,21 +838,23 @@ public final class EiConnection implements AutoCloseable {
     int controlLen = head.length() - controlFrom;
     ByteBuffer control = ByteBuffer.wrap(head.array(), controlFrom, controlLen);
     ByteBuffer header = ByteBuffer.allocate(4 + 2 + 16 + 1);
-    byte[] payload = body.array();
     String what = "sending a fragmented message to " + peerName;
     for (long i = 0; i < count; i++) {
       int from = (int) (i * FRAGMENT_BYTES);
       int n = Math.min(FRAGMENT_BYTES, total - from);
-      ByteBuffer slice = ByteBuffer.wrap(payload, from, n);
+      // the payload's bytes from..from+n-1: pieces of the buffer and of referenced binaries
+      ByteBuffer[] slice = body.asByteBuffers(from, from + n);
       header.clear();
-      ByteBuffer[] bufs;
+      int lead = i == 0 ? 2 : 1;
+      ByteBuffer[] bufs = new ByteBuffer[lead + slice.length];
       if (i == 0) {
         header.putInt(2 + 16 + 1 + controlLen + n).put((byte) 131).put((byte) 69).putLong(seq).putLong(count).put((byte) 0).flip();
-        bufs = new ByteBuffer[] {header, control, slice};
+        bufs[1] = control;
       } else {
         header.putInt(2 + 16 + n).put((byte) 131).put((byte) 70).putLong(seq).putLong(count - i).flip();
-        bufs = new ByteBuffer[] {header, slice};
       }
+      bufs[0] = header;
+      System.arraycopy(slice, 0, bufs, lead, slice.length);
       try {
         lock(deadline);
         try {

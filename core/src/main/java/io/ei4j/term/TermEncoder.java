@@ -371,6 +371,10 @@ public final class TermEncoder {
 
   private static void encodeBinary(ErlBinary bin, TermBuffer out) {
     int n = bin.size();
+    if (n >= out.referenceFrom) {
+      referenceBinary(bin, out);
+      return;
+    }
     byte[] b = out.room(n + 6);
     int p = out.len;
     if (bin.isBinary()) {
@@ -385,6 +389,32 @@ public final class TermEncoder {
       System.arraycopy(bin.array(), bin.arrayOffset(), b, p + 6, n - 1);
       b[p + 5 + n] = (byte) bin.byteAt(n - 1);
       out.len = p + 6 + n;
+    }
+  }
+
+  /**
+   * {@link #encodeBinary} for a buffer that references large binaries: the tag and length go
+   * into the buffer, the bytes stay where the binary keeps them. A bitstring's last byte is
+   * written masked, so only whole bytes are referenced.
+   */
+  private static void referenceBinary(ErlBinary bin, TermBuffer out) {
+    int n = bin.size();
+    byte[] b = out.room(6);
+    int p = out.len;
+    if (bin.isBinary()) {
+      b[p] = Ext.BINARY;
+      TermBuffer.INT.set(b, p + 1, n);
+      out.len = p + 5;
+      out.reference(bin.array(), bin.arrayOffset(), n);
+    } else {
+      b[p] = Ext.BIT_BINARY;
+      TermBuffer.INT.set(b, p + 1, n);
+      b[p + 5] = (byte) bin.bitsInLastByte();
+      out.len = p + 6;
+      if (n > 1) {
+        out.reference(bin.array(), bin.arrayOffset(), n - 1);
+      }
+      out.put((byte) bin.byteAt(n - 1));
     }
   }
 

@@ -209,6 +209,82 @@ public abstract class SocketCallbacksConformance<C> {
     assertArrayEquals(new byte[] {0, 0, 0, 5, 'a', 'b', 'c', 'd', 'e'}, readFully(p.server(), 9));
   }
 
+  /**
+   * A gathering write of the buffers core hands over for a batch of frames with large binaries
+   * in it: hundreds of small heap buffers, slices of larger arrays with positions of their
+   * own, a read-only view, a direct buffer, empty buffers and 12 MiB in one heap buffer, more
+   * than loopback socket buffers take, so that some calls are short. Each call must advance the
+   * positions by exactly what it reports, in order, and the peer must read the bytes in
+   * order.
+   */
+  @Test
+  void writevOfManyMixedBuffersAdvancesExactlyWhatItWrote() throws Exception {
+    Pair<C> p = pair();
+    if (!callbacks().hasWritev()) {
+      return; // writevGathersInOrderOrIsAbsent checks that writev is absent
+    }
+    Random r = new Random(7);
+    List<ByteBuffer> list = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      byte[] a = new byte[1 + r.nextInt(60)];
+      r.nextBytes(a);
+      int off = r.nextInt(a.length);
+      list.add(ByteBuffer.wrap(a, off, a.length - off)); // a position of its own
+      if (i == 100) {
+        byte[] big = new byte[12 << 20];
+        r.nextBytes(big);
+        list.add(ByteBuffer.wrap(big, 5, big.length - 5).slice().asReadOnlyBuffer());
+      }
+      if (i == 150) {
+        ByteBuffer d = ByteBuffer.allocateDirect(70_000);
+        byte[] a2 = new byte[70_000];
+        r.nextBytes(a2);
+        d.put(a2).flip().position(3);
+        list.add(d);
+        list.add(ByteBuffer.allocate(0));
+      }
+      if (i == 200) {
+        byte[] mid = new byte[100_000];
+        r.nextBytes(mid);
+        list.add(ByteBuffer.wrap(mid));
+      }
+    }
+    ByteBuffer[] bufs = list.toArray(new ByteBuffer[0]);
+    java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+    for (ByteBuffer b : bufs) {
+      byte[] a = new byte[b.remaining()];
+      b.duplicate().get(a);
+      expected.writeBytes(a);
+    }
+    byte[] want = expected.toByteArray();
+    // The peer starts reading only after the first call, which then fills the socket buffer.
+    long first = callbacks().writev(p.client(), bufs, 10_000);
+    assertTrue(first > 0 && first < want.length, "the first writev wrote part of the " + want.length + " bytes: " + first);
+    assertEquals(want.length - first, remaining(bufs), "positions advanced by what the first call wrote");
+    Future<byte[]> got = executor.submit(() -> readFully(p.server(), want.length));
+    long total = first;
+    while (remaining(bufs) > 0) {
+      long before = remaining(bufs);
+      if (!fullImpl()) {
+        poller().poll(callbacks().fd(p.client()), FdPoller.WRITE, 10_000);
+      }
+      long n = callbacks().writev(p.client(), bufs, 10_000);
+      assertTrue(n > 0, "writev made no progress");
+      assertEquals(before - n, remaining(bufs), "positions advanced by what the call wrote");
+      total += n;
+    }
+    assertEquals(want.length, total);
+    assertArrayEquals(want, got.get(30, TimeUnit.SECONDS));
+  }
+
+  private static long remaining(ByteBuffer[] bufs) {
+    long n = 0;
+    for (ByteBuffer b : bufs) {
+      n += b.remaining();
+    }
+    return n;
+  }
+
   @Test
   void endOfStreamReadsAsMinusOne() throws Exception {
     Pair<C> p = pair();

@@ -6,6 +6,7 @@ import io.ei4j.api.SocketCallbacks;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SelectableChannel;
@@ -44,6 +45,12 @@ public final class TcpSocket {
    * returns false, as if its timeout had run out; cleared by that wait.
    */
   private volatile boolean readWakeup;
+  /**
+   * One direct buffer, the native memory that {@link TcpCallbacks#writev} copies small heap
+   * buffers into, made on the first call. Touched by the writing thread only (writes never
+   * run concurrently).
+   */
+  ByteBuffer[] writeStaging;
 
   TcpSocket() {}
 
