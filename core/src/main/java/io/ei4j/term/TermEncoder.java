@@ -138,7 +138,7 @@ public final class TermEncoder {
         for (int i = 0; i < n - 1; i++) {
           element(e[i], out, depth);
         }
-        term = e[n - 1];
+        term = t.lastOrNull();
       } else if (term instanceof ErlAtom a) {
         encodeAtom(a, out);
         break;
@@ -161,7 +161,7 @@ public final class TermEncoder {
         }
         if (tail == null) {
           nils++;
-          term = e[n - 1];
+          term = l.lastOrNull();
         } else {
           element(e[n - 1], out, depth);
           term = tail;
@@ -307,7 +307,10 @@ public final class TermEncoder {
       out.put(Ext.NIL);
       return false;
     }
-    if (l.tailOrNull() == null && elems.length <= 65535 && isByteList(elems)) {
+    if (elems[0] instanceof ErlInteger
+        && l.tailOrNull() == null
+        && elems.length <= 65535
+        && isByteList(elems)) {
       out.ensureCapacity(elems.length + 3);
       out.put(Ext.STRING).putShort(elems.length);
       for (ErlTerm e : elems) {
@@ -315,7 +318,11 @@ public final class TermEncoder {
       }
       return false;
     }
-    out.put(Ext.LIST).putInt(elems.length);
+    byte[] b = out.room(5);
+    int p = out.len;
+    b[p] = Ext.LIST;
+    TermBuffer.INT.set(b, p + 1, elems.length);
+    out.len = p + 5;
     return true;
   }
 
