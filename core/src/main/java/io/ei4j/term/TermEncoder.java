@@ -1,6 +1,9 @@
 package io.ei4j.term;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.math.BigInteger;
+import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.zip.Deflater;
 
@@ -94,8 +97,11 @@ public final class TermEncoder {
    * that even interpreted frames fit in a 128 KiB thread stack with room to spare.
    */
   private static final int RECURSION_LIMIT = 64;
-  /** Atoms up to this many UTF-8 bytes are copied byte by byte rather than by arraycopy. */
-  private static final int SHORT_ATOM = 16;
+  /** 8-byte loads and stores in the machine's order, for copying bytes a word at a time. */
+  private static final VarHandle NATIVE_LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
+  /** Encoded atoms longer than this many bytes are copied by arraycopy, shorter ones by words. */
+  private static final int LONG_ATOM = 64;
 
   /** Appends {@code term} without the version byte, as it appears nested in another term. */
   public static void encodeTerm(ErlTerm term, TermBuffer out) {
@@ -406,29 +412,23 @@ public final class TermEncoder {
     out.len = at + 12;
   }
 
+  /**
+   * Copies the atom's precomputed encoding in whole 8-byte words; the padding written past
+   * the encoding lies beyond {@code out.len} and is overwritten by whatever follows.
+   */
   static void encodeAtom(ErlAtom a, TermBuffer out) {
-    byte[] utf8 = a.utf8();
-    int n = utf8.length;
-    byte[] b = out.room(n + 3);
+    byte[] x = a.ext();
+    int words = x.length;
+    byte[] b = out.room(words);
     int p = out.len;
-    if (n < 256) {
-      b[p] = Ext.SMALL_ATOM_UTF8;
-      b[p + 1] = (byte) n;
-      p += 2;
-    } else {
-      b[p] = Ext.ATOM_UTF8;
-      b[p + 1] = (byte) (n >>> 8);
-      b[p + 2] = (byte) n;
-      p += 3;
-    }
-    if (n <= SHORT_ATOM) {
-      for (int i = 0; i < n; i++) {
-        b[p + i] = utf8[i];
+    if (words <= LONG_ATOM) {
+      for (int i = 0; i < words; i += 8) {
+        NATIVE_LONG.set(b, p + i, (long) NATIVE_LONG.get(x, i));
       }
     } else {
-      System.arraycopy(utf8, 0, b, p, n);
+      System.arraycopy(x, 0, b, p, words);
     }
-    out.len = p + n;
+    out.len = p + a.extLength();
   }
 
   private static void encodeInteger(ErlInteger i, TermBuffer out) {
