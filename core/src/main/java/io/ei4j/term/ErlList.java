@@ -26,19 +26,12 @@ public final class ErlList implements ErlTerm {
   private final ErlTerm[] elems;
   /** Null for a proper list; never a list. */
   private final ErlTerm tail;
-  /**
-   * The last element (null for {@code []}), in a field of its own so that the encoder, which
-   * continues with a proper list's last element, follows one reference per level of a deep
-   * term instead of three (array, its length, the element).
-   */
-  private final ErlTerm last;
 
   private int hash;
 
   private ErlList(ErlTerm[] elems, ErlTerm tail) {
     this.elems = elems;
     this.tail = tail;
-    this.last = elems.length == 0 ? null : elems[elems.length - 1];
   }
 
   /** The proper list of these elements (the array is copied). */
@@ -174,11 +167,6 @@ public final class ErlList implements ErlTerm {
   /** The improper tail, or null for a proper list. */
   ErlTerm tailOrNull() {
     return tail;
-  }
-
-  /** The last element, or null for {@code []}. */
-  ErlTerm lastOrNull() {
-    return last;
   }
 
   /** Elements and tail as a new mutable list, for builders. */
