@@ -11,7 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Atoms compare by their code points (equivalently, by their UTF-8 bytes), as Erlang does.
  * The encoder writes the UTF-8 form ({@code SMALL_ATOM_UTF8_EXT} or {@code ATOM_UTF8_EXT});
- * the bytes are computed once, when the atom is made.
+ * the UTF-8 bytes and that whole encoding are computed once, when the atom is made, so that
+ * encoding an atom is a copy of a few 8-byte words.
  *
  * <p>A fixed set of common atoms is interned; {@link #of} returns the shared instance for them
  * and a new instance otherwise. Atoms read from the network are never added to a global table,
@@ -45,12 +46,34 @@ public final class ErlAtom implements ErlTerm {
   private final byte[] utf8;
   private final int hash;
   private final int codePoints;
+  /**
+   * The atom as the encoder writes it, {@code SMALL_ATOM_UTF8_EXT} or {@code ATOM_UTF8_EXT}
+   * (tag, length, UTF-8 bytes), followed by zeros up to a multiple of 8 bytes, so that the
+   * encoder copies it in whole 8-byte words: one store for an atom of up to 6 bytes.
+   */
+  private final byte[] ext;
+  /** The number of bytes of {@link #ext} that are the encoding; the rest is padding. */
+  private final int extLength;
 
   private ErlAtom(String name, byte[] utf8) {
     this.name = name;
     this.utf8 = utf8;
     this.hash = Arrays.hashCode(utf8);
     this.codePoints = name.length() == utf8.length ? utf8.length : name.codePointCount(0, name.length());
+    int n = utf8.length;
+    int head = n < 256 ? 2 : 3;
+    byte[] x = new byte[(head + n + 7) & ~7];
+    if (n < 256) {
+      x[0] = Ext.SMALL_ATOM_UTF8;
+      x[1] = (byte) n;
+    } else {
+      x[0] = Ext.ATOM_UTF8;
+      x[1] = (byte) (n >>> 8);
+      x[2] = (byte) n;
+    }
+    System.arraycopy(utf8, 0, x, head, n);
+    this.ext = x;
+    this.extLength = head + n;
   }
 
   private static ErlAtom common(String name) {
@@ -107,6 +130,19 @@ public final class ErlAtom implements ErlTerm {
   /** The UTF-8 bytes of the name; the caller must not modify the array. */
   byte[] utf8() {
     return utf8;
+  }
+
+  /**
+   * The encoded atom (tag, length, UTF-8) padded with zeros to a multiple of 8 bytes; the
+   * caller must not modify the array. {@link #extLength()} bytes of it are the encoding.
+   */
+  byte[] ext() {
+    return ext;
+  }
+
+  /** The length of the encoded atom, without the padding of {@link #ext()}. */
+  int extLength() {
+    return extLength;
   }
 
   /** The number of code points in the name. */

@@ -13,10 +13,18 @@ public final class ErlTuple implements ErlTerm {
   public static final ErlTuple EMPTY = new ErlTuple(NONE);
 
   private final ErlTerm[] elems;
+  /**
+   * The last element (null for {@code {}}), held in a field of its own so that the encoder,
+   * which continues with each container's last element, follows one reference per level of a
+   * deep term instead of three (array, its length, the element). Free in memory: the object
+   * is 24 bytes with or without it (compressed references).
+   */
+  private final ErlTerm last;
   private int hash;
 
   private ErlTuple(ErlTerm[] elems) {
     this.elems = elems;
+    this.last = elems.length == 0 ? null : elems[elems.length - 1];
   }
 
   /** A tuple of these elements (the array is copied). */
@@ -62,6 +70,11 @@ public final class ErlTuple implements ErlTerm {
 
   ErlTerm[] array() {
     return elems;
+  }
+
+  /** The last element, or null for {@code {}}. */
+  ErlTerm lastOrNull() {
+    return last;
   }
 
   @Override

@@ -1,6 +1,9 @@
 package io.ei4j.term;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.math.BigInteger;
+import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.zip.Deflater;
 
@@ -94,8 +97,11 @@ public final class TermEncoder {
    * that even interpreted frames fit in a 128 KiB thread stack with room to spare.
    */
   private static final int RECURSION_LIMIT = 64;
-  /** Atoms up to this many UTF-8 bytes are copied byte by byte rather than by arraycopy. */
-  private static final int SHORT_ATOM = 16;
+  /** 8-byte loads and stores in the machine's order, for copying bytes a word at a time. */
+  private static final VarHandle NATIVE_LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
+  /** Encoded atoms longer than this many bytes are copied by arraycopy, shorter ones by words. */
+  private static final int LONG_ATOM = 64;
 
   /** Appends {@code term} without the version byte, as it appears nested in another term. */
   public static void encodeTerm(ErlTerm term, TermBuffer out) {
@@ -138,7 +144,7 @@ public final class TermEncoder {
         for (int i = 0; i < n - 1; i++) {
           element(e[i], out, depth);
         }
-        term = e[n - 1];
+        term = t.lastOrNull();
       } else if (term instanceof ErlAtom a) {
         encodeAtom(a, out);
         break;
@@ -161,7 +167,9 @@ public final class TermEncoder {
         }
         if (tail == null) {
           nils++;
-          term = e[n - 1];
+          // A constant index behind a predicted branch: for the common one-element list the
+          // load of e[0] does not wait for the array's length.
+          term = n == 1 ? e[0] : e[n - 1];
         } else {
           element(e[n - 1], out, depth);
           term = tail;
@@ -307,7 +315,10 @@ public final class TermEncoder {
       out.put(Ext.NIL);
       return false;
     }
-    if (l.tailOrNull() == null && elems.length <= 65535 && isByteList(elems)) {
+    if (elems[0] instanceof ErlInteger
+        && l.tailOrNull() == null
+        && elems.length <= 65535
+        && isByteList(elems)) {
       out.ensureCapacity(elems.length + 3);
       out.put(Ext.STRING).putShort(elems.length);
       for (ErlTerm e : elems) {
@@ -315,7 +326,11 @@ public final class TermEncoder {
       }
       return false;
     }
-    out.put(Ext.LIST).putInt(elems.length);
+    byte[] b = out.room(5);
+    int p = out.len;
+    b[p] = Ext.LIST;
+    TermBuffer.INT.set(b, p + 1, elems.length);
+    out.len = p + 5;
     return true;
   }
 
@@ -429,29 +444,23 @@ public final class TermEncoder {
     out.len = at + 12;
   }
 
+  /**
+   * Copies the atom's precomputed encoding in whole 8-byte words; the padding written past
+   * the encoding lies beyond {@code out.len} and is overwritten by whatever follows.
+   */
   static void encodeAtom(ErlAtom a, TermBuffer out) {
-    byte[] utf8 = a.utf8();
-    int n = utf8.length;
-    byte[] b = out.room(n + 3);
+    byte[] x = a.ext();
+    int words = x.length;
+    byte[] b = out.room(words);
     int p = out.len;
-    if (n < 256) {
-      b[p] = Ext.SMALL_ATOM_UTF8;
-      b[p + 1] = (byte) n;
-      p += 2;
-    } else {
-      b[p] = Ext.ATOM_UTF8;
-      b[p + 1] = (byte) (n >>> 8);
-      b[p + 2] = (byte) n;
-      p += 3;
-    }
-    if (n <= SHORT_ATOM) {
-      for (int i = 0; i < n; i++) {
-        b[p + i] = utf8[i];
+    if (words <= LONG_ATOM) {
+      for (int i = 0; i < words; i += 8) {
+        NATIVE_LONG.set(b, p + i, (long) NATIVE_LONG.get(x, i));
       }
     } else {
-      System.arraycopy(utf8, 0, b, p, n);
+      System.arraycopy(x, 0, b, p, words);
     }
-    out.len = p + n;
+    out.len = p + a.extLength();
   }
 
   private static void encodeInteger(ErlInteger i, TermBuffer out) {

@@ -220,6 +220,34 @@ class ErlangOracleTest {
     assertTrue(expressible > TERMS / 3, "only " + expressible + " terms were checked by erl_parse");
   }
 
+  /**
+   * Atoms of every length Erlang allows (0..255 ASCII bytes, then 1..255 code points of 2-, 3-
+   * and 4-byte UTF-8, up to ATOM_UTF8_EXT's 1,020 bytes), each followed by an integer, encoded
+   * into a buffer that starts with no room. The encoder copies an atom in 8-byte words, writing
+   * padding past its end; Erlang checks that none of it shows: the bytes must be
+   * {@code term_to_binary}'s and decode to Erlang's own atoms.
+   */
+  @Test
+  void atomsOfEveryLengthEncodeAsErlangWritesThem() throws Exception {
+    List<ErlTerm> items = new ArrayList<>();
+    for (int n = 0; n <= 255; n++) {
+      items.add(ErlTuple.of(ErlAtom.of("a".repeat(n)), ErlInteger.of(n)));
+    }
+    for (int cp : new int[] {0xE4, 0x20AC, 0x1F600}) {
+      for (int k = 1; k <= 255; k++) {
+        items.add(ErlTuple.of(ErlAtom.of(Character.toString(cp).repeat(k)), ErlInteger.of(k)));
+      }
+    }
+    ErlTerm all = ErlList.of(items);
+    TermBuffer buf = new TermBuffer(0);
+    TermEncoder.encode(all, buf);
+    byte[] bytes = buf.toByteArray();
+    assertEquals(all, new TermDecoder().decode(bytes));
+    Path file = dir.resolve("atoms.bin");
+    Files.write(file, bytes);
+    erl("etf_oracle:check_atoms(\"" + file + "\")");
+  }
+
   @Test
   void termOrderAndEqualityAgreeWithErlang() throws Exception {
     ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(dir.resolve("pairs.bin")));

@@ -4,7 +4,7 @@
 %% Record files are sequences of <<Kind:8, Len:32, Bytes:Len/binary>>.
 %% Kind selects the term_to_binary options (see opts/1).
 -module(etf_oracle).
--export([generate/3, check/1]).
+-export([generate/3, check/1, check_atoms/1]).
 
 opts(0) -> [{minor_version, 2}];
 opts(1) -> [compressed, {minor_version, 2}];
@@ -385,3 +385,16 @@ check_vectors([{_, Input}, {_, JavaBin} | Rest]) ->
         end,
     [R | check_vectors(Rest)];
 check_vectors([]) -> [].
+
+%% File holds ei4j's encoding of [{Atom, Len}] for atoms of every length: 0..255
+%% ASCII characters, then 1..255 code points of 2-, 3- and 4-byte UTF-8. Crashes
+%% (badmatch) unless the bytes are term_to_binary's and decode to the same atoms.
+check_atoms(File) ->
+    {ok, Bin} = file:read_file(File),
+    Ascii = [{list_to_atom(lists:duplicate(N, $a)), N} || N <- lists:seq(0, 255)],
+    Wide = [{list_to_atom(lists:duplicate(K, C)), K}
+            || C <- [16#E4, 16#20AC, 16#1F600], K <- lists:seq(1, 255)],
+    Expected = Ascii ++ Wide,
+    Expected = binary_to_term(Bin),
+    Bin = term_to_binary(Expected, [{minor_version, 2}]),
+    ok.
