@@ -1,5 +1,6 @@
 package io.ei4j.connect;
 
+import io.ei4j.api.ByteBuffers;
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
 import io.ei4j.api.SocketCallbacks;
@@ -906,7 +907,7 @@ public final class EiConnection implements AutoCloseable {
    * written by their sender under the write lock, after what was queued before them.
    */
   private void writeOrQueue(ByteBuffer[] bufs, Deadline deadline) throws IOException {
-    long len = remaining(bufs);
+    long len = ByteBuffers.remaining(bufs);
     if (len > QUEUE_FRAME_BYTES) {
       lock(deadline);
       try {
@@ -1117,13 +1118,13 @@ public final class EiConnection implements AutoCloseable {
       return;
     }
     int backlog = backlogBuffers;
-    long ownBytes = own == null ? 0 : remaining(own);
+    long ownBytes = own == null ? 0 : ByteBuffers.remaining(own);
     try {
       io.writeFully(all, deadline, sendingWhat);
       lastWriteNanos = System.nanoTime();
       keepRest(all, 0);
     } catch (IOException e) {
-      boolean ownStarted = own != null && remaining(own) < ownBytes;
+      boolean ownStarted = own != null && ByteBuffers.remaining(own) < ownBytes;
       if (e instanceof ErrnoException ee && ee.isTimeout() && !ownStarted) {
         keepRest(all, backlog);
         if (carry != null) {
@@ -1236,13 +1237,6 @@ public final class EiConnection implements AutoCloseable {
     }
   }
 
-  private static long remaining(ByteBuffer[] bufs) {
-    long n = 0;
-    for (ByteBuffer b : bufs) {
-      n += b.remaining();
-    }
-    return n;
-  }
 
   // ---- ticks ----
 

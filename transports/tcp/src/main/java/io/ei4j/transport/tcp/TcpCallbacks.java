@@ -1,6 +1,7 @@
 package io.ei4j.transport.tcp;
 
 import io.ei4j.api.Accepted;
+import io.ei4j.api.ByteBuffers;
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
 import io.ei4j.api.SocketCallbacks;
@@ -168,10 +169,10 @@ public final class TcpCallbacks implements SocketCallbacks<TcpSocket> {
       while (true) {
         long n = out.length == 1 ? ch.write(out[0]) : ch.write(out);
         if (n > 0) {
-          advance(buffers, n);
+          ByteBuffers.advance(buffers, n);
           return n;
         }
-        if (!hasRemaining(out)) {
+        if (!ByteBuffers.hasRemaining(out)) {
           return 0;
         }
         if (!ctx.await(SelectionKey.OP_WRITE, timeoutMillis)) {
@@ -232,18 +233,6 @@ public final class TcpCallbacks implements SocketCallbacks<TcpSocket> {
     return count == out.length ? out : java.util.Arrays.copyOf(out, count);
   }
 
-  /** Advances the positions of {@code buffers}, in order, past {@code written} bytes. */
-  private static void advance(ByteBuffer[] buffers, long written) {
-    long left = written;
-    for (ByteBuffer b : buffers) {
-      if (left == 0) {
-        return;
-      }
-      int n = (int) Math.min(left, b.remaining());
-      b.position(b.position() + n);
-      left -= n;
-    }
-  }
 
   @Override
   public int write(TcpSocket ctx, ByteBuffer buffer, long timeoutMillis) throws IOException {
@@ -331,12 +320,4 @@ public final class TcpCallbacks implements SocketCallbacks<TcpSocket> {
     return ctx.fd();
   }
 
-  private static boolean hasRemaining(ByteBuffer[] buffers) {
-    for (ByteBuffer b : buffers) {
-      if (b.hasRemaining()) {
-        return true;
-      }
-    }
-    return false;
-  }
 }

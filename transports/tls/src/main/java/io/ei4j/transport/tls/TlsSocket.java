@@ -1,6 +1,7 @@
 package io.ei4j.transport.tls;
 
 import io.ei4j.api.Accepted;
+import io.ei4j.api.ByteBuffers;
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
 import io.ei4j.api.SocketCallbacks;
@@ -905,7 +906,7 @@ public final class TlsSocket {
       }
       long consumed = 0;
       boolean flushed = true;
-      while (consumed < MAX_PLAINTEXT_PER_WRITE && hasRemaining(srcs)) {
+      while (consumed < MAX_PLAINTEXT_PER_WRITE && ByteBuffers.hasRemaining(srcs)) {
         int packet = engine.getSession().getPacketBufferSize();
         if (netOut.remaining() < packet) {
           if (!flush(deadline, what)) {
@@ -944,14 +945,6 @@ public final class TlsSocket {
     }
   }
 
-  private static boolean hasRemaining(ByteBuffer[] srcs) {
-    for (ByteBuffer b : srcs) {
-      if (b.hasRemaining()) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   /** One wrap into {@code netOut}, flushing or growing it when the record does not fit. */
   private SSLEngineResult wrap(ByteBuffer[] srcs, long deadline, String what) throws IOException {

@@ -2,6 +2,7 @@ package io.ei4j.transport.unix;
 
 import com.sun.jna.Memory;
 import io.ei4j.api.Accepted;
+import io.ei4j.api.ByteBuffers;
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
 import io.ei4j.api.SocketCallbacks;
@@ -404,7 +405,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
       for (;;) {
         long n = LibC.sendmsg(ctx.fd(), msg, LibC.MSG_NOSIGNAL);
         if (n >= 0) {
-          advance(buffers, n);
+          ByteBuffers.advance(buffers, n);
           return n;
         }
         int err = LibC.errno();
@@ -701,17 +702,6 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     return LibC.address(direct);
   }
 
-  private static void advance(ByteBuffer[] buffers, long written) {
-    long left = written;
-    for (ByteBuffer b : buffers) {
-      if (left == 0) {
-        return;
-      }
-      int n = (int) Math.min(left, b.remaining());
-      b.position(b.position() + n);
-      left -= n;
-    }
-  }
 
   /**
    * Handles {@code EADDRINUSE} on a socket file as {@code erl_uds_dist} does: a live
