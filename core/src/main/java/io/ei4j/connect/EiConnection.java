@@ -170,9 +170,11 @@ public final class EiConnection implements AutoCloseable {
    * Binaries of at least this many bytes in a payload are not copied into the sending
    * thread's buffer but handed to the gathering write as they are (see
    * {@link TermBuffer#referenceBinariesFrom}), so the write's copy is their only one. Below
-   * it, the copy costs less than the extra buffers of the write.
+   * it, the copy costs less than the extra buffers of the write. Equal to
+   * {@link #QUEUE_FRAME_BYTES}, so a frame holding such a binary is always written by its
+   * sender, never copied into the send queue.
    */
-  static final int REFERENCE_BINARIES_FROM = 64 << 10;
+  static final int REFERENCE_BINARIES_FROM = QUEUE_FRAME_BYTES;
 
   private final EiNode node;
   private final SocketIo<?> io;
