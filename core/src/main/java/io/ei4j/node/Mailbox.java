@@ -399,7 +399,7 @@ public final class Mailbox implements AutoCloseable {
     readingOn = via;
     reading = me;
     try {
-      if (head.next != null || exit != null) {
+      if (news.getAsBoolean()) {
         return true;
       }
       lock.unlock(); // senders never need the lock, nor does the reading

@@ -5,6 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * A growable byte buffer that terms are encoded into, meant to be reused: {@link #reset()}
@@ -146,7 +147,7 @@ public final class TermBuffer {
    * @throws IndexOutOfBoundsException if the range is not inside {@code 0..length()}
    */
   public ByteBuffer[] asByteBuffers(int from, int to) {
-    java.util.Objects.checkFromToIndex(from, to, length());
+    Objects.checkFromToIndex(from, to, length());
     int count = 0;
     ByteBuffer[] out = new ByteBuffer[Math.min(2 * refCount + 1, to - from)];
     int at = 0; // content index of the piece looked at
@@ -313,7 +314,7 @@ public final class TermBuffer {
 
   /** Appends {@code n} bytes of {@code a} from {@code off}. */
   public TermBuffer put(byte[] a, int off, int n) {
-    java.util.Objects.checkFromIndexSize(off, n, a.length);
+    Objects.checkFromIndexSize(off, n, a.length);
     ensureCapacity(n);
     System.arraycopy(a, off, buf, len, n);
     len += n;
@@ -339,7 +340,7 @@ public final class TermBuffer {
    * binaries are copied in first unless all of them lie beyond those 4 bytes.
    */
   public void setInt(int index, int v) {
-    java.util.Objects.checkFromIndexSize(index, 4, length());
+    Objects.checkFromIndexSize(index, 4, length());
     if (refCount > 0 && index + 4 > refPositions[0]) {
       inline();
     }

@@ -450,15 +450,15 @@ public final class TermEncoder {
    */
   static void encodeAtom(ErlAtom a, TermBuffer out) {
     byte[] x = a.ext();
-    int words = x.length;
-    byte[] b = out.room(words);
+    int padded = x.length;
+    byte[] b = out.room(padded);
     int p = out.len;
-    if (words <= LONG_ATOM) {
-      for (int i = 0; i < words; i += 8) {
+    if (padded <= LONG_ATOM) {
+      for (int i = 0; i < padded; i += 8) {
         NATIVE_LONG.set(b, p + i, (long) NATIVE_LONG.get(x, i));
       }
     } else {
-      System.arraycopy(x, 0, b, p, words);
+      System.arraycopy(x, 0, b, p, padded);
     }
     out.len = p + a.extLength();
   }
