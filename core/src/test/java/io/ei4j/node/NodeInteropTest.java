@@ -25,7 +25,6 @@ import io.ei4j.term.ErlRef;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
-import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -42,7 +41,7 @@ import org.junit.jupiter.api.Test;
  */
 class NodeInteropTest {
   private static final String COOKIE = "node_interop_cookie";
-  private static ErlangPeer erl;
+  private static NodeTesting.PeerAndNode peers;
   private static Node node;
   private static String erlName;
   private static String javaName;
@@ -52,28 +51,16 @@ class NodeInteropTest {
 
   @BeforeAll
   static void start() throws Exception {
-    Path ebin = NodeTesting.compileModules();
-    erl = NodeTesting.startPeer(ebin, COOKIE);
-    try {
-      node = NodeTesting.startNode(COOKIE);
-    } catch (Exception | Error e) {
-      erl.close();
-      throw e;
-    }
-    erlName = erl.nodeName();
+    peers = NodeTesting.PeerAndNode.start(COOKIE);
+    node = peers.node();
+    erlName = peers.erl().nodeName();
     javaName = node.nodeName();
   }
 
   @AfterAll
   static void stop() {
-    try {
-      if (node != null) {
-        node.close();
-      }
-    } finally {
-      if (erl != null) {
-        erl.close();
-      }
+    if (peers != null) {
+      peers.close();
     }
   }
 

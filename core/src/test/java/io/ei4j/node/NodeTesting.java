@@ -35,6 +35,31 @@ final class NodeTesting {
         .args(args).eval("ei4j_node_peer:start()").readyLine("^ready").start();
   }
 
+  /**
+   * An Erlang peer with the helper modules and a Java node with the same cookie, for a test
+   * class that shares them across its tests; closing closes the node, then the peer.
+   */
+  record PeerAndNode(ErlangPeer erl, Node node) implements AutoCloseable {
+    static PeerAndNode start(String cookie) throws Exception {
+      ErlangPeer erl = startPeer(compileModules(), cookie);
+      try {
+        return new PeerAndNode(erl, startNode(cookie));
+      } catch (Exception | Error e) {
+        erl.close();
+        throw e;
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        node.close();
+      } finally {
+        erl.close();
+      }
+    }
+  }
+
   /** A Java node on this host, listening on an ephemeral port and published in EPMD. */
   static Node startNode(String cookie) throws IOException {
     return Node.builder(ErlangPeer.uniqueName("java") + "@" + ErlangPeer.shortHostName())

@@ -10,8 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ei4j.term.ErlTerm;
-import io.ei4j.testkit.ErlangPeer;
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,7 +30,7 @@ import org.junit.jupiter.api.Test;
  */
 class ReceiverReadsInteropTest {
   private static final String COOKIE = "receiver_reads_cookie";
-  private static ErlangPeer erl;
+  private static NodeTesting.PeerAndNode peers;
   private static Node node;
   private static String erlName;
 
@@ -42,27 +40,15 @@ class ReceiverReadsInteropTest {
 
   @BeforeAll
   static void start() throws Exception {
-    Path ebin = NodeTesting.compileModules();
-    erl = NodeTesting.startPeer(ebin, COOKIE);
-    try {
-      node = NodeTesting.startNode(COOKIE);
-    } catch (Exception | Error e) {
-      erl.close();
-      throw e;
-    }
-    erlName = erl.nodeName();
+    peers = NodeTesting.PeerAndNode.start(COOKIE);
+    node = peers.node();
+    erlName = peers.erl().nodeName();
   }
 
   @AfterAll
   static void stop() {
-    try {
-      if (node != null) {
-        node.close();
-      }
-    } finally {
-      if (erl != null) {
-        erl.close();
-      }
+    if (peers != null) {
+      peers.close();
     }
   }
 
