@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.Arrays;
 
 /**
  * Erlang distribution over TCP on JDK NIO channels: the Java counterpart of ei's default
@@ -230,7 +231,7 @@ public final class TcpCallbacks implements SocketCallbacks<TcpSocket> {
     if (staged > runStart) {
       out[count++] = staging.slice(runStart, staged - runStart);
     }
-    return count == out.length ? out : java.util.Arrays.copyOf(out, count);
+    return count == out.length ? out : Arrays.copyOf(out, count);
   }
 
 
