@@ -295,10 +295,11 @@ class ErlangTlsInteropTest {
   }
 
   /**
-   * A burst of small messages from one thread and three more at once: the senders hand the
-   * writing to the connection's flusher thread, which packs many frames into each TLS
-   * record; Erlang gets every message, each thread's in order (the echo answers in the
-   * order it received).
+   * A burst of small messages from four threads at once: however the writing is shared out
+   * (each sender's own write, one sender writing the frames others queued, or the flusher
+   * thread, as timing has it; core's {@code SendQueueInteropTest} forces each of those),
+   * the TLS records carry every frame intact and Erlang gets every message, each thread's
+   * in order (the echo answers in the order it received).
    */
   @Test
   void aBurstOfSmallMessagesArrivesCompleteAndInOrder() throws Exception {
@@ -339,9 +340,6 @@ class ErlangTlsInteropTest {
       assertEquals(next[thread], i, "thread " + thread + "'s messages in order");
       next[thread]++;
     }
-    String flusher = "ei4j-flusher-" + c.node().nodeName() + "-" + c.peerNodeName();
-    assertTrue(Thread.getAllStackTraces().keySet().stream().anyMatch(th -> th.getName().equals(flusher)),
-        "the burst was written by the flusher thread " + flusher);
   }
 
   // ---- TLS 1.3 (OTP 25's distribution negotiates 1.2 unless told otherwise) ----

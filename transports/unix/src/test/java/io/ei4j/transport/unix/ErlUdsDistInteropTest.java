@@ -313,10 +313,11 @@ class ErlUdsDistInteropTest {
   }
 
   /**
-   * A burst of small messages from one thread and three more at once over erl_uds_dist:
-   * the senders hand the writing to the connection's flusher thread, which writes many
-   * frames per call; Erlang gets every message, each thread's in order (the echo answers
-   * in the order it received).
+   * A burst of small messages from four threads at once over erl_uds_dist: however the
+   * writing is shared out (each sender's own write, one sender writing the frames others
+   * queued, or the flusher thread, as timing has it; core's {@code SendQueueInteropTest}
+   * forces each of those), Erlang gets every message, each thread's in order (the echo
+   * answers in the order it received).
    */
   @ParameterizedTest(name = "FULL_IMPL {0}")
   @ValueSource(booleans = {true, false})
@@ -347,9 +348,6 @@ class ErlUdsDistInteropTest {
         assertEquals(next[thread], ((ErlInteger) echoed.get(1)).longValue(), "thread " + thread + "'s messages in order");
         next[thread]++;
       }
-      String flusher = "ei4j-flusher-" + node.nodeName() + "-" + c.peerNodeName();
-      assertTrue(Thread.getAllStackTraces().keySet().stream().anyMatch(th -> th.getName().equals(flusher)),
-          "the burst was written by the flusher thread " + flusher);
     }
   }
 
