@@ -206,7 +206,12 @@ public final class TermEncoder {
         }
         for (int i = 0; i < n - 1; i++) {
           element(k[i], out, depth);
-          element(v[i], out, depth);
+          ErlTerm x = v[i];
+          if (x instanceof ErlTuple t && t.arity() < 256 && depth + 1 < RECURSION_LIMIT) {
+            innerTuple(t, out, depth + 1);
+          } else {
+            element(x, out, depth);
+          }
         }
         element(k[n - 1], out, depth);
         term = v[n - 1];
@@ -257,11 +262,12 @@ public final class TermEncoder {
   }
 
   /**
-   * A tuple of fewer than 256 elements at recursion depth {@code depth}, inside a list. Lists
-   * of small tuples of leaves (records, rows) are a usual shape of messages, so the leaves are
-   * written here, without a call to {@link #encode} per tuple; an element that is not a leaf
-   * is encoded by {@link #encode} one level deeper, as {@link #element} would. (Taking this
-   * path for every container's elements made maps of small tuples slower, not faster.)
+   * A tuple of fewer than 256 elements at recursion depth {@code depth}, an element of a list
+   * or a value in a map. Lists and maps of small tuples of leaves (records, rows) are a usual
+   * shape of messages, so the leaves are written here, without a call to {@link #encode} per
+   * tuple; an element that is not a leaf is encoded by {@link #encode} one level deeper, as
+   * {@link #element} would. (Taking this path from {@link #element}, for map keys and tuple
+   * elements too, made maps of small tuples slower, not faster.)
    */
   private static void innerTuple(ErlTuple t, TermBuffer out, int depth) {
     ErlTerm[] e = t.array();

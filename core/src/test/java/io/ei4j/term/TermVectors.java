@@ -117,6 +117,11 @@ final class TermVectors {
         bytes(131, 116, 0, 0, 0, 2, 119, 1, "a", 97, 2, 119, 1, "b", 97, 1)));
     v.add(new Vector("MAP_EXT integer before float key", Terms.map(1.0, 1, 1, 2),
         bytes(131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 70, 63, 240, 0, 0, 0, 0, 0, 0, 97, 1)));
+    v.add(new Vector("MAP_EXT of tuples",
+        Terms.map(atom("a"), ErlTuple.of(ErlInteger.of(1), ErlList.of(atom("b"))), atom("b"), ErlTuple.EMPTY),
+        bytes(131, 116, 0, 0, 0, 2,
+            119, 1, "a", 104, 2, 97, 1, 108, 0, 0, 0, 1, 119, 1, "b", 106,
+            119, 1, "b", 104, 0)));
     v.add(new Vector("MAP_EXT empty", ErlMap.EMPTY, bytes(131, 116, 0, 0, 0, 0)));
     v.add(new Vector("NEW_PID_EXT", ErlPid.of(AB, 42, 1, 0xF0000001),
         bytes(131, 88, AB_EXT, 0, 0, 0, 42, 0, 0, 0, 1, 0xF0, 0, 0, 1)));
