@@ -100,12 +100,28 @@ final class TermVectors {
     v.add(new Vector("STRING_EXT", Terms.string("hi"), bytes(131, 107, 0, 2, "hi")));
     v.add(new Vector("LIST_EXT", ErlList.of(atom("a"), ErlInteger.of(256)),
         bytes(131, 108, 0, 0, 0, 2, 119, 1, "a", 98, 0, 0, 1, 0, 106)));
+    v.add(new Vector("LIST_EXT of tuples",
+        ErlList.of(
+            ErlTuple.of(atom("a"), ErlInteger.of(300), ErlFloat.of(1.5), ErlBinary.of(new byte[] {7})),
+            ErlTuple.of(ErlTuple.EMPTY, ErlList.of(atom("b")), ErlInteger.of(BigInteger.ONE.shiftLeft(64))),
+            ErlTuple.EMPTY,
+            atom("ok")),
+        bytes(131, 108, 0, 0, 0, 4,
+            104, 4, 119, 1, "a", 98, 0, 0, 1, 44, 70, 63, 248, 0, 0, 0, 0, 0, 0, 109, 0, 0, 0, 1, 7,
+            104, 3, 104, 0, 108, 0, 0, 0, 1, 119, 1, "b", 106, 110, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+            104, 0,
+            119, 2, "ok", 106)));
     v.add(new Vector("LIST_EXT improper", ErlList.improper(List.of(ErlInteger.of(1), ErlInteger.of(2)), ErlInteger.of(3)),
         bytes(131, 108, 0, 0, 0, 2, 97, 1, 97, 2, 97, 3)));
     v.add(new Vector("MAP_EXT", Terms.map(atom("b"), 1, atom("a"), 2),
         bytes(131, 116, 0, 0, 0, 2, 119, 1, "a", 97, 2, 119, 1, "b", 97, 1)));
     v.add(new Vector("MAP_EXT integer before float key", Terms.map(1.0, 1, 1, 2),
         bytes(131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 70, 63, 240, 0, 0, 0, 0, 0, 0, 97, 1)));
+    v.add(new Vector("MAP_EXT of tuples",
+        Terms.map(atom("a"), ErlTuple.of(ErlInteger.of(1), ErlList.of(atom("b"))), atom("b"), ErlTuple.EMPTY),
+        bytes(131, 116, 0, 0, 0, 2,
+            119, 1, "a", 104, 2, 97, 1, 108, 0, 0, 0, 1, 119, 1, "b", 106,
+            119, 1, "b", 104, 0)));
     v.add(new Vector("MAP_EXT empty", ErlMap.EMPTY, bytes(131, 116, 0, 0, 0, 0)));
     v.add(new Vector("NEW_PID_EXT", ErlPid.of(AB, 42, 1, 0xF0000001),
         bytes(131, 88, AB_EXT, 0, 0, 0, 42, 0, 0, 0, 1, 0xF0, 0, 0, 1)));
