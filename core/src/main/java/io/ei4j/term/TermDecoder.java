@@ -107,12 +107,13 @@ public final class TermDecoder {
   /** Reads the version byte 131 and one term that must fill exactly {@code len} bytes. */
   public ErlTerm decode(byte[] a, int off, int len) throws TermDecodeException {
     Objects.checkFromIndexSize(off, len, a.length);
-    ByteBuffer in = ByteBuffer.wrap(a, off, len);
-    ErlTerm t = decode(in, null);
-    if (in.hasRemaining()) {
+    Reader r = new Reader(a, off, off + len, null, shareBinaries, "");
+    ErlTerm t = r.versioned();
+    if (r.pos != off + len) {
       throw new TermDecodeException(
-          "expected the end of the input after the term, found " + in.remaining() + " more bytes",
-          in.position());
+          "expected the end of the input after the term, found " + (off + len - r.pos)
+              + " more bytes",
+          r.pos);
     }
     return t;
   }
@@ -129,17 +130,7 @@ public final class TermDecoder {
    */
   public ErlTerm decode(ByteBuffer in, ErlAtom[] atomCacheRefs) throws TermDecodeException {
     Reader r = new Reader(in, atomCacheRefs);
-    int v = r.u8();
-    if (v != Ext.VERSION) {
-      throw new TermDecodeException("expected version byte 131, found " + v, r.pos - 1);
-    }
-    ErlTerm t;
-    if (r.peek() == Ext.COMPRESSED) {
-      r.pos++;
-      t = r.compressed();
-    } else {
-      t = r.term();
-    }
+    ErlTerm t = r.versioned();
     in.position(r.pos);
     return t;
   }
@@ -163,9 +154,13 @@ public final class TermDecoder {
     return a;
   }
 
-  /** The state of one decode call. */
+  /**
+   * The state of one decode call. It reads an array directly when it has one, so that decoding
+   * an array needs no {@link ByteBuffer} around it; {@link #buf} is then null.
+   */
   private final class Reader {
     private final ByteBuffer buf;
+    private final int limit;
     private final byte[] array;
     private final int arrayOffset;
     private final ErlAtom[] cache;
@@ -192,7 +187,34 @@ public final class TermDecoder {
         this.share = false;
       }
       this.pos = in.position();
-      this.end = (int) Math.min(in.limit(), (long) pos + limits.maxTermBytes());
+      this.limit = in.limit();
+      this.end = (int) Math.min(limit, (long) pos + limits.maxTermBytes());
+    }
+
+    /** Reads {@code a} from index {@code from} up to {@code to}; positions are array indexes. */
+    Reader(byte[] a, int from, int to, ErlAtom[] cache, boolean share, String where) {
+      this.buf = null;
+      this.array = a;
+      this.arrayOffset = 0;
+      this.cache = cache;
+      this.share = share;
+      this.where = where;
+      this.pos = from;
+      this.limit = to;
+      this.end = (int) Math.min(to, (long) from + limits.maxTermBytes());
+    }
+
+    /** Reads the version byte 131 and one term, inflating it first if it is compressed. */
+    ErlTerm versioned() throws TermDecodeException {
+      int v = u8();
+      if (v != Ext.VERSION) {
+        throw new TermDecodeException("expected version byte 131, found " + v, pos - 1);
+      }
+      if (peek() == Ext.COMPRESSED) {
+        pos++;
+        return compressed();
+      }
+      return term();
     }
 
     private TermDecodeException error(String message, int at) {
@@ -201,7 +223,7 @@ public final class TermDecoder {
 
     private void need(int n, String what) throws TermDecodeException {
       if (n < 0 || n > end - pos) {
-        if (end < buf.limit() && n <= buf.limit() - pos && n >= 0) {
+        if (end < limit && n <= limit - pos && n >= 0) {
           throw error(
               "term exceeds maxTermBytes (" + limits.maxTermBytes() + ") reading " + what, pos);
         }
@@ -227,7 +249,12 @@ public final class TermDecoder {
 
     private int peek() throws TermDecodeException {
       need(1, "a tag");
-      return buf.get(pos) & 0xff;
+      return byteAt(pos) & 0xff;
+    }
+
+    /** The byte at position {@code p}, which the caller has checked is before {@link #end}. */
+    private byte byteAt(int p) {
+      return array != null ? array[arrayOffset + p] : buf.get(p);
     }
 
     private int u8() throws TermDecodeException {
@@ -345,7 +372,7 @@ public final class TermDecoder {
         inflater.end();
       }
       Reader inner =
-          new Reader(ByteBuffer.wrap(plain), cache, true, " (in the inflated data of the compressed term at offset " + at + ")");
+          new Reader(plain, 0, plain.length, cache, true, " (in the inflated data of the compressed term at offset " + at + ")");
       ErlTerm t = inner.term();
       if (inner.pos != plain.length) {
         throw inner.error(
@@ -528,7 +555,7 @@ public final class TermDecoder {
             int n = length(u16(), 1, "STRING_EXT", at);
             ErlTerm[] elems = new ErlTerm[n];
             for (int i = 0; i < n; i++) {
-              elems[i] = ErlInteger.of(buf.get(pos + i) & 0xff);
+              elems[i] = ErlInteger.of(byteAt(pos + i) & 0xff);
             }
             pos += n;
             return ErlList.ofTrusted(elems, null);
@@ -728,14 +755,14 @@ public final class TermDecoder {
       StringBuilder sb = new StringBuilder(31);
       int i = 0;
       for (; i < 31; i++) {
-        int c = buf.get(pos + i) & 0xff;
+        int c = byteAt(pos + i) & 0xff;
         if (c == 0) {
           break;
         }
         sb.append((char) c);
       }
       for (; i < 31; i++) {
-        if (buf.get(pos + i) != 0) {
+        if (byteAt(pos + i) != 0) {
           throw error("expected NUL padding after the FLOAT_EXT digits", pos + i);
         }
       }
@@ -760,7 +787,7 @@ public final class TermDecoder {
       if (n <= 8) {
         long mag = 0;
         for (int i = n - 1; i >= 0; i--) {
-          mag = (mag << 8) | (buf.get(pos + i) & 0xff);
+          mag = (mag << 8) | (byteAt(pos + i) & 0xff);
         }
         pos += n;
         if (mag >= 0) {
@@ -776,7 +803,7 @@ public final class TermDecoder {
       }
       byte[] be = new byte[n];
       for (int i = 0; i < n; i++) {
-        be[n - 1 - i] = buf.get(pos + i);
+        be[n - 1 - i] = byteAt(pos + i);
       }
       pos += n;
       BigInteger b = new BigInteger(1, be);
@@ -897,7 +924,7 @@ public final class TermDecoder {
         return Arrays.equals(b, 0, n, array, from, from + n) ? a : null;
       }
       for (int i = 0; i < n; i++) {
-        if (b[i] != buf.get(pos + i)) {
+        if (b[i] != byteAt(pos + i)) {
           return null;
         }
       }
@@ -913,7 +940,7 @@ public final class TermDecoder {
         }
       } else {
         for (int i = 0; i < n; i++) {
-          h = 31 * h + buf.get(pos + i);
+          h = 31 * h + byteAt(pos + i);
         }
       }
       h ^= h >>> 16;
@@ -933,7 +960,7 @@ public final class TermDecoder {
       }
       boolean ascii = true;
       for (int i = 0; i < n && ascii; i++) {
-        ascii = buf.get(pos + i) >= 0;
+        ascii = byteAt(pos + i) >= 0;
       }
       if (ascii) {
         if (n > maxChars) {
@@ -965,7 +992,7 @@ public final class TermDecoder {
     private ErlAtom latin1Atom(int n) {
       boolean ascii = true;
       for (int i = 0; i < n && ascii; i++) {
-        ascii = buf.get(pos + i) >= 0;
+        ascii = byteAt(pos + i) >= 0;
       }
       byte[] raw = bytes(n);
       String name = new String(raw, StandardCharsets.ISO_8859_1);
