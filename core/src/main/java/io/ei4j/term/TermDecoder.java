@@ -63,7 +63,6 @@ public final class TermDecoder {
    * enough that even interpreted frames fit in a 128 KiB thread stack with room to spare.
    */
   private static final int RECURSION_LIMIT = 64;
-  /** Big-endian reads from a heap buffer's array: one load each instead of one per byte. */
 
   private final DecodeLimits limits;
   private final boolean shareBinaries;
