@@ -264,9 +264,8 @@ public final class TermEncoder {
   /**
    * A tuple of fewer than 256 elements at recursion depth {@code depth}, an element of a list
    * or a value in a map. Lists and maps of small tuples of leaves (records, rows) are a usual
-   * shape of messages, so the leaves are written here, without a call to {@link #encode} per
-   * tuple; an element that is not a leaf is encoded by {@link #encode} one level deeper, as
-   * {@link #element} would. (Taking this path from {@link #element}, for map keys and tuple
+   * shape of messages, so the tuple's header is written here and its elements by
+   * {@link #element}, without a call to {@link #encode} per tuple. (Taking this path from {@link #element}, for map keys and tuple
    * elements too, made maps of small tuples slower, not faster.)
    */
   private static void innerTuple(ErlTuple t, TermBuffer out, int depth) {
@@ -278,19 +277,7 @@ public final class TermEncoder {
     b[p + 1] = (byte) n;
     out.len = p + 2;
     for (ErlTerm x : e) {
-      if (x instanceof ErlAtom a) {
-        encodeAtom(a, out);
-      } else if (x instanceof ErlInteger i && i.bigOrNull() == null) {
-        encodeLong(i.longValue(), out);
-      } else if (x instanceof ErlFloat f) {
-        encodeFloat(f, out);
-      } else if (x instanceof ErlBinary bin) {
-        encodeBinary(bin, out);
-      } else if (x instanceof ErlPid pid) {
-        encodePid(pid, out);
-      } else {
-        encode(x, out, depth + 1);
-      }
+      element(x, out, depth);
     }
   }
 
