@@ -216,10 +216,21 @@ class TlsPendingHandshakesTest {
     ErrnoException e = assertThrows(ErrnoException.class, () -> transport.accept(l, 5_000));
     long ms = (System.nanoTime() - start) / 1_000_000;
     assertEquals(Errno.ETIMEDOUT, e.errno());
+    assertTrue(e.getMessage().contains("TLS handshake"), e.getMessage());
     assertTrue(ms >= 350 && ms < 3_000, "took " + ms + " ms");
-    // all three had the same deadline: the next accept reports the others, or times out itself
-    ErrnoException again = assertThrows(ErrnoException.class, () -> transport.accept(l, 1_000));
-    assertEquals(Errno.ETIMEDOUT, again.errno());
+    // The three deadlines differ by the time each admission took (the first engine is the
+    // slow one), so one accept may report only some of them: each further accept reports
+    // the next that ran out, until one finds none left and times out itself.
+    int reported = 1;
+    while (true) {
+      ErrnoException again = assertThrows(ErrnoException.class, () -> transport.accept(l, 1_000));
+      assertEquals(Errno.ETIMEDOUT, again.errno());
+      if (!again.getMessage().contains("TLS handshake")) {
+        break;
+      }
+      reported++;
+      assertTrue(reported <= held.size(), "more expired handshakes reported than were pending");
+    }
     for (Socket s : held) {
       assertTrue(closedByServer(s, 2_000), "an expired handshake's connection is still open");
     }
