@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ei4j.term.ErlTerm;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -98,16 +99,21 @@ class ReceiverReadsInteropTest {
   @Test
   void aMessageFromElsewhereWakesAReceiverThatReadsTheConnection() throws Exception {
     echo(box, atom("first"));
-    for (int i = 0; i < 5; i++) {
+    long[] millis = new long[5];
+    for (int i = 0; i < millis.length; i++) {
       Future<ErlTerm> got = receiveLater(box, 10_000);
       awaitReading(box);
       long start = System.nanoTime();
       other.send(box.pid(), integer(i)); // a local send: nothing arrives on the connection
       assertEquals(integer(i), got.get(10, TimeUnit.SECONDS));
-      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-      // Without the wakeup the receiver would only look again after its 250 ms read slice.
-      assertTrue(millis < 100, "a local message took " + millis + " ms to reach a receiver reading the connection");
+      millis[i] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     }
+    // Without the wakeup the receiver would only look again at the end of its 250 ms read
+    // slice, which had just begun each time; the median spares a stray pause of the machine.
+    long[] sorted = millis.clone();
+    Arrays.sort(sorted);
+    assertTrue(sorted[sorted.length / 2] < 125,
+        "local messages took " + Arrays.toString(millis) + " ms to reach a receiver reading the connection");
   }
 
   @Test
@@ -177,7 +183,8 @@ class ReceiverReadsInteropTest {
 
   @Test
   void theReaderThreadTakesTheConnectionBackWhenTheReceiverStops() throws Exception {
-    for (int round = 0; round < 4; round++) {
+    long[] millis = new long[5];
+    for (int round = 0; round < millis.length; round++) {
       // Long enough for the reader thread to back off to waits of up to a second.
       long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1_300);
       for (int i = 0; System.nanoTime() < until; i++) {
@@ -191,11 +198,16 @@ class ReceiverReadsInteropTest {
         long start = System.nanoTime();
         box.send("echo", erlName, tuple(fresh.pid(), atom("for_fresh")));
         assertEquals(tuple(atom("echo"), atom("for_fresh")), got.get(10, TimeUnit.SECONDS));
-        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        assertTrue(millis < 300, "the connection went unread for " + millis + " ms after its last receiver stopped");
+        millis[round] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       } finally {
         fresh.close();
       }
     }
+    // The reader thread had backed off to waits of up to a second; the median spares a
+    // stray pause of the machine.
+    long[] sorted = millis.clone();
+    Arrays.sort(sorted);
+    assertTrue(sorted[sorted.length / 2] < 300,
+        "the connection went unread for " + Arrays.toString(millis) + " ms after its last receiver stopped");
   }
 }
