@@ -34,8 +34,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * flag before each wait and, when it is set, clears it and times out instead of waiting; the
  * doorbell only makes a wait under way look at the flag again, so a ring left over from a
  * wakeup that a read already consumed costs one extra loop and nothing else. The eventfd is
- * made by the first read that waits, so listening sockets and sockets that are never read
- * with a timeout do not have one, and it lives exactly as long as the socket's descriptor:
+ * made by the first read that waits (with {@code FLAG_FULL_IMPL}: without it core never asks
+ * for wakeups), so listening sockets and sockets whose reads never wait do not have one;
+ * once made, it lives exactly as long as the socket's descriptor:
  * {@code wakeupRead} rings it only from inside the socket (a non-throwing {@code enter}),
  * and the release closes both, so a ring never reaches a released, possibly reused number.
  * A wakeup made before the eventfd exists is not lost: the waker sets the flag before it
