@@ -32,6 +32,14 @@ final class Errors {
         operation + ": timed out after " + timeoutMillis + " ms");
   }
 
+  /**
+   * A wait of {@code operation} ended by {@link UnixSocketCallbacks#wakeupRead}: a timeout,
+   * as the contract of {@code wakeupRead} asks.
+   */
+  static ErrnoException woken(String operation) {
+    return new ErrnoException(Errno.ETIMEDOUT, operation + ": woken up by wakeupRead before anything arrived");
+  }
+
   /** An operation on a socket that {@code close} has already been called on. */
   static ErrnoException closed(String operation) {
     return new ErrnoException(Errno.EBADF, operation + ": the socket is closed");

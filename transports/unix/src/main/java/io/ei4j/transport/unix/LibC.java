@@ -40,6 +40,10 @@ final class LibC {
   static final int SO_SNDBUF = 7;
   static final int SO_PEERCRED = Platform.ARCH.startsWith("ppc") ? 21 : 17;
 
+  /** {@code eventfd(2)} flags: the values of {@code O_NONBLOCK} and {@code O_CLOEXEC}. */
+  static final int EFD_NONBLOCK = 0x800;
+  static final int EFD_CLOEXEC = 0x80000;
+
   static final int SHUT_RDWR = 2;
   static final int MSG_NOSIGNAL = 0x4000;
 
@@ -93,6 +97,11 @@ final class LibC {
   /** One {@code struct pollfd} per thread, for {@link #pollOne}. */
   private static final ThreadLocal<Memory> POLLFD = ThreadLocal.withInitial(() -> new Memory(POLLFD_SIZE));
 
+  /** Two {@code struct pollfd}s per thread, for {@link #pollTwo}. */
+  private static final ThreadLocal<Memory> POLLFDS = ThreadLocal.withInitial(() -> new Memory(2L * POLLFD_SIZE));
+  /** An eventfd counter value per thread, for {@link #eventfdRead} and {@link #eventfdWrite}. */
+  private static final ThreadLocal<Memory> COUNTER = ThreadLocal.withInitial(() -> new Memory(8));
+
   private LibC() {}
 
   /** The native address of {@code memory}. */
@@ -122,6 +131,54 @@ final class LibC {
     }
     int revents = pfd.getShort(POLLFD_REVENTS) & 0xFFFF;
     return revents != 0 ? revents : POLLERR;
+  }
+
+  /**
+   * {@code poll(2)} on two descriptors at once: {@code fd} for {@code events},
+   * {@code second} for {@code POLLIN}.
+   *
+   * @return 0 when the timeout ran out, -1 on failure with {@link #errno()} set; else the
+   *     {@code revents} of {@code fd} in bits 0..15 and those of {@code second} in bits
+   *     16..31 (at least one of them non-zero)
+   */
+  static int pollTwo(int fd, short events, int second, int timeoutMillis) {
+    Memory pfds = POLLFDS.get();
+    pfds.setInt(0, fd);
+    pfds.setShort(4, events);
+    pfds.setShort(POLLFD_REVENTS, (short) 0);
+    pfds.setInt(POLLFD_SIZE, second);
+    pfds.setShort(POLLFD_SIZE + 4, POLLIN);
+    pfds.setShort(POLLFD_SIZE + POLLFD_REVENTS, (short) 0);
+    int n = poll(Pointer.nativeValue(pfds), 2, timeoutMillis);
+    if (n <= 0) {
+      return n;
+    }
+    int first = pfds.getShort(POLLFD_REVENTS) & 0xFFFF;
+    int other = pfds.getShort(POLLFD_SIZE + POLLFD_REVENTS) & 0xFFFF;
+    return first != 0 || other != 0 ? first | other << 16 : POLLERR;
+  }
+
+  /**
+   * Adds {@code value} to the counter of the non-blocking eventfd {@code fd}.
+   *
+   * @return 0, or -1 on failure with {@link #errno()} set ({@code EAGAIN} when the counter
+   *     would overflow, which leaves it readable anyway)
+   */
+  static int eventfdWrite(int fd, long value) {
+    Memory counter = COUNTER.get();
+    counter.setLong(0, value);
+    return write(fd, Pointer.nativeValue(counter), 8) == 8 ? 0 : -1;
+  }
+
+  /**
+   * Reads and resets the counter of the non-blocking eventfd {@code fd}.
+   *
+   * @return the counter (never 0), or -1 on failure with {@link #errno()} set
+   *     ({@code EAGAIN} when it was 0)
+   */
+  static long eventfdRead(int fd) {
+    Memory counter = COUNTER.get();
+    return read(fd, Pointer.nativeValue(counter), 8) == 8 ? counter.getLong(0) : -1;
   }
 
   /**
@@ -160,6 +217,12 @@ final class LibC {
   static native int poll(long fds, long nfds, int timeoutMillis);
 
   static native int shutdown(int fd, int how);
+
+  static native int eventfd(int initval, int flags);
+
+  static native long read(int fd, long buf, long len);
+
+  static native long write(int fd, long buf, long len);
 
   static native int close(int fd);
 

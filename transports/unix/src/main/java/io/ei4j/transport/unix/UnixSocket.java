@@ -4,6 +4,7 @@ import com.sun.jna.Memory;
 import io.ei4j.api.ErrnoException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -26,12 +27,30 @@ import java.util.concurrent.atomic.AtomicInteger;
  *  exit:   state - 1 == closed   -> release descriptor and memory
  *  close:  CAS state -> state | closed; was 0 -> release now, else shutdown to wake
  * </pre>
+ *
+ * <h2>Read wakeups</h2>
+ * {@link UnixSocketCallbacks#wakeupRead} sets a flag and rings a doorbell: an
+ * {@code eventfd(2)} that a waiting read polls together with the socket. A read checks the
+ * flag before each wait and, when it is set, clears it and times out instead of waiting; the
+ * doorbell only makes a wait under way look at the flag again, so a ring left over from a
+ * wakeup that a read already consumed costs one extra loop and nothing else. The eventfd is
+ * made by the first read that waits (with {@code FLAG_FULL_IMPL}: without it core never asks
+ * for wakeups), so listening sockets and sockets whose reads never wait do not have one;
+ * once made, it lives exactly as long as the socket's descriptor:
+ * {@code wakeupRead} rings it only from inside the socket (a non-throwing {@code enter}),
+ * and the release closes both, so a ring never reaches a released, possibly reused number.
+ * A wakeup made before the eventfd exists is not lost: the waker sets the flag before it
+ * looks for the eventfd, the reader publishes the eventfd before it looks at the flag.
  */
 public final class UnixSocket {
   private static final int CLOSED = 1 << 30;
 
   private final int fd;
   private final AtomicInteger state = new AtomicInteger();
+  /** The read wakeup's eventfd, or -1 until the first read waits; see the class comment. */
+  private final AtomicInteger wakeFd = new AtomicInteger(-1);
+  /** Set by {@link #wakeupRead()}, cleared by the wait it ends (see the class comment). */
+  private final AtomicBoolean readWakeup = new AtomicBoolean();
 
   /** The sendmsg header and its iovec array, used only by the writing thread. */
   final Memory writeControl;
@@ -190,6 +209,67 @@ public final class UnixSocket {
     }
   }
 
+  /** Like {@link #enter} but reports a closed socket by returning false. */
+  private boolean tryEnter() {
+    for (;;) {
+      int s = state.get();
+      if ((s & CLOSED) != 0) {
+        return false;
+      }
+      if (state.compareAndSet(s, s + 1)) {
+        return true;
+      }
+    }
+  }
+
+  /**
+   * The read wakeup's eventfd, made on first use. Only for a caller inside the socket.
+   *
+   * @throws ErrnoException when no eventfd can be made ({@code EMFILE}, say)
+   */
+  int wakeFd() throws ErrnoException {
+    int efd = wakeFd.get();
+    if (efd >= 0) {
+      return efd;
+    }
+    efd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+    if (efd < 0) {
+      throw Errors.of(LibC.errno(), "eventfd for read wakeups of " + this);
+    }
+    if (!wakeFd.compareAndSet(-1, efd)) {
+      LibC.close(efd); // another reader made one first (reads are not meant to overlap)
+      return wakeFd.get();
+    }
+    return efd;
+  }
+
+  /** Whether a wakeup is pending, clearing it: true means the caller must not wait. */
+  boolean consumeReadWakeup() {
+    return readWakeup.get() && readWakeup.getAndSet(false);
+  }
+
+  /**
+   * Makes the read waiting on another thread, or else the next read that waits, time out;
+   * see the class comment. Never blocks and never fails: on a closed socket it does
+   * nothing that anybody could notice.
+   */
+  void wakeupRead() {
+    readWakeup.set(true);
+    if (!tryEnter()) {
+      return;
+    }
+    try {
+      int efd = wakeFd.get();
+      if (efd >= 0) {
+        // Non-blocking: fails only with EAGAIN when the counter is full, which leaves the
+        // eventfd readable, so the ring is there anyway.
+        LibC.eventfdWrite(efd, 1);
+      }
+    } finally {
+      exit();
+    }
+  }
+
   /** Unregisters a caller; the last one out after a close releases the descriptor. */
   void exit() {
     if (state.decrementAndGet() == CLOSED) {
@@ -226,6 +306,10 @@ public final class UnixSocket {
   private int release() {
     int rc = LibC.close(fd);
     int err = rc == 0 ? 0 : LibC.errno();
+    int efd = wakeFd.get();
+    if (efd >= 0) {
+      LibC.close(efd);
+    }
     writeControl.close();
     Memory m = readStaging;
     if (m != null) {

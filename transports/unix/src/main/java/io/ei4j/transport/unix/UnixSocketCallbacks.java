@@ -59,6 +59,14 @@ import java.util.concurrent.TimeUnit;
  * which core cannot pre-wait for and which keeps its timeout. Signals ({@code EINTR}) are
  * retried with the time left in both modes.
  *
+ * <h2>Read wakeups</h2>
+ * With {@link #FLAG_FULL_IMPL}, {@link #hasReadWakeup} is true and {@link #wakeupRead} makes
+ * a waiting {@code read} time out at once, so that core lets a thread waiting for a message
+ * read the connection itself. A read waits on the socket and on an {@code eventfd(2)} of its
+ * own, which {@code wakeupRead} rings; the eventfd is made by the socket's first waiting read
+ * and closed with the socket (see {@link UnixSocket}). Without {@code FLAG_FULL_IMPL} core
+ * polls the descriptor itself and never asks for wakeups, and {@link #hasReadWakeup} is false.
+ *
  * <h2>Peer credentials</h2>
  * {@link Builder#allowedPeerUids} makes {@code accept} and {@code connect} check the
  * peer's user id from {@code SO_PEERCRED}, which the kernel records and peers cannot
@@ -513,7 +521,11 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
           continue;
         }
         if (err == LibC.EAGAIN) {
-          await(ctx, LibC.POLLIN, timeout, start, "read");
+          if (fullImpl) {
+            awaitReadable(ctx, timeout, start);
+          } else {
+            await(ctx, LibC.POLLIN, timeout, start, "read");
+          }
           continue;
         }
         throw Errors.of(err, "read from " + ctx.peerAddress());
@@ -521,6 +533,23 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     } finally {
       ctx.exit();
     }
+  }
+
+  /** True with {@link #FLAG_FULL_IMPL}, the only mode in which core asks for wakeups. */
+  @Override
+  public boolean hasReadWakeup() {
+    return fullImpl;
+  }
+
+  /**
+   * Makes the {@code read} of {@code ctx} that waits on another thread, or else the next one
+   * that would wait, throw {@link Errno#ETIMEDOUT} at once; data already readable is still
+   * returned first. Rings the socket's eventfd (see {@link UnixSocket}); never blocks, and
+   * does nothing on a closed socket.
+   */
+  @Override
+  public void wakeupRead(UnixSocket ctx) {
+    ctx.wakeupRead();
   }
 
   /** 2, as {@code erl_uds_dist} uses {@code {packet, 2}} until the handshake completes. */
@@ -607,6 +636,48 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
         int err = LibC.errno();
         if (err != LibC.EINTR) {
           throw Errors.of(err, operation + ": poll");
+        }
+      }
+    }
+  }
+
+  /**
+   * {@link #await} for a read with {@link #FLAG_FULL_IMPL}: also ends, with
+   * {@link Errno#ETIMEDOUT}, when a {@link #wakeupRead} is pending or arrives, by polling the
+   * socket's wakeup eventfd along with it. Readable data wins over a wakeup that arrives
+   * during the wait: the wakeup then stays pending for the next wait.
+   */
+  private static void awaitReadable(UnixSocket ctx, long timeoutMillis, long start) throws ErrnoException {
+    int wakeFd = ctx.wakeFd();
+    long budget = timeoutMillis == INFINITE ? 0 : TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    for (;;) {
+      int wait;
+      if (timeoutMillis == INFINITE) {
+        wait = -1;
+      } else {
+        long left = budget - (System.nanoTime() - start);
+        if (left <= 0) {
+          throw Errors.timeout("read", timeoutMillis);
+        }
+        wait = (int) Math.min(Integer.MAX_VALUE, UnixFdPoller.ceilMillis(left));
+      }
+      if (ctx.consumeReadWakeup()) {
+        throw Errors.woken("read");
+      }
+      int revents = LibC.pollTwo(ctx.fd(), LibC.POLLIN, wakeFd, wait);
+      if (ctx.isClosed() || (revents > 0 && (revents & (LibC.POLLNVAL | LibC.POLLNVAL << 16)) != 0)) {
+        throw Errors.closed("read");
+      }
+      if (revents > 0) {
+        if ((revents & 0xFFFF) != 0) {
+          return;
+        }
+        // Only the doorbell rang: empty it, and let the flag say whether it was for this wait.
+        LibC.eventfdRead(wakeFd);
+      } else if (revents < 0) {
+        int err = LibC.errno();
+        if (err != LibC.EINTR) {
+          throw Errors.of(err, "read: poll");
         }
       }
     }

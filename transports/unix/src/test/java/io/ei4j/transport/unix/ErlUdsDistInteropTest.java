@@ -12,6 +12,9 @@ import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiListener;
 import io.ei4j.connect.EiMessage;
 import io.ei4j.connect.EiNode;
+import io.ei4j.node.Mailbox;
+import io.ei4j.node.MailboxProbe;
+import io.ei4j.node.Node;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlBinary;
 import io.ei4j.term.ErlInteger;
@@ -26,6 +29,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -348,6 +352,46 @@ class ErlUdsDistInteropTest {
         assertEquals(next[thread], ((ErlInteger) echoed.get(1)).longValue(), "thread " + thread + "'s messages in order");
         next[thread]++;
       }
+    }
+  }
+
+  /**
+   * A receiver waiting in {@link Mailbox#receive} reads its connection itself, and a local
+   * send wakes it through {@link UnixSocketCallbacks#wakeupRead} rather than at the end of
+   * its read slice (as {@code ReceiverReadsInteropTest} checks over TCP).
+   */
+  @Test
+  void aLocalMessageWakesAReceiverThatReadsTheConnection() throws Exception {
+    UnixSocketCallbacks callbacks = UnixSocketCallbacks.builder().directory(work).build();
+    try (ErlangPeer erl = startErlang(ErlangPeer.uniqueName("udserl"), ErlUdsDist.ebin());
+        Node node = Node.builder(ErlangPeer.uniqueName("udsjava") + "@localhost").cookie(COOKIE)
+            .transport(callbacks).build()) {
+      Mailbox box = node.createMailbox();
+      Mailbox other = node.createMailbox();
+      // One round trip, so that box's last message came over the connection.
+      box.send("echo", erl.nodeName(), ErlTuple.of(box.pid(), ErlAtom.of("first")));
+      ErlTuple echoed = assertInstanceOf(ErlTuple.class, box.receive(TIMEOUT));
+      assertEquals(ErlAtom.of("first"), echoed.get(2));
+
+      long[] millis = new long[5];
+      for (int i = 0; i < millis.length; i++) {
+        Future<ErlTerm> got = executor.submit(() -> box.receive(TIMEOUT));
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!MailboxProbe.readsConnection(box)) {
+          assertTrue(System.nanoTime() < until, "the receiver never read the connection itself");
+          Thread.sleep(1);
+        }
+        long start = System.nanoTime();
+        other.send(box.pid(), ErlInteger.of(i)); // a local send: nothing arrives on the connection
+        assertEquals(ErlInteger.of(i), got.get(10, TimeUnit.SECONDS));
+        millis[i] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      }
+      // Without the wakeup the receiver would only look again at the end of its 250 ms read
+      // slice, which had just begun each time; the median spares a stray pause of the machine.
+      long[] sorted = millis.clone();
+      Arrays.sort(sorted);
+      assertTrue(sorted[sorted.length / 2] < 125,
+          "local messages took " + Arrays.toString(millis) + " ms to reach a receiver reading the connection");
     }
   }
 

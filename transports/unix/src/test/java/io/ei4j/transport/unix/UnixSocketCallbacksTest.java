@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -29,6 +30,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -575,6 +578,212 @@ class UnixSocketCallbacksTest {
     }
     assertArrayEquals(expected.array(), got.get(30, TimeUnit.SECONDS));
     assertTrue(shortWrites > 0, "the test is meant to make short writes");
+  }
+
+  @Test
+  void readWakeupsOnlyWithFullImpl() {
+    assertTrue(CALLBACKS.hasReadWakeup());
+    assertFalse(UnixSocketCallbacks.builder().fullImpl(false).build().hasReadWakeup());
+  }
+
+  /** A read with a 10 s timeout on its own thread; it returns what it read or what it threw. */
+  private Future<Object> readLater(UnixSocket s, ByteBuffer into) {
+    return executor.submit(() -> {
+      try {
+        return CALLBACKS.read(s, into, 10_000);
+      } catch (IOException e) {
+        return e;
+      }
+    });
+  }
+
+  private static void assertWoken(Object result) {
+    assertTrue(result instanceof ErrnoException e && e.errno() == Errno.ETIMEDOUT,
+        "expected the read to time out on the wakeup, got " + result);
+  }
+
+  @Test
+  void wakeupReadEndsAWaitingReadWithATimeout() throws Exception {
+    UnixSocket[] pair = connectedPair("wake");
+    for (int round = 0; round < 3; round++) {
+      Future<Object> read = readLater(pair[1], ByteBuffer.allocate(16));
+      Thread.sleep(200); // most likely waiting in poll by now; if not, the wakeup waits for it
+      long woken = System.nanoTime();
+      CALLBACKS.wakeupRead(pair[1]);
+      assertWoken(read.get(10, TimeUnit.SECONDS));
+      assertTrue(System.nanoTime() - woken < TimeUnit.SECONDS.toNanos(5),
+          "a read with a 10 s timeout took " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - woken)
+              + " ms to notice wakeupRead");
+    }
+    // The socket still works, in both directions.
+    writeAndDrain(pair, new byte[] {1, 2, 3});
+  }
+
+  @Test
+  void aWakeupBeforeTheReadEndsTheNextWaitOnlyOnce() throws Exception {
+    UnixSocket[] pair = connectedPair("early");
+    for (int round = 0; round < 2; round++) {
+      // Round 0: no read has waited yet (no eventfd). Round 1: the eventfd exists, and the
+      // second, coalesced ring is still in it when the next read waits.
+      CALLBACKS.wakeupRead(pair[1]);
+      CALLBACKS.wakeupRead(pair[1]);
+      long start = System.nanoTime();
+      ErrnoException e = assertThrows(ErrnoException.class,
+          () -> CALLBACKS.read(pair[1], ByteBuffer.allocate(16), 10_000));
+      assertEquals(Errno.ETIMEDOUT, e.errno());
+      assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "the wakeup did not end the wait");
+
+      // The next read waits as usual, for data that comes later.
+      Future<?> late = executor.submit(() -> {
+        Thread.sleep(300);
+        return CALLBACKS.write(pair[0], ByteBuffer.wrap(new byte[] {7}), 1000);
+      });
+      start = System.nanoTime();
+      ByteBuffer b = ByteBuffer.allocate(16);
+      assertEquals(1, CALLBACKS.read(pair[1], b, 10_000));
+      assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(250),
+          "the read returned before the data was sent");
+      assertEquals(7, b.get(0));
+      late.get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void dataAlreadyReadableIsReturnedDespiteAPendingWakeup() throws Exception {
+    UnixSocket[] pair = connectedPair("ready");
+    // Make the eventfd exist, so that the ring below is there too.
+    CALLBACKS.wakeupRead(pair[1]);
+    assertWoken(readLater(pair[1], ByteBuffer.allocate(1)).get(10, TimeUnit.SECONDS));
+
+    CALLBACKS.write(pair[0], ByteBuffer.wrap(new byte[] {1, 2, 3}), 1000);
+    CALLBACKS.wakeupRead(pair[1]);
+    ByteBuffer b = ByteBuffer.allocate(16);
+    assertEquals(3, CALLBACKS.read(pair[1], b, 10_000));
+    assertArrayEquals(new byte[] {1, 2, 3}, Arrays.copyOf(b.array(), 3));
+    // The wakeup was not used up by a read that did not wait: the next one that waits gets it.
+    long start = System.nanoTime();
+    assertWoken(readLater(pair[1], ByteBuffer.allocate(1)).get(10, TimeUnit.SECONDS));
+    assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "the pending wakeup was lost");
+  }
+
+  @Test
+  void aStreamUnderConcurrentWakeupsArrivesExactly() throws Exception {
+    UnixSocket[] pair = connectedPair("stream");
+    byte[] data = new byte[2 << 20];
+    new Random(42).nextBytes(data);
+    AtomicBoolean done = new AtomicBoolean();
+    Future<Long> waker = executor.submit(() -> {
+      long n = 0;
+      while (!done.get()) {
+        CALLBACKS.wakeupRead(pair[1]);
+        n++;
+        LockSupport.parkNanos(20_000);
+      }
+      return n;
+    });
+    Future<Integer> reader = executor.submit(() -> {
+      ByteBuffer got = ByteBuffer.allocate(data.length);
+      int timeouts = 0;
+      while (got.hasRemaining()) {
+        ByteBuffer chunk = got.slice().limit(Math.min(got.remaining(), 3000));
+        try {
+          int n = CALLBACKS.read(pair[1], chunk, 10_000);
+          assertTrue(n > 0, "end of stream after " + got.position() + " bytes");
+          got.position(got.position() + n);
+        } catch (ErrnoException e) {
+          assertEquals(Errno.ETIMEDOUT, e.errno());
+          timeouts++;
+        }
+      }
+      assertArrayEquals(data, got.array());
+      return timeouts;
+    });
+    Random sizes = new Random(7);
+    ByteBuffer out = ByteBuffer.wrap(data);
+    for (int i = 0; out.hasRemaining(); i++) {
+      ByteBuffer piece = out.slice().limit(Math.min(out.remaining(), 1 + sizes.nextInt(5000)));
+      while (piece.hasRemaining()) {
+        CALLBACKS.write(pair[0], piece, 10_000);
+      }
+      out.position(out.position() + piece.limit());
+      if (i % 16 == 0) {
+        Thread.sleep(1); // let the reader run dry and wait now and then
+      }
+    }
+    try {
+      reader.get(60, TimeUnit.SECONDS);
+    } finally {
+      done.set(true);
+    }
+    assertTrue(waker.get(10, TimeUnit.SECONDS) > 0);
+  }
+
+  @Test
+  void wakeupReadRacingCloseNeverFailsBlocksOrLeaks() throws Exception {
+    long before = openDescriptors();
+    UnixSocketAddress address = UnixSocketAddress.ofAbstract("ei4j-test-wakeclose-" + System.nanoTime());
+    UnixSocket l = CALLBACKS.socket(null);
+    CALLBACKS.listen(l, address, 64);
+    Random random = new Random(3);
+    for (int i = 0; i < 100; i++) {
+      UnixSocket client = CALLBACKS.socket(null);
+      CALLBACKS.connect(client, address, 1000);
+      UnixSocket server = CALLBACKS.accept(l, 1000).context();
+      Future<Object> reader = executor.submit(() -> {
+        for (;;) {
+          try {
+            CALLBACKS.read(server, ByteBuffer.allocate(16), 10_000);
+          } catch (ErrnoException e) {
+            if (e.errno() != Errno.ETIMEDOUT) {
+              return e;
+            }
+          }
+        }
+      });
+      AtomicBoolean stop = new AtomicBoolean();
+      Future<?> waker = executor.submit(() -> {
+        while (!stop.get()) {
+          CALLBACKS.wakeupRead(server);
+        }
+      });
+      Thread.sleep(random.nextInt(3));
+      CALLBACKS.close(server);
+      Object r = reader.get(5, TimeUnit.SECONDS);
+      assertTrue(r instanceof ErrnoException e && e.errno() == Errno.EBADF, "reader: " + r);
+      stop.set(true);
+      waker.get(5, TimeUnit.SECONDS); // neither blocked nor threw
+      CALLBACKS.wakeupRead(server); // closed: nothing happens
+      CALLBACKS.close(client);
+    }
+    CALLBACKS.close(l);
+    long after = openDescriptors();
+    assertTrue(after <= before + 2, "descriptors before " + before + ", after " + after);
+  }
+
+  @Test
+  void theWakeupEventfdIsClosedWithTheSocket() throws Exception {
+    UnixSocket[] pair = connectedPair("efd");
+    long before = openEventfds();
+    CALLBACKS.wakeupRead(pair[1]);
+    assertWoken(readLater(pair[1], ByteBuffer.allocate(1)).get(10, TimeUnit.SECONDS));
+    CALLBACKS.wakeupRead(pair[1]);
+    assertWoken(readLater(pair[1], ByteBuffer.allocate(1)).get(10, TimeUnit.SECONDS));
+    assertEquals(before + 1, openEventfds(), "the first waiting read makes one eventfd, the next reuse it");
+    CALLBACKS.close(pair[1]);
+    assertEquals(before, openEventfds(), "close releases the socket's eventfd");
+  }
+
+  /** The eventfds among this process's descriptors. */
+  private static long openEventfds() throws IOException {
+    try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.filter(fd -> {
+        try {
+          return Files.readSymbolicLink(fd).toString().equals("anon_inode:[eventfd]");
+        } catch (IOException e) {
+          return false; // closed meanwhile, such as the directory's own descriptor
+        }
+      }).count();
+    }
   }
 
   /** A connected pair over an abstract name: [client, accepted]. */
