@@ -94,12 +94,12 @@ class FramingTest {
 
   @Test
   void aSilentPeerIsDeclaredDown() throws Exception {
+    long t0 = System.nanoTime(); // the peer's silence starts after this, at the latest
     EiConnection c = connect(400);
-    long t0 = System.nanoTime();
     EiConnectionLostException e = assertThrows(EiConnectionLostException.class, () -> c.receive(5_000));
     long ms = (System.nanoTime() - t0) / 1_000_000L;
     assertTrue(e.getMessage().contains("net_tick_timeout"), e.getMessage());
-    assertTrue(ms >= 300 && ms < 2_500, "declared down after " + ms + " ms");
+    assertTrue(ms >= 300 && ms < 3_500, "declared down after " + ms + " ms");
   }
 
   @Test

@@ -191,6 +191,7 @@ class EmbeddedEpmdTest {
 
   @Test
   void slowClientIsCutOffWithoutDelayingOthers() throws Exception {
+    long opened = System.nanoTime(); // the server's clock for both starts after this
     try (Socket slow = connect(); Socket silent = connect()) {
       slow.getOutputStream().write(new byte[] {0, 5, 'z'}); // and never the rest
       long start = System.nanoTime();
@@ -205,8 +206,8 @@ class EmbeddedEpmdTest {
       silent.setSoTimeout(5_000);
       assertEquals(-1, slow.getInputStream().read());
       assertEquals(-1, silent.getInputStream().read());
-      long closedAfter = (System.nanoTime() - start) / 1_000_000;
-      assertTrue(closedAfter >= REQUEST_TIMEOUT.toMillis() - 200 && closedAfter < 4_500, "closed after " + closedAfter);
+      long closedAfter = (System.nanoTime() - opened) / 1_000_000;
+      assertTrue(closedAfter >= REQUEST_TIMEOUT.toMillis() - 50 && closedAfter < 6_000, "closed after " + closedAfter);
     }
   }
 

@@ -99,7 +99,7 @@ class ReceiverReadsInteropTest {
   @Test
   void aMessageFromElsewhereWakesAReceiverThatReadsTheConnection() throws Exception {
     echo(box, atom("first"));
-    long[] millis = new long[5];
+    long[] millis = new long[7];
     for (int i = 0; i < millis.length; i++) {
       Future<ErlTerm> got = receiveLater(box, 10_000);
       awaitReading(box);
@@ -112,7 +112,7 @@ class ReceiverReadsInteropTest {
     // slice, which had just begun each time; the median spares a stray pause of the machine.
     long[] sorted = millis.clone();
     Arrays.sort(sorted);
-    assertTrue(sorted[sorted.length / 2] < 125,
+    assertTrue(sorted[sorted.length / 2] < 150,
         "local messages took " + Arrays.toString(millis) + " ms to reach a receiver reading the connection");
   }
 

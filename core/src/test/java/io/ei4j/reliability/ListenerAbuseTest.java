@@ -152,7 +152,7 @@ class ListenerAbuseTest {
     List<Future<?>> attacks = new ArrayList<>();
     // Garbage: random bytes, then close.
     attacks.add(acceptors.submit(() -> repeat(600, abusive, abuseFailures, i -> {
-      try (Socket s = Abuse.connect(address, 3_000)) {
+      try (Socket s = Abuse.connect(address, 10_000)) {
         byte[] junk = new byte[64];
         new Random(i).nextBytes(junk);
         writeUnlessClosed(s, junk);
@@ -161,7 +161,7 @@ class ListenerAbuseTest {
     })));
     // A name length far beyond the 2 KiB cap: refused before anything is allocated.
     attacks.add(acceptors.submit(() -> repeat(300, abusive, abuseFailures, i -> {
-      try (Socket s = Abuse.connect(address, 3_000)) {
+      try (Socket s = Abuse.connect(address, 10_000)) {
         writeUnlessClosed(s, new byte[] {(byte) 0xff, (byte) 0xff, 'N'});
         writeUnlessClosed(s, new byte[1_000]);
         expectClosed(s, "oversized message");
@@ -169,7 +169,7 @@ class ListenerAbuseTest {
     })));
     // A name field that claims more bytes than the message holds, and a 1,000-byte name.
     attacks.add(acceptors.submit(() -> repeat(100, abusive, abuseFailures, i -> {
-      try (Socket s = Abuse.connect(address, 3_000)) {
+      try (Socket s = Abuse.connect(address, 10_000)) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 + 8 + 4 + 2 + 4);
         b.put((byte) 'N').putLong(Abuse.FLAGS).putInt(1).putShort((short) 60_000).put("a@bc".getBytes());
         writeUnlessClosed(s, Abuse.message(b.array()));
@@ -178,7 +178,7 @@ class ListenerAbuseTest {
     })));
     // Half a handshake, then close: the acceptor sees end of stream.
     attacks.add(acceptors.submit(() -> repeat(900, abusive, abuseFailures, i -> {
-      try (Socket s = Abuse.connect(address, 3_000)) {
+      try (Socket s = Abuse.connect(address, 10_000)) {
         byte[] name = Abuse.nameMessage("half" + i + "@localhost");
         s.getOutputStream().write(name, 0, name.length / 2);
       }

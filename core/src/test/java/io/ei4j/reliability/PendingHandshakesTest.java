@@ -106,7 +106,7 @@ class PendingHandshakesTest {
       long ms = Long.parseLong(m.group(2));
       System.out.printf("pending handshakes: erl connected in %d ms with %d silent connections held%n", ms, SILENT);
       assertEquals("pong", m.group(1));
-      assertTrue(ms < 1_000, "the Erlang node needed " + ms + " ms to connect");
+      assertTrue(ms < 5_000, "the Erlang node needed " + ms + " ms to connect");
       ErlTerm hello = box.receive(10_000);
       assertEquals(ErlTuple.of(ErlAtom.of("hello"), ErlAtom.of(erl.nodeName())), hello);
     }
@@ -117,7 +117,7 @@ class PendingHandshakesTest {
       try (EiConnection c = client.connect(loopback(n), 5_000)) {
         long ms = (System.nanoTime() - start) / 1_000_000;
         assertTrue(c.isOpen());
-        assertTrue(ms < 1_000, "a Java peer needed " + ms + " ms to connect");
+        assertTrue(ms < 5_000, "a Java peer needed " + ms + " ms to connect");
       }
     }
     // The silent ones are all still waiting (nobody was refused, none timed out).

@@ -171,7 +171,7 @@ class TlsPendingHandshakesTest {
     System.out.printf("TLS pending handshakes: transport-level client connected in %d ms with %d silent connections%n",
         ms, SILENT);
     assertNotNull(a, "the honest client was not accepted");
-    assertTrue(ms < 1_000, "the honest client needed " + ms + " ms");
+    assertTrue(ms < 5_000, "the honest client needed " + ms + " ms");
     roundTrip(c, a.context());
     assertTrue(failures.isEmpty(), "accept failed: " + failures);
     for (Socket s : held) {
@@ -201,7 +201,7 @@ class TlsPendingHandshakesTest {
     long ms = connectMillis(c, port[0]);
     Accepted<TlsSocket> a = accepted.poll(5, TimeUnit.SECONDS);
     assertNotNull(a, "the honest client was not accepted");
-    assertTrue(ms < 1_000, "the honest client needed " + ms + " ms");
+    assertTrue(ms < 5_000, "the honest client needed " + ms + " ms");
     roundTrip(c, a.context());
     assertTrue(closedByServer(held.get(4), 5_000), "the oldest silent connection was not closed for the honest one");
     assertTrue(failures.isEmpty(), "evictions must not fail accept: " + failures);
@@ -255,7 +255,7 @@ class TlsPendingHandshakesTest {
           assertEquals(honest.nodeName(), server.peerNodeName());
           assertEquals(node.nodeName(), c.peerNodeName());
         }
-        assertTrue(ms < 1_000, "the honest node needed " + ms + " ms");
+        assertTrue(ms < 5_000, "the honest node needed " + ms + " ms");
       }
     }
   }
@@ -275,7 +275,7 @@ class TlsPendingHandshakesTest {
         System.out.printf("TLS pending handshakes: EiNode connected to a Node in %d ms with %d silent connections%n",
             ms, SILENT);
         assertTrue(c.isOpen());
-        assertTrue(ms < 1_000, "the honest node needed " + ms + " ms");
+        assertTrue(ms < 5_000, "the honest node needed " + ms + " ms");
       }
     }
   }

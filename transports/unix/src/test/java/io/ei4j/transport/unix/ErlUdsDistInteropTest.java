@@ -373,7 +373,7 @@ class ErlUdsDistInteropTest {
       ErlTuple echoed = assertInstanceOf(ErlTuple.class, box.receive(TIMEOUT));
       assertEquals(ErlAtom.of("first"), echoed.get(2));
 
-      long[] millis = new long[5];
+      long[] millis = new long[7];
       for (int i = 0; i < millis.length; i++) {
         Future<ErlTerm> got = executor.submit(() -> box.receive(TIMEOUT));
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -390,7 +390,7 @@ class ErlUdsDistInteropTest {
       // slice, which had just begun each time; the median spares a stray pause of the machine.
       long[] sorted = millis.clone();
       Arrays.sort(sorted);
-      assertTrue(sorted[sorted.length / 2] < 125,
+      assertTrue(sorted[sorted.length / 2] < 150,
           "local messages took " + Arrays.toString(millis) + " ms to reach a receiver reading the connection");
     }
   }

@@ -379,11 +379,11 @@ class UnixSocketCallbacksTest {
     try (SocketChannel jdk = SocketChannel.open(UnixDomainSocketAddress.of(file))) {
       UnixSocket server = plain.accept(l, 0).context();
       opened.add(server);
+      long t0 = System.nanoTime(); // before the writer starts its sleep
       Future<?> late = executor.submit(() -> {
         Thread.sleep(400);
         return jdk.write(ByteBuffer.wrap(new byte[] {1}));
       });
-      long t0 = System.nanoTime();
       assertEquals(1, plain.read(server, ByteBuffer.allocate(1), 50));
       assertTrue(System.nanoTime() - t0 > TimeUnit.MILLISECONDS.toNanos(300),
           "read returned before the data was sent");
@@ -634,11 +634,11 @@ class UnixSocketCallbacksTest {
       assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "the wakeup did not end the wait");
 
       // The next read waits as usual, for data that comes later.
+      start = System.nanoTime(); // before the writer starts its sleep
       Future<?> late = executor.submit(() -> {
         Thread.sleep(300);
         return CALLBACKS.write(pair[0], ByteBuffer.wrap(new byte[] {7}), 1000);
       });
-      start = System.nanoTime();
       ByteBuffer b = ByteBuffer.allocate(16);
       assertEquals(1, CALLBACKS.read(pair[1], b, 10_000));
       assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(250),
