@@ -40,7 +40,9 @@ import javax.net.ssl.SSLSession;
  * ({@code FULL_IMPL}). Reads and writes have their own lock and their own selector, so one
  * thread may read while another writes, as core does; {@link #close} from any thread
  * closes both selectors, which wakes any blocked call and makes it fail with
- * {@link Errno#EBADF}.
+ * {@link Errno#EBADF}. {@link #wakeupRead} wakes only the read selector: a read then gives
+ * up with {@link Errno#ETIMEDOUT} where it would wait for the channel, never in the middle
+ * of decrypting what it has.
  *
  * <p>Buffers, all kept in write mode between calls:
  * <pre>
