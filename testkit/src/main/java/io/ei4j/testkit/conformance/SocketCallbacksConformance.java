@@ -20,6 +20,7 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.ServiceLoader;
@@ -28,6 +29,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,7 +51,10 @@ import org.junit.jupiter.api.Timeout;
  * descriptor can be waited on with an {@link FdPoller} instead); {@code close} unblocks a
  * blocked read and a blocked accept; a connection refused is an {@link ErrnoException};
  * the descriptor is stable; the header size is 2 or 4; the handshake-complete hooks
- * succeed on a connected socket.
+ * succeed on a connected socket; for a {@code FULL_IMPL} transport with
+ * {@link SocketCallbacks#hasReadWakeup}, {@code wakeupRead} wakes a waiting read (or else
+ * the next read that would wait, once), lets readable bytes through, loses no byte of a
+ * stream, and is harmless on a closed socket.
  *
  * @param <C> the transport's context type
  */
@@ -459,6 +466,169 @@ public abstract class SocketCallbacksConformance<C> {
     writeFully(c2, new byte[] {42});
     assertArrayEquals(new byte[] {42}, readFully(a.context(), 1));
     assertSame(a.context(), a.context());
+  }
+
+  private boolean readWakeup() {
+    return fullImpl() && callbacks().hasReadWakeup();
+  }
+
+  /** Starts a read of {@code ctx} with a 10 s timeout on another thread; its outcome is the count or the exception. */
+  private CompletableFuture<Object> readInBackground(C ctx, ByteBuffer into) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return callbacks().read(ctx, into, 10_000);
+      } catch (IOException e) {
+        return e;
+      }
+    }, executor);
+  }
+
+  private static void assertWokenUp(Object outcome) {
+    assertTrue(outcome instanceof ErrnoException e && e.errno() == Errno.ETIMEDOUT,
+        "a woken read must fail with ETIMEDOUT, got " + outcome);
+  }
+
+  /**
+   * A read that waits with a long timeout gives up with {@link Errno#ETIMEDOUT} soon after
+   * {@code wakeupRead} from another thread, far sooner than its timeout, and the socket
+   * stays usable.
+   */
+  @Test
+  void wakeupReadWakesAWaitingRead() throws Exception {
+    Pair<C> p = pair();
+    if (!readWakeup()) {
+      return; // an optional feature; core never asks for it
+    }
+    CompletableFuture<Object> blocked = readInBackground(p.server(), ByteBuffer.allocate(8));
+    Thread.sleep(200);
+    assertFalse(blocked.isDone(), "read returned without data: " + blocked.getNow(null));
+    callbacks().wakeupRead(p.server());
+    // A wakeup that came before the read waited is consumed by that wait all the same.
+    assertWokenUp(blocked.get(5, TimeUnit.SECONDS));
+    writeFully(p.client(), new byte[] {1, 2});
+    assertArrayEquals(new byte[] {1, 2}, readFully(p.server(), 2));
+  }
+
+  /**
+   * A wakeup made while nobody reads makes the next read that would wait give up at once,
+   * and only that one: the read after it waits out its own timeout, or returns data.
+   */
+  @Test
+  void wakeupReadWithNobodyReadingWakesOnlyTheNextRead() throws Exception {
+    Pair<C> p = pair();
+    if (!readWakeup()) {
+      return;
+    }
+    callbacks().wakeupRead(p.server());
+    long t0 = System.nanoTime();
+    ErrnoException woken = assertThrows(ErrnoException.class,
+        () -> callbacks().read(p.server(), ByteBuffer.allocate(8), 10_000));
+    assertEquals(Errno.ETIMEDOUT, woken.errno(), "expected a timeout, got " + woken);
+    assertTrue(elapsedMillis(t0) < 5_000, "a pending wakeup let a read wait " + elapsedMillis(t0) + " ms");
+    t0 = System.nanoTime();
+    ErrnoException e = assertThrows(ErrnoException.class,
+        () -> callbacks().read(p.server(), ByteBuffer.allocate(8), SHORT_TIMEOUT_MILLIS));
+    assertTimedOutInTime(e, t0);
+    writeFully(p.client(), new byte[] {5});
+    assertArrayEquals(new byte[] {5}, readFully(p.server(), 1));
+  }
+
+  /**
+   * Bytes already readable are returned although a wakeup is pending, which then wakes the
+   * read after them, the first one that would wait.
+   */
+  @Test
+  void wakeupReadLetsReadableBytesThrough() throws Exception {
+    Pair<C> p = pair();
+    if (!readWakeup()) {
+      return;
+    }
+    writeFully(p.client(), new byte[] {1, 2, 3});
+    // Once the first byte is read, the other two (sent with it) are readable.
+    assertArrayEquals(new byte[] {1}, readFully(p.server(), 1));
+    callbacks().wakeupRead(p.server());
+    ByteBuffer rest = ByteBuffer.allocate(8);
+    assertEquals(2, callbacks().read(p.server(), rest, 10_000));
+    assertArrayEquals(new byte[] {2, 3}, Arrays.copyOf(rest.array(), 2));
+    long t0 = System.nanoTime();
+    ErrnoException woken = assertThrows(ErrnoException.class,
+        () -> callbacks().read(p.server(), ByteBuffer.allocate(8), 10_000));
+    assertEquals(Errno.ETIMEDOUT, woken.errno(), "expected a timeout, got " + woken);
+    assertTrue(elapsedMillis(t0) < 5_000, "a pending wakeup let a read wait " + elapsedMillis(t0) + " ms");
+  }
+
+  /**
+   * Wakeups made over and over while a stream flows lose and duplicate nothing: a reader that
+   * retries every woken read gets exactly the bytes written, in order, also when they
+   * arrive in pieces (for TLS, records cut by the wakeup half received).
+   */
+  @Test
+  void wakeupReadDuringAStreamLosesNoByte() throws Exception {
+    Pair<C> p = pair();
+    if (!readWakeup()) {
+      return;
+    }
+    byte[] data = new byte[1 << 20];
+    new Random(11).nextBytes(data);
+    AtomicBoolean done = new AtomicBoolean();
+    AtomicInteger woken = new AtomicInteger();
+    Future<byte[]> got = executor.submit(() -> {
+      ByteBuffer b = ByteBuffer.allocate(data.length);
+      while (b.hasRemaining()) {
+        try {
+          int r = callbacks().read(p.server(), b.slice().limit(Math.min(b.remaining(), 3_000)), 10_000);
+          if (r < 0) {
+            fail("end of stream after " + b.position() + " of " + data.length + " bytes");
+          }
+          b.position(b.position() + r);
+        } catch (ErrnoException e) {
+          if (e.errno() != Errno.ETIMEDOUT) {
+            throw e;
+          }
+          woken.incrementAndGet();
+        }
+      }
+      return b.array();
+    });
+    Future<?> waker = executor.submit(() -> {
+      while (!done.get()) {
+        callbacks().wakeupRead(p.server());
+        LockSupport.parkNanos(200_000);
+      }
+    });
+    Random r = new Random(12);
+    try {
+      int off = 0;
+      while (off < data.length) {
+        int n = Math.min(data.length - off, 1 + r.nextInt(20_000));
+        writeFully(p.client(), Arrays.copyOfRange(data, off, off + n));
+        off += n;
+        if (r.nextInt(8) == 0) {
+          Thread.sleep(1); // let the reader find the socket empty now and then
+        }
+      }
+      assertArrayEquals(data, got.get(20, TimeUnit.SECONDS));
+    } finally {
+      done.set(true);
+      waker.get(5, TimeUnit.SECONDS);
+    }
+    assertTrue(woken.get() > 0, "the reader was never woken; the test did not test anything");
+  }
+
+  /** {@code wakeupRead} on a closed socket neither throws nor blocks. */
+  @Test
+  void wakeupReadOnAClosedSocketIsHarmless() throws Exception {
+    Pair<C> p = pair();
+    if (!readWakeup()) {
+      return;
+    }
+    callbacks().close(p.server());
+    callbacks().close(p.client());
+    Future<?> f = executor.submit(() -> {
+      callbacks().wakeupRead(p.server());
+      callbacks().wakeupRead(p.client());
+    });
+    f.get(5, TimeUnit.SECONDS);
   }
 
   private void assertPollTimesOut(int fd) throws IOException {

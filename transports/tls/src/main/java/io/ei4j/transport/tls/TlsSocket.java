@@ -40,7 +40,9 @@ import javax.net.ssl.SSLSession;
  * ({@code FULL_IMPL}). Reads and writes have their own lock and their own selector, so one
  * thread may read while another writes, as core does; {@link #close} from any thread
  * closes both selectors, which wakes any blocked call and makes it fail with
- * {@link Errno#EBADF}.
+ * {@link Errno#EBADF}. {@link #wakeupRead} wakes only the read selector: a read then gives
+ * up with {@link Errno#ETIMEDOUT} where it would wait for the channel, never in the middle
+ * of decrypting what it has.
  *
  * <p>Buffers, all kept in write mode between calls:
  * <pre>
@@ -82,6 +84,13 @@ public final class TlsSocket {
   /** Set once the peer tried to renegotiate: why every later read fails. Guarded by readLock. */
   private String renegotiationRefused;
   private volatile boolean closeNotifyReceived;
+  /**
+   * Set by {@link #wakeupRead()}: the next wait of {@link #read} for bytes from the channel
+   * (or the one under way) throws {@link Errno#ETIMEDOUT} instead; cleared by that wait.
+   * Only {@link #fill} looks at it, where everything received so far is buffered in
+   * {@code netIn} or already decrypted, so a wakeup never cuts a record or a handshake short.
+   */
+  private volatile boolean readWakeup;
   private volatile int fd = -1;
   /** Set once the handshake saw the peer's first bytes (checked to look like TLS). */
   private boolean sawInput;
@@ -871,7 +880,12 @@ public final class TlsSocket {
 
   /**
    * Reads whatever the channel has into {@code netIn}, waiting until the deadline for at
-   * least one byte. Returns the count, or -1 at end of stream.
+   * least one byte. Returns the count, or -1 at end of stream. Called by {@link #read} only
+   * when nothing decrypted is left and {@code netIn} holds no complete record, so a pending
+   * {@link #readWakeup} makes it throw {@link Errno#ETIMEDOUT} before it would wait (bytes
+   * the channel already has are read first, and a partial record stays in {@code netIn}
+   * for the next read). A read with a timeout of zero times out without consuming the
+   * wakeup, as it does not wait.
    */
   private int fill(long deadline, String what) throws IOException {
     while (true) {
@@ -879,7 +893,30 @@ public final class TlsSocket {
       if (n != 0) {
         return n;
       }
+      if (deadline != NO_DEADLINE && deadline - System.nanoTime() <= 0) {
+        throw Errors.timeout(what);
+      }
+      if (readWakeup) {
+        readWakeup = false;
+        throw new ErrnoException(Errno.ETIMEDOUT, what + ": woken up before anything arrived");
+      }
       await(readSelector, deadline, what);
+    }
+  }
+
+  /**
+   * Makes the wait of {@link #read} for the channel under way on another thread, or else the
+   * next one, throw {@link Errno#ETIMEDOUT} at once. Decrypted data and complete records
+   * already received are still returned first. Never blocks: it sets {@link #readWakeup} and
+   * wakes the read selector, which a selector closed meanwhile ignores. A wakeup during a
+   * wait of the TLS handshake makes that wait return early, which the handshake treats as
+   * any return: it retries.
+   */
+  void wakeupRead() {
+    readWakeup = true;
+    Selector sel = readSelector;
+    if (sel != null) {
+      sel.wakeup(); // a select under way returns at once, or else the next one does
     }
   }
 

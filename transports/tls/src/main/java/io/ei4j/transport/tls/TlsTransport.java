@@ -28,6 +28,11 @@ import java.util.Objects;
  *       ({@link #handshakePacketHeaderSize}), as {@code inet_tls_dist} sends them.</li>
  *   <li>{@link #FLAG_FULL_IMPL}: TLS buffers decrypted bytes that the descriptor cannot
  *       show, so every call implements its own timeout.</li>
+ *   <li>{@link #hasReadWakeup}: {@link #wakeupRead} wakes the read selector, so a read
+ *       waiting for the peer gives up at once with {@link Errno#ETIMEDOUT}; decrypted
+ *       bytes and complete records already received are returned first, a partial record
+ *       stays buffered for the next read, and the TLS handshake and post-handshake
+ *       messages (close_notify, key updates) are never cut short by it.</li>
  *   <li>{@link #fd} is the underlying TCP descriptor, the same for the socket's life. The
  *       JDK does not expose it: it is read from the channel when the application opens
  *       {@code java.base/sun.nio.ch} to this module, else found on Linux through
@@ -126,6 +131,16 @@ public final class TlsTransport implements SocketCallbacks<TlsSocket> {
       throw new ErrnoException(Errno.EINVAL, "read into a full buffer");
     }
     return ctx.read(buffer, timeoutMillis);
+  }
+
+  @Override
+  public boolean hasReadWakeup() {
+    return true;
+  }
+
+  @Override
+  public void wakeupRead(TlsSocket ctx) {
+    ctx.wakeupRead();
   }
 
   /** 4, as {@code inet_tls_dist}: its distribution handshake runs with {@code {packet, 4}}. */
