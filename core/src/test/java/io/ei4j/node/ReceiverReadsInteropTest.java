@@ -78,19 +78,11 @@ class ReceiverReadsInteropTest {
     return threads.submit(() -> m.receive(timeoutMillis));
   }
 
-  private static void awaitReading(Mailbox m) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!m.readsConnection()) {
-      assertTrue(System.nanoTime() < until, "the receiver never read the connection itself");
-      Thread.sleep(1);
-    }
-  }
-
   @Test
   void aWaitingReceiverReadsTheConnectionAndRoutesOtherMailboxesMessages() throws Exception {
     echo(box, atom("first"));
     Future<ErlTerm> got = receiveLater(box, 10_000);
-    awaitReading(box);
+    ReceiverWakeups.awaitReading(box);
     // rex's reply to `other` is read and routed by box's receiving thread.
     assertEquals(atom("ok"), rpc(other, erlName, "ei4j_node_peer", "send_to", box.pid(), atom("second")));
     assertEquals(atom("second"), got.get(10, TimeUnit.SECONDS));
@@ -99,28 +91,14 @@ class ReceiverReadsInteropTest {
   @Test
   void aMessageFromElsewhereWakesAReceiverThatReadsTheConnection() throws Exception {
     echo(box, atom("first"));
-    long[] millis = new long[7];
-    for (int i = 0; i < millis.length; i++) {
-      Future<ErlTerm> got = receiveLater(box, 10_000);
-      awaitReading(box);
-      long start = System.nanoTime();
-      other.send(box.pid(), integer(i)); // a local send: nothing arrives on the connection
-      assertEquals(integer(i), got.get(10, TimeUnit.SECONDS));
-      millis[i] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-    }
-    // Without the wakeup the receiver would only look again at the end of its 250 ms read
-    // slice, which had just begun each time; the median spares a stray pause of the machine.
-    long[] sorted = millis.clone();
-    Arrays.sort(sorted);
-    assertTrue(sorted[sorted.length / 2] < 150,
-        "local messages took " + Arrays.toString(millis) + " ms to reach a receiver reading the connection");
+    ReceiverWakeups.assertLocalSendsWakeTheReader(box, other, threads);
   }
 
   @Test
   void anExitSignalFromAnotherThreadEndsAReceiverThatReadsTheConnection() throws Exception {
     echo(box, atom("first"));
     Future<ErlTerm> got = receiveLater(box, 10_000);
-    awaitReading(box);
+    ReceiverWakeups.awaitReading(box);
     other.exit(box.pid(), atom("kill"));
     Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> got.get(10, TimeUnit.SECONDS));
     assertInstanceOf(ExitException.class, e.getCause());

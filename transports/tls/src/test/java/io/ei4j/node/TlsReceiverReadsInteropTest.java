@@ -16,7 +16,6 @@ import io.ei4j.transport.tls.TestPki;
 import io.ei4j.transport.tls.TlsConfig;
 import io.ei4j.transport.tls.TlsTransport;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -90,21 +89,7 @@ class TlsReceiverReadsInteropTest {
       // One round trip with Erlang's echo process, so that box's last message came over TLS.
       box.send("echo", erl.nodeName(), tuple(box.pid(), atom("first")));
       assertEquals(tuple(atom("echo"), atom("first")), expect(box, t -> true, 10_000, "echo reply"));
-      long[] millis = new long[7];
-      for (int i = 0; i < millis.length; i++) {
-        Future<ErlTerm> got = threads.submit(() -> box.receive(10_000));
-        awaitReading(box);
-        long start = System.nanoTime();
-        other.send(box.pid(), integer(i)); // a local send: nothing arrives on the connection
-        assertEquals(integer(i), got.get(10, TimeUnit.SECONDS));
-        millis[i] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-      }
-      // Without the wakeup the receiver would only look again at the end of its 250 ms read
-      // slice, which had just begun each time; the median spares a stray pause of the machine.
-      long[] sorted = millis.clone();
-      Arrays.sort(sorted);
-      assertTrue(sorted[sorted.length / 2] < 150,
-          "local messages took " + Arrays.toString(millis) + " ms to reach a receiver reading the TLS connection");
+      ReceiverWakeups.assertLocalSendsWakeTheReader(box, other, threads);
     } finally {
       threads.shutdownNow();
       box.close();
@@ -153,15 +138,6 @@ class TlsReceiverReadsInteropTest {
       threads.shutdownNow();
       box.close();
       other.close();
-    }
-  }
-
-  /** Core lets a receiver read the connection only when the transport has a read wakeup. */
-  private static void awaitReading(Mailbox m) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!m.readsConnection()) {
-      assertTrue(System.nanoTime() < until, "the receiver never read the TLS connection itself");
-      Thread.sleep(1);
     }
   }
 }
