@@ -613,18 +613,8 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
    */
   private static void await(UnixSocket ctx, short events, long timeoutMillis, long start,
       String operation) throws ErrnoException {
-    long budget = timeoutMillis == INFINITE ? 0 : TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     for (;;) {
-      int wait;
-      if (timeoutMillis == INFINITE) {
-        wait = -1;
-      } else {
-        long left = budget - (System.nanoTime() - start);
-        if (left <= 0) {
-          throw Errors.timeout(operation, timeoutMillis);
-        }
-        wait = (int) Math.min(Integer.MAX_VALUE, UnixFdPoller.ceilMillis(left));
-      }
+      int wait = pollMillis(timeoutMillis, start, operation);
       int revents = LibC.pollOne(ctx.fd(), events, wait);
       if (ctx.isClosed() || (revents > 0 && (revents & LibC.POLLNVAL) != 0)) {
         throw Errors.closed(operation);
@@ -642,6 +632,23 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
   }
 
   /**
+   * The {@code poll(2)} timeout for what is left of {@code timeoutMillis} since
+   * {@code start}: -1 for {@link #INFINITE}, else at least 1 ms.
+   *
+   * @throws ErrnoException {@link Errno#ETIMEDOUT} when nothing is left
+   */
+  private static int pollMillis(long timeoutMillis, long start, String operation) throws ErrnoException {
+    if (timeoutMillis == INFINITE) {
+      return -1;
+    }
+    long left = TimeUnit.MILLISECONDS.toNanos(timeoutMillis) - (System.nanoTime() - start);
+    if (left <= 0) {
+      throw Errors.timeout(operation, timeoutMillis);
+    }
+    return (int) Math.min(Integer.MAX_VALUE, UnixFdPoller.ceilMillis(left));
+  }
+
+  /**
    * {@link #await} for a read with {@link #FLAG_FULL_IMPL}: also ends, with
    * {@link Errno#ETIMEDOUT}, when a {@link #wakeupRead} is pending or arrives, by polling the
    * socket's wakeup eventfd along with it. Readable data wins over a wakeup that arrives
@@ -649,18 +656,8 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
    */
   private static void awaitReadable(UnixSocket ctx, long timeoutMillis, long start) throws ErrnoException {
     int wakeFd = ctx.wakeFd();
-    long budget = timeoutMillis == INFINITE ? 0 : TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     for (;;) {
-      int wait;
-      if (timeoutMillis == INFINITE) {
-        wait = -1;
-      } else {
-        long left = budget - (System.nanoTime() - start);
-        if (left <= 0) {
-          throw Errors.timeout("read", timeoutMillis);
-        }
-        wait = (int) Math.min(Integer.MAX_VALUE, UnixFdPoller.ceilMillis(left));
-      }
+      int wait = pollMillis(timeoutMillis, start, "read");
       if (ctx.consumeReadWakeup()) {
         throw Errors.woken("read");
       }
