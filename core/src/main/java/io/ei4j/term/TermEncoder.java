@@ -265,8 +265,9 @@ public final class TermEncoder {
    * A tuple of fewer than 256 elements at recursion depth {@code depth}, an element of a list
    * or a value in a map. Lists and maps of small tuples of leaves (records, rows) are a usual
    * shape of messages, so the tuple's header is written here and its elements by
-   * {@link #element}, without a call to {@link #encode} per tuple. (Taking this path from {@link #element}, for map keys and tuple
-   * elements too, made maps of small tuples slower, not faster.)
+   * {@link #element}, without a call to {@link #encode} per tuple. (Taking this path from
+   * {@link #element}, for map keys and tuple elements too, made maps of small tuples
+   * slower, not faster.)
    */
   private static void innerTuple(ErlTuple t, TermBuffer out, int depth) {
     ErlTerm[] e = t.array();
