@@ -24,7 +24,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,6 +48,9 @@ class TlsReceiverReadsInteropTest {
   /** Speaks only TLS 1.3 and updates its keys every 64 KiB. */
   private static ErlangPeer erl13;
   private static Node node;
+  private Mailbox box;
+  private Mailbox other;
+  private ExecutorService threads;
 
   @BeforeAll
   static void start() throws Exception {
@@ -80,21 +85,26 @@ class TlsReceiverReadsInteropTest {
     }
   }
 
+  @BeforeEach
+  void mailboxes() {
+    box = node.createMailbox();
+    other = node.createMailbox();
+    threads = Executors.newCachedThreadPool();
+  }
+
+  @AfterEach
+  void closeMailboxes() {
+    threads.shutdownNow();
+    box.close();
+    other.close();
+  }
+
   @Test
   void aMessageFromElsewhereWakesAReceiverThatReadsTheTlsConnection() throws Exception {
-    Mailbox box = node.createMailbox();
-    Mailbox other = node.createMailbox();
-    ExecutorService threads = Executors.newCachedThreadPool();
-    try {
-      // One round trip with Erlang's echo process, so that box's last message came over TLS.
-      box.send("echo", erl.nodeName(), tuple(box.pid(), atom("first")));
-      assertEquals(tuple(atom("echo"), atom("first")), expect(box, t -> true, 10_000, "echo reply"));
-      ReceiverWakeups.assertLocalSendsWakeTheReader(box, other, threads);
-    } finally {
-      threads.shutdownNow();
-      box.close();
-      other.close();
-    }
+    // One round trip with Erlang's echo process, so that box's last message came over TLS.
+    box.send("echo", erl.nodeName(), tuple(box.pid(), atom("first")));
+    assertEquals(tuple(atom("echo"), atom("first")), expect(box, t -> true, 10_000, "echo reply"));
+    ReceiverWakeups.assertLocalSendsWakeTheReader(box, other, threads);
   }
 
   /**
@@ -105,9 +115,6 @@ class TlsReceiverReadsInteropTest {
    */
   @Test
   void wakeupsDuringTls13KeyUpdatesLoseNothing() throws Exception {
-    Mailbox box = node.createMailbox();
-    Mailbox other = node.createMailbox();
-    ExecutorService threads = Executors.newCachedThreadPool();
     AtomicBoolean done = new AtomicBoolean();
     try {
       byte[] big = new byte[200_000];
@@ -135,9 +142,6 @@ class TlsReceiverReadsInteropTest {
       assertEquals(0, box.queued());
     } finally {
       done.set(true);
-      threads.shutdownNow();
-      box.close();
-      other.close();
     }
   }
 }
