@@ -189,10 +189,14 @@ public final class EmbeddedEpmd implements AutoCloseable {
   /**
    * Whether the server still runs.
    *
-   * @return false once {@link #close()} ran or a permitted {@code KILL_REQ} shut it down
+   * <p>True until the server thread has closed every connection and the listening socket;
+   * once it is false, a connection to the port is refused rather than accepted and dropped.
+   *
+   * @return false once {@link #close()} returned or a permitted {@code KILL_REQ} shut the
+   *     server down
    */
   public boolean isOpen() {
-    return !closed && thread.isAlive();
+    return thread.isAlive();
   }
 
   /**
