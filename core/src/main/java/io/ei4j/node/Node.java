@@ -808,8 +808,9 @@ public final class Node implements AutoCloseable {
         continue;
       }
       if (!handshakePermits.tryAcquire()) {
-        in.close();
+        // Counted before the close: the peer that sees the close may ask at once.
         long n = refusedHandshakes.incrementAndGet();
+        in.close();
         LOG.debug("{}: closed a connection from {} at once: {} handshakes are already under way (maxPendingHandshakes); {} refused so far",
             nodeName, in.peerAddress(), maxPendingHandshakes, n);
         continue;

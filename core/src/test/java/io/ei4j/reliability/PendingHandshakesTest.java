@@ -120,8 +120,10 @@ class PendingHandshakesTest {
         assertTrue(ms < 5_000, "a Java peer needed " + ms + " ms to connect");
       }
     }
-    // The silent ones are all still waiting (nobody was refused, none timed out).
-    assertEquals(SILENT, n.pendingHandshakes());
+    // The silent ones are all still waiting (nobody was refused, none timed out). The
+    // honest peer's own handshake slot is freed after the node installed its connection,
+    // which may be a moment after the peer saw the handshake end.
+    await(() -> n.pendingHandshakes() == SILENT, 5_000, "only the " + SILENT + " silent connections pending, got " + n.pendingHandshakes());
     assertEquals(0, n.refusedHandshakes());
   }
 
