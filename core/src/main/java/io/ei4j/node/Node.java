@@ -757,9 +757,6 @@ public final class Node implements AutoCloseable {
 
   private void install(EiConnection c, boolean initiated) {
     String peer = c.peerNodeName();
-    if (Trace.on()) {
-      Trace.up(nodeName, transportOf(c), peer, initiated, c.peerFlags(), c.peerCreation());
-    }
     EiConnection old = connections.put(peer, c);
     if (old != null && old != c) {
       // A new connection from a restarted or reconnecting peer replaces the old one.
@@ -767,6 +764,10 @@ public final class Node implements AutoCloseable {
       old.close();
       down(old, "replaced by a new connection");
       connections.put(peer, c);
+    }
+    if (Trace.on()) {
+      // Traced once the connection is in the table: whoever reads "up" can find it.
+      Trace.up(nodeName, transportOf(c), peer, initiated, c.peerFlags(), c.peerCreation());
     }
     Pending p = pending.remove(peer);
     if (p != null) {
