@@ -889,6 +889,14 @@ public final class EiConnection implements AutoCloseable {
   }
 
   /**
+   * Whether no thread writes or is about to write: the flusher has handed the socket back
+   * and nobody holds the write lock, so the next lone send is written by its sender.
+   */
+  boolean writerIdle() {
+    return !flushing && !writeLock.isLocked();
+  }
+
+  /**
    * Sends one frame; the caller's buffers are free for reuse when this returns. A sender
    * that finds the socket free writes at once from its own thread, waiting for the socket
    * within {@code deadline}: a lone message gets no queue, no thread hop and no timer.

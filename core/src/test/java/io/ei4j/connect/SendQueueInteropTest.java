@@ -80,8 +80,12 @@ class SendQueueInteropTest {
       long flusherWrites = transport.writes.stream().filter(w -> w.thread().startsWith("ei4j-flusher-")).count();
       assertTrue(flusherWrites >= 1 && flusherWrites <= 3, "the flusher wrote the 199 frames left to it in one or few writes: " + transport.writes);
 
-      // Once the queue stayed empty, a lone send writes from its own thread again.
-      Thread.sleep(50);
+      // Once the flusher handed the socket back, a lone send writes from its own thread again.
+      long idleBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!c.writerIdle()) {
+        assertTrue(System.nanoTime() < idleBy, "the flusher kept the socket for 10 s after the queue emptied");
+        Thread.sleep(1);
+      }
       transport.writes.clear();
       send(c, me, 201, 10, 10_000);
       assertEquals(Thread.currentThread().getName(), transport.writes.get(0).thread(), "a lone send is written by its sender: " + transport.writes);
