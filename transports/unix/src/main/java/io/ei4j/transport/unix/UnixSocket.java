@@ -222,6 +222,11 @@ public final class UnixSocket {
     }
   }
 
+  /** The read wakeup's eventfd number as made, or -1 before the first read waited (tests). */
+  int madeWakeFd() {
+    return wakeFd.get();
+  }
+
   /**
    * The read wakeup's eventfd, made on first use. Only for a caller inside the socket.
    *
