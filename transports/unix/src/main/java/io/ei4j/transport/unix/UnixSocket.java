@@ -198,14 +198,8 @@ public final class UnixSocket {
    * @throws ErrnoException {@code EBADF} once the socket is closed
    */
   void enter(String operation) throws ErrnoException {
-    for (;;) {
-      int s = state.get();
-      if ((s & CLOSED) != 0) {
-        throw Errors.closed(operation);
-      }
-      if (state.compareAndSet(s, s + 1)) {
-        return;
-      }
+    if (!tryEnter()) {
+      throw Errors.closed(operation);
     }
   }
 
