@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * more is accepted and closed at once.
  *
  * <h2>Threads</h2>
- * One daemon thread ({@code ei4j-epmd-PORT}) runs a {@link Selector} loop over the
+ * One daemon thread ({@code ei4j-epmd-PORT}) runs a {@link java.nio.channels.Selector} loop over the
  * listening socket and every connection, non-blocking; it owns all state. Nothing ever
  * blocks that thread on a client, so a slow or silent client cannot delay others, and
  * the thread count does not grow with clients. {@link #registered()},
@@ -54,9 +54,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Layout</h2>
  * This class is the public face and its options. The work is split between package-private
- * parts: {@link EpmdSelectorLoop} (sockets, framing, limits, timeouts),
- * {@link EpmdRequestHandler} (what each request does), {@link EpmdServerCodec} (request
- * bodies in, reply bytes out) and {@link EpmdRegistry} (registered and released names,
+ * parts: {@code EpmdSelectorLoop} (sockets, framing, limits, timeouts),
+ * {@code EpmdRequestHandler} (what each request does), {@code EpmdServerCodec} (request
+ * bodies in, reply bytes out) and {@code EpmdRegistry} (registered and released names,
  * creation counters).
  */
 public final class EmbeddedEpmd implements AutoCloseable {
