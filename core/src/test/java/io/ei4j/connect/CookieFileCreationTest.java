@@ -2,10 +2,12 @@ package io.ei4j.connect;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ei4j.internal.dist.Cookies;
 import io.ei4j.testkit.ErlangPeer;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +67,14 @@ class CookieFileCreationTest {
     assertFalse(Cookies.createIfMissing(f));
     assertEquals("mine", Files.readString(f));
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
+  }
+
+  @Test
+  void aMissingDirectoryIsNamed(@TempDir Path home) {
+    Path f = home.resolve("gone").resolve(".erlang.cookie");
+    IOException e = assertThrows(IOException.class,
+        () -> Cookies.createIfMissing(f));
+    assertEquals("cannot create cookie file " + f + ": directory " + f.getParent() + " does not exist", e.getMessage());
   }
 
   @Test

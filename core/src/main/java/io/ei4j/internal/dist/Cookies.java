@@ -127,6 +127,9 @@ public final class Cookies {
       cookie[i] = (byte) ('A' + RANDOM.nextInt(26));
     }
     Path dir = file.toAbsolutePath().getParent();
+    if (dir == null || !Files.isDirectory(dir)) {
+      throw new IOException("cannot create cookie file " + file + ": directory " + dir + " does not exist");
+    }
     FileAttribute<Set<PosixFilePermission>> ownerOnly =
         PosixFilePermissions.asFileAttribute(OWNER_READ_ONLY);
     boolean posix = Files.getFileStore(dir).supportsFileAttributeView("posix");
