@@ -329,12 +329,12 @@ class EmbeddedEpmdTest {
   @Test
   void onlyLocalPeersMayRegister() throws Exception {
     InetAddress here = InetAddress.getByName("192.0.2.10");
-    assertTrue(EmbeddedEpmd.isLocalPeer(InetAddress.getByName("127.0.0.1"), here));
-    assertTrue(EmbeddedEpmd.isLocalPeer(InetAddress.getByName("127.8.9.1"), here));
-    assertTrue(EmbeddedEpmd.isLocalPeer(InetAddress.getByName("::1"), here));
-    assertTrue(EmbeddedEpmd.isLocalPeer(here, here));
-    assertFalse(EmbeddedEpmd.isLocalPeer(InetAddress.getByName("192.0.2.11"), here));
-    assertFalse(EmbeddedEpmd.isLocalPeer(InetAddress.getByName("2001:db8::1"),
+    assertTrue(EpmdSelectorLoop.isLocalPeer(InetAddress.getByName("127.0.0.1"), here));
+    assertTrue(EpmdSelectorLoop.isLocalPeer(InetAddress.getByName("127.8.9.1"), here));
+    assertTrue(EpmdSelectorLoop.isLocalPeer(InetAddress.getByName("::1"), here));
+    assertTrue(EpmdSelectorLoop.isLocalPeer(here, here));
+    assertFalse(EpmdSelectorLoop.isLocalPeer(InetAddress.getByName("192.0.2.11"), here));
+    assertFalse(EpmdSelectorLoop.isLocalPeer(InetAddress.getByName("2001:db8::1"),
         InetAddress.getByName("2001:db8::2")));
   }
 

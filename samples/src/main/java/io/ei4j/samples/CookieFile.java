@@ -1,27 +1,21 @@
 package io.ei4j.samples;
 
+import io.ei4j.internal.dist.Cookies;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
-import java.util.EnumSet;
 
 /**
  * The default cookie file, {@code ~/.erlang.cookie}, created the way {@code erl} creates
  * it when a distributed node starts without one: 20 random upper-case letters, readable
- * by the owner only. Reading is left to {@link io.ei4j.connect.EiNode.Builder#build()},
- * which applies Erlang's rules; the cookie itself is never printed.
+ * by the owner only, but owner-only from the first instant ({@link Cookies#createIfMissing},
+ * where {@code erl} writes first and chmods after). Reading is left to
+ * {@link io.ei4j.connect.EiNode.Builder#build()}, which applies Erlang's rules; the cookie
+ * itself is never printed.
  */
 final class CookieFile {
-  private static final int LENGTH = 20;
-  private static final SecureRandom RANDOM = new SecureRandom();
-
   private CookieFile() {}
 
   /**
@@ -44,28 +38,27 @@ final class CookieFile {
    * @throws IOException when the file cannot be created
    */
   static boolean ensureExists(Path file, PrintStream err) throws IOException {
-    if (Files.exists(file)) {
+    if (!Cookies.createIfMissing(file)) {
       return false;
-    }
-    char[] cookie = new char[LENGTH];
-    for (int i = 0; i < LENGTH; i++) {
-      cookie[i] = (char) ('A' + RANDOM.nextInt(26));
-    }
-    try {
-      Files.writeString(file, new String(cookie), StandardCharsets.US_ASCII, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE);
-    } catch (FileAlreadyExistsException raced) {
-      return false;
-    }
-    try {
-      // erl leaves the file read-only for its owner (mode 0400).
-      Files.setPosixFilePermissions(file, EnumSet.of(PosixFilePermission.OWNER_READ));
-    } catch (UnsupportedOperationException notPosix) {
-      // No POSIX permissions here; Erlang does not check them either.
     }
     err.println("created " + file + " with a random cookie (mode "
         + permissionsOf(file) + "), as erl does; Erlang nodes of this user read the same file");
     return true;
+  }
+
+  /**
+   * The cookie in a file named by {@code --cookie-file}: read with Erlang's rules for
+   * {@code ~/.erlang.cookie} (first line, printable ASCII, and the file accessible by its
+   * owner only, else refused as {@code erl} refuses it). Never created.
+   *
+   * @throws IOException when the file is missing, readable by others, or not a cookie; the
+   *     message never holds the cookie
+   */
+  static String read(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      throw new IOException("--cookie-file " + file + ": no such file");
+    }
+    return Cookies.read(file);
   }
 
   private static String permissionsOf(Path file) {

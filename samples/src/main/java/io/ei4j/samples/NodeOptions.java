@@ -16,6 +16,7 @@ import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -25,7 +26,7 @@ import java.util.Set;
  */
 final class NodeOptions {
   /** Options with a value that every command accepts. */
-  static final Set<String> WITH_VALUE = Set.of("name", "cookie", "transport", "port", "epmd", "epmd-port",
+  static final Set<String> WITH_VALUE = Set.of("name", "cookie", "cookie-file", "transport", "port", "epmd", "epmd-port",
       "cert", "key", "cacert", "verify", "socket-dir");
   /** Flags every command accepts. */
   static final Set<String> FLAGS = Set.of("help", "verbose");
@@ -35,10 +36,15 @@ final class NodeOptions {
       Node options:
         --name ALIVE[@HOST]   this node's name; a bare ALIVE takes the host part as
                               erl -sname does (this machine's host name up to the first dot)
-        --cookie COOKIE       the cookie; default: the first line of ~/.erlang.cookie, which
-                              is created with a random cookie if missing, as erl does
-                              (like erl -setcookie, a cookie on the command line is
-                              visible to other local users in ps: prefer the file)
+        --cookie-file FILE    read the cookie from FILE: its first line; the file must be
+                              accessible by its owner only, as erl requires of
+                              ~/.erlang.cookie (safe: the cookie stays off the command line)
+        --cookie COOKIE       the cookie itself; like erl -setcookie it is visible to every
+                              local user in ps: prefer --cookie-file or $EI4J_COOKIE
+                              Without either: $EI4J_COOKIE when set (safe: the environment
+                              of a process is readable by its user and root only), else
+                              the first line of ~/.erlang.cookie, created owner-only with
+                              a random cookie if missing, as erl does
         --transport T         tcp (default), tls or unix
         --port PORT           servers: the port to listen on (default 0: any free port);
                               clients: the peer's port, to connect without asking EPMD
@@ -61,11 +67,23 @@ final class NodeOptions {
                                  DIR/ALIVE (default: the working directory, as erl_uds_dist)
       """;
 
+  /**
+   * The environment variable the cookie is taken from when neither {@code --cookie} nor
+   * {@code --cookie-file} is given. OTP has no such variable ({@code auth} reads
+   * {@code -setcookie} or {@code ~/.erlang.cookie}); the nearest is
+   * {@code ERL_FLAGS="-setcookie C"}, which {@code erl} reads as arguments.
+   */
+  static final String COOKIE_ENV = "EI4J_COOKIE";
+
   private static final java.util.logging.Logger BCJSSE_LOG = java.util.logging.Logger.getLogger("org.bouncycastle.jsse");
 
   final String nodeName;
+  /** The cookie given by {@code --cookie} or {@link #COOKIE_ENV}, or null. */
   final String cookie;
+  /** The file the cookie is read from: {@code --cookie-file}, else the default one. */
   final Path cookieFile;
+  /** Whether {@link #cookieFile} was named by {@code --cookie-file} (it is then never created). */
+  final boolean cookieFileGiven;
   final String transport;
   final Integer port;
   final String epmdMode;
@@ -76,13 +94,26 @@ final class NodeOptions {
   final boolean verifyPeer;
   final Path socketDir;
 
-  private NodeOptions(Options o, String defaultName, boolean server) throws UsageException {
+  private NodeOptions(Options o, String defaultName, boolean server, Map<String, String> env)
+      throws UsageException {
     this.nodeName = HostNames.complete(o.get("name", defaultName));
-    this.cookie = o.get("cookie");
-    if (cookie != null && cookie.isEmpty()) {
+    String given = o.get("cookie");
+    if (given != null && given.isEmpty()) {
       throw new UsageException("--cookie is empty");
     }
-    this.cookieFile = CookieFile.defaultFile();
+    Path file = path(o, "cookie-file");
+    if (given != null && file != null) {
+      throw new UsageException("--cookie and --cookie-file exclude each other");
+    }
+    if (given == null && file == null && env.containsKey(COOKIE_ENV)) {
+      given = env.get(COOKIE_ENV);
+      if (given.isEmpty()) {
+        throw new UsageException("$" + COOKIE_ENV + " is set but empty");
+      }
+    }
+    this.cookie = given;
+    this.cookieFileGiven = file != null;
+    this.cookieFile = file != null ? file : CookieFile.defaultFile();
     this.transport = o.choice("transport", "tcp", List.of("tcp", "tls", "unix"));
     this.port = o.has("port") ? (int) o.getLong("port", 0, server ? 0 : 1, 65535) : null;
     this.epmdMode = o.choice("epmd", "auto", List.of("auto", "embedded", "external", "none"));
@@ -139,7 +170,13 @@ final class NodeOptions {
 
   /** Reads the shared options of a server ({@code server} true) or a client command. */
   static NodeOptions of(Options o, String defaultName, boolean server) throws UsageException {
-    return new NodeOptions(o, defaultName, server);
+    return of(o, defaultName, server, System.getenv());
+  }
+
+  /** As {@link #of(Options, String, boolean)}, with {@code env} as the environment. */
+  static NodeOptions of(Options o, String defaultName, boolean server, Map<String, String> env)
+      throws UsageException {
+    return new NodeOptions(o, defaultName, server, env);
   }
 
   private static Path path(Options o, String name) throws UsageException {
@@ -194,8 +231,9 @@ final class NodeOptions {
   }
 
   /**
-   * The node, with the cookie given or the one in {@code ~/.erlang.cookie}, which is
-   * created first when missing.
+   * The node, with the cookie given ({@code --cookie}, {@code $EI4J_COOKIE}), the one in
+   * {@code --cookie-file}, or the one in {@code ~/.erlang.cookie}, which is created first
+   * when missing.
    *
    * @param epmdHost where the node's EPMD runs: {@code localhost} for a server, which
    *     publishes itself there; the peer's host for a client, which looks the peer up
@@ -204,6 +242,8 @@ final class NodeOptions {
     EiNode.Builder b = EiNode.builder(nodeName).transport(callbacks());
     if (cookie != null) {
       b.cookie(cookie);
+    } else if (cookieFileGiven) {
+      b.cookie(CookieFile.read(cookieFile));
     } else {
       CookieFile.ensureExists(cookieFile, err);
     }

@@ -9,6 +9,7 @@ import io.ei4j.connect.EiListener;
 import io.ei4j.connect.EiMessage;
 import io.ei4j.connect.EiNode;
 import io.ei4j.epmd.EmbeddedEpmd;
+import io.ei4j.internal.node.RateLimitedLog;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.transport.unix.UnixSocketCallbacks;
@@ -60,6 +61,15 @@ final class Server {
   private final Handler handler;
   private final Map<String, EiConnection> byPeer = new ConcurrentHashMap<>();
   private final Semaphore handshakes = new Semaphore(MAX_PENDING_HANDSHAKES);
+  /*
+   * What strangers can cause at will is logged at WARN, but per address only the first
+   * event of a minute in full and then one line with the count; never the cookie (the
+   * handshake's exceptions never hold it).
+   */
+  private final RateLimitedLog refused = RateLimitedLog.perMinute(log, "refused", "handshake");
+  private final RateLimitedLog failed = RateLimitedLog.perMinute(log, "dropped", "failed handshake");
+  private final RateLimitedLog timedOut = RateLimitedLog.perMinute(log, "closed", "silent connection");
+  private final RateLimitedLog surplus = RateLimitedLog.perMinute(log, "closed", "surplus connection");
   private volatile boolean stopping;
   private EiNode node;
   private EmbeddedEpmd epmd;
@@ -112,6 +122,7 @@ final class Server {
    */
   private void acceptLoop(EiListener listener) {
     while (!stopping) {
+      flushLogs(false);
       EiListener.Incoming in;
       try {
         in = listener.acceptSocket(ACCEPT_TIMEOUT_MILLIS);
@@ -133,7 +144,8 @@ final class Server {
         continue;
       }
       if (!handshakes.tryAcquire()) {
-        log.debug("closed a connection from {}: {} handshakes already under way", in.peerAddress(), MAX_PENDING_HANDSHAKES);
+        surplus.record(source(in.peerAddress()),
+            MAX_PENDING_HANDSHAKES + " handshakes already under way (the MAX_PENDING_HANDSHAKES limit)");
         in.close();
         continue;
       }
@@ -148,16 +160,17 @@ final class Server {
     try {
       c = in.handshake(ACCEPT_TIMEOUT_MILLIS);
     } catch (EiAuthenticationException e) {
-      log.warn("refused a connection: {}", e.getMessage());
+      refused.record(source(in.peerAddress()), e.getMessage());
       return;
     } catch (IOException | RuntimeException e) {
       if (stopping) {
         return;
       }
       if (e instanceof ErrnoException ee && ee.isTimeout()) {
-        log.debug("handshake with {} timed out: {}", in.peerAddress(), e.getMessage());
+        timedOut.record(source(in.peerAddress()), "no handshake within " + ACCEPT_TIMEOUT_MILLIS + " ms: "
+            + e.getMessage());
       } else {
-        log.warn("handshake with {} failed: {}", in.peerAddress(), e.getMessage());
+        failed.record(source(in.peerAddress()), e.getMessage());
       }
       return;
     } finally {
@@ -226,7 +239,30 @@ final class Server {
   private void shutdown() {
     stopping = true;
     closeAll();
+    flushLogs(true);
     log.info("stopped");
+  }
+
+  /** Writes the summaries of the refusal logs: those whose minute is over, or all. */
+  private void flushLogs(boolean all) {
+    for (RateLimitedLog l : new RateLimitedLog[] {refused, failed, timedOut, surplus}) {
+      if (all) {
+        l.flushAll();
+      } else {
+        l.flush();
+      }
+    }
+  }
+
+  /**
+   * Whom a refusal is counted against: the IP address without the port, so that a peer
+   * that reconnects adds up; for other transports the address as reported.
+   */
+  static String source(SocketAddress address) {
+    if (address instanceof InetSocketAddress a) {
+      return a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+    }
+    return address == null ? "an unknown address" : address.toString();
   }
 
   private void closeAll() {

@@ -2,10 +2,19 @@ package io.ei4j.internal.dist;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -15,10 +24,23 @@ import java.util.Set;
  * its content without the trailing line breaks, and must be printable ASCII (space to
  * {@code ~}), else Erlang refuses it with "Bad characters in cookie" and so does this
  * class. The cookie is never part of a message.
+ *
+ * <p>It also creates a missing cookie file as {@code erl} would (20 random upper-case
+ * letters, mode 0400), but never readable by anyone else, not even for an instant; see
+ * {@link #createIfMissing(Path)}.
  */
 public final class Cookies {
   /** Longest cookie accepted; Erlang's cookie is an atom, at most 255 characters. */
   public static final int MAX_COOKIE_CHARS = 255;
+
+  /** Length of a generated cookie, as {@code erl} makes them. */
+  static final int GENERATED_LENGTH = 20;
+
+  /** The only mode a cookie file is ever created with: read-only for its owner. */
+  private static final Set<PosixFilePermission> OWNER_READ_ONLY =
+      EnumSet.of(PosixFilePermission.OWNER_READ);
+
+  private static final SecureRandom RANDOM = new SecureRandom();
 
   private Cookies() {}
 
@@ -74,6 +96,74 @@ public final class Cookies {
       }
     }
     return new String(head, 0, end, StandardCharsets.US_ASCII);
+  }
+
+  /**
+   * Creates {@code file} with a fresh random cookie (20 letters A..Z from
+   * {@link SecureRandom}) unless it exists; an existing file, also one another process
+   * creates meanwhile, is left alone.
+   *
+   * <p>{@code erl} writes the file with the process's umask and only then makes it 0400,
+   * so for a moment it is as readable as the umask allows (0666 under umask 000). Here
+   * the cookie is written to a temporary file in the same directory that is created with
+   * mode 0400 by the {@code open} call itself (a umask can only remove bits), and that file
+   * is then hard-linked to {@code file}. The link either fails because {@code file}
+   * exists or makes the whole cookie appear at once: no reader ever sees the name with
+   * other permissions or with partial content. Where hard links are not supported, the
+   * temporary file is renamed instead ({@code file} is checked first, so only a creation
+   * by another process in that instant would be replaced, by an equally valid cookie).
+   * On a file system without POSIX permissions the file is created plainly, as Erlang
+   * does there.
+   *
+   * @return whether this call created the file
+   * @throws IOException when the file cannot be created; the message never holds the cookie
+   */
+  public static boolean createIfMissing(Path file) throws IOException {
+    if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      return false;
+    }
+    byte[] cookie = new byte[GENERATED_LENGTH];
+    for (int i = 0; i < cookie.length; i++) {
+      cookie[i] = (byte) ('A' + RANDOM.nextInt(26));
+    }
+    Path dir = file.toAbsolutePath().getParent();
+    if (dir == null || !Files.isDirectory(dir)) {
+      throw new IOException("cannot create cookie file " + file + ": directory " + dir + " does not exist");
+    }
+    FileAttribute<Set<PosixFilePermission>> ownerOnly =
+        PosixFilePermissions.asFileAttribute(OWNER_READ_ONLY);
+    boolean posix = Files.getFileStore(dir).supportsFileAttributeView("posix");
+    if (!posix) {
+      try {
+        Files.write(file, cookie, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        return true;
+      } catch (FileAlreadyExistsException raced) {
+        return false;
+      }
+    }
+    Path tmp = dir.resolve("." + file.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
+    try {
+      try (SeekableByteChannel ch = Files.newByteChannel(tmp,
+          EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), ownerOnly)) {
+        ByteBuffer b = ByteBuffer.wrap(cookie);
+        while (b.hasRemaining()) {
+          ch.write(b);
+        }
+      }
+      try {
+        Files.createLink(file, tmp);
+      } catch (FileAlreadyExistsException raced) {
+        return false;
+      } catch (UnsupportedOperationException | IOException noHardLinks) {
+        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+          return false;
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+      }
+      return true;
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
   }
 
   /**
