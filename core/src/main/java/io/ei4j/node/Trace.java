@@ -1,12 +1,10 @@
 package io.ei4j.node;
 
 import io.ei4j.connect.EiMessage;
+import io.ei4j.internal.dist.ControlMessages;
 import io.ei4j.internal.dist.DistFlags;
-import io.ei4j.term.ErlAtom;
-import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
-import io.ei4j.term.Terms;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,8 +38,6 @@ public final class Trace {
 
   static final Logger LOG = LoggerFactory.getLogger(LOGGER_NAME);
 
-  private static final ErlAtom EMPTY = ErlAtom.of("");
-
   private Trace() {}
 
   static boolean on() {
@@ -58,38 +54,9 @@ public final class Trace {
     LOG.trace("{} <- {} {} {}", node, transport, peer, message(m));
   }
 
-  /** A received message as its control tuple and payload, in the form of {@link #message(ErlTuple, ErlTerm)}. */
+  /** A received message as its control tuple and payload: {@link ControlMessages#format(EiMessage)}. */
   static String message(EiMessage m) {
-    ErlTuple control;
-    ErlTerm payload = null;
-    if (m instanceof EiMessage.Send s) {
-      control = s.from() == null ? ErlTuple.of(op(2), EMPTY, s.to()) : ErlTuple.of(op(22), s.from(), s.to());
-      payload = s.message();
-    } else if (m instanceof EiMessage.RegSend r) {
-      control = ErlTuple.of(op(6), r.from(), EMPTY, r.toName());
-      payload = r.message();
-    } else if (m instanceof EiMessage.Link l) {
-      control = ErlTuple.of(op(1), l.from(), l.to());
-    } else if (m instanceof EiMessage.Unlink u) {
-      control = u.id() == 0 ? ErlTuple.of(op(4), u.from(), u.to()) : ErlTuple.of(op(35), ErlInteger.of(u.id()), u.from(), u.to());
-    } else if (m instanceof EiMessage.Exit e) {
-      control = ErlTuple.of(op(3), e.from(), e.to(), e.reason());
-    } else if (m instanceof EiMessage.Exit2 e) {
-      control = ErlTuple.of(op(8), e.from(), e.to(), e.reason());
-    } else if (m instanceof EiMessage.GroupLeader g) {
-      control = ErlTuple.of(op(7), g.from(), g.to());
-    } else if (m instanceof EiMessage.Monitor mo) {
-      control = ErlTuple.of(op(19), mo.from(), mo.toProc(), mo.ref());
-    } else if (m instanceof EiMessage.Demonitor d) {
-      control = ErlTuple.of(op(20), d.from(), d.toProc(), d.ref());
-    } else if (m instanceof EiMessage.MonitorExit x) {
-      control = ErlTuple.of(op(21), x.fromProc(), x.to(), x.ref(), x.reason());
-    } else {
-      EiMessage.Other o = (EiMessage.Other) m;
-      control = o.control();
-      payload = o.payload();
-    }
-    return message(control, payload);
+    return ControlMessages.format(m);
   }
 
   /** The transport chosen for an outgoing connection, and why. */
@@ -118,56 +85,12 @@ public final class Trace {
     LOG.trace("{} down {} {}: {}", node, transport, peer, why);
   }
 
-  private static ErlInteger op(int n) {
-    return ErlInteger.of(n);
-  }
-
-  /** {@code NAME {control} payload}. */
+  /** {@code NAME {control} payload}: {@link ControlMessages#format(ErlTuple, ErlTerm)}. */
   static String message(ErlTuple control, ErlTerm payload) {
-    StringBuilder sb = new StringBuilder(64);
-    sb.append(opName(control)).append(' ').append(Terms.print(control));
-    if (payload != null) {
-      sb.append(' ').append(Terms.print(payload));
-    }
-    return sb.toString();
+    return ControlMessages.format(control, payload);
   }
 
   static String opName(ErlTuple control) {
-    if (control.arity() == 0 || !(control.get(0) instanceof ErlInteger i) || !i.isInt()) {
-      return "UNKNOWN";
-    }
-    return switch (i.intValue()) {
-      case 1 -> "LINK";
-      case 2 -> "SEND";
-      case 3 -> "EXIT";
-      case 4 -> "UNLINK";
-      case 5 -> "NODE_LINK";
-      case 6 -> "REG_SEND";
-      case 7 -> "GROUP_LEADER";
-      case 8 -> "EXIT2";
-      case 12 -> "SEND_TT";
-      case 13 -> "EXIT_TT";
-      case 16 -> "REG_SEND_TT";
-      case 18 -> "EXIT2_TT";
-      case 19 -> "MONITOR_P";
-      case 20 -> "DEMONITOR_P";
-      case 21 -> "MONITOR_P_EXIT";
-      case 22 -> "SEND_SENDER";
-      case 23 -> "SEND_SENDER_TT";
-      case 24 -> "PAYLOAD_EXIT";
-      case 25 -> "PAYLOAD_EXIT_TT";
-      case 26 -> "PAYLOAD_EXIT2";
-      case 27 -> "PAYLOAD_EXIT2_TT";
-      case 28 -> "PAYLOAD_MONITOR_P_EXIT";
-      case 29 -> "SPAWN_REQUEST";
-      case 30 -> "SPAWN_REQUEST_TT";
-      case 31 -> "SPAWN_REPLY";
-      case 32 -> "SPAWN_REPLY_TT";
-      case 33 -> "ALIAS_SEND";
-      case 34 -> "ALIAS_SEND_TT";
-      case 35 -> "UNLINK_ID";
-      case 36 -> "UNLINK_ID_ACK";
-      default -> "OP_" + i.intValue();
-    };
+    return ControlMessages.opName(control);
   }
 }
