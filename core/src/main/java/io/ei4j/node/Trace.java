@@ -3,13 +3,15 @@ package io.ei4j.node;
 import io.ei4j.connect.EiMessage;
 import io.ei4j.internal.dist.ControlMessages;
 import io.ei4j.internal.dist.DistFlags;
+import io.ei4j.internal.dist.DistTrace;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The traffic trace of {@link Node}s, like the trace buffer of Emacs' {@code derl}: at
+ * The traffic trace of {@link Node}s, and of {@code EiNode} connections without an
+ * {@code EiConnectionHandler} (traced by {@code EiConnection} itself, in the same form,
+ * with the transport's class name), like the trace buffer of Emacs' {@code derl}: at
  * TRACE level on the logger {@value #LOGGER_NAME}, one line per control message in and
  * out, with its payload, in Erlang syntax, naming the node, the direction, the transport
  * and the peer:
@@ -26,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * digests never appear. Incoming messages are shown as the connection decoded them (the
  * trace-token and payload variants of a message appear in their plain form); ticks and
  * what a connection answers by itself ({@code is_auth}, {@code UNLINK_ID_ACK}) are not
- * shown. Message contents are shown in full: enable the trace only where the traffic
+ * shown; an {@code EiConnection} without a handler shows every message it decodes,
+ * {@code rpc} replies and {@code is_auth} requests included. Message contents are shown in full: enable the trace only where the traffic
  * may be read.
  *
  * <p>Off by default (slf4j's TRACE level). When off, each message costs one
@@ -34,9 +37,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class Trace {
   /** The logger the trace goes to: {@value}. */
-  public static final String LOGGER_NAME = "io.ei4j.trace";
+  public static final String LOGGER_NAME = DistTrace.LOGGER_NAME;
 
-  static final Logger LOG = LoggerFactory.getLogger(LOGGER_NAME);
+  static final Logger LOG = DistTrace.LOG;
 
   private Trace() {}
 
@@ -46,12 +49,12 @@ public final class Trace {
 
   /** An outgoing control message; call only when {@link #on()}. */
   static void out(String node, String transport, String peer, ErlTuple control, ErlTerm payload) {
-    LOG.trace("{} -> {} {} {}", node, transport, peer, message(control, payload));
+    DistTrace.out(node, transport, peer, control, payload);
   }
 
   /** An incoming message; call only when {@link #on()}. */
   static void in(String node, String transport, String peer, EiMessage m) {
-    LOG.trace("{} <- {} {} {}", node, transport, peer, message(m));
+    DistTrace.in(node, transport, peer, m);
   }
 
   /** A received message as its control tuple and payload: {@link ControlMessages#format(EiMessage)}. */
