@@ -70,12 +70,6 @@ public final class Mailbox implements AutoCloseable {
   static final ErlAtom NOPROC = ErlAtom.of("noproc");
   static final ErlAtom NOCONNECTION = ErlAtom.of("noconnection");
 
-  /** A monitor this mailbox holds on another process. */
-  record Monitoring(ErlTerm target, String nodeName, ErlTerm downObject) {}
-
-  /** A monitor another process holds on this mailbox; {@code toProc} is what it named (pid or atom). */
-  record Watcher(ErlPid watcher, ErlTerm toProc) {}
-
   private final Node node;
   private final ErlPid pid;
   private volatile String name;
@@ -152,10 +146,8 @@ public final class Mailbox implements AutoCloseable {
    */
   private final BooleanSupplier news = () -> head.next != null || exit != null;
 
-  final Set<ErlPid> links = ConcurrentHashMap.newKeySet();
-  final Map<ErlRef, Monitoring> monitoring = new ConcurrentHashMap<>();
-  final Map<ErlRef, Watcher> watchers = new ConcurrentHashMap<>();
-  final Set<ErlRef> aliases = ConcurrentHashMap.newKeySet();
+  /** Links, monitors and aliases: written by the node's {@link Signals} and {@link ProcessTable} only. */
+  private final ProcessSignals signalState = new ProcessSignals();
 
   Mailbox(Node node, ErlPid pid, int maxQueueLength) {
     this.node = node;
@@ -188,6 +180,10 @@ public final class Mailbox implements AutoCloseable {
     this.name = n;
   }
 
+  ProcessSignals signalState() {
+    return signalState;
+  }
+
   /**
    * The node the mailbox belongs to.
    *
@@ -208,7 +204,7 @@ public final class Mailbox implements AutoCloseable {
    * @throws IOException when the other node cannot be reached or the connection broke
    */
   public void send(ErlPid to, ErlTerm message) throws IOException {
-    node.send(pid, Objects.requireNonNull(to, "to"), Objects.requireNonNull(message, "message"));
+    node.outgoing().send(pid, Objects.requireNonNull(to, "to"), Objects.requireNonNull(message, "message"));
   }
 
   /**
@@ -218,7 +214,7 @@ public final class Mailbox implements AutoCloseable {
    * @param message the message
    */
   public void send(String name, ErlTerm message) {
-    node.sendLocalName(name, Objects.requireNonNull(message, "message"));
+    node.outgoing().sendLocalName(name, Objects.requireNonNull(message, "message"));
   }
 
   /**
@@ -231,7 +227,7 @@ public final class Mailbox implements AutoCloseable {
    * @throws IOException when the node cannot be reached or the connection broke
    */
   public void send(String name, String nodeName, ErlTerm message) throws IOException {
-    node.sendName(pid, Objects.requireNonNull(name, "name"), Objects.requireNonNull(nodeName, "nodeName"),
+    node.outgoing().sendName(pid, Objects.requireNonNull(name, "name"), Objects.requireNonNull(nodeName, "nodeName"),
         Objects.requireNonNull(message, "message"));
   }
 
@@ -244,7 +240,7 @@ public final class Mailbox implements AutoCloseable {
    * @throws IOException when the alias's node cannot be reached or the connection broke
    */
   public void sendAlias(ErlRef alias, ErlTerm message) throws IOException {
-    node.sendAlias(pid, Objects.requireNonNull(alias, "alias"), Objects.requireNonNull(message, "message"));
+    node.outgoing().sendAlias(pid, Objects.requireNonNull(alias, "alias"), Objects.requireNonNull(message, "message"));
   }
 
   // ---- receiving ----
@@ -582,8 +578,7 @@ public final class Mailbox implements AutoCloseable {
       return;
     }
     ensureAlive();
-    links.add(other);
-    node.link(this, other);
+    node.signals().link(this, other);
   }
 
   /**
@@ -592,9 +587,7 @@ public final class Mailbox implements AutoCloseable {
    * @param other the linked process
    */
   public void unlink(ErlPid other) {
-    if (links.remove(other)) {
-      node.unlink(this, other);
-    }
+    node.signals().unlink(this, other);
   }
 
   /**
@@ -607,7 +600,7 @@ public final class Mailbox implements AutoCloseable {
    * @throws IOException when the other node cannot be reached or the connection broke
    */
   public void exit(ErlPid other, ErlTerm reason) throws IOException {
-    node.exit2(pid, Objects.requireNonNull(other, "other"), Objects.requireNonNull(reason, "reason"));
+    node.signals().exit2(pid, Objects.requireNonNull(other, "other"), Objects.requireNonNull(reason, "reason"));
   }
 
   /**
@@ -653,7 +646,7 @@ public final class Mailbox implements AutoCloseable {
    */
   public ErlRef monitor(ErlPid target) {
     ensureAlive();
-    return node.monitor(this, Objects.requireNonNull(target, "target"), target.node().name(), target);
+    return node.signals().monitor(this, Objects.requireNonNull(target, "target"), target.node().name(), target);
   }
 
   /**
@@ -668,7 +661,7 @@ public final class Mailbox implements AutoCloseable {
   public ErlRef monitor(String name, String nodeName) {
     ensureAlive();
     ErlAtom n = ErlAtom.of(name);
-    return node.monitor(this, n, nodeName, ErlTuple.of(n, ErlAtom.of(nodeName)));
+    return node.signals().monitor(this, n, nodeName, ErlTuple.of(n, ErlAtom.of(nodeName)));
   }
 
   /**
@@ -678,10 +671,7 @@ public final class Mailbox implements AutoCloseable {
    * @param ref the monitor reference
    */
   public void demonitor(ErlRef ref) {
-    Monitoring m = monitoring.remove(ref);
-    if (m != null) {
-      node.demonitor(this, ref, m);
-    }
+    node.signals().demonitor(this, Objects.requireNonNull(ref, "ref"));
   }
 
   /**
@@ -716,7 +706,7 @@ public final class Mailbox implements AutoCloseable {
   public ErlRef createAlias() {
     ensureAlive();
     ErlRef ref = node.makeRef();
-    node.addAlias(this, ref);
+    node.processTable().addAlias(this, ref);
     return ref;
   }
 
@@ -727,7 +717,7 @@ public final class Mailbox implements AutoCloseable {
    * @return false when it was not an active alias of this mailbox
    */
   public boolean deactivateAlias(ErlRef alias) {
-    return node.removeAlias(this, alias);
+    return node.processTable().removeAlias(this, alias);
   }
 
   // ---- ending ----
@@ -771,7 +761,7 @@ public final class Mailbox implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    node.exited(this, reason);
+    node.signals().exited(this, reason);
   }
 
   /** Marks the mailbox dead without sending any signal (the node is closing). */

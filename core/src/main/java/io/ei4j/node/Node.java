@@ -105,26 +105,12 @@ public final class Node implements AutoCloseable {
   static final ErlAtom UNDEF = ErlAtom.of("undef");
   static final ErlAtom MONITOR = ErlAtom.of("monitor");
   static final ErlAtom LINK = ErlAtom.of("link");
-  static final ErlAtom NET_KERNEL = ErlAtom.of("net_kernel");
 
-  /** Control message numbers this layer sends or reads beyond what {@link EiMessage} decodes. */
-  static final int OP_LINK = 1;
-  static final int OP_SEND = 2;
-  static final int OP_REG_SEND = 6;
-  static final int OP_SEND_SENDER = 22;
-  static final ErlAtom UNUSED = ErlAtom.of("");
-  static final int OP_EXIT = 3;
-  static final int OP_UNLINK = 4;
-  static final int OP_EXIT2 = 8;
-  static final int OP_MONITOR_P = 19;
-  static final int OP_DEMONITOR_P = 20;
-  static final int OP_MONITOR_P_EXIT = 21;
+  /** Control messages that {@link EiMessage} does not decode and {@code ControlMessages} does not list (yet). */
   static final int OP_SPAWN_REQUEST = 29;
   static final int OP_SPAWN_REQUEST_TT = 30;
   static final int OP_SPAWN_REPLY = 31;
-  static final int OP_ALIAS_SEND = 33;
   static final int OP_ALIAS_SEND_TT = 34;
-  static final int OP_UNLINK_ID = 35;
 
   /** The default of {@link Builder#maxPendingHandshakes}: {@value}. */
   public static final int DEFAULT_MAX_PENDING_HANDSHAKES = 64;
@@ -150,14 +136,13 @@ public final class Node implements AutoCloseable {
   private final TransportSelector selector;
   private final EpmdClient defaultEpmd;
 
-  private final Map<ErlPid, Mailbox> processes = new ConcurrentHashMap<>();
-  private final Map<String, Mailbox> names = new ConcurrentHashMap<>();
-  private final Map<ErlRef, Mailbox> aliases = new ConcurrentHashMap<>();
+  private final ProcessTable table = new ProcessTable();
+  private final Outgoing outgoing;
+  private final Signals signalling;
   private final Map<String, EiConnection> connections = new ConcurrentHashMap<>();
   private final Map<String, Pending> pending = new ConcurrentHashMap<>();
   private final Map<String, ErlangFunction> functions = new ConcurrentHashMap<>();
   private final List<NodeListener> nodeListeners = new CopyOnWriteArrayList<>();
-  private final AtomicLong unlinkIds = new AtomicLong();
   private final ExecutorService workers;
   private final ExecutorService signals;
   /** Runs the acceptor's side of every incoming handshake, off the accepting threads. */
@@ -198,6 +183,9 @@ public final class Node implements AutoCloseable {
   private Node(Builder b) throws IOException {
     this.connectTimeoutMillis = b.connectTimeoutMillis;
     this.sendTimeoutMillis = b.sendTimeoutMillis;
+    this.signalTimeoutMillis = Math.max(1, b.tickTimeMillis / 4);
+    this.outgoing = new Outgoing(this, table, sendTimeoutMillis, signalTimeoutMillis);
+    this.signalling = new Signals(this, table, outgoing);
     this.defaultEpmd = b.epmd;
     List<NamedTransport> specs = b.allTransports();
     List<Slot> all = new ArrayList<>();
@@ -246,7 +234,6 @@ public final class Node implements AutoCloseable {
       throw e;
     }
     this.ei = slots.get(0).ei;
-    this.signalTimeoutMillis = Math.max(1, ei.tickTimeMillis() / 4);
     for (Slot s : slots) {
       if (s.listener != null) {
         String threadName = "ei4j-accept-" + nodeName + (slots.size() == 1 ? "" : "-" + s.name());
@@ -408,7 +395,7 @@ public final class Node implements AutoCloseable {
     return c == null || !c.isOpen() ? Optional.empty() : Optional.of(transportOf(c));
   }
 
-  private String transportOf(EiConnection c) {
+  String transportOf(EiConnection c) {
     EiNode n = c.node();
     for (Slot s : slots) {
       if (s.ei == n) {
@@ -438,7 +425,7 @@ public final class Node implements AutoCloseable {
   public Mailbox createMailbox() {
     ensureOpen();
     Mailbox m = new Mailbox(this, ei.makePid(), maxQueueLength);
-    processes.put(m.pid(), m);
+    table.add(m);
     return m;
   }
 
@@ -454,8 +441,8 @@ public final class Node implements AutoCloseable {
     ErlAtom.of(name); // validates the length
     Mailbox m = createMailbox();
     m.name(name);
-    if (names.putIfAbsent(name, m) != null) {
-      processes.remove(m.pid());
+    if (!table.register(name, m)) {
+      table.removePid(m.pid());
       m.abandon(Mailbox.NORMAL);
       throw new IllegalStateException("the name " + name + " is already registered on " + nodeName);
     }
@@ -469,7 +456,7 @@ public final class Node implements AutoCloseable {
    * @return the mailbox, or null
    */
   public Mailbox whereis(String name) {
-    return names.get(name);
+    return table.byName(name);
   }
 
   /**
@@ -892,20 +879,7 @@ public final class Node implements AutoCloseable {
   /** A connection went down: noconnection to links and monitors that involve its node. */
   private void down(EiConnection c, String why) {
     String peer = c.peerNodeName();
-    ErlAtom peerAtom = ErlAtom.of(peer);
-    for (Mailbox m : processes.values()) {
-      for (ErlPid p : m.links) {
-        if (p.node().equals(peerAtom) && m.links.remove(p)) {
-          m.exitSignal(p, Mailbox.NOCONNECTION, true);
-        }
-      }
-      m.monitoring.forEach((ref, mon) -> {
-        if (peer.equals(mon.nodeName()) && m.monitoring.remove(ref, mon)) {
-          m.deliverSignal(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, mon.downObject(), Mailbox.NOCONNECTION));
-        }
-      });
-      m.watchers.values().removeIf(w -> w.watcher().node().equals(peerAtom));
-    }
+    signalling.connectionLost(peer);
     for (NodeListener l : nodeListeners) {
       try {
         l.nodeDown(peer, why);
@@ -915,243 +889,27 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  // ---- sending ----
+  // ---- collaborators, for Mailbox ----
 
-  private boolean isLocal(ErlAtom node) {
+  boolean isLocal(ErlAtom node) {
     return nodeAtom.equals(node);
   }
 
-  void send(ErlPid from, ErlPid to, ErlTerm message) throws IOException {
-    if (isLocal(to.node())) {
-      Mailbox m = processes.get(to);
-      if (m != null) {
-        m.deliver(message);
-      }
-      return;
-    }
-    EiConnection c = connection(to.node().name());
-    if (Trace.on()) {
-      ErlTuple control = from != null && (c.peerFlags() & DistFlags.SEND_SENDER) != 0
-          ? ErlTuple.of(ErlInteger.of(OP_SEND_SENDER), from, to) : ErlTuple.of(ErlInteger.of(OP_SEND), UNUSED, to);
-      Trace.out(nodeName, transportOf(c), c.peerNodeName(), control, message);
-    }
-    c.send(from, to, message, sendTimeoutMillis);
+  ProcessTable processTable() {
+    return table;
   }
 
-  /** Sends a control message on {@code c}, traced. */
-  private void sendControl(EiConnection c, ErlTuple control, ErlTerm payload, long timeoutMillis) throws IOException {
-    if (Trace.on()) {
-      Trace.out(nodeName, transportOf(c), c.peerNodeName(), control, payload);
-    }
-    c.sendControl(control, payload, timeoutMillis);
+  Outgoing outgoing() {
+    return outgoing;
   }
 
-  void sendLocalName(String name, ErlTerm message) {
-    Mailbox m = names.get(name);
-    if (m != null) {
-      m.deliver(message);
-    }
+  Signals signals() {
+    return signalling;
   }
 
-  void sendName(ErlPid from, String name, String node, ErlTerm message) throws IOException {
-    if (node.equals(nodeName)) {
-      sendLocalName(name, message);
-      return;
-    }
-    EiConnection c = connection(node);
-    if (Trace.on()) {
-      Trace.out(nodeName, transportOf(c), node, ErlTuple.of(ErlInteger.of(OP_REG_SEND), from, UNUSED, ErlAtom.of(name)), message);
-    }
-    c.regSend(from, name, message, sendTimeoutMillis);
-  }
-
-  void sendAlias(ErlPid from, ErlRef alias, ErlTerm message) throws IOException {
-    if (isLocal(alias.node())) {
-      Mailbox m = aliases.get(alias);
-      if (m != null) {
-        m.deliver(message);
-      }
-      return;
-    }
-    EiConnection c = connection(alias.node().name());
-    if ((c.peerFlags() & DistFlags.ALIAS) == 0) {
-      throw new IOException(c.peerNodeName() + " does not support process aliases (no DFLAG_ALIAS)");
-    }
-    sendControl(c, ErlTuple.of(ErlInteger.of(OP_ALIAS_SEND), from, alias), message, sendTimeoutMillis);
-  }
-
-  /**
-   * Sends a control message to the node of {@code target}, connecting when {@code connect};
-   * failures are reported through the return value only, for signals whose loss the
-   * protocol already covers (a lost connection fires noconnection on the other side).
-   */
-  private boolean signal(String targetNode, ErlTuple control, boolean connect) {
-    try {
-      EiConnection c = connect ? connection(targetNode) : connections.get(targetNode);
-      if (c == null || !c.isOpen()) {
-        return false;
-      }
-      sendControl(c, control, null, signalTimeoutMillis);
-      return true;
-    } catch (IOException | RuntimeException e) {
-      LOG.debug("signal {} to {} not sent: {}", control, targetNode, e.toString());
-      return false;
-    }
-  }
-
-  void link(Mailbox from, ErlPid to) {
-    if (isLocal(to.node())) {
-      Mailbox m = processes.get(to);
-      if (m == null || !linkArrived(from.pid(), m)) {
-        from.links.remove(to);
-        from.exitSignal(to, Mailbox.NOPROC, true);
-      }
-      return;
-    }
-    if (!signal(to.node().name(), ErlTuple.of(ErlInteger.of(OP_LINK), from.pid(), to), true)) {
-      from.links.remove(to);
-      from.exitSignal(to, Mailbox.NOCONNECTION, true);
-    }
-  }
-
-  /**
-   * Records a link from {@code from} on {@code to}; false when {@code to} is dead, also when
-   * it died while the link was being added and its exit did not see the link.
-   */
-  private static boolean linkArrived(ErlPid from, Mailbox to) {
-    if (to.isClosed()) {
-      return false;
-    }
-    to.links.add(from);
-    return !to.isClosed() || !to.links.remove(from);
-  }
-
-  void unlink(Mailbox from, ErlPid to) {
-    if (isLocal(to.node())) {
-      Mailbox m = processes.get(to);
-      if (m != null) {
-        m.links.remove(from.pid());
-      }
-      return;
-    }
-    EiConnection c = connections.get(to.node().name());
-    if (c == null || !c.isOpen()) {
-      return;
-    }
-    ErlTuple control = (c.peerFlags() & DistFlags.UNLINK_ID) != 0
-        ? ErlTuple.of(ErlInteger.of(OP_UNLINK_ID), ErlInteger.of(unlinkIds.incrementAndGet()), from.pid(), to)
-        : ErlTuple.of(ErlInteger.of(OP_UNLINK), from.pid(), to);
-    signal(to.node().name(), control, false);
-  }
-
-  void exit2(ErlPid from, ErlPid to, ErlTerm reason) throws IOException {
-    if (isLocal(to.node())) {
-      Mailbox m = processes.get(to);
-      if (m != null) {
-        m.exitSignal(from, reason, false);
-      }
-      return;
-    }
-    sendControl(connection(to.node().name()), ErlTuple.of(ErlInteger.of(OP_EXIT2), from, to, reason), null, sendTimeoutMillis);
-  }
-
-  ErlRef monitor(Mailbox from, ErlTerm target, String targetNode, ErlTerm downObject) {
-    ErlRef ref = ei.makeRef();
-    Mailbox.Monitoring mon = new Mailbox.Monitoring(target, targetNode, downObject);
-    from.monitoring.put(ref, mon);
-    if (targetNode.equals(nodeName)) {
-      Mailbox m = target instanceof ErlPid p ? processes.get(p) : names.get(((ErlAtom) target).name());
-      if (m == null || !watch(m, ref, from.pid(), target)) {
-        if (from.monitoring.remove(ref, mon)) {
-          from.deliverSignal(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, downObject, Mailbox.NOPROC));
-        }
-      }
-      return ref;
-    }
-    if (!signal(targetNode, ErlTuple.of(ErlInteger.of(OP_MONITOR_P), from.pid(), target, ref), true)) {
-      if (from.monitoring.remove(ref, mon)) {
-        from.deliverSignal(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, downObject, Mailbox.NOCONNECTION));
-      }
-    }
-    return ref;
-  }
-
-  private static boolean watch(Mailbox target, ErlRef ref, ErlPid watcher, ErlTerm toProc) {
-    if (target.isClosed()) {
-      return false;
-    }
-    target.watchers.put(ref, new Mailbox.Watcher(watcher, toProc));
-    // closed in between: its exit already sent DOWNs to the watchers it saw; this one too
-    return !target.isClosed() || target.watchers.remove(ref) == null;
-  }
-
-  void demonitor(Mailbox from, ErlRef ref, Mailbox.Monitoring mon) {
-    if (mon.nodeName().equals(nodeName)) {
-      Mailbox m = mon.target() instanceof ErlPid p ? processes.get(p) : names.get(((ErlAtom) mon.target()).name());
-      if (m != null) {
-        m.watchers.remove(ref);
-      }
-      return;
-    }
-    signal(mon.nodeName(), ErlTuple.of(ErlInteger.of(OP_DEMONITOR_P), from.pid(), mon.target(), ref), false);
-  }
-
-  void addAlias(Mailbox m, ErlRef ref) {
-    m.aliases.add(ref);
-    aliases.put(ref, m);
-  }
-
-  boolean removeAlias(Mailbox m, ErlRef ref) {
-    m.aliases.remove(ref);
-    return aliases.remove(ref, m);
-  }
-
-  /** A mailbox died: unregister it, then signal its links and monitors. */
-  void exited(Mailbox m, ErlTerm reason) {
-    processes.remove(m.pid());
-    String name = m.name();
-    if (name != null) {
-      names.remove(name, m);
-    }
-    for (ErlRef a : m.aliases) {
-      aliases.remove(a, m);
-    }
-    if (closed) {
-      return;
-    }
-    for (ErlPid p : m.links) {
-      m.links.remove(p);
-      if (isLocal(p.node())) {
-        Mailbox other = processes.get(p);
-        if (other != null && other.links.remove(m.pid())) {
-          other.exitSignal(m.pid(), reason, true);
-        }
-      } else {
-        signal(p.node().name(), ErlTuple.of(ErlInteger.of(OP_EXIT), m.pid(), p, reason), false);
-      }
-    }
-    m.watchers.forEach((ref, w) -> {
-      if (m.watchers.remove(ref) == null) {
-        return;
-      }
-      if (isLocal(w.watcher().node())) {
-        Mailbox other = processes.get(w.watcher());
-        if (other != null) {
-          Mailbox.Monitoring mon = other.monitoring.remove(ref);
-          if (mon != null) {
-            other.deliverSignal(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, mon.downObject(), reason));
-          }
-        }
-      } else {
-        signal(w.watcher().node().name(),
-            ErlTuple.of(ErlInteger.of(OP_MONITOR_P_EXIT), w.toProc(), w.watcher(), ref, reason), false);
-      }
-    });
-    m.monitoring.forEach((ref, mon) -> {
-      if (m.monitoring.remove(ref) != null) {
-        demonitor(m, ref, mon);
-      }
-    });
+  /** The connection to {@code peer} in the table, live or not; null when there is none. */
+  EiConnection existingConnection(String peer) {
+    return connections.get(peer);
   }
 
   // ---- incoming ----
@@ -1246,79 +1004,35 @@ public final class Node implements AutoCloseable {
 
   private void route(EiConnection c, EiMessage msg) {
     if (msg instanceof EiMessage.Send s) {
-      Mailbox m = processes.get(s.to());
+      Mailbox m = table.byPid(s.to());
       if (m != null) {
         m.arrivedVia(c);
         m.deliver(s.message());
       }
     } else if (msg instanceof EiMessage.RegSend r) {
-      Mailbox m = names.get(r.toName().name());
+      Mailbox m = table.byName(r.toName().name());
       if (m != null) {
         m.arrivedVia(c);
         m.deliver(r.message());
       }
     } else if (msg instanceof EiMessage.Link l) {
-      Mailbox m = processes.get(l.to());
-      if (m == null || !linkArrived(l.from(), m)) {
-        answer(c, ErlTuple.of(ErlInteger.of(OP_EXIT), l.to(), l.from(), Mailbox.NOPROC));
-      }
+      signalling.linkArrived(c, l.from(), l.to());
     } else if (msg instanceof EiMessage.Unlink u) {
-      Mailbox m = processes.get(u.to());
-      if (m != null) {
-        m.links.remove(u.from());
-      }
+      signalling.unlinkArrived(u.from(), u.to());
     } else if (msg instanceof EiMessage.Exit e) {
-      Mailbox m = processes.get(e.to());
-      if (m != null && m.links.remove(e.from())) {
-        m.exitSignal(e.from(), e.reason(), true);
-      }
+      signalling.exitArrived(e.from(), e.to(), e.reason());
     } else if (msg instanceof EiMessage.Exit2 e) {
-      Mailbox m = processes.get(e.to());
-      if (m != null) {
-        m.exitSignal(e.from(), e.reason(), false);
-      }
+      signalling.exit2Arrived(e.from(), e.to(), e.reason());
     } else if (msg instanceof EiMessage.Monitor mon) {
-      Mailbox m = mon.toProc() instanceof ErlPid p ? processes.get(p)
-          : mon.toProc() instanceof ErlAtom a ? names.get(a.name()) : null;
-      if (m == null && NET_KERNEL.equals(mon.toProc())) {
-        // net_adm:ping/1 monitors {net_kernel, Node} before it asks is_auth, which the
-        // connection answers itself: that net_kernel lives as long as the connection, so
-        // the monitor stands (a noproc would make the ping fail with pang).
-        return;
-      }
-      if (m == null || !watch(m, mon.ref(), mon.from(), mon.toProc())) {
-        answer(c, ErlTuple.of(ErlInteger.of(OP_MONITOR_P_EXIT), mon.toProc(), mon.from(), mon.ref(), Mailbox.NOPROC));
-      }
+      signalling.monitorArrived(c, mon.from(), mon.toProc(), mon.ref());
     } else if (msg instanceof EiMessage.Demonitor d) {
-      Mailbox m = d.toProc() instanceof ErlPid p ? processes.get(p)
-          : d.toProc() instanceof ErlAtom a ? names.get(a.name()) : null;
-      if (m != null) {
-        m.watchers.remove(d.ref());
-      }
+      signalling.demonitorArrived(d.toProc(), d.ref());
     } else if (msg instanceof EiMessage.MonitorExit x) {
-      Mailbox m = processes.get(x.to());
-      if (m != null) {
-        Mailbox.Monitoring mon = m.monitoring.remove(x.ref());
-        if (mon != null) {
-          m.deliverSignal(ErlTuple.of(Mailbox.DOWN, x.ref(), Mailbox.PROCESS, mon.downObject(), x.reason()));
-        }
-      }
+      signalling.monitorExitArrived(x.to(), x.ref(), x.reason());
     } else if (msg instanceof EiMessage.Other o) {
       routeOther(c, o.control(), o.payload());
     }
     // GROUP_LEADER: a Java mailbox has no I/O to redirect; ignored.
-  }
-
-  /**
-   * Answers a signal on the connection it came from (which may not be installed yet), with a
-   * bounded wait so that a peer that does not read cannot hold the reader thread for long.
-   */
-  private void answer(EiConnection c, ErlTuple control) {
-    try {
-      sendControl(c, control, null, signalTimeoutMillis);
-    } catch (IOException e) {
-      LOG.debug("{}: could not answer {} to {}: {}", nodeName, control, c.peerNodeName(), e.toString());
-    }
   }
 
   private void routeOther(EiConnection c, ErlTuple t, ErlTerm payload) {
@@ -1327,9 +1041,9 @@ public final class Node implements AutoCloseable {
       return;
     }
     switch (op.intValue()) {
-      case OP_ALIAS_SEND, OP_ALIAS_SEND_TT -> {
+      case Outgoing.ALIAS_SEND, OP_ALIAS_SEND_TT -> {
         if (t.arity() >= 3 && t.get(2) instanceof ErlRef alias && payload != null) {
-          Mailbox m = aliases.get(alias);
+          Mailbox m = table.byAlias(alias);
           if (m != null) {
             m.deliver(payload);
           }
@@ -1374,11 +1088,11 @@ public final class Node implements AutoCloseable {
     Mailbox self = createMailbox();
     int flags = 0;
     if (link) {
-      self.links.add(from);
+      signalling.linkAtSpawn(self, from);
       flags |= SPAWN_REPLY_LINKED;
     }
     if (monitor) {
-      self.watchers.put(reqId, new Mailbox.Watcher(from, self.pid()));
+      signalling.monitorAtSpawn(self, reqId, from);
       flags |= SPAWN_REPLY_MONITORED;
     }
     int replyFlags = flags;
@@ -1387,21 +1101,21 @@ public final class Node implements AutoCloseable {
       workers.execute(() -> {
         if (!sendSpawnReply(c, reqId, from, replyFlags, self.pid(), sendTimeoutMillis)) {
           self.abandon(Mailbox.NOCONNECTION);
-          exited(self, Mailbox.NOCONNECTION);
+          signalling.exited(self, Mailbox.NOCONNECTION);
           return;
         }
         self.close(runSpawned(self, mod, fun, argList));
       });
     } catch (RuntimeException rejected) {
       self.abandon(Mailbox.NOCONNECTION);
-      processes.remove(self.pid());
+      table.removePid(self.pid());
       sendSpawnReply(c, reqId, from, 0, ErlAtom.of("system_limit"), signalTimeoutMillis);
     }
   }
 
   private boolean sendSpawnReply(EiConnection c, ErlRef reqId, ErlPid to, int flags, ErlTerm result, long timeoutMillis) {
     try {
-      sendControl(c, ErlTuple.of(ErlInteger.of(OP_SPAWN_REPLY), reqId, to, ErlInteger.of(flags), result), null, timeoutMillis);
+      outgoing.sendControl(c, ErlTuple.of(ErlInteger.of(OP_SPAWN_REPLY), reqId, to, ErlInteger.of(flags), result), null, timeoutMillis);
       return true;
     } catch (IOException e) {
       LOG.debug("{}: SPAWN_REPLY to {} not sent: {}", nodeName, to, e.toString());
@@ -1515,13 +1229,11 @@ public final class Node implements AutoCloseable {
     for (Slot s : slots) {
       stop(s);
     }
-    List<Mailbox> all = new ArrayList<>(processes.values());
+    List<Mailbox> all = new ArrayList<>(table.all());
     for (Mailbox m : all) {
       m.abandon(Mailbox.NOCONNECTION);
     }
-    processes.clear();
-    names.clear();
-    aliases.clear();
+    table.clear();
     for (Pending p : pending.values()) {
       p.future().completeExceptionally(new IOException("node " + nodeName + " closed"));
     }
