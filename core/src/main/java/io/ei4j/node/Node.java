@@ -1,54 +1,22 @@
 package io.ei4j.node;
 
-import io.ei4j.api.Errno;
-import io.ei4j.api.ErrnoException;
 import io.ei4j.api.SocketCallbacks;
 import io.ei4j.connect.EiConnection;
-import io.ei4j.connect.EiConnectionHandler;
-import io.ei4j.connect.EiConnectionLostException;
-import io.ei4j.connect.EiHandshakeException;
-import io.ei4j.connect.EiListener;
-import io.ei4j.connect.EiMessage;
 import io.ei4j.connect.EiNode;
 import io.ei4j.epmd.EpmdClient;
-import io.ei4j.epmd.EpmdRegistration;
-import io.ei4j.epmd.NodeInfo;
-import io.ei4j.internal.dist.DistFlags;
 import io.ei4j.internal.node.Checks;
-import io.ei4j.internal.node.NodeNames;
 import io.ei4j.term.DecodeLimits;
 import io.ei4j.term.ErlAtom;
-import io.ei4j.term.ErlInteger;
-import io.ei4j.term.ErlList;
-import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlRef;
-import io.ei4j.term.ErlTerm;
-import io.ei4j.term.ErlTuple;
 import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,195 +66,55 @@ import org.slf4j.LoggerFactory;
 public final class Node implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
 
-  /** Control messages that {@link EiMessage} does not decode and {@code ControlMessages} does not list (yet). */
-  static final int OP_ALIAS_SEND_TT = 34;
-
   /** The default of {@link Builder#maxPendingHandshakes}: {@value}. */
   public static final int DEFAULT_MAX_PENDING_HANDSHAKES = 64;
   /** The default of {@link Builder#handshakeTimeoutMillis}: {@value} ms. */
   public static final long DEFAULT_HANDSHAKE_TIMEOUT_MILLIS = 5_000;
-  /** How long one accept of the accepting thread waits before it looks at {@code closed}. */
-  private static final long ACCEPT_WAIT_MILLIS = 5_000;
 
   /** The name of the transport given to {@link Builder#transport(SocketCallbacks)}: {@value}. */
   public static final String DEFAULT_TRANSPORT = "default";
 
-
+  /*
+   * The node is a facade over package-private collaborators, each with one job (see
+   * CONCURRENCY.md, "Layout"): the process table, signals (links, exits, monitors),
+   * outgoing sends, the connection table, the acceptor, remote functions, the router of
+   * incoming messages, and the transports. The lifecycle stays here.
+   */
   private final EiNode ei;
   private final String nodeName;
   private final ErlAtom nodeAtom;
   private final long connectTimeoutMillis;
-  private final long sendTimeoutMillis;
-  private final long signalTimeoutMillis;
-  /** The transports in the order they were given; each has its own {@link EiNode}. */
-  private final List<Slot> slots;
-  private final TransportSelector selector;
-  private final EpmdClient defaultEpmd;
-
+  private final int maxQueueLength;
   private final ProcessTable table = new ProcessTable();
   private final Outgoing outgoing;
-  private final Signals signalling;
-  private final Map<String, EiConnection> connections = new ConcurrentHashMap<>();
-  private final Map<String, Pending> pending = new ConcurrentHashMap<>();
-  private final List<NodeListener> nodeListeners = new CopyOnWriteArrayList<>();
+  private final Signals signals;
   private final RemoteFunctions functions;
-  private final ExecutorService signals;
-  /** Runs the acceptor's side of every incoming handshake, off the accepting threads. */
-  private final ExecutorService handshakes;
-  /** One permit per handshake that may run at once ({@link Builder#maxPendingHandshakes}). */
-  private final Semaphore handshakePermits;
-  private final int maxPendingHandshakes;
-  private final long handshakeTimeoutMillis;
-  private final AtomicLong refusedHandshakes = new AtomicLong();
-  private final int maxQueueLength;
+  private final Transports transports;
+  private final Connections connections;
+  private final Acceptor acceptor;
   private volatile boolean closed;
 
-  /**
-   * One transport of the node: its own {@link EiNode} (same name, cookie, creation and
-   * flags as the others; only the callbacks differ), its listener, EPMD registration and
-   * accepting thread, and the handler its connections report to, which knows the
-   * transport's name.
-   */
-  private static final class Slot {
-    final NamedTransport spec;
-    final boolean publish;
-    EiNode ei;
-    EiListener listener;
-    EpmdRegistration registration;
-    Thread acceptor;
-    Handler handler;
-
-    Slot(NamedTransport spec, boolean publish) {
-      this.spec = spec;
-      this.publish = publish;
-    }
-
-    String name() {
-      return spec.name();
-    }
-  }
-
   private Node(Builder b) throws IOException {
-    this.connectTimeoutMillis = b.connectTimeoutMillis;
-    this.sendTimeoutMillis = b.sendTimeoutMillis;
-    this.signalTimeoutMillis = Math.max(1, b.tickTimeMillis / 4);
-    this.outgoing = new Outgoing(this, table, sendTimeoutMillis, signalTimeoutMillis);
-    this.signalling = new Signals(this, table, outgoing);
-    this.defaultEpmd = b.epmd;
-    List<NamedTransport> specs = b.allTransports();
-    List<Slot> all = new ArrayList<>();
-    for (NamedTransport t : specs) {
-      // A node's only transport that listens on an IP port is published unless told
-      // otherwise, as before there were several; with several, only when asked.
-      boolean publish = t.publishChoice() != null ? t.publishChoice()
-          : specs.size() == 1 && t.listenAddress() instanceof InetSocketAddress;
-      all.add(new Slot(t, publish));
-    }
-    this.slots = List.copyOf(all);
-    this.selector = b.selector;
     this.nodeName = b.nodeName;
     this.nodeAtom = ErlAtom.of(nodeName);
-    this.functions = new RemoteFunctions(this, table, signalling, outgoing, b.maxFunctionThreads);
-    this.signals = Executors.newSingleThreadExecutor(daemon("ei4j-signals-" + nodeName));
-    this.maxPendingHandshakes = b.maxPendingHandshakes;
-    this.handshakePermits = new Semaphore(b.maxPendingHandshakes);
-    this.handshakeTimeoutMillis = b.handshakeTimeoutMillis;
+    this.connectTimeoutMillis = b.connectTimeoutMillis;
     this.maxQueueLength = b.maxQueueLength;
-    // Threads are bounded by the permits (plus the few that are finishing a task); idle
-    // ones go away after a while, so a quiet node holds none.
-    this.handshakes = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 10, TimeUnit.SECONDS, new SynchronousQueue<>(),
-        daemon("ei4j-handshake-" + nodeName));
+    this.outgoing = new Outgoing(this, table, b.sendTimeoutMillis, Math.max(1, b.tickTimeMillis / 4));
+    this.signals = new Signals(this, table, outgoing);
+    this.transports = new Transports(nodeName, b.allTransports(), b.selector, b.epmd, b.connectTimeoutMillis);
+    this.functions = new RemoteFunctions(this, table, signals, outgoing, b.maxFunctionThreads);
+    this.connections = new Connections(this, transports, signals, b.connectTimeoutMillis);
+    this.acceptor = new Acceptor(this, connections, b.maxPendingHandshakes, b.handshakeTimeoutMillis);
     try {
-      // The transport published first takes its creation from EPMD; every other transport
-      // is built with that creation, so that pids, references and handshakes agree.
-      Slot first = slots.stream().filter(s -> s.publish).findFirst().orElse(slots.get(0));
-      start(first, b, null);
-      int creation = first.ei.creation();
-      for (Slot s : slots) {
-        if (s != first) {
-          start(s, b, creation);
-        }
-      }
+      transports.start(b, s -> new Router(s.name(), nodeName, table, signals, functions, connections));
     } catch (IOException | RuntimeException e) {
-      for (Slot s : slots) {
-        stop(s);
-      }
       functions.shutdown();
-      signals.shutdownNow();
-      handshakes.shutdownNow();
+      connections.shutdown();
+      acceptor.shutdown();
       throw e;
     }
-    this.ei = slots.get(0).ei;
-    for (Slot s : slots) {
-      if (s.listener != null) {
-        String threadName = "ei4j-accept-" + nodeName + (slots.size() == 1 ? "" : "-" + s.name());
-        s.acceptor = new Thread(() -> acceptLoop(s), threadName);
-        s.acceptor.setDaemon(true);
-        s.acceptor.start();
-      }
-    }
-  }
-
-  /** Builds the slot's EiNode, listens and publishes as asked. */
-  private void start(Slot s, Builder b, Integer creation) throws IOException {
-    NamedTransport t = s.spec;
-    s.handler = new Handler(s);
-    EiNode.Builder eb = EiNode.builder(b.nodeName)
-        .advertise(DistFlags.SPAWN | DistFlags.ALIAS | DistFlags.DIST_MONITOR_NAME)
-        .connectionHandler(s.handler)
-        .tickTimeMillis(b.tickTimeMillis)
-        .sendTimeoutMillis(b.sendTimeoutMillis)
-        .maxMessageBytes(b.maxMessageBytes)
-        .decodeLimits(b.decodeLimits)
-        .transport(t.callbacks())
-        .setupContext(t.setupContext());
-    if (b.cookie != null) {
-      eb.cookie(b.cookie);
-    }
-    EpmdClient epmd = t.epmdClient() != null ? t.epmdClient() : b.epmd;
-    if (epmd != null) {
-      eb.epmd(epmd);
-    }
-    if (creation != null) {
-      eb.creation(creation);
-    } else if (b.creationSet) {
-      eb.creation(b.creation);
-    }
-    s.ei = eb.build();
-    if (creation != null && s.ei.creation() != creation) {
-      throw new IllegalStateException("transport " + t.name() + " cannot take the node's creation " + Integer.toUnsignedString(creation)
-          + " (creations below 4 are reserved)");
-    }
-    if (t.listenAddress() != null) {
-      s.listener = s.ei.listen(t.listenAddress(), 128);
-      if (s.publish) {
-        if (!(s.listener.address() instanceof InetSocketAddress isa)) {
-          throw new IllegalStateException("only a transport listening on an IP port can be published in EPMD, not "
-              + t.name() + " on " + s.listener.address());
-        }
-        if (creation == null) {
-          s.registration = s.ei.publish(isa.getPort());
-        } else {
-          // A second publication, necessarily in another EPMD: its creation is not used.
-          EpmdClient where = epmd != null ? epmd : new EpmdClient(s.ei.host(), EpmdClient.defaultPort(), EpmdClient.DEFAULT_TIMEOUT_MILLIS);
-          s.registration = where.register(s.ei.alive(), isa.getPort(), true);
-        }
-      }
-    } else if (s.publish) {
-      throw new IllegalStateException("transport " + t.name() + " is to be published in EPMD but does not listen");
-    }
-  }
-
-  private static void stop(Slot s) {
-    if (s.acceptor != null) {
-      s.acceptor.interrupt();
-    }
-    if (s.ei != null) {
-      s.ei.close();
-    }
-    if (s.registration != null) {
-      s.registration.close();
-    }
+    this.ei = transports.first();
+    acceptor.start(transports.all());
   }
 
   /**
@@ -333,12 +161,7 @@ public final class Node implements AutoCloseable {
    * @return the bound address, or null when the node does not listen
    */
   public SocketAddress listenAddress() {
-    for (Slot s : slots) {
-      if (s.listener != null) {
-        return s.listener.address();
-      }
-    }
-    return null;
+    return transports.listenAddress();
   }
 
   /**
@@ -349,8 +172,7 @@ public final class Node implements AutoCloseable {
    * @throws IllegalArgumentException when the node has no such transport
    */
   public SocketAddress listenAddress(String transport) {
-    EiListener l = slot(transport).listener;
-    return l == null ? null : l.address();
+    return transports.listenAddress(transport);
   }
 
   /**
@@ -360,11 +182,7 @@ public final class Node implements AutoCloseable {
    * @return the names
    */
   public List<String> transports() {
-    List<String> names = new ArrayList<>(slots.size());
-    for (Slot s : slots) {
-      names.add(s.name());
-    }
-    return names;
+    return transports.names();
   }
 
   /**
@@ -375,26 +193,7 @@ public final class Node implements AutoCloseable {
    */
   public Optional<String> transportOf(String peer) {
     EiConnection c = connections.get(peer);
-    return c == null || !c.isOpen() ? Optional.empty() : Optional.of(transportOf(c));
-  }
-
-  String transportOf(EiConnection c) {
-    EiNode n = c.node();
-    for (Slot s : slots) {
-      if (s.ei == n) {
-        return s.name();
-      }
-    }
-    return "?";
-  }
-
-  private Slot slot(String transport) {
-    for (Slot s : slots) {
-      if (s.name().equals(transport)) {
-        return s;
-      }
-    }
-    throw new IllegalArgumentException("node " + nodeName + " has no transport '" + transport + "'; it has " + transports());
+    return c == null || !c.isOpen() ? Optional.empty() : Optional.of(transports.nameOf(c));
   }
 
   // ---- processes ----
@@ -484,7 +283,7 @@ public final class Node implements AutoCloseable {
    * @param l the listener
    */
   public void addNodeListener(NodeListener l) {
-    nodeListeners.add(Objects.requireNonNull(l, "l"));
+    connections.addListener(l);
   }
 
   /**
@@ -493,7 +292,7 @@ public final class Node implements AutoCloseable {
    * @param l the listener
    */
   public void removeNodeListener(NodeListener l) {
-    nodeListeners.remove(l);
+    connections.removeListener(l);
   }
 
   /**
@@ -502,13 +301,7 @@ public final class Node implements AutoCloseable {
    * @return a snapshot of their names
    */
   public Set<String> connectedNodes() {
-    Set<String> s = ConcurrentHashMap.newKeySet();
-    connections.forEach((k, c) -> {
-      if (c.isOpen()) {
-        s.add(k);
-      }
-    });
-    return s;
+    return connections.connectedNodes();
   }
 
   /**
@@ -520,7 +313,7 @@ public final class Node implements AutoCloseable {
    */
   public boolean ping(String peer, long timeoutMillis) {
     try {
-      connection(peer, timeoutMillis);
+      connections.connection(peer, timeoutMillis, null);
       return true;
     } catch (IOException | RuntimeException e) {
       LOG.debug("ping {} failed: {}", peer, e.toString());
@@ -544,8 +337,8 @@ public final class Node implements AutoCloseable {
    * @throws IOException when no connection could be made
    */
   public String connect(String peer, String transport, long timeoutMillis) throws IOException {
-    slot(Objects.requireNonNull(transport, "transport"));
-    return transportOf(connection(peer, timeoutMillis, transport));
+    transports.slot(Objects.requireNonNull(transport, "transport"));
+    return transports.nameOf(connections.connection(peer, timeoutMillis, transport));
   }
 
   /**
@@ -561,261 +354,13 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  EiConnection connection(String peer) throws IOException {
-    return connection(peer, connectTimeoutMillis);
-  }
-
-  /**
-   * A connection being made to a peer: by this node ({@code own}) or by the peer, whose
-   * handshake the accepting thread is running. Callers that want the peer meanwhile wait
-   * for it instead of starting a second connection.
-   */
-  private record Pending(boolean own, CompletableFuture<EiConnection> future) {}
-
-  /**
-   * The live connection to {@code peer}, made now if there is none. Concurrent callers for
-   * the same peer share one attempt, and wait for a handshake the peer started if one is
-   * under way; an attempt refused with {@code nok} (the peer's own simultaneous connection
-   * wins) waits for the peer's connection to be accepted. When an accepted handshake that
-   * a caller waited for fails, the caller tries once by itself.
-   */
-  EiConnection connection(String peer, long timeoutMillis) throws IOException {
-    return connection(peer, timeoutMillis, null);
-  }
-
-  /** {@link #connection(String, long)}, over {@code transport} when not null, else the one the selector picks. */
-  private EiConnection connection(String peer, long timeoutMillis, String transport) throws IOException {
-    for (boolean retried = false; ; retried = true) {
-      EiConnection c = connections.get(peer);
-      if (c != null && c.isOpen()) {
-        return c;
-      }
-      ensureOpen();
-      if (peer.equals(nodeName)) {
-        throw new IllegalArgumentException("a node does not connect to itself: " + peer);
-      }
-      Pending mine = new Pending(true, new CompletableFuture<>());
-      Pending other = pending.putIfAbsent(peer, mine);
-      if (other != null) {
-        try {
-          return await(other, peer, timeoutMillis);
-        } catch (IOException e) {
-          if (other.own() || retried) {
-            throw e;
-          }
-          continue;
-        }
-      }
-      // install() adds the connection before it clears pending: look again.
-      c = connections.get(peer);
-      if (c != null && c.isOpen()) {
-        pending.remove(peer, mine);
-        mine.future().complete(c);
-        return c;
-      }
-      Slot via = null;
-      try {
-        via = choose(peer, transport);
-        EiConnection nc = via.ei.connect(peer, timeoutMillis);
-        install(nc, true);
-        mine.future().complete(nc);
-        return nc;
-      } catch (EiHandshakeException e) {
-        if (via != null && Trace.on()) {
-          Trace.refused(nodeName, via.name(), peer, e.status() != null ? e.status() : e.getMessage());
-        }
-        if ("nok".equals(e.status()) || "alive".equals(e.status())) {
-          // nok: the peer's simultaneous connection wins and is being accepted here;
-          // alive (withdrawn): the peer's connection was accepted while ours was under way.
-          LOG.debug("simultaneous connect with {}: its connection wins ({})", peer, e.status());
-          return await(mine, peer, timeoutMillis);
-        }
-        pending.remove(peer, mine);
-        mine.future().completeExceptionally(e);
-        throw e;
-      } catch (IOException | RuntimeException e) {
-        if (via != null && Trace.on()) {
-          Trace.refused(nodeName, via.name(), peer, e.toString());
-        }
-        pending.remove(peer, mine);
-        mine.future().completeExceptionally(e);
-        throw e;
-      }
-    }
-  }
-
-  /**
-   * The transport for a new connection to {@code peer}: the explicit one, else the
-   * selector's choice, else the only (first) transport.
-   */
-  private Slot choose(String peer, String transport) throws IOException {
-    Slot s;
-    String why;
-    if (transport != null) {
-      s = slot(transport);
-      why = "explicit choice";
-    } else if (selector != null) {
-      String name = selector.select(new SelectorPeer(peer));
-      if (name == null) {
-        throw new IllegalStateException("the transport selector of " + nodeName + " chose no transport for " + peer);
-      }
-      s = slot(name);
-      why = "selector";
-    } else {
-      s = slots.get(0);
-      why = slots.size() == 1 ? "only transport" : "first transport (no selector)";
-    }
-    if (Trace.on()) {
-      Trace.select(nodeName, s.name(), peer, why);
-    }
-    return s;
-  }
-
-  /** What a selector sees of a peer; EPMD is asked on the first {@link #epmd()} only. */
-  private final class SelectorPeer implements TransportSelector.Peer {
-    private final String peer;
-    private Optional<NodeInfo> info;
-
-    SelectorPeer(String peer) {
-      NodeNames.separator(peer);
-      this.peer = peer;
-    }
-
-    @Override
-    public String nodeName() {
-      return peer;
-    }
-
-    @Override
-    public Optional<NodeInfo> epmd() throws IOException {
-      if (info == null) {
-        EpmdClient c = defaultEpmd != null ? defaultEpmd
-            : new EpmdClient(host(), EpmdClient.defaultPort(), Math.min(EpmdClient.DEFAULT_TIMEOUT_MILLIS, Math.max(1, connectTimeoutMillis)));
-        info = c.portPlease(alive());
-      }
-      return info;
-    }
-  }
-
-  private EiConnection await(Pending p, String peer, long timeoutMillis) throws IOException {
-    CompletableFuture<EiConnection> f = p.future();
-    try {
-      return timeoutMillis < 0 ? f.get() : f.get(timeoutMillis, TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      pending.remove(peer, p);
-      throw new ErrnoException(Errno.ETIMEDOUT, "no connection to " + peer + " within " + timeoutMillis + " ms");
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof IOException io) {
-        throw new IOException(io.getMessage(), io);
-      }
-      throw new IOException("connecting to " + peer + " failed: " + cause, cause);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while connecting to " + peer);
-    }
-  }
-
-  private void install(EiConnection c, boolean initiated) {
-    String peer = c.peerNodeName();
-    EiConnection old = connections.put(peer, c);
-    if (old != null && old != c) {
-      // A new connection from a restarted or reconnecting peer replaces the old one.
-      connections.remove(peer, old);
-      old.close();
-      down(old, "replaced by a new connection");
-      connections.put(peer, c);
-    }
-    if (Trace.on()) {
-      // Traced once the connection is in the table: whoever reads "up" can find it.
-      Trace.up(nodeName, transportOf(c), peer, initiated, c.peerFlags(), c.peerCreation());
-    }
-    Pending p = pending.remove(peer);
-    if (p != null) {
-      p.future().complete(c);
-    }
-    if (!c.isOpen()) {
-      // It died before it was installed, so onDown found nothing to remove: fire the
-      // noconnection signals for what its first messages may have linked or monitored.
-      if (connections.remove(peer, c) && !closed) {
-        signals.execute(() -> down(c, "the connection was lost while it was being set up"));
-      }
-      return;
-    }
-    for (NodeListener l : nodeListeners) {
-      try {
-        l.nodeUp(peer);
-      } catch (RuntimeException e) {
-        LOG.warn("node listener failed on nodeUp({})", peer, e);
-      }
-    }
-  }
-
-  /**
-   * Accepts sockets and hands each to a handshake thread at once, so that a peer that
-   * connects and says nothing never delays the next one. At most
-   * {@link Builder#maxPendingHandshakes} handshakes run at a time; a socket accepted beyond
-   * that is closed at once and counted in {@link #refusedHandshakes()}.
-   */
-  private void acceptLoop(Slot s) {
-    while (!closed) {
-      EiListener.Incoming in;
-      try {
-        // The wait bounds how late the loop notices close() on a transport whose accept a
-        // closed listener does not wake. It is not short: a transport that runs work of its
-        // own inside accept (TLS runs its handshake there) gets what is left of it.
-        in = s.listener.acceptSocket(ACCEPT_WAIT_MILLIS);
-      } catch (IOException | RuntimeException e) {
-        acceptFailed(e);
-        continue;
-      }
-      if (!handshakePermits.tryAcquire()) {
-        // Counted before the close: the peer that sees the close may ask at once.
-        long n = refusedHandshakes.incrementAndGet();
-        in.close();
-        LOG.debug("{}: closed a connection from {} at once: {} handshakes are already under way (maxPendingHandshakes); {} refused so far",
-            nodeName, in.peerAddress(), maxPendingHandshakes, n);
-        continue;
-      }
-      try {
-        handshakes.execute(() -> handshake(s, in));
-      } catch (RejectedExecutionException e) {
-        // Only after close(): the executor is shut down.
-        handshakePermits.release();
-        in.close();
-      }
-    }
-  }
-
-  /** Runs on a handshake thread: the acceptor's handshake, then the connection is installed. */
-  private void handshake(Slot s, EiListener.Incoming in) {
-    Handler h = s.handler;
-    try {
-      install(in.handshake(handshakeTimeoutMillis), false);
-    } catch (IOException | RuntimeException e) {
-      Handler.Accepting a = h.accepting.get();
-      if (a != null && pending.remove(a.peer(), a.pending())) {
-        a.pending().future().completeExceptionally(new IOException("the connection " + a.peer() + " started failed: " + e.getMessage(), e));
-      }
-      if (Trace.on() && a != null) {
-        Trace.refused(nodeName, s.name(), a.peer(), e instanceof EiHandshakeException he && he.status() != null ? he.status() : e.toString());
-      }
-      if (!closed) {
-        LOG.debug("handshake on {} with {} failed: {}", nodeName, a != null ? a.peer() : in.peerAddress(), e.toString());
-      }
-    } finally {
-      h.accepting.remove();
-      handshakePermits.release();
-    }
-  }
-
   /**
    * How many incoming handshakes are under way now, on all listeners.
    *
    * @return a number between 0 and {@link Builder#maxPendingHandshakes}
    */
   public int pendingHandshakes() {
-    return maxPendingHandshakes - handshakePermits.availablePermits();
+    return acceptor.pendingHandshakes();
   }
 
   /**
@@ -825,45 +370,10 @@ public final class Node implements AutoCloseable {
    * @return the count since the node started
    */
   public long refusedHandshakes() {
-    return refusedHandshakes.get();
+    return acceptor.refusedHandshakes();
   }
 
-  /** A failed accept: a timeout means nobody came; anything else is logged, and errors of the listener slow the loop down. */
-  private void acceptFailed(Exception e) {
-    if (closed) {
-      return;
-    }
-    if (e instanceof ErrnoException ee && ee.isTimeout()) {
-      return;
-    }
-    LOG.debug("accept on {}: {}", nodeName, e.toString());
-    if (e instanceof ErrnoException) {
-      pause();
-    }
-  }
-
-  private static void pause() {
-    try {
-      Thread.sleep(50);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /** A connection went down: noconnection to links and monitors that involve its node. */
-  private void down(EiConnection c, String why) {
-    String peer = c.peerNodeName();
-    signalling.connectionLost(peer);
-    for (NodeListener l : nodeListeners) {
-      try {
-        l.nodeDown(peer, why);
-      } catch (RuntimeException e) {
-        LOG.warn("node listener failed on nodeDown({})", peer, e);
-      }
-    }
-  }
-
-  // ---- collaborators, for Mailbox ----
+  // ---- for the collaborators and Mailbox ----
 
   boolean isLocal(ErlAtom node) {
     return nodeAtom.equals(node);
@@ -878,7 +388,12 @@ public final class Node implements AutoCloseable {
   }
 
   Signals signals() {
-    return signalling;
+    return signals;
+  }
+
+  /** The live connection to {@code peer}, made now (within the connect timeout) if there is none. */
+  EiConnection connection(String peer) throws IOException {
+    return connections.connection(peer, connectTimeoutMillis, null);
   }
 
   /** The connection to {@code peer} in the table, live or not; null when there is none. */
@@ -886,146 +401,8 @@ public final class Node implements AutoCloseable {
     return connections.get(peer);
   }
 
-  // ---- incoming ----
-
-  /** What the connections of one transport report to; knows the transport for the trace. */
-  private final class Handler implements EiConnectionHandler {
-    private final Slot slot;
-    /**
-     * The peer-started handshake that the current handshake thread registered in
-     * {@code pending}, so that a failure can withdraw it. Handshakes run on many threads at
-     * once; each sees only its own.
-     */
-    final ThreadLocal<Accepting> accepting = new ThreadLocal<>();
-
-    record Accepting(String peer, Pending pending) {}
-
-    Handler(Slot slot) {
-      this.slot = slot;
-    }
-
-    @Override
-    public void onMessage(EiConnection c, EiMessage msg) {
-      if (Trace.on()) {
-        Trace.in(nodeName, slot.name(), c.peerNodeName(), msg);
-      }
-      try {
-        route(c, msg);
-      } catch (RuntimeException e) {
-        LOG.warn("{}: dropped a malformed {} from {}: {}", nodeName, msg.getClass().getSimpleName(), c.peerNodeName(), e.toString());
-      }
-    }
-
-    @Override
-    public void onDown(EiConnection c, EiConnectionLostException reason) {
-      if (Trace.on()) {
-        Trace.down(nodeName, slot.name(), c.peerNodeName(), reason.getMessage());
-      }
-      if (closed) {
-        return;
-      }
-      if (connections.remove(c.peerNodeName(), c)) {
-        String why = reason.getMessage();
-        signals.execute(() -> down(c, why));
-      }
-    }
-
-    @Override
-    public boolean replaceExisting(String peer) {
-      // Only when this node has no live connection of its own to the peer: otherwise this
-      // attempt lost a simultaneous connect and the installed connection stays.
-      EiConnection c = peer == null ? null : connections.get(peer);
-      return c == null || !c.isOpen();
-    }
-
-    @Override
-    public String acceptStatus(String peer) {
-      String status = status(peer);
-      if (Trace.on()) {
-        Trace.status(nodeName, slot.name(), peer, status);
-      }
-      return status;
-    }
-
-    private String status(String peer) {
-      if (closed) {
-        return "not_allowed";
-      }
-      Pending p = pending.get(peer);
-      if (p == null) {
-        EiConnection existing = connections.get(peer);
-        if (existing != null && existing.isOpen()) {
-          // The peer decides: a restarted peer or one that lost the connection replaces it;
-          // an ei4j node whose own simultaneous attempt arrives late withdraws.
-          return "alive";
-        }
-        Pending mine = new Pending(false, new CompletableFuture<>());
-        p = pending.putIfAbsent(peer, mine);
-        if (p == null) {
-          // Senders on this node now wait for this handshake instead of connecting too.
-          accepting.set(new Accepting(peer, mine));
-          return "ok";
-        }
-      }
-      if (p.own()) {
-        return peer.compareTo(nodeName) > 0 ? "ok_simultaneous" : "nok";
-      }
-      // The peer is already connecting on another listener (or another process with its
-      // name is): the handshake under way wins, as this node's own attempt would.
-      return "nok";
-    }
-  }
-
-  private void route(EiConnection c, EiMessage msg) {
-    if (msg instanceof EiMessage.Send s) {
-      Mailbox m = table.byPid(s.to());
-      if (m != null) {
-        m.arrivedVia(c);
-        m.deliver(s.message());
-      }
-    } else if (msg instanceof EiMessage.RegSend r) {
-      Mailbox m = table.byName(r.toName().name());
-      if (m != null) {
-        m.arrivedVia(c);
-        m.deliver(r.message());
-      }
-    } else if (msg instanceof EiMessage.Link l) {
-      signalling.linkArrived(c, l.from(), l.to());
-    } else if (msg instanceof EiMessage.Unlink u) {
-      signalling.unlinkArrived(u.from(), u.to());
-    } else if (msg instanceof EiMessage.Exit e) {
-      signalling.exitArrived(e.from(), e.to(), e.reason());
-    } else if (msg instanceof EiMessage.Exit2 e) {
-      signalling.exit2Arrived(e.from(), e.to(), e.reason());
-    } else if (msg instanceof EiMessage.Monitor mon) {
-      signalling.monitorArrived(c, mon.from(), mon.toProc(), mon.ref());
-    } else if (msg instanceof EiMessage.Demonitor d) {
-      signalling.demonitorArrived(d.toProc(), d.ref());
-    } else if (msg instanceof EiMessage.MonitorExit x) {
-      signalling.monitorExitArrived(x.to(), x.ref(), x.reason());
-    } else if (msg instanceof EiMessage.Other o) {
-      routeOther(c, o.control(), o.payload());
-    }
-    // GROUP_LEADER: a Java mailbox has no I/O to redirect; ignored.
-  }
-
-  private void routeOther(EiConnection c, ErlTuple t, ErlTerm payload) {
-    if (t.arity() < 1 || !(t.get(0) instanceof ErlInteger op) || !op.isInt()) {
-      LOG.debug("{}: ignored a control message without an operation from {}: {}", nodeName, c.peerNodeName(), t);
-      return;
-    }
-    switch (op.intValue()) {
-      case Outgoing.ALIAS_SEND, OP_ALIAS_SEND_TT -> {
-        if (t.arity() >= 3 && t.get(2) instanceof ErlRef alias && payload != null) {
-          Mailbox m = table.byAlias(alias);
-          if (m != null) {
-            m.deliver(payload);
-          }
-        }
-      }
-      case RemoteFunctions.SPAWN_REQUEST, RemoteFunctions.SPAWN_REQUEST_TT -> functions.spawnRequest(c, t, payload);
-      default -> LOG.debug("{}: ignored control message {} from {}", nodeName, t, c.peerNodeName());
-    }
+  String transportOf(EiConnection c) {
+    return transports.nameOf(c);
   }
 
   // ---- lifecycle ----
@@ -1051,23 +428,18 @@ public final class Node implements AutoCloseable {
       return;
     }
     closed = true;
-    for (Slot s : slots) {
-      stop(s);
-    }
+    transports.stopAll();
     List<Mailbox> all = new ArrayList<>(table.all());
     for (Mailbox m : all) {
       m.abandon(Mailbox.NOCONNECTION);
     }
     table.clear();
-    for (Pending p : pending.values()) {
-      p.future().completeExceptionally(new IOException("node " + nodeName + " closed"));
-    }
+    connections.close();
     functions.shutdown();
-    signals.shutdownNow();
-    handshakes.shutdownNow();
+    acceptor.shutdown();
   }
 
-  private void ensureOpen() {
+  void ensureOpen() {
     if (closed) {
       throw new IllegalStateException("node " + nodeName + " is closed");
     }
@@ -1089,26 +461,26 @@ public final class Node implements AutoCloseable {
 
   /** Options of a {@link Node}. */
   public static final class Builder {
-    private final String nodeName;
-    private String cookie;
-    private final List<NamedTransport> namedTransports = new ArrayList<>();
-    private TransportSelector selector;
-    private SocketCallbacks<?> transport;
-    private Object setupContext;
-    private EpmdClient epmd;
-    private SocketAddress listenAddress;
-    private Boolean publish;
-    private long tickTimeMillis = EiNode.DEFAULT_TICK_TIME_MILLIS;
-    private long connectTimeoutMillis = 10_000;
-    private long sendTimeoutMillis = SocketCallbacks.INFINITE;
-    private int maxFunctionThreads = 1024;
-    private int maxMessageBytes = EiNode.DEFAULT_MAX_MESSAGE_BYTES;
-    private DecodeLimits decodeLimits = DecodeLimits.DEFAULT;
-    private int maxPendingHandshakes = DEFAULT_MAX_PENDING_HANDSHAKES;
-    private long handshakeTimeoutMillis = DEFAULT_HANDSHAKE_TIMEOUT_MILLIS;
-    private int maxQueueLength = Integer.MAX_VALUE;
-    private int creation;
-    private boolean creationSet;
+    final String nodeName;
+    String cookie;
+    final List<NamedTransport> namedTransports = new ArrayList<>();
+    TransportSelector selector;
+    SocketCallbacks<?> transport;
+    Object setupContext;
+    EpmdClient epmd;
+    SocketAddress listenAddress;
+    Boolean publish;
+    long tickTimeMillis = EiNode.DEFAULT_TICK_TIME_MILLIS;
+    long connectTimeoutMillis = 10_000;
+    long sendTimeoutMillis = SocketCallbacks.INFINITE;
+    int maxFunctionThreads = 1024;
+    int maxMessageBytes = EiNode.DEFAULT_MAX_MESSAGE_BYTES;
+    DecodeLimits decodeLimits = DecodeLimits.DEFAULT;
+    int maxPendingHandshakes = DEFAULT_MAX_PENDING_HANDSHAKES;
+    long handshakeTimeoutMillis = DEFAULT_HANDSHAKE_TIMEOUT_MILLIS;
+    int maxQueueLength = Integer.MAX_VALUE;
+    int creation;
+    boolean creationSet;
 
     private Builder(String nodeName) {
       this.nodeName = nodeName;
