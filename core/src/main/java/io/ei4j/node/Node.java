@@ -5,6 +5,7 @@ import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiNode;
 import io.ei4j.epmd.EpmdClient;
 import io.ei4j.internal.node.Checks;
+import io.ei4j.internal.node.NodeOptions;
 import io.ei4j.term.DecodeLimits;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlRef;
@@ -98,15 +99,15 @@ public final class Node implements AutoCloseable {
     this.nodeName = b.nodeName;
     this.nodeAtom = ErlAtom.of(nodeName);
     this.connectTimeoutMillis = b.connectTimeoutMillis;
-    this.maxQueueLength = b.maxQueueLength;
-    this.outgoing = new Outgoing(this, table, b.sendTimeoutMillis, Math.max(1, b.tickTimeMillis / 4));
+    this.maxQueueLength = b.options.maxQueueLength();
+    this.outgoing = new Outgoing(this, table, b.options.sendTimeoutMillis(), Math.max(1, b.options.tickTimeMillis() / 4));
     this.signals = new Signals(this, table, outgoing);
-    this.transports = new Transports(nodeName, b.allTransports(), b.selector, b.epmd, b.connectTimeoutMillis);
+    this.transports = new Transports(nodeName, b.allTransports(), b.selector, b.options.epmd(), b.connectTimeoutMillis);
     this.functions = new RemoteFunctions(this, table, signals, outgoing, b.maxFunctionThreads);
     this.connections = new Connections(this, transports, signals, b.connectTimeoutMillis);
     this.acceptor = new Acceptor(this, connections, b.maxPendingHandshakes, b.handshakeTimeoutMillis);
     try {
-      transports.start(b, s -> new Router(s.name(), nodeName, table, signals, functions, connections));
+      transports.start(nodeName, b.options, s -> new Router(s.name(), nodeName, table, signals, functions, connections));
     } catch (IOException | RuntimeException e) {
       functions.shutdown();
       connections.shutdown();
@@ -462,25 +463,21 @@ public final class Node implements AutoCloseable {
   /** Options of a {@link Node}. */
   public static final class Builder {
     final String nodeName;
-    String cookie;
+    /**
+     * The options {@link EiNode.Builder} has too (its {@code transport} and
+     * {@code setupContext} are those of the transport given to
+     * {@link #transport(SocketCallbacks)}, its {@code maxQueueLength} the mailboxes'); the
+     * {@link EiNode} of each transport is built with them.
+     */
+    NodeOptions options = NodeOptions.DEFAULTS;
     final List<NamedTransport> namedTransports = new ArrayList<>();
     TransportSelector selector;
-    SocketCallbacks<?> transport;
-    Object setupContext;
-    EpmdClient epmd;
     SocketAddress listenAddress;
     Boolean publish;
-    long tickTimeMillis = EiNode.DEFAULT_TICK_TIME_MILLIS;
     long connectTimeoutMillis = 10_000;
-    long sendTimeoutMillis = SocketCallbacks.INFINITE;
     int maxFunctionThreads = 1024;
-    int maxMessageBytes = EiNode.DEFAULT_MAX_MESSAGE_BYTES;
-    DecodeLimits decodeLimits = DecodeLimits.DEFAULT;
     int maxPendingHandshakes = DEFAULT_MAX_PENDING_HANDSHAKES;
     long handshakeTimeoutMillis = DEFAULT_HANDSHAKE_TIMEOUT_MILLIS;
-    int maxQueueLength = Integer.MAX_VALUE;
-    int creation;
-    boolean creationSet;
 
     private Builder(String nodeName) {
       this.nodeName = nodeName;
@@ -493,7 +490,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder cookie(String cookie) {
-      this.cookie = Objects.requireNonNull(cookie, "cookie");
+      this.options = options.withCookie(Objects.requireNonNull(cookie, "cookie"));
       return this;
     }
 
@@ -506,7 +503,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder transport(SocketCallbacks<?> transport) {
-      this.transport = Objects.requireNonNull(transport, "transport");
+      this.options = options.withTransport(Objects.requireNonNull(transport, "transport"));
       return this;
     }
 
@@ -547,8 +544,9 @@ public final class Node implements AutoCloseable {
     /** The transports in order: the unnamed one first. */
     List<NamedTransport> allTransports() {
       List<NamedTransport> all = new ArrayList<>();
+      SocketCallbacks<?> transport = options.transport();
       if (transport != null) {
-        NamedTransport t = NamedTransport.of(DEFAULT_TRANSPORT, transport).setupContext(setupContext);
+        NamedTransport t = NamedTransport.of(DEFAULT_TRANSPORT, transport).setupContext(options.setupContext());
         if (listenAddress != null) {
           t = t.listen(listenAddress);
         }
@@ -573,7 +571,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder setupContext(Object setupContext) {
-      this.setupContext = setupContext;
+      this.options = options.withSetupContext(setupContext);
       return this;
     }
 
@@ -584,7 +582,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder epmd(EpmdClient epmd) {
-      this.epmd = epmd;
+      this.options = options.withEpmd(epmd);
       return this;
     }
 
@@ -620,7 +618,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder tickTimeMillis(long millis) {
-      this.tickTimeMillis = millis;
+      this.options = options.withTickTimeMillis(millis);
       return this;
     }
 
@@ -645,7 +643,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder sendTimeoutMillis(long millis) {
-      this.sendTimeoutMillis = millis;
+      this.options = options.withSendTimeoutMillis(millis);
       return this;
     }
 
@@ -656,7 +654,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder maxMessageBytes(int bytes) {
-      this.maxMessageBytes = bytes;
+      this.options = options.withMaxMessageBytes(bytes);
       return this;
     }
 
@@ -669,7 +667,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder decodeLimits(DecodeLimits limits) {
-      this.decodeLimits = Objects.requireNonNull(limits, "limits");
+      this.options = options.withDecodeLimits(Objects.requireNonNull(limits, "limits"));
       return this;
     }
 
@@ -721,7 +719,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder maxQueueLength(int messages) {
-      this.maxQueueLength = Checks.queueLength(messages);
+      this.options = options.withMaxQueueLength(Checks.queueLength(messages));
       return this;
     }
 
@@ -748,8 +746,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder creation(int creation) {
-      this.creation = creation;
-      this.creationSet = true;
+      this.options = options.withCreation(creation);
       return this;
     }
 
@@ -760,10 +757,11 @@ public final class Node implements AutoCloseable {
      * @throws IOException when listening or publishing fails (a taken name in EPMD)
      */
     public Node build() throws IOException {
+      SocketCallbacks<?> transport = options.transport();
       if (transport == null && namedTransports.isEmpty()) {
         throw new IllegalStateException("a node needs a transport: Node.Builder.transport(...)");
       }
-      if (transport == null && (listenAddress != null || publish != null || setupContext != null)) {
+      if (transport == null && (listenAddress != null || publish != null || options.setupContext() != null)) {
         throw new IllegalStateException("listen(), publish() and setupContext() configure transport(SocketCallbacks), which was not given;"
             + " configure named transports on the NamedTransport itself");
       }

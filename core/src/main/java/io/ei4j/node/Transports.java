@@ -9,6 +9,7 @@ import io.ei4j.epmd.EpmdRegistration;
 import io.ei4j.epmd.NodeInfo;
 import io.ei4j.internal.dist.DistFlags;
 import io.ei4j.internal.node.NodeNames;
+import io.ei4j.internal.node.NodeOptions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -77,14 +78,14 @@ final class Transports {
    * creation, so that pids, references and handshakes agree. On failure every slot started
    * so far is stopped.
    */
-  void start(Node.Builder b, Function<Slot, EiConnectionHandler> handlers) throws IOException {
+  void start(String nodeName, NodeOptions b, Function<Slot, EiConnectionHandler> handlers) throws IOException {
     try {
       Slot first = slots.stream().filter(s -> s.publish).findFirst().orElse(slots.get(0));
-      start(first, b, null, handlers);
+      start(first, nodeName, b, null, handlers);
       int creation = first.ei.creation();
       for (Slot s : slots) {
         if (s != first) {
-          start(s, b, creation, handlers);
+          start(s, nodeName, b, creation, handlers);
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -94,29 +95,30 @@ final class Transports {
   }
 
   /** Builds the slot's EiNode, listens and publishes as asked. */
-  private static void start(Slot s, Node.Builder b, Integer creation, Function<Slot, EiConnectionHandler> handlers) throws IOException {
+  private static void start(Slot s, String nodeName, NodeOptions b, Integer creation, Function<Slot, EiConnectionHandler> handlers)
+      throws IOException {
     NamedTransport t = s.spec;
     s.handler = handlers.apply(s);
-    EiNode.Builder eb = EiNode.builder(b.nodeName)
+    EiNode.Builder eb = EiNode.builder(nodeName)
         .advertise(DistFlags.SPAWN | DistFlags.ALIAS | DistFlags.DIST_MONITOR_NAME)
         .connectionHandler(s.handler)
-        .tickTimeMillis(b.tickTimeMillis)
-        .sendTimeoutMillis(b.sendTimeoutMillis)
-        .maxMessageBytes(b.maxMessageBytes)
-        .decodeLimits(b.decodeLimits)
+        .tickTimeMillis(b.tickTimeMillis())
+        .sendTimeoutMillis(b.sendTimeoutMillis())
+        .maxMessageBytes(b.maxMessageBytes())
+        .decodeLimits(b.decodeLimits())
         .transport(t.callbacks())
         .setupContext(t.setupContext());
-    if (b.cookie != null) {
-      eb.cookie(b.cookie);
+    if (b.cookie() != null) {
+      eb.cookie(b.cookie());
     }
-    EpmdClient epmd = t.epmdClient() != null ? t.epmdClient() : b.epmd;
+    EpmdClient epmd = t.epmdClient() != null ? t.epmdClient() : b.epmd();
     if (epmd != null) {
       eb.epmd(epmd);
     }
     if (creation != null) {
       eb.creation(creation);
-    } else if (b.creationSet) {
-      eb.creation(b.creation);
+    } else if (b.creation() != null) {
+      eb.creation(b.creation());
     }
     s.ei = eb.build();
     if (creation != null && s.ei.creation() != creation) {
