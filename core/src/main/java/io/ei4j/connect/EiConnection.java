@@ -31,8 +31,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,7 +61,7 @@ import org.slf4j.LoggerFactory;
  * answered and silence is noticed even while nobody calls {@link #receive}. Messages wait
  * in a queue for {@link #receive} (bounded by {@link EiNode.Builder#maxQueueLength}), or go
  * to the node's {@link EiConnectionHandler}, whose layer may let its own waiting threads
- * read the socket ({@link #dispatchUntil}); {@code net_kernel}'s {@code is_auth} check
+ * read the socket ({@code ReadingRole.dispatchUntil}); {@code net_kernel}'s {@code is_auth} check
  * (what {@code net_adm:ping/1} sends) is answered with {@code yes}, replies to
  * {@link #rpc} go to their caller, {@code UNLINK_ID} is acknowledged. Ticks are sent
  * when nothing was sent for a quarter of the tick time; a peer silent for the whole tick
@@ -251,50 +249,6 @@ public final class EiConnection implements AutoCloseable {
    */
   public EiMessage receive(long timeoutMillis) throws IOException {
     return role.receive(timeoutMillis);
-  }
-
-  /**
-   * For the layer that installed an {@link EiConnectionHandler} (such as
-   * {@code io.ei4j.node.Node}): lets a thread that waits for something the handler will
-   * produce read this connection's frames itself, instead of waiting for the reader thread
-   * to pass it on. The calling thread takes the reading role if it is free, reads frames and
-   * dispatches each to the handler (on this thread, in arrival order, as the reader thread
-   * would: every process's messages, ticks, replies) until {@code done} returns true, then
-   * dispatches the frames already complete in the read buffer and lets go of the role. It
-   * also stops when the read is {@linkplain #wakeupDispatcher() woken up}, the timeout runs
-   * out, the thread is interrupted (its status stays set) or the connection goes down
-   * (which ends it as a failure on the reader thread would); read failures are never thrown
-   * here. The caller then looks at its own state again and may call this again.
-   *
-   * <p>The reader thread takes the role back once it has been free for a few milliseconds,
-   * so frames for other processes wait at most that long after the caller stops calling.
-   * {@code done} is called on this thread, between frames, without any lock of this
-   * connection held; it must be cheap and not block.
-   *
-   * @param done whether the caller has what it waits for
-   * @param timeoutMillis how long to read at most; {@link SocketCallbacks#INFINITE} for ever
-   * @return false, without reading, when there is no handler, the transport cannot wake a
-   *     read ({@link SocketCallbacks#hasReadWakeup}), the connection is down, or another
-   *     thread holds the role; when that is the reader thread, the calling thread is
-   *     unparked ({@link LockSupport#unpark}) once the reader thread has let go of the role,
-   *     which it does as soon as its read buffer holds no whole frame (its wait for data is
-   *     woken up). True after reading.
-   *
-   * <p>Not API: the layering hook of {@code io.ei4j.node}, which should reach it as
-   * {@code ConnectionInternals.role(c).dispatchUntil}; this forwarder goes once it does.
-   */
-  public boolean dispatchUntil(BooleanSupplier done, long timeoutMillis) {
-    return role.dispatchUntil(done, timeoutMillis);
-  }
-
-  /**
-   * Makes a thread reading in {@link #dispatchUntil} stop waiting for data soon and look at
-   * {@code done} again (what it waits for may have come from elsewhere). Harmless when
-   * nobody reads there: at most a later read there returns early once. Never blocks.
-   * Not API, as {@link #dispatchUntil}: {@code ConnectionInternals.role(c).wakeupDispatcher}.
-   */
-  public void wakeupDispatcher() {
-    role.wakeupDispatcher();
   }
 
   /**

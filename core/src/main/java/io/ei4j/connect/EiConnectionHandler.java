@@ -9,7 +9,7 @@ import java.io.IOException;
  *
  * <p>{@link #onMessage} runs on the thread that holds the connection's reading role: its
  * reader thread, or a thread the handler's layer lets read in
- * {@link EiConnection#dispatchUntil}; one at a time, in the order the frames arrived. It
+ * {@code ReadingRole.dispatchUntil}; one at a time, in the order the frames arrived. It
  * must not block for long: while it runs, nothing else is read from that peer (ticks
  * included, so a handler that blocks for the tick time gets the connection declared down). An exception thrown from it ends the connection with that exception
  * as the cause. What the connection answers itself ({@code is_auth}, {@link EiConnection#rpc}

@@ -14,6 +14,7 @@ import io.ei4j.internal.dist.Handshake;
 import io.ei4j.internal.dist.SocketIo;
 import io.ei4j.internal.node.Checks;
 import io.ei4j.internal.node.NodeNames;
+import io.ei4j.internal.node.NodeOptions;
 import io.ei4j.term.DecodeLimits;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlPid;
@@ -62,9 +63,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class EiNode implements AutoCloseable {
   /** Erlang's default {@code net_ticktime}: 60 seconds. */
-  public static final long DEFAULT_TICK_TIME_MILLIS = 60_000;
+  public static final long DEFAULT_TICK_TIME_MILLIS = NodeOptions.DEFAULT_TICK_TIME_MILLIS;
   /** The default largest frame accepted from a peer: 64 MiB. */
-  public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 << 20;
+  public static final int DEFAULT_MAX_MESSAGE_BYTES = NodeOptions.DEFAULT_MAX_MESSAGE_BYTES;
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -102,17 +103,18 @@ public final class EiNode implements AutoCloseable {
     this.fullName = fullName;
     this.nodeAtom = ErlAtom.of(fullName);
     this.address = b.address;
+    NodeOptions o = b.options;
     this.cookie = b.cookieBytes;
     this.creation = b.creation;
-    this.callbacks = b.callbacks;
-    this.setupContext = b.setupContext;
-    this.epmd = b.epmd;
+    this.callbacks = o.transport();
+    this.setupContext = o.setupContext();
+    this.epmd = o.epmd();
     this.poller = poller;
-    this.tickTimeMillis = b.tickTimeMillis;
-    this.sendTimeoutMillis = b.sendTimeoutMillis;
-    this.maxMessageBytes = b.maxMessageBytes;
-    this.decodeLimits = b.decodeLimits;
-    this.maxQueueLength = b.maxQueueLength;
+    this.tickTimeMillis = o.tickTimeMillis();
+    this.sendTimeoutMillis = o.sendTimeoutMillis();
+    this.maxMessageBytes = o.maxMessageBytes();
+    this.decodeLimits = o.decodeLimits();
+    this.maxQueueLength = o.maxQueueLength();
     this.flags = DistFlags.ADVERTISED | (b.distributionHeaders ? DistFlags.DIST_HEADERS : 0) | b.extraFlags;
     this.handler = b.handler;
   }
@@ -484,19 +486,12 @@ public final class EiNode implements AutoCloseable {
     private String host;
     private String fullName;
     private InetAddress address;
-    private String cookie;
+    /** The options {@link io.ei4j.node.Node.Builder} shares; replaced by each setter. */
+    private NodeOptions options = NodeOptions.DEFAULTS;
+    /** Set by {@link #build()}: the cookie's digest input and the creation the node gets. */
     private byte[] cookieBytes;
     private int creation;
-    private boolean creationSet;
-    private SocketCallbacks<?> callbacks;
-    private Object setupContext;
-    private EpmdClient epmd;
     private FdPoller poller;
-    private long tickTimeMillis = DEFAULT_TICK_TIME_MILLIS;
-    private long sendTimeoutMillis = SocketCallbacks.INFINITE;
-    private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
-    private DecodeLimits decodeLimits = DecodeLimits.DEFAULT;
-    private int maxQueueLength = Integer.MAX_VALUE;
     private long extraFlags;
     private boolean distributionHeaders = true;
     private EiConnectionHandler handler;
@@ -532,7 +527,7 @@ public final class EiNode implements AutoCloseable {
      * does.
      */
     public Builder cookie(String cookie) {
-      this.cookie = Objects.requireNonNull(cookie, "cookie");
+      this.options = options.withCookie(Objects.requireNonNull(cookie, "cookie"));
       return this;
     }
 
@@ -541,20 +536,19 @@ public final class EiNode implements AutoCloseable {
      * they never look like a creation of an old node. Default: a random one.
      */
     public Builder creation(int creation) {
-      this.creation = creation;
-      this.creationSet = true;
+      this.options = options.withCreation(creation);
       return this;
     }
 
     /** The transport. Required. */
     public Builder transport(SocketCallbacks<?> callbacks) {
-      this.callbacks = Objects.requireNonNull(callbacks, "callbacks");
+      this.options = options.withTransport(Objects.requireNonNull(callbacks, "callbacks"));
       return this;
     }
 
     /** The object handed to every {@link SocketCallbacks#socket} call, such as TLS settings. */
     public Builder setupContext(Object setupContext) {
-      this.setupContext = setupContext;
+      this.options = options.withSetupContext(setupContext);
       return this;
     }
 
@@ -564,7 +558,7 @@ public final class EiNode implements AutoCloseable {
      * {@code ERL_EPMD_PORT} or 4369.
      */
     public Builder epmd(EpmdClient epmd) {
-      this.epmd = epmd;
+      this.options = options.withEpmd(epmd);
       return this;
     }
 
@@ -586,7 +580,7 @@ public final class EiNode implements AutoCloseable {
       if (millis < 40) {
         throw new IllegalArgumentException("tick time must be at least 40 ms, got " + millis);
       }
-      this.tickTimeMillis = millis;
+      this.options = options.withTickTimeMillis(millis);
       return this;
     }
 
@@ -596,7 +590,7 @@ public final class EiNode implements AutoCloseable {
      */
     public Builder sendTimeoutMillis(long millis) {
       Deadline.after(millis);
-      this.sendTimeoutMillis = millis;
+      this.options = options.withSendTimeoutMillis(millis);
       return this;
     }
 
@@ -605,7 +599,7 @@ public final class EiNode implements AutoCloseable {
       if (bytes < 1024) {
         throw new IllegalArgumentException("maxMessageBytes must be at least 1024, got " + bytes);
       }
-      this.maxMessageBytes = bytes;
+      this.options = options.withMaxMessageBytes(bytes);
       return this;
     }
 
@@ -619,7 +613,7 @@ public final class EiNode implements AutoCloseable {
      * reader thread decodes them, so very deep terms also need its stack.
      */
     public Builder decodeLimits(DecodeLimits limits) {
-      this.decodeLimits = Objects.requireNonNull(limits, "limits");
+      this.options = options.withDecodeLimits(Objects.requireNonNull(limits, "limits"));
       return this;
     }
 
@@ -631,7 +625,7 @@ public final class EiNode implements AutoCloseable {
      * Irrelevant with a {@link #connectionHandler}, which receives every message instead.
      */
     public Builder maxQueueLength(int messages) {
-      this.maxQueueLength = Checks.queueLength(messages);
+      this.options = options.withMaxQueueLength(Checks.queueLength(messages));
       return this;
     }
 
@@ -687,6 +681,7 @@ public final class EiNode implements AutoCloseable {
      * @throws IOException when the cookie file cannot be read
      */
     public EiNode build() throws IOException {
+      SocketCallbacks<?> callbacks = options.transport();
       if (callbacks == null) {
         throw new IllegalStateException("a node needs a transport: EiNode.Builder.transport(...)");
       }
@@ -700,11 +695,15 @@ public final class EiNode implements AutoCloseable {
       if (name.indexOf('@') <= 0 || name.codePointCount(0, name.length()) > ErlAtom.MAX_CHARS) {
         throw new IllegalStateException("node name '" + name + "' is not alive@host of at most " + ErlAtom.MAX_CHARS + " characters");
       }
+      String cookie = options.cookie();
       cookieBytes = Cookies.digestBytes(cookie != null ? cookie : Cookies.read(Cookies.defaultFile()));
-      if (!creationSet) {
+      Integer given = options.creation();
+      if (given == null) {
         creation = 4 + RANDOM.nextInt(Integer.MAX_VALUE - 4);
-      } else if (Integer.compareUnsigned(creation, 4) < 0) {
-        creation += 0xE10000;
+      } else if (Integer.compareUnsigned(given, 4) < 0) {
+        creation = given + 0xE10000;
+      } else {
+        creation = given;
       }
       FdPoller p = null;
       if ((callbacks.flags() & SocketCallbacks.FLAG_FULL_IMPL) == 0) {

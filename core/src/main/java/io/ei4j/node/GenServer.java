@@ -114,7 +114,7 @@ public final class GenServer {
 
   private static ErlTerm await(Mailbox self, ErlRef mref, ErlTerm server, ErlTerm request, long timeoutMillis, Sender sender)
       throws CallException, IOException, ExitException, InterruptedException {
-    self.node().addAlias(self, mref);
+    self.node().processTable().addAlias(self, mref);
     ErlTerm tag = ErlList.improper(java.util.List.of(ALIAS), mref);
     try {
       // A monitor that failed at once (noproc, or noconnection when the node cannot be
@@ -142,7 +142,7 @@ public final class GenServer {
       }
       throw new CallException("gen_server call to " + server + " failed: the server exited with " + t.get(4), t.get(4));
     } finally {
-      self.node().removeAlias(self, mref);
+      self.node().processTable().removeAlias(self, mref);
     }
   }
 

@@ -8,24 +8,9 @@ import io.ei4j.term.ErlRef;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import java.io.IOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A Java process of a {@link Node}: a pid, an optional registered name, a message queue,
@@ -60,7 +45,6 @@ import org.slf4j.LoggerFactory;
  * messages, but selective receive then loses its meaning).
  */
 public final class Mailbox implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(Mailbox.class);
   static final ErlAtom EXIT = ErlAtom.of("EXIT");
   static final ErlAtom DOWN = ErlAtom.of("DOWN");
   static final ErlAtom PROCESS = ErlAtom.of("process");
@@ -70,100 +54,21 @@ public final class Mailbox implements AutoCloseable {
   static final ErlAtom NOPROC = ErlAtom.of("noproc");
   static final ErlAtom NOCONNECTION = ErlAtom.of("noconnection");
 
-  /** A monitor this mailbox holds on another process. */
-  record Monitoring(ErlTerm target, String nodeName, ErlTerm downObject) {}
-
-  /** A monitor another process holds on this mailbox; {@code toProc} is what it named (pid or atom). */
-  record Watcher(ErlPid watcher, ErlTerm toProc) {}
-
   private final Node node;
   private final ErlPid pid;
   private volatile String name;
   private volatile boolean trapExits;
 
-  /*
-   * The queue is in two parts. Senders (the reader threads, local senders) append to the
-   * intake, a lock-free linked list: they never take the lock and never wait for a
-   * receiver. Receivers hold the lock, take the intake's oldest message and, when a
-   * selective receive passes over it, keep it in `saved`; `saved` is always older than
-   * the intake. A sender wakes a receiver only when one is parked: the first waiting
-   * receiver parks without the lock and registers as `parked`, which a sender unparks
-   * without the lock; further receivers waiting at the same time (rare: receive is meant for
-   * one thread) wait on the condition `arrived` and are counted in `waiting`, and a sender
-   * that sees them signals under the lock.
-   */
+  /** The messages: intake, selective receive, parking, the queue limit. */
+  private final MailboxQueue queue;
 
-  /** A message in the intake; the list's head is a sentinel whose successor is the oldest. */
-  private static final class Cell {
-    ErlTerm message; // written before the cell is published; cleared by the receiver that takes it
-    volatile Cell next; // set once, by the sender that appended the next cell
-
-    Cell(ErlTerm message) {
-      this.message = message;
-    }
-  }
-
-  private static final VarHandle TAIL;
-  private static final VarHandle APPENDED;
-  private static final VarHandle TAKEN;
-  private static final VarHandle PARKED;
-  private static final VarHandle NEXT;
-
-  static {
-    try {
-      MethodHandles.Lookup l = MethodHandles.lookup();
-      TAIL = l.findVarHandle(Mailbox.class, "tail", Cell.class);
-      APPENDED = l.findVarHandle(Mailbox.class, "appended", long.class);
-      TAKEN = l.findVarHandle(Mailbox.class, "taken", long.class);
-      PARKED = l.findVarHandle(Mailbox.class, "parked", Thread.class);
-      NEXT = l.findVarHandle(Cell.class, "next", Cell.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
-
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition arrived = lock.newCondition();
-  private volatile Cell tail; // the newest cell; senders swap it
-  private Cell head; // guarded by lock: the sentinel before the oldest intake message
-  private final ArrayDeque<ErlTerm> saved = new ArrayDeque<>(); // guarded by lock
-  private volatile long appended; // messages ever queued (both parts); senders add with APPENDED
-  private long taken; // messages ever removed; written under lock with TAKEN (release), read by senders with TAKEN (acquire)
-  private volatile Thread parked; // the receiver parked without the lock; set by it, cleared by whoever wakes it
-  private volatile int waiting; // receivers waiting on `arrived`; written under lock only
-  private volatile ExitException exit; // written under lock only
-  private long removals; // guarded by lock: removals from `saved` move positions, so scans under way start over
-  private volatile int maxQueueLength;
-  private final AtomicLong dropped = new AtomicLong();
-  /**
-   * The connection the latest message from another node came through. A receiver that would
-   * park reads it itself instead ({@link EiConnection#dispatchUntil}), so that the next such
-   * message needs no hand-off from the connection's reader thread.
-   */
-  private volatile EiConnection source;
-  /** The receiver reading {@link #readingOn} itself, woken through it by senders; else null. */
-  private volatile Thread reading;
-  /** The connection {@link #reading} reads; written before it. */
-  private volatile EiConnection readingOn;
-  /**
-   * Whether a receiver reading a connection should stop: the intake has a message or the
-   * mailbox died. Reads {@code head} without the lock: only the receiver that reads moves it
-   * (or another receiver, which only makes this answer true too early, never too late).
-   */
-  private final BooleanSupplier news = () -> head.next != null || exit != null;
-
-  final Set<ErlPid> links = ConcurrentHashMap.newKeySet();
-  final Map<ErlRef, Monitoring> monitoring = new ConcurrentHashMap<>();
-  final Map<ErlRef, Watcher> watchers = new ConcurrentHashMap<>();
-  final Set<ErlRef> aliases = ConcurrentHashMap.newKeySet();
+  /** Links, monitors and aliases: written by the node's {@link Signals} and {@link ProcessTable} only. */
+  private final ProcessSignals signalState = new ProcessSignals();
 
   Mailbox(Node node, ErlPid pid, int maxQueueLength) {
     this.node = node;
     this.pid = pid;
-    this.maxQueueLength = maxQueueLength;
-    Cell sentinel = new Cell(null);
-    this.head = sentinel;
-    this.tail = sentinel;
+    this.queue = new MailboxQueue(this, maxQueueLength);
   }
 
   /**
@@ -188,6 +93,10 @@ public final class Mailbox implements AutoCloseable {
     this.name = n;
   }
 
+  ProcessSignals signalState() {
+    return signalState;
+  }
+
   /**
    * The node the mailbox belongs to.
    *
@@ -208,7 +117,7 @@ public final class Mailbox implements AutoCloseable {
    * @throws IOException when the other node cannot be reached or the connection broke
    */
   public void send(ErlPid to, ErlTerm message) throws IOException {
-    node.send(pid, Objects.requireNonNull(to, "to"), Objects.requireNonNull(message, "message"));
+    node.outgoing().send(pid, Objects.requireNonNull(to, "to"), Objects.requireNonNull(message, "message"));
   }
 
   /**
@@ -218,7 +127,7 @@ public final class Mailbox implements AutoCloseable {
    * @param message the message
    */
   public void send(String name, ErlTerm message) {
-    node.sendLocalName(name, Objects.requireNonNull(message, "message"));
+    node.outgoing().sendLocalName(name, Objects.requireNonNull(message, "message"));
   }
 
   /**
@@ -231,7 +140,7 @@ public final class Mailbox implements AutoCloseable {
    * @throws IOException when the node cannot be reached or the connection broke
    */
   public void send(String name, String nodeName, ErlTerm message) throws IOException {
-    node.sendName(pid, Objects.requireNonNull(name, "name"), Objects.requireNonNull(nodeName, "nodeName"),
+    node.outgoing().sendName(pid, Objects.requireNonNull(name, "name"), Objects.requireNonNull(nodeName, "nodeName"),
         Objects.requireNonNull(message, "message"));
   }
 
@@ -244,7 +153,7 @@ public final class Mailbox implements AutoCloseable {
    * @throws IOException when the alias's node cannot be reached or the connection broke
    */
   public void sendAlias(ErlRef alias, ErlTerm message) throws IOException {
-    node.sendAlias(pid, Objects.requireNonNull(alias, "alias"), Objects.requireNonNull(message, "message"));
+    node.outgoing().sendAlias(pid, Objects.requireNonNull(alias, "alias"), Objects.requireNonNull(message, "message"));
   }
 
   // ---- receiving ----
@@ -287,168 +196,18 @@ public final class Mailbox implements AutoCloseable {
    * @throws InterruptedException when the thread is interrupted while waiting
    */
   public ErlTerm receive(Predicate<? super ErlTerm> match, long timeoutMillis) throws ExitException, InterruptedException {
-    long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-    lock.lockInterruptibly();
-    try {
-      int scanned = 0; // how many of `saved` this call has already tested
-      long seenRemovals = removals;
-      while (true) {
-        ExitException x = exit;
-        if (x != null) {
-          throw new ExitException(x.from(), x.reason());
-        }
-        if (seenRemovals != removals) {
-          scanned = 0;
-          seenRemovals = removals;
-        }
-        // Messages passed over earlier come first; only those this call has not tested yet.
-        if (scanned < saved.size()) {
-          Iterator<ErlTerm> it = saved.iterator();
-          for (int i = 0; it.hasNext(); i++) {
-            ErlTerm m = it.next();
-            if (i >= scanned && match.test(m)) {
-              it.remove();
-              removals++; // other receivers' positions in `saved` moved
-              took(1);
-              return m;
-            }
-          }
-          scanned = saved.size();
-        }
-        for (ErlTerm m; (m = poll()) != null; ) {
-          boolean matches;
-          try {
-            matches = match.test(m);
-          } catch (RuntimeException | Error e) {
-            saved.addLast(m); // the message stays queued, in order
-            throw e;
-          }
-          if (matches) {
-            took(1);
-            return m;
-          }
-          saved.addLast(m);
-          scanned++;
-        }
-        long left = deadline - System.nanoTime();
-        if (timeoutMillis >= 0 && left <= 0) {
-          return null;
-        }
-        // Senders read `reading`, `parked` and `waiting` after they publish a message, and
-        // this thread looks at the intake again after setting one of them: either the sender
-        // sees the waiter and wakes it, or this look finds the message.
-        Thread me = Thread.currentThread();
-        EiConnection via = source;
-        if (via != null && readSource(via, me, timeoutMillis < 0 ? -1 : (left + 999_999) / 1_000_000)) {
-          if (Thread.interrupted()) {
-            throw new InterruptedException("interrupted while receiving on " + pid);
-          }
-          continue;
-        }
-        if (PARKED.compareAndSet(this, null, me)) {
-          if (head.next != null || exit != null) {
-            PARKED.compareAndSet(this, me, null);
-            continue;
-          }
-          lock.unlock(); // senders never need the lock to wake this thread
-          try {
-            if (timeoutMillis < 0) {
-              LockSupport.park(this);
-            } else {
-              LockSupport.parkNanos(this, left);
-            }
-          } finally {
-            PARKED.compareAndSet(this, me, null);
-            lock.lock();
-          }
-          if (Thread.interrupted()) {
-            throw new InterruptedException("interrupted while receiving on " + pid);
-          }
-          continue;
-        }
-        // Another receiver is parked: wait on the condition (it needs the lock to signal, so
-        // it signals only once this thread is in await).
-        waiting++;
-        try {
-          if (head.next == null && exit == null) {
-            if (timeoutMillis < 0) {
-              arrived.await();
-            } else {
-              arrived.awaitNanos(left);
-            }
-          }
-        } finally {
-          waiting--;
-        }
-      }
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /**
-   * Instead of parking: reads the connection the latest remote message came through on this
-   * thread, dispatching every frame to its addressee, until this mailbox has a message, a
-   * sender wakes this thread, or {@code timeoutMillis} (-1: for ever) runs out. Called
-   * under the lock, which it lets go of while reading.
-   *
-   * @return false when this thread cannot read there (another thread does, or the
-   *     connection cannot), so the caller parks instead
-   */
-  private boolean readSource(EiConnection via, Thread me, long timeoutMillis) {
-    readingOn = via;
-    reading = me;
-    try {
-      if (news.getAsBoolean()) {
-        return true;
-      }
-      lock.unlock(); // senders never need the lock, nor does the reading
-      try {
-        return via.dispatchUntil(news, timeoutMillis);
-      } finally {
-        lock.lock();
-      }
-    } finally {
-      reading = null;
-    }
+    return queue.receive(match, timeoutMillis);
   }
 
   /** Whether a receiver of this mailbox is reading a connection itself right now (for tests). */
   boolean readsConnection() {
-    return reading != null;
+    return queue.readsConnection();
   }
 
-  /** Notes the connection a message from another node came through; see {@link #source}. */
+  /** Notes the connection a message from another node came through, which a waiting receiver then reads itself. */
   void arrivedVia(EiConnection c) {
-    if (source != c) {
-      source = c;
-    }
-  }
-
-  /** The oldest message of the intake, removed; null when it is empty. Call under the lock. */
-  private ErlTerm poll() {
-    Cell n = head.next;
-    if (n == null) {
-      return null;
-    }
-    // The old sentinel is garbage now; unlinked, it keeps no younger cell alive should the
-    // collector have promoted it (no sender writes its link again).
-    NEXT.set(head, null);
-    head = n;
-    ErlTerm m = n.message;
-    n.message = null; // the sentinel keeps no message alive
-    return m;
-  }
-
-  /** Counts {@code n} messages removed from the queue. Call under the lock. */
-  private void took(int n) {
-    TAKEN.setRelease(this, taken + n);
-  }
-
-  /** Moves the whole intake to {@code saved}, so that it holds every queued message. Call under the lock. */
-  private void drainIntake() {
-    for (ErlTerm m; (m = poll()) != null; ) {
-      saved.addLast(m);
+    if (!(queue.source() instanceof DispatchSource.Connection s && s.connection() == c)) {
+      queue.source(new DispatchSource.Connection(c));
     }
   }
 
@@ -458,13 +217,7 @@ public final class Mailbox implements AutoCloseable {
    * @return the queue's length
    */
   public int queued() {
-    lock.lock();
-    try {
-      drainIntake();
-      return saved.size();
-    } finally {
-      lock.unlock();
-    }
+    return queue.queued();
   }
 
   /**
@@ -475,7 +228,7 @@ public final class Mailbox implements AutoCloseable {
    * @return the limit
    */
   public int maxQueueLength() {
-    return maxQueueLength;
+    return queue.maxQueueLength();
   }
 
   /**
@@ -487,7 +240,7 @@ public final class Mailbox implements AutoCloseable {
    * @return this mailbox
    */
   public Mailbox maxQueueLength(int messages) {
-    this.maxQueueLength = Checks.queueLength(messages);
+    queue.maxQueueLength(Checks.queueLength(messages));
     return this;
   }
 
@@ -497,7 +250,7 @@ public final class Mailbox implements AutoCloseable {
    * @return the count since the mailbox was created
    */
   public long droppedMessages() {
-    return dropped.get();
+    return queue.droppedMessages();
   }
 
   /**
@@ -505,65 +258,15 @@ public final class Mailbox implements AutoCloseable {
    * it was dropped, or the mailbox is dead. Never takes the lock unless a receiver waits.
    */
   boolean deliver(ErlTerm message) {
-    if (exit != null) {
-      return false;
-    }
-    int max = maxQueueLength;
-    if (max == Integer.MAX_VALUE) {
-      APPENDED.getAndAdd(this, 1L);
-    } else {
-      // Reserve a place: `taken` only grows, so a length read here is never too small.
-      long a;
-      do {
-        a = appended;
-        if (a - (long) TAKEN.getAcquire(this) >= max) {
-          long n = dropped.incrementAndGet();
-          if (LOG.isDebugEnabled()) {
-            LOG.debug("{}{}: dropped a message, the queue is full (maxQueueLength {}); {} dropped so far",
-                pid, name == null ? "" : " (" + name + ")", max, n);
-          }
-          return false;
-        }
-      } while (!APPENDED.compareAndSet(this, a, a + 1));
-    }
-    append(message);
-    return true;
+    return queue.deliver(message);
   }
 
   /**
    * Queues the message of an exit signal or a monitor ({@code 'EXIT'}, {@code 'DOWN'})
-   * whatever the queue limit: one per link or monitor, so they cannot grow without bound,
-   * and losing one would break the promise of links and monitors. False when the mailbox
-   * is dead.
+   * whatever the queue limit. False when the mailbox is dead.
    */
   boolean deliverSignal(ErlTerm message) {
-    if (exit != null) {
-      return false;
-    }
-    APPENDED.getAndAdd(this, 1L);
-    append(message);
-    return true;
-  }
-
-  /**
-   * Appends to the intake (any thread, lock-free) and wakes the receivers if one waits. A
-   * message that lands just after the mailbox died stays unread: every receive throws from
-   * then on.
-   */
-  private void append(ErlTerm message) {
-    Cell c = new Cell(message);
-    Cell prev = (Cell) TAIL.getAndSet(this, c);
-    prev.next = c;
-    wakeReading();
-    wakeParked();
-    if (waiting != 0) {
-      lock.lock();
-      try {
-        arrived.signalAll();
-      } finally {
-        lock.unlock();
-      }
-    }
+    return queue.deliverSignal(message);
   }
 
   // ---- links and exits ----
@@ -582,8 +285,7 @@ public final class Mailbox implements AutoCloseable {
       return;
     }
     ensureAlive();
-    links.add(other);
-    node.link(this, other);
+    node.signals().link(this, other);
   }
 
   /**
@@ -592,9 +294,7 @@ public final class Mailbox implements AutoCloseable {
    * @param other the linked process
    */
   public void unlink(ErlPid other) {
-    if (links.remove(other)) {
-      node.unlink(this, other);
-    }
+    node.signals().unlink(this, other);
   }
 
   /**
@@ -607,7 +307,7 @@ public final class Mailbox implements AutoCloseable {
    * @throws IOException when the other node cannot be reached or the connection broke
    */
   public void exit(ErlPid other, ErlTerm reason) throws IOException {
-    node.exit2(pid, Objects.requireNonNull(other, "other"), Objects.requireNonNull(reason, "reason"));
+    node.signals().exit2(pid, Objects.requireNonNull(other, "other"), Objects.requireNonNull(reason, "reason"));
   }
 
   /**
@@ -653,7 +353,7 @@ public final class Mailbox implements AutoCloseable {
    */
   public ErlRef monitor(ErlPid target) {
     ensureAlive();
-    return node.monitor(this, Objects.requireNonNull(target, "target"), target.node().name(), target);
+    return node.signals().monitor(this, Objects.requireNonNull(target, "target"), target.node().name(), target);
   }
 
   /**
@@ -668,7 +368,7 @@ public final class Mailbox implements AutoCloseable {
   public ErlRef monitor(String name, String nodeName) {
     ensureAlive();
     ErlAtom n = ErlAtom.of(name);
-    return node.monitor(this, n, nodeName, ErlTuple.of(n, ErlAtom.of(nodeName)));
+    return node.signals().monitor(this, n, nodeName, ErlTuple.of(n, ErlAtom.of(nodeName)));
   }
 
   /**
@@ -678,10 +378,7 @@ public final class Mailbox implements AutoCloseable {
    * @param ref the monitor reference
    */
   public void demonitor(ErlRef ref) {
-    Monitoring m = monitoring.remove(ref);
-    if (m != null) {
-      node.demonitor(this, ref, m);
-    }
+    node.signals().demonitor(this, Objects.requireNonNull(ref, "ref"));
   }
 
   /**
@@ -691,17 +388,7 @@ public final class Mailbox implements AutoCloseable {
    */
   public void demonitorFlush(ErlRef ref) {
     demonitor(ref);
-    lock.lock();
-    try {
-      drainIntake();
-      int before = saved.size();
-      if (saved.removeIf(m -> m instanceof ErlTuple t && t.arity() == 5 && DOWN.equals(t.get(0)) && ref.equals(t.get(1)))) {
-        removals++;
-        took(before - saved.size());
-      }
-    } finally {
-      lock.unlock();
-    }
+    queue.removeQueued(m -> m instanceof ErlTuple t && t.arity() == 5 && DOWN.equals(t.get(0)) && ref.equals(t.get(1)));
   }
 
   // ---- aliases ----
@@ -716,7 +403,7 @@ public final class Mailbox implements AutoCloseable {
   public ErlRef createAlias() {
     ensureAlive();
     ErlRef ref = node.makeRef();
-    node.addAlias(this, ref);
+    node.processTable().addAlias(this, ref);
     return ref;
   }
 
@@ -727,7 +414,7 @@ public final class Mailbox implements AutoCloseable {
    * @return false when it was not an active alias of this mailbox
    */
   public boolean deactivateAlias(ErlRef alias) {
-    return node.removeAlias(this, alias);
+    return node.processTable().removeAlias(this, alias);
   }
 
   // ---- ending ----
@@ -738,7 +425,7 @@ public final class Mailbox implements AutoCloseable {
    * @return true once it has exited
    */
   public boolean isClosed() {
-    return exit != null;
+    return queue.exit() != null;
   }
 
   /**
@@ -761,66 +448,18 @@ public final class Mailbox implements AutoCloseable {
   }
 
   void die(ErlPid from, ErlTerm reason) {
-    lock.lock();
-    try {
-      if (exit != null) {
-        return;
-      }
-      exit = new ExitException(from, reason);
-      discardQueue();
-    } finally {
-      lock.unlock();
+    if (queue.kill(from, reason)) {
+      node.signals().exited(this, reason);
     }
-    node.exited(this, reason);
   }
 
   /** Marks the mailbox dead without sending any signal (the node is closing). */
   void abandon(ErlTerm reason) {
-    lock.lock();
-    try {
-      if (exit == null) {
-        exit = new ExitException(null, reason);
-        discardQueue();
-      }
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Drops every queued message of a mailbox that just died and wakes its receivers. Call under the lock. */
-  private void discardQueue() {
-    drainIntake();
-    took(saved.size());
-    saved.clear();
-    arrived.signalAll();
-    wakeReading();
-    wakeParked();
-  }
-
-  /**
-   * Wakes the receiver that reads a connection itself, if any and if it is not the calling
-   * thread (which looks at the intake after each frame it dispatches anyway).
-   */
-  private void wakeReading() {
-    Thread r = reading;
-    if (r != null && r != Thread.currentThread()) {
-      EiConnection c = readingOn;
-      if (c != null) {
-        c.wakeupDispatcher();
-      }
-    }
-  }
-
-  /** Unparks the receiver parked without the lock, if any; only one caller wakes it. */
-  private void wakeParked() {
-    Thread t = parked;
-    if (t != null && PARKED.compareAndSet(this, t, null)) {
-      LockSupport.unpark(t);
-    }
+    queue.kill(null, reason);
   }
 
   private void ensureAlive() {
-    ExitException x = exit;
+    ExitException x = queue.exit();
     if (x != null) {
       throw new IllegalStateException("mailbox " + pid + " has exited: " + x.reason());
     }
@@ -828,13 +467,7 @@ public final class Mailbox implements AutoCloseable {
 
   /** The queued messages, oldest first (a snapshot, for diagnostics). */
   List<ErlTerm> snapshot() {
-    lock.lock();
-    try {
-      drainIntake();
-      return List.copyOf(saved);
-    } finally {
-      lock.unlock();
-    }
+    return queue.snapshot();
   }
 
   @Override

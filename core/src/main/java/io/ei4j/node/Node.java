@@ -1,54 +1,23 @@
 package io.ei4j.node;
 
-import io.ei4j.api.Errno;
-import io.ei4j.api.ErrnoException;
 import io.ei4j.api.SocketCallbacks;
 import io.ei4j.connect.EiConnection;
-import io.ei4j.connect.EiConnectionHandler;
-import io.ei4j.connect.EiConnectionLostException;
-import io.ei4j.connect.EiHandshakeException;
-import io.ei4j.connect.EiListener;
-import io.ei4j.connect.EiMessage;
 import io.ei4j.connect.EiNode;
 import io.ei4j.epmd.EpmdClient;
-import io.ei4j.epmd.EpmdRegistration;
-import io.ei4j.epmd.NodeInfo;
-import io.ei4j.internal.dist.DistFlags;
 import io.ei4j.internal.node.Checks;
-import io.ei4j.internal.node.NodeNames;
+import io.ei4j.internal.node.NodeOptions;
 import io.ei4j.term.DecodeLimits;
 import io.ei4j.term.ErlAtom;
-import io.ei4j.term.ErlInteger;
-import io.ei4j.term.ErlList;
-import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlRef;
-import io.ei4j.term.ErlTerm;
-import io.ei4j.term.ErlTuple;
 import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,225 +67,55 @@ import org.slf4j.LoggerFactory;
 public final class Node implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
 
-  static final ErlAtom ERPC = ErlAtom.of("erpc");
-  static final ErlAtom EXECUTE_CALL = ErlAtom.of("execute_call");
-  static final ErlAtom EXECUTE_CAST = ErlAtom.of("execute_cast");
-  static final ErlAtom RETURN = ErlAtom.of("return");
-  static final ErlAtom UNDEF = ErlAtom.of("undef");
-  static final ErlAtom MONITOR = ErlAtom.of("monitor");
-  static final ErlAtom LINK = ErlAtom.of("link");
-  static final ErlAtom NET_KERNEL = ErlAtom.of("net_kernel");
-
-  /** Control message numbers this layer sends or reads beyond what {@link EiMessage} decodes. */
-  static final int OP_LINK = 1;
-  static final int OP_SEND = 2;
-  static final int OP_REG_SEND = 6;
-  static final int OP_SEND_SENDER = 22;
-  static final ErlAtom UNUSED = ErlAtom.of("");
-  static final int OP_EXIT = 3;
-  static final int OP_UNLINK = 4;
-  static final int OP_EXIT2 = 8;
-  static final int OP_MONITOR_P = 19;
-  static final int OP_DEMONITOR_P = 20;
-  static final int OP_MONITOR_P_EXIT = 21;
-  static final int OP_SPAWN_REQUEST = 29;
-  static final int OP_SPAWN_REQUEST_TT = 30;
-  static final int OP_SPAWN_REPLY = 31;
-  static final int OP_ALIAS_SEND = 33;
-  static final int OP_ALIAS_SEND_TT = 34;
-  static final int OP_UNLINK_ID = 35;
-
   /** The default of {@link Builder#maxPendingHandshakes}: {@value}. */
   public static final int DEFAULT_MAX_PENDING_HANDSHAKES = 64;
   /** The default of {@link Builder#handshakeTimeoutMillis}: {@value} ms. */
   public static final long DEFAULT_HANDSHAKE_TIMEOUT_MILLIS = 5_000;
-  /** How long one accept of the accepting thread waits before it looks at {@code closed}. */
-  private static final long ACCEPT_WAIT_MILLIS = 5_000;
 
   /** The name of the transport given to {@link Builder#transport(SocketCallbacks)}: {@value}. */
   public static final String DEFAULT_TRANSPORT = "default";
 
-  private static final int SPAWN_REPLY_LINKED = 1;
-  private static final int SPAWN_REPLY_MONITORED = 2;
-
+  /*
+   * The node is a facade over package-private collaborators, each with one job (see
+   * CONCURRENCY.md, "Layout"): the process table, signals (links, exits, monitors),
+   * outgoing sends, the connection table, the acceptor, remote functions, the router of
+   * incoming messages, and the transports. The lifecycle stays here.
+   */
   private final EiNode ei;
   private final String nodeName;
   private final ErlAtom nodeAtom;
   private final long connectTimeoutMillis;
-  private final long sendTimeoutMillis;
-  private final long signalTimeoutMillis;
-  /** The transports in the order they were given; each has its own {@link EiNode}. */
-  private final List<Slot> slots;
-  private final TransportSelector selector;
-  private final EpmdClient defaultEpmd;
-
-  private final Map<ErlPid, Mailbox> processes = new ConcurrentHashMap<>();
-  private final Map<String, Mailbox> names = new ConcurrentHashMap<>();
-  private final Map<ErlRef, Mailbox> aliases = new ConcurrentHashMap<>();
-  private final Map<String, EiConnection> connections = new ConcurrentHashMap<>();
-  private final Map<String, Pending> pending = new ConcurrentHashMap<>();
-  private final Map<String, ErlangFunction> functions = new ConcurrentHashMap<>();
-  private final List<NodeListener> nodeListeners = new CopyOnWriteArrayList<>();
-  private final AtomicLong unlinkIds = new AtomicLong();
-  private final ExecutorService workers;
-  private final ExecutorService signals;
-  /** Runs the acceptor's side of every incoming handshake, off the accepting threads. */
-  private final ExecutorService handshakes;
-  /** One permit per handshake that may run at once ({@link Builder#maxPendingHandshakes}). */
-  private final Semaphore handshakePermits;
-  private final int maxPendingHandshakes;
-  private final long handshakeTimeoutMillis;
-  private final AtomicLong refusedHandshakes = new AtomicLong();
   private final int maxQueueLength;
+  private final ProcessTable table = new ProcessTable();
+  private final Outgoing outgoing;
+  private final Signals signals;
+  private final RemoteFunctions functions;
+  private final Transports transports;
+  private final Connections connections;
+  private final Acceptor acceptor;
   private volatile boolean closed;
 
-  /**
-   * One transport of the node: its own {@link EiNode} (same name, cookie, creation and
-   * flags as the others; only the callbacks differ), its listener, EPMD registration and
-   * accepting thread, and the handler its connections report to, which knows the
-   * transport's name.
-   */
-  private static final class Slot {
-    final NamedTransport spec;
-    final boolean publish;
-    EiNode ei;
-    EiListener listener;
-    EpmdRegistration registration;
-    Thread acceptor;
-    Handler handler;
-
-    Slot(NamedTransport spec, boolean publish) {
-      this.spec = spec;
-      this.publish = publish;
-    }
-
-    String name() {
-      return spec.name();
-    }
-  }
-
   private Node(Builder b) throws IOException {
-    this.connectTimeoutMillis = b.connectTimeoutMillis;
-    this.sendTimeoutMillis = b.sendTimeoutMillis;
-    this.defaultEpmd = b.epmd;
-    List<NamedTransport> specs = b.allTransports();
-    List<Slot> all = new ArrayList<>();
-    for (NamedTransport t : specs) {
-      // A node's only transport that listens on an IP port is published unless told
-      // otherwise, as before there were several; with several, only when asked.
-      boolean publish = t.publishChoice() != null ? t.publishChoice()
-          : specs.size() == 1 && t.listenAddress() instanceof InetSocketAddress;
-      all.add(new Slot(t, publish));
-    }
-    this.slots = List.copyOf(all);
-    this.selector = b.selector;
     this.nodeName = b.nodeName;
     this.nodeAtom = ErlAtom.of(nodeName);
-    // One thread per running call, up to the limit; beyond it a spawn request is refused
-    // with system_limit, as Erlang refuses a spawn when its process table is full.
-    this.workers = new ThreadPoolExecutor(0, b.maxFunctionThreads, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-        daemon("ei4j-fn-" + nodeName));
-    this.signals = Executors.newSingleThreadExecutor(daemon("ei4j-signals-" + nodeName));
-    this.maxPendingHandshakes = b.maxPendingHandshakes;
-    this.handshakePermits = new Semaphore(b.maxPendingHandshakes);
-    this.handshakeTimeoutMillis = b.handshakeTimeoutMillis;
-    this.maxQueueLength = b.maxQueueLength;
-    // Threads are bounded by the permits (plus the few that are finishing a task); idle
-    // ones go away after a while, so a quiet node holds none.
-    this.handshakes = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 10, TimeUnit.SECONDS, new SynchronousQueue<>(),
-        daemon("ei4j-handshake-" + nodeName));
+    this.connectTimeoutMillis = b.connectTimeoutMillis;
+    this.maxQueueLength = b.options.maxQueueLength();
+    this.outgoing = new Outgoing(this, table, b.options.sendTimeoutMillis(), Math.max(1, b.options.tickTimeMillis() / 4));
+    this.signals = new Signals(this, table, outgoing);
+    this.transports = new Transports(nodeName, b.allTransports(), b.selector, b.options.epmd(), b.connectTimeoutMillis);
+    this.functions = new RemoteFunctions(this, table, signals, outgoing, b.maxFunctionThreads);
+    this.connections = new Connections(this, transports, signals, b.connectTimeoutMillis);
+    this.acceptor = new Acceptor(this, connections, b.maxPendingHandshakes, b.handshakeTimeoutMillis);
     try {
-      // The transport published first takes its creation from EPMD; every other transport
-      // is built with that creation, so that pids, references and handshakes agree.
-      Slot first = slots.stream().filter(s -> s.publish).findFirst().orElse(slots.get(0));
-      start(first, b, null);
-      int creation = first.ei.creation();
-      for (Slot s : slots) {
-        if (s != first) {
-          start(s, b, creation);
-        }
-      }
+      transports.start(nodeName, b.options, s -> new Router(s.name(), nodeName, table, signals, functions, connections));
     } catch (IOException | RuntimeException e) {
-      for (Slot s : slots) {
-        stop(s);
-      }
-      workers.shutdownNow();
-      signals.shutdownNow();
-      handshakes.shutdownNow();
+      functions.shutdown();
+      connections.shutdown();
+      acceptor.shutdown();
       throw e;
     }
-    this.ei = slots.get(0).ei;
-    this.signalTimeoutMillis = Math.max(1, ei.tickTimeMillis() / 4);
-    for (Slot s : slots) {
-      if (s.listener != null) {
-        String threadName = "ei4j-accept-" + nodeName + (slots.size() == 1 ? "" : "-" + s.name());
-        s.acceptor = new Thread(() -> acceptLoop(s), threadName);
-        s.acceptor.setDaemon(true);
-        s.acceptor.start();
-      }
-    }
-  }
-
-  /** Builds the slot's EiNode, listens and publishes as asked. */
-  private void start(Slot s, Builder b, Integer creation) throws IOException {
-    NamedTransport t = s.spec;
-    s.handler = new Handler(s);
-    EiNode.Builder eb = EiNode.builder(b.nodeName)
-        .advertise(DistFlags.SPAWN | DistFlags.ALIAS | DistFlags.DIST_MONITOR_NAME)
-        .connectionHandler(s.handler)
-        .tickTimeMillis(b.tickTimeMillis)
-        .sendTimeoutMillis(b.sendTimeoutMillis)
-        .maxMessageBytes(b.maxMessageBytes)
-        .decodeLimits(b.decodeLimits)
-        .transport(t.callbacks())
-        .setupContext(t.setupContext());
-    if (b.cookie != null) {
-      eb.cookie(b.cookie);
-    }
-    EpmdClient epmd = t.epmdClient() != null ? t.epmdClient() : b.epmd;
-    if (epmd != null) {
-      eb.epmd(epmd);
-    }
-    if (creation != null) {
-      eb.creation(creation);
-    } else if (b.creationSet) {
-      eb.creation(b.creation);
-    }
-    s.ei = eb.build();
-    if (creation != null && s.ei.creation() != creation) {
-      throw new IllegalStateException("transport " + t.name() + " cannot take the node's creation " + Integer.toUnsignedString(creation)
-          + " (creations below 4 are reserved)");
-    }
-    if (t.listenAddress() != null) {
-      s.listener = s.ei.listen(t.listenAddress(), 128);
-      if (s.publish) {
-        if (!(s.listener.address() instanceof InetSocketAddress isa)) {
-          throw new IllegalStateException("only a transport listening on an IP port can be published in EPMD, not "
-              + t.name() + " on " + s.listener.address());
-        }
-        if (creation == null) {
-          s.registration = s.ei.publish(isa.getPort());
-        } else {
-          // A second publication, necessarily in another EPMD: its creation is not used.
-          EpmdClient where = epmd != null ? epmd : new EpmdClient(s.ei.host(), EpmdClient.defaultPort(), EpmdClient.DEFAULT_TIMEOUT_MILLIS);
-          s.registration = where.register(s.ei.alive(), isa.getPort(), true);
-        }
-      }
-    } else if (s.publish) {
-      throw new IllegalStateException("transport " + t.name() + " is to be published in EPMD but does not listen");
-    }
-  }
-
-  private static void stop(Slot s) {
-    if (s.acceptor != null) {
-      s.acceptor.interrupt();
-    }
-    if (s.ei != null) {
-      s.ei.close();
-    }
-    if (s.registration != null) {
-      s.registration.close();
-    }
+    this.ei = transports.first();
+    acceptor.start(transports.all());
   }
 
   /**
@@ -363,12 +162,7 @@ public final class Node implements AutoCloseable {
    * @return the bound address, or null when the node does not listen
    */
   public SocketAddress listenAddress() {
-    for (Slot s : slots) {
-      if (s.listener != null) {
-        return s.listener.address();
-      }
-    }
-    return null;
+    return transports.listenAddress();
   }
 
   /**
@@ -379,8 +173,7 @@ public final class Node implements AutoCloseable {
    * @throws IllegalArgumentException when the node has no such transport
    */
   public SocketAddress listenAddress(String transport) {
-    EiListener l = slot(transport).listener;
-    return l == null ? null : l.address();
+    return transports.listenAddress(transport);
   }
 
   /**
@@ -390,11 +183,7 @@ public final class Node implements AutoCloseable {
    * @return the names
    */
   public List<String> transports() {
-    List<String> names = new ArrayList<>(slots.size());
-    for (Slot s : slots) {
-      names.add(s.name());
-    }
-    return names;
+    return transports.names();
   }
 
   /**
@@ -405,26 +194,7 @@ public final class Node implements AutoCloseable {
    */
   public Optional<String> transportOf(String peer) {
     EiConnection c = connections.get(peer);
-    return c == null || !c.isOpen() ? Optional.empty() : Optional.of(transportOf(c));
-  }
-
-  private String transportOf(EiConnection c) {
-    EiNode n = c.node();
-    for (Slot s : slots) {
-      if (s.ei == n) {
-        return s.name();
-      }
-    }
-    return "?";
-  }
-
-  private Slot slot(String transport) {
-    for (Slot s : slots) {
-      if (s.name().equals(transport)) {
-        return s;
-      }
-    }
-    throw new IllegalArgumentException("node " + nodeName + " has no transport '" + transport + "'; it has " + transports());
+    return c == null || !c.isOpen() ? Optional.empty() : Optional.of(transports.nameOf(c));
   }
 
   // ---- processes ----
@@ -438,7 +208,7 @@ public final class Node implements AutoCloseable {
   public Mailbox createMailbox() {
     ensureOpen();
     Mailbox m = new Mailbox(this, ei.makePid(), maxQueueLength);
-    processes.put(m.pid(), m);
+    table.add(m);
     return m;
   }
 
@@ -454,8 +224,8 @@ public final class Node implements AutoCloseable {
     ErlAtom.of(name); // validates the length
     Mailbox m = createMailbox();
     m.name(name);
-    if (names.putIfAbsent(name, m) != null) {
-      processes.remove(m.pid());
+    if (!table.register(name, m)) {
+      table.removePid(m.pid());
       m.abandon(Mailbox.NORMAL);
       throw new IllegalStateException("the name " + name + " is already registered on " + nodeName);
     }
@@ -469,7 +239,7 @@ public final class Node implements AutoCloseable {
    * @return the mailbox, or null
    */
   public Mailbox whereis(String name) {
-    return names.get(name);
+    return table.byName(name);
   }
 
   /**
@@ -483,12 +253,7 @@ public final class Node implements AutoCloseable {
    * @param f the implementation
    */
   public void registerFunction(String module, String function, int arity, ErlangFunction f) {
-    if (arity < 0 || arity > 255) {
-      throw new IllegalArgumentException("arity must be 0..255, got " + arity);
-    }
-    ErlAtom.of(module);
-    ErlAtom.of(function);
-    functions.put(key(module, function, arity), Objects.requireNonNull(f, "f"));
+    functions.register(module, function, arity, f);
   }
 
   /**
@@ -499,11 +264,7 @@ public final class Node implements AutoCloseable {
    * @param arity the number of arguments
    */
   public void unregisterFunction(String module, String function, int arity) {
-    functions.remove(key(module, function, arity));
-  }
-
-  private static String key(String m, String f, int arity) {
-    return m + ":" + f + "/" + arity;
+    functions.unregister(module, function, arity);
   }
 
   /**
@@ -523,7 +284,7 @@ public final class Node implements AutoCloseable {
    * @param l the listener
    */
   public void addNodeListener(NodeListener l) {
-    nodeListeners.add(Objects.requireNonNull(l, "l"));
+    connections.addListener(l);
   }
 
   /**
@@ -532,7 +293,7 @@ public final class Node implements AutoCloseable {
    * @param l the listener
    */
   public void removeNodeListener(NodeListener l) {
-    nodeListeners.remove(l);
+    connections.removeListener(l);
   }
 
   /**
@@ -541,13 +302,7 @@ public final class Node implements AutoCloseable {
    * @return a snapshot of their names
    */
   public Set<String> connectedNodes() {
-    Set<String> s = ConcurrentHashMap.newKeySet();
-    connections.forEach((k, c) -> {
-      if (c.isOpen()) {
-        s.add(k);
-      }
-    });
-    return s;
+    return connections.connectedNodes();
   }
 
   /**
@@ -559,7 +314,7 @@ public final class Node implements AutoCloseable {
    */
   public boolean ping(String peer, long timeoutMillis) {
     try {
-      connection(peer, timeoutMillis);
+      connections.connection(peer, timeoutMillis, null);
       return true;
     } catch (IOException | RuntimeException e) {
       LOG.debug("ping {} failed: {}", peer, e.toString());
@@ -583,8 +338,8 @@ public final class Node implements AutoCloseable {
    * @throws IOException when no connection could be made
    */
   public String connect(String peer, String transport, long timeoutMillis) throws IOException {
-    slot(Objects.requireNonNull(transport, "transport"));
-    return transportOf(connection(peer, timeoutMillis, transport));
+    transports.slot(Objects.requireNonNull(transport, "transport"));
+    return transports.nameOf(connections.connection(peer, timeoutMillis, transport));
   }
 
   /**
@@ -600,261 +355,13 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  EiConnection connection(String peer) throws IOException {
-    return connection(peer, connectTimeoutMillis);
-  }
-
-  /**
-   * A connection being made to a peer: by this node ({@code own}) or by the peer, whose
-   * handshake the accepting thread is running. Callers that want the peer meanwhile wait
-   * for it instead of starting a second connection.
-   */
-  private record Pending(boolean own, CompletableFuture<EiConnection> future) {}
-
-  /**
-   * The live connection to {@code peer}, made now if there is none. Concurrent callers for
-   * the same peer share one attempt, and wait for a handshake the peer started if one is
-   * under way; an attempt refused with {@code nok} (the peer's own simultaneous connection
-   * wins) waits for the peer's connection to be accepted. When an accepted handshake that
-   * a caller waited for fails, the caller tries once by itself.
-   */
-  EiConnection connection(String peer, long timeoutMillis) throws IOException {
-    return connection(peer, timeoutMillis, null);
-  }
-
-  /** {@link #connection(String, long)}, over {@code transport} when not null, else the one the selector picks. */
-  private EiConnection connection(String peer, long timeoutMillis, String transport) throws IOException {
-    for (boolean retried = false; ; retried = true) {
-      EiConnection c = connections.get(peer);
-      if (c != null && c.isOpen()) {
-        return c;
-      }
-      ensureOpen();
-      if (peer.equals(nodeName)) {
-        throw new IllegalArgumentException("a node does not connect to itself: " + peer);
-      }
-      Pending mine = new Pending(true, new CompletableFuture<>());
-      Pending other = pending.putIfAbsent(peer, mine);
-      if (other != null) {
-        try {
-          return await(other, peer, timeoutMillis);
-        } catch (IOException e) {
-          if (other.own() || retried) {
-            throw e;
-          }
-          continue;
-        }
-      }
-      // install() adds the connection before it clears pending: look again.
-      c = connections.get(peer);
-      if (c != null && c.isOpen()) {
-        pending.remove(peer, mine);
-        mine.future().complete(c);
-        return c;
-      }
-      Slot via = null;
-      try {
-        via = choose(peer, transport);
-        EiConnection nc = via.ei.connect(peer, timeoutMillis);
-        install(nc, true);
-        mine.future().complete(nc);
-        return nc;
-      } catch (EiHandshakeException e) {
-        if (via != null && Trace.on()) {
-          Trace.refused(nodeName, via.name(), peer, e.status() != null ? e.status() : e.getMessage());
-        }
-        if ("nok".equals(e.status()) || "alive".equals(e.status())) {
-          // nok: the peer's simultaneous connection wins and is being accepted here;
-          // alive (withdrawn): the peer's connection was accepted while ours was under way.
-          LOG.debug("simultaneous connect with {}: its connection wins ({})", peer, e.status());
-          return await(mine, peer, timeoutMillis);
-        }
-        pending.remove(peer, mine);
-        mine.future().completeExceptionally(e);
-        throw e;
-      } catch (IOException | RuntimeException e) {
-        if (via != null && Trace.on()) {
-          Trace.refused(nodeName, via.name(), peer, e.toString());
-        }
-        pending.remove(peer, mine);
-        mine.future().completeExceptionally(e);
-        throw e;
-      }
-    }
-  }
-
-  /**
-   * The transport for a new connection to {@code peer}: the explicit one, else the
-   * selector's choice, else the only (first) transport.
-   */
-  private Slot choose(String peer, String transport) throws IOException {
-    Slot s;
-    String why;
-    if (transport != null) {
-      s = slot(transport);
-      why = "explicit choice";
-    } else if (selector != null) {
-      String name = selector.select(new SelectorPeer(peer));
-      if (name == null) {
-        throw new IllegalStateException("the transport selector of " + nodeName + " chose no transport for " + peer);
-      }
-      s = slot(name);
-      why = "selector";
-    } else {
-      s = slots.get(0);
-      why = slots.size() == 1 ? "only transport" : "first transport (no selector)";
-    }
-    if (Trace.on()) {
-      Trace.select(nodeName, s.name(), peer, why);
-    }
-    return s;
-  }
-
-  /** What a selector sees of a peer; EPMD is asked on the first {@link #epmd()} only. */
-  private final class SelectorPeer implements TransportSelector.Peer {
-    private final String peer;
-    private Optional<NodeInfo> info;
-
-    SelectorPeer(String peer) {
-      NodeNames.separator(peer);
-      this.peer = peer;
-    }
-
-    @Override
-    public String nodeName() {
-      return peer;
-    }
-
-    @Override
-    public Optional<NodeInfo> epmd() throws IOException {
-      if (info == null) {
-        EpmdClient c = defaultEpmd != null ? defaultEpmd
-            : new EpmdClient(host(), EpmdClient.defaultPort(), Math.min(EpmdClient.DEFAULT_TIMEOUT_MILLIS, Math.max(1, connectTimeoutMillis)));
-        info = c.portPlease(alive());
-      }
-      return info;
-    }
-  }
-
-  private EiConnection await(Pending p, String peer, long timeoutMillis) throws IOException {
-    CompletableFuture<EiConnection> f = p.future();
-    try {
-      return timeoutMillis < 0 ? f.get() : f.get(timeoutMillis, TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      pending.remove(peer, p);
-      throw new ErrnoException(Errno.ETIMEDOUT, "no connection to " + peer + " within " + timeoutMillis + " ms");
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof IOException io) {
-        throw new IOException(io.getMessage(), io);
-      }
-      throw new IOException("connecting to " + peer + " failed: " + cause, cause);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while connecting to " + peer);
-    }
-  }
-
-  private void install(EiConnection c, boolean initiated) {
-    String peer = c.peerNodeName();
-    EiConnection old = connections.put(peer, c);
-    if (old != null && old != c) {
-      // A new connection from a restarted or reconnecting peer replaces the old one.
-      connections.remove(peer, old);
-      old.close();
-      down(old, "replaced by a new connection");
-      connections.put(peer, c);
-    }
-    if (Trace.on()) {
-      // Traced once the connection is in the table: whoever reads "up" can find it.
-      Trace.up(nodeName, transportOf(c), peer, initiated, c.peerFlags(), c.peerCreation());
-    }
-    Pending p = pending.remove(peer);
-    if (p != null) {
-      p.future().complete(c);
-    }
-    if (!c.isOpen()) {
-      // It died before it was installed, so onDown found nothing to remove: fire the
-      // noconnection signals for what its first messages may have linked or monitored.
-      if (connections.remove(peer, c) && !closed) {
-        signals.execute(() -> down(c, "the connection was lost while it was being set up"));
-      }
-      return;
-    }
-    for (NodeListener l : nodeListeners) {
-      try {
-        l.nodeUp(peer);
-      } catch (RuntimeException e) {
-        LOG.warn("node listener failed on nodeUp({})", peer, e);
-      }
-    }
-  }
-
-  /**
-   * Accepts sockets and hands each to a handshake thread at once, so that a peer that
-   * connects and says nothing never delays the next one. At most
-   * {@link Builder#maxPendingHandshakes} handshakes run at a time; a socket accepted beyond
-   * that is closed at once and counted in {@link #refusedHandshakes()}.
-   */
-  private void acceptLoop(Slot s) {
-    while (!closed) {
-      EiListener.Incoming in;
-      try {
-        // The wait bounds how late the loop notices close() on a transport whose accept a
-        // closed listener does not wake. It is not short: a transport that runs work of its
-        // own inside accept (TLS runs its handshake there) gets what is left of it.
-        in = s.listener.acceptSocket(ACCEPT_WAIT_MILLIS);
-      } catch (IOException | RuntimeException e) {
-        acceptFailed(e);
-        continue;
-      }
-      if (!handshakePermits.tryAcquire()) {
-        // Counted before the close: the peer that sees the close may ask at once.
-        long n = refusedHandshakes.incrementAndGet();
-        in.close();
-        LOG.debug("{}: closed a connection from {} at once: {} handshakes are already under way (maxPendingHandshakes); {} refused so far",
-            nodeName, in.peerAddress(), maxPendingHandshakes, n);
-        continue;
-      }
-      try {
-        handshakes.execute(() -> handshake(s, in));
-      } catch (RejectedExecutionException e) {
-        // Only after close(): the executor is shut down.
-        handshakePermits.release();
-        in.close();
-      }
-    }
-  }
-
-  /** Runs on a handshake thread: the acceptor's handshake, then the connection is installed. */
-  private void handshake(Slot s, EiListener.Incoming in) {
-    Handler h = s.handler;
-    try {
-      install(in.handshake(handshakeTimeoutMillis), false);
-    } catch (IOException | RuntimeException e) {
-      Handler.Accepting a = h.accepting.get();
-      if (a != null && pending.remove(a.peer(), a.pending())) {
-        a.pending().future().completeExceptionally(new IOException("the connection " + a.peer() + " started failed: " + e.getMessage(), e));
-      }
-      if (Trace.on() && a != null) {
-        Trace.refused(nodeName, s.name(), a.peer(), e instanceof EiHandshakeException he && he.status() != null ? he.status() : e.toString());
-      }
-      if (!closed) {
-        LOG.debug("handshake on {} with {} failed: {}", nodeName, a != null ? a.peer() : in.peerAddress(), e.toString());
-      }
-    } finally {
-      h.accepting.remove();
-      handshakePermits.release();
-    }
-  }
-
   /**
    * How many incoming handshakes are under way now, on all listeners.
    *
    * @return a number between 0 and {@link Builder#maxPendingHandshakes}
    */
   public int pendingHandshakes() {
-    return maxPendingHandshakes - handshakePermits.availablePermits();
+    return acceptor.pendingHandshakes();
   }
 
   /**
@@ -864,629 +371,39 @@ public final class Node implements AutoCloseable {
    * @return the count since the node started
    */
   public long refusedHandshakes() {
-    return refusedHandshakes.get();
+    return acceptor.refusedHandshakes();
   }
 
-  /** A failed accept: a timeout means nobody came; anything else is logged, and errors of the listener slow the loop down. */
-  private void acceptFailed(Exception e) {
-    if (closed) {
-      return;
-    }
-    if (e instanceof ErrnoException ee && ee.isTimeout()) {
-      return;
-    }
-    LOG.debug("accept on {}: {}", nodeName, e.toString());
-    if (e instanceof ErrnoException) {
-      pause();
-    }
-  }
+  // ---- for the collaborators and Mailbox ----
 
-  private static void pause() {
-    try {
-      Thread.sleep(50);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /** A connection went down: noconnection to links and monitors that involve its node. */
-  private void down(EiConnection c, String why) {
-    String peer = c.peerNodeName();
-    ErlAtom peerAtom = ErlAtom.of(peer);
-    for (Mailbox m : processes.values()) {
-      for (ErlPid p : m.links) {
-        if (p.node().equals(peerAtom) && m.links.remove(p)) {
-          m.exitSignal(p, Mailbox.NOCONNECTION, true);
-        }
-      }
-      m.monitoring.forEach((ref, mon) -> {
-        if (peer.equals(mon.nodeName()) && m.monitoring.remove(ref, mon)) {
-          m.deliverSignal(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, mon.downObject(), Mailbox.NOCONNECTION));
-        }
-      });
-      m.watchers.values().removeIf(w -> w.watcher().node().equals(peerAtom));
-    }
-    for (NodeListener l : nodeListeners) {
-      try {
-        l.nodeDown(peer, why);
-      } catch (RuntimeException e) {
-        LOG.warn("node listener failed on nodeDown({})", peer, e);
-      }
-    }
-  }
-
-  // ---- sending ----
-
-  private boolean isLocal(ErlAtom node) {
+  boolean isLocal(ErlAtom node) {
     return nodeAtom.equals(node);
   }
 
-  void send(ErlPid from, ErlPid to, ErlTerm message) throws IOException {
-    if (isLocal(to.node())) {
-      Mailbox m = processes.get(to);
-      if (m != null) {
-        m.deliver(message);
-      }
-      return;
-    }
-    EiConnection c = connection(to.node().name());
-    if (Trace.on()) {
-      ErlTuple control = from != null && (c.peerFlags() & DistFlags.SEND_SENDER) != 0
-          ? ErlTuple.of(ErlInteger.of(OP_SEND_SENDER), from, to) : ErlTuple.of(ErlInteger.of(OP_SEND), UNUSED, to);
-      Trace.out(nodeName, transportOf(c), c.peerNodeName(), control, message);
-    }
-    c.send(from, to, message, sendTimeoutMillis);
+  ProcessTable processTable() {
+    return table;
   }
 
-  /** Sends a control message on {@code c}, traced. */
-  private void sendControl(EiConnection c, ErlTuple control, ErlTerm payload, long timeoutMillis) throws IOException {
-    if (Trace.on()) {
-      Trace.out(nodeName, transportOf(c), c.peerNodeName(), control, payload);
-    }
-    c.sendControl(control, payload, timeoutMillis);
+  Outgoing outgoing() {
+    return outgoing;
   }
 
-  void sendLocalName(String name, ErlTerm message) {
-    Mailbox m = names.get(name);
-    if (m != null) {
-      m.deliver(message);
-    }
+  Signals signals() {
+    return signals;
   }
 
-  void sendName(ErlPid from, String name, String node, ErlTerm message) throws IOException {
-    if (node.equals(nodeName)) {
-      sendLocalName(name, message);
-      return;
-    }
-    EiConnection c = connection(node);
-    if (Trace.on()) {
-      Trace.out(nodeName, transportOf(c), node, ErlTuple.of(ErlInteger.of(OP_REG_SEND), from, UNUSED, ErlAtom.of(name)), message);
-    }
-    c.regSend(from, name, message, sendTimeoutMillis);
+  /** The live connection to {@code peer}, made now (within the connect timeout) if there is none. */
+  EiConnection connection(String peer) throws IOException {
+    return connections.connection(peer, connectTimeoutMillis, null);
   }
 
-  void sendAlias(ErlPid from, ErlRef alias, ErlTerm message) throws IOException {
-    if (isLocal(alias.node())) {
-      Mailbox m = aliases.get(alias);
-      if (m != null) {
-        m.deliver(message);
-      }
-      return;
-    }
-    EiConnection c = connection(alias.node().name());
-    if ((c.peerFlags() & DistFlags.ALIAS) == 0) {
-      throw new IOException(c.peerNodeName() + " does not support process aliases (no DFLAG_ALIAS)");
-    }
-    sendControl(c, ErlTuple.of(ErlInteger.of(OP_ALIAS_SEND), from, alias), message, sendTimeoutMillis);
+  /** The connection to {@code peer} in the table, live or not; null when there is none. */
+  EiConnection existingConnection(String peer) {
+    return connections.get(peer);
   }
 
-  /**
-   * Sends a control message to the node of {@code target}, connecting when {@code connect};
-   * failures are reported through the return value only, for signals whose loss the
-   * protocol already covers (a lost connection fires noconnection on the other side).
-   */
-  private boolean signal(String targetNode, ErlTuple control, boolean connect) {
-    try {
-      EiConnection c = connect ? connection(targetNode) : connections.get(targetNode);
-      if (c == null || !c.isOpen()) {
-        return false;
-      }
-      sendControl(c, control, null, signalTimeoutMillis);
-      return true;
-    } catch (IOException | RuntimeException e) {
-      LOG.debug("signal {} to {} not sent: {}", control, targetNode, e.toString());
-      return false;
-    }
-  }
-
-  void link(Mailbox from, ErlPid to) {
-    if (isLocal(to.node())) {
-      Mailbox m = processes.get(to);
-      if (m == null || !linkArrived(from.pid(), m)) {
-        from.links.remove(to);
-        from.exitSignal(to, Mailbox.NOPROC, true);
-      }
-      return;
-    }
-    if (!signal(to.node().name(), ErlTuple.of(ErlInteger.of(OP_LINK), from.pid(), to), true)) {
-      from.links.remove(to);
-      from.exitSignal(to, Mailbox.NOCONNECTION, true);
-    }
-  }
-
-  /**
-   * Records a link from {@code from} on {@code to}; false when {@code to} is dead, also when
-   * it died while the link was being added and its exit did not see the link.
-   */
-  private static boolean linkArrived(ErlPid from, Mailbox to) {
-    if (to.isClosed()) {
-      return false;
-    }
-    to.links.add(from);
-    return !to.isClosed() || !to.links.remove(from);
-  }
-
-  void unlink(Mailbox from, ErlPid to) {
-    if (isLocal(to.node())) {
-      Mailbox m = processes.get(to);
-      if (m != null) {
-        m.links.remove(from.pid());
-      }
-      return;
-    }
-    EiConnection c = connections.get(to.node().name());
-    if (c == null || !c.isOpen()) {
-      return;
-    }
-    ErlTuple control = (c.peerFlags() & DistFlags.UNLINK_ID) != 0
-        ? ErlTuple.of(ErlInteger.of(OP_UNLINK_ID), ErlInteger.of(unlinkIds.incrementAndGet()), from.pid(), to)
-        : ErlTuple.of(ErlInteger.of(OP_UNLINK), from.pid(), to);
-    signal(to.node().name(), control, false);
-  }
-
-  void exit2(ErlPid from, ErlPid to, ErlTerm reason) throws IOException {
-    if (isLocal(to.node())) {
-      Mailbox m = processes.get(to);
-      if (m != null) {
-        m.exitSignal(from, reason, false);
-      }
-      return;
-    }
-    sendControl(connection(to.node().name()), ErlTuple.of(ErlInteger.of(OP_EXIT2), from, to, reason), null, sendTimeoutMillis);
-  }
-
-  ErlRef monitor(Mailbox from, ErlTerm target, String targetNode, ErlTerm downObject) {
-    ErlRef ref = ei.makeRef();
-    Mailbox.Monitoring mon = new Mailbox.Monitoring(target, targetNode, downObject);
-    from.monitoring.put(ref, mon);
-    if (targetNode.equals(nodeName)) {
-      Mailbox m = target instanceof ErlPid p ? processes.get(p) : names.get(((ErlAtom) target).name());
-      if (m == null || !watch(m, ref, from.pid(), target)) {
-        if (from.monitoring.remove(ref, mon)) {
-          from.deliverSignal(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, downObject, Mailbox.NOPROC));
-        }
-      }
-      return ref;
-    }
-    if (!signal(targetNode, ErlTuple.of(ErlInteger.of(OP_MONITOR_P), from.pid(), target, ref), true)) {
-      if (from.monitoring.remove(ref, mon)) {
-        from.deliverSignal(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, downObject, Mailbox.NOCONNECTION));
-      }
-    }
-    return ref;
-  }
-
-  private static boolean watch(Mailbox target, ErlRef ref, ErlPid watcher, ErlTerm toProc) {
-    if (target.isClosed()) {
-      return false;
-    }
-    target.watchers.put(ref, new Mailbox.Watcher(watcher, toProc));
-    // closed in between: its exit already sent DOWNs to the watchers it saw; this one too
-    return !target.isClosed() || target.watchers.remove(ref) == null;
-  }
-
-  void demonitor(Mailbox from, ErlRef ref, Mailbox.Monitoring mon) {
-    if (mon.nodeName().equals(nodeName)) {
-      Mailbox m = mon.target() instanceof ErlPid p ? processes.get(p) : names.get(((ErlAtom) mon.target()).name());
-      if (m != null) {
-        m.watchers.remove(ref);
-      }
-      return;
-    }
-    signal(mon.nodeName(), ErlTuple.of(ErlInteger.of(OP_DEMONITOR_P), from.pid(), mon.target(), ref), false);
-  }
-
-  void addAlias(Mailbox m, ErlRef ref) {
-    m.aliases.add(ref);
-    aliases.put(ref, m);
-  }
-
-  boolean removeAlias(Mailbox m, ErlRef ref) {
-    m.aliases.remove(ref);
-    return aliases.remove(ref, m);
-  }
-
-  /** A mailbox died: unregister it, then signal its links and monitors. */
-  void exited(Mailbox m, ErlTerm reason) {
-    processes.remove(m.pid());
-    String name = m.name();
-    if (name != null) {
-      names.remove(name, m);
-    }
-    for (ErlRef a : m.aliases) {
-      aliases.remove(a, m);
-    }
-    if (closed) {
-      return;
-    }
-    for (ErlPid p : m.links) {
-      m.links.remove(p);
-      if (isLocal(p.node())) {
-        Mailbox other = processes.get(p);
-        if (other != null && other.links.remove(m.pid())) {
-          other.exitSignal(m.pid(), reason, true);
-        }
-      } else {
-        signal(p.node().name(), ErlTuple.of(ErlInteger.of(OP_EXIT), m.pid(), p, reason), false);
-      }
-    }
-    m.watchers.forEach((ref, w) -> {
-      if (m.watchers.remove(ref) == null) {
-        return;
-      }
-      if (isLocal(w.watcher().node())) {
-        Mailbox other = processes.get(w.watcher());
-        if (other != null) {
-          Mailbox.Monitoring mon = other.monitoring.remove(ref);
-          if (mon != null) {
-            other.deliverSignal(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, mon.downObject(), reason));
-          }
-        }
-      } else {
-        signal(w.watcher().node().name(),
-            ErlTuple.of(ErlInteger.of(OP_MONITOR_P_EXIT), w.toProc(), w.watcher(), ref, reason), false);
-      }
-    });
-    m.monitoring.forEach((ref, mon) -> {
-      if (m.monitoring.remove(ref) != null) {
-        demonitor(m, ref, mon);
-      }
-    });
-  }
-
-  // ---- incoming ----
-
-  /** What the connections of one transport report to; knows the transport for the trace. */
-  private final class Handler implements EiConnectionHandler {
-    private final Slot slot;
-    /**
-     * The peer-started handshake that the current handshake thread registered in
-     * {@code pending}, so that a failure can withdraw it. Handshakes run on many threads at
-     * once; each sees only its own.
-     */
-    final ThreadLocal<Accepting> accepting = new ThreadLocal<>();
-
-    record Accepting(String peer, Pending pending) {}
-
-    Handler(Slot slot) {
-      this.slot = slot;
-    }
-
-    @Override
-    public void onMessage(EiConnection c, EiMessage msg) {
-      if (Trace.on()) {
-        Trace.in(nodeName, slot.name(), c.peerNodeName(), msg);
-      }
-      try {
-        route(c, msg);
-      } catch (RuntimeException e) {
-        LOG.warn("{}: dropped a malformed {} from {}: {}", nodeName, msg.getClass().getSimpleName(), c.peerNodeName(), e.toString());
-      }
-    }
-
-    @Override
-    public void onDown(EiConnection c, EiConnectionLostException reason) {
-      if (Trace.on()) {
-        Trace.down(nodeName, slot.name(), c.peerNodeName(), reason.getMessage());
-      }
-      if (closed) {
-        return;
-      }
-      if (connections.remove(c.peerNodeName(), c)) {
-        String why = reason.getMessage();
-        signals.execute(() -> down(c, why));
-      }
-    }
-
-    @Override
-    public boolean replaceExisting(String peer) {
-      // Only when this node has no live connection of its own to the peer: otherwise this
-      // attempt lost a simultaneous connect and the installed connection stays.
-      EiConnection c = peer == null ? null : connections.get(peer);
-      return c == null || !c.isOpen();
-    }
-
-    @Override
-    public String acceptStatus(String peer) {
-      String status = status(peer);
-      if (Trace.on()) {
-        Trace.status(nodeName, slot.name(), peer, status);
-      }
-      return status;
-    }
-
-    private String status(String peer) {
-      if (closed) {
-        return "not_allowed";
-      }
-      Pending p = pending.get(peer);
-      if (p == null) {
-        EiConnection existing = connections.get(peer);
-        if (existing != null && existing.isOpen()) {
-          // The peer decides: a restarted peer or one that lost the connection replaces it;
-          // an ei4j node whose own simultaneous attempt arrives late withdraws.
-          return "alive";
-        }
-        Pending mine = new Pending(false, new CompletableFuture<>());
-        p = pending.putIfAbsent(peer, mine);
-        if (p == null) {
-          // Senders on this node now wait for this handshake instead of connecting too.
-          accepting.set(new Accepting(peer, mine));
-          return "ok";
-        }
-      }
-      if (p.own()) {
-        return peer.compareTo(nodeName) > 0 ? "ok_simultaneous" : "nok";
-      }
-      // The peer is already connecting on another listener (or another process with its
-      // name is): the handshake under way wins, as this node's own attempt would.
-      return "nok";
-    }
-  }
-
-  private void route(EiConnection c, EiMessage msg) {
-    if (msg instanceof EiMessage.Send s) {
-      Mailbox m = processes.get(s.to());
-      if (m != null) {
-        m.arrivedVia(c);
-        m.deliver(s.message());
-      }
-    } else if (msg instanceof EiMessage.RegSend r) {
-      Mailbox m = names.get(r.toName().name());
-      if (m != null) {
-        m.arrivedVia(c);
-        m.deliver(r.message());
-      }
-    } else if (msg instanceof EiMessage.Link l) {
-      Mailbox m = processes.get(l.to());
-      if (m == null || !linkArrived(l.from(), m)) {
-        answer(c, ErlTuple.of(ErlInteger.of(OP_EXIT), l.to(), l.from(), Mailbox.NOPROC));
-      }
-    } else if (msg instanceof EiMessage.Unlink u) {
-      Mailbox m = processes.get(u.to());
-      if (m != null) {
-        m.links.remove(u.from());
-      }
-    } else if (msg instanceof EiMessage.Exit e) {
-      Mailbox m = processes.get(e.to());
-      if (m != null && m.links.remove(e.from())) {
-        m.exitSignal(e.from(), e.reason(), true);
-      }
-    } else if (msg instanceof EiMessage.Exit2 e) {
-      Mailbox m = processes.get(e.to());
-      if (m != null) {
-        m.exitSignal(e.from(), e.reason(), false);
-      }
-    } else if (msg instanceof EiMessage.Monitor mon) {
-      Mailbox m = mon.toProc() instanceof ErlPid p ? processes.get(p)
-          : mon.toProc() instanceof ErlAtom a ? names.get(a.name()) : null;
-      if (m == null && NET_KERNEL.equals(mon.toProc())) {
-        // net_adm:ping/1 monitors {net_kernel, Node} before it asks is_auth, which the
-        // connection answers itself: that net_kernel lives as long as the connection, so
-        // the monitor stands (a noproc would make the ping fail with pang).
-        return;
-      }
-      if (m == null || !watch(m, mon.ref(), mon.from(), mon.toProc())) {
-        answer(c, ErlTuple.of(ErlInteger.of(OP_MONITOR_P_EXIT), mon.toProc(), mon.from(), mon.ref(), Mailbox.NOPROC));
-      }
-    } else if (msg instanceof EiMessage.Demonitor d) {
-      Mailbox m = d.toProc() instanceof ErlPid p ? processes.get(p)
-          : d.toProc() instanceof ErlAtom a ? names.get(a.name()) : null;
-      if (m != null) {
-        m.watchers.remove(d.ref());
-      }
-    } else if (msg instanceof EiMessage.MonitorExit x) {
-      Mailbox m = processes.get(x.to());
-      if (m != null) {
-        Mailbox.Monitoring mon = m.monitoring.remove(x.ref());
-        if (mon != null) {
-          m.deliverSignal(ErlTuple.of(Mailbox.DOWN, x.ref(), Mailbox.PROCESS, mon.downObject(), x.reason()));
-        }
-      }
-    } else if (msg instanceof EiMessage.Other o) {
-      routeOther(c, o.control(), o.payload());
-    }
-    // GROUP_LEADER: a Java mailbox has no I/O to redirect; ignored.
-  }
-
-  /**
-   * Answers a signal on the connection it came from (which may not be installed yet), with a
-   * bounded wait so that a peer that does not read cannot hold the reader thread for long.
-   */
-  private void answer(EiConnection c, ErlTuple control) {
-    try {
-      sendControl(c, control, null, signalTimeoutMillis);
-    } catch (IOException e) {
-      LOG.debug("{}: could not answer {} to {}: {}", nodeName, control, c.peerNodeName(), e.toString());
-    }
-  }
-
-  private void routeOther(EiConnection c, ErlTuple t, ErlTerm payload) {
-    if (t.arity() < 1 || !(t.get(0) instanceof ErlInteger op) || !op.isInt()) {
-      LOG.debug("{}: ignored a control message without an operation from {}: {}", nodeName, c.peerNodeName(), t);
-      return;
-    }
-    switch (op.intValue()) {
-      case OP_ALIAS_SEND, OP_ALIAS_SEND_TT -> {
-        if (t.arity() >= 3 && t.get(2) instanceof ErlRef alias && payload != null) {
-          Mailbox m = aliases.get(alias);
-          if (m != null) {
-            m.deliver(payload);
-          }
-        }
-      }
-      case OP_SPAWN_REQUEST, OP_SPAWN_REQUEST_TT -> spawnRequest(c, t, payload);
-      default -> LOG.debug("{}: ignored control message {} from {}", nodeName, t, c.peerNodeName());
-    }
-  }
-
-  // ---- spawn requests (erpc, rpc:call, spawn/4) ----
-
-  /**
-   * {@code {29, ReqId, From, GroupLeader, {M, F, Arity}, OptList}} with the argument list
-   * as payload. The new process is a mailbox; the reply
-   * {@code {31, ReqId, From, Flags, Pid}} goes out before the function runs, so the
-   * requester knows the pid before any exit or {@code 'DOWN'} of it.
-   */
-  private void spawnRequest(EiConnection c, ErlTuple t, ErlTerm payload) {
-    if (t.arity() != 6 || !(t.get(1) instanceof ErlRef reqId) || !(t.get(2) instanceof ErlPid from)
-        || !(t.get(4) instanceof ErlTuple mfa) || mfa.arity() != 3
-        || !(mfa.get(0) instanceof ErlAtom mod) || !(mfa.get(1) instanceof ErlAtom fun)
-        || !(t.get(5) instanceof ErlList opts) || !(payload instanceof ErlList args) || !args.isProper()) {
-      LOG.debug("{}: malformed SPAWN_REQUEST from {}: {}", nodeName, c.peerNodeName(), t);
-      return;
-    }
-    boolean link = false;
-    boolean monitor = false;
-    if (opts.isProper()) {
-      for (ErlTerm o : opts.elements()) {
-        if (LINK.equals(o)) {
-          link = true;
-        } else if (MONITOR.equals(o) || (o instanceof ErlTuple ot && ot.arity() == 2 && MONITOR.equals(ot.get(0)))) {
-          monitor = true;
-        }
-      }
-    }
-    if (closed) {
-      sendSpawnReply(c, reqId, from, 0, ErlAtom.of("system_limit"), signalTimeoutMillis);
-      return;
-    }
-    Mailbox self = createMailbox();
-    int flags = 0;
-    if (link) {
-      self.links.add(from);
-      flags |= SPAWN_REPLY_LINKED;
-    }
-    if (monitor) {
-      self.watchers.put(reqId, new Mailbox.Watcher(from, self.pid()));
-      flags |= SPAWN_REPLY_MONITORED;
-    }
-    int replyFlags = flags;
-    List<ErlTerm> argList = args.elements();
-    try {
-      workers.execute(() -> {
-        if (!sendSpawnReply(c, reqId, from, replyFlags, self.pid(), sendTimeoutMillis)) {
-          self.abandon(Mailbox.NOCONNECTION);
-          exited(self, Mailbox.NOCONNECTION);
-          return;
-        }
-        self.close(runSpawned(self, mod, fun, argList));
-      });
-    } catch (RuntimeException rejected) {
-      self.abandon(Mailbox.NOCONNECTION);
-      processes.remove(self.pid());
-      sendSpawnReply(c, reqId, from, 0, ErlAtom.of("system_limit"), signalTimeoutMillis);
-    }
-  }
-
-  private boolean sendSpawnReply(EiConnection c, ErlRef reqId, ErlPid to, int flags, ErlTerm result, long timeoutMillis) {
-    try {
-      sendControl(c, ErlTuple.of(ErlInteger.of(OP_SPAWN_REPLY), reqId, to, ErlInteger.of(flags), result), null, timeoutMillis);
-      return true;
-    } catch (IOException e) {
-      LOG.debug("{}: SPAWN_REPLY to {} not sent: {}", nodeName, to, e.toString());
-      return false;
-    }
-  }
-
-  /** Runs a spawned process's function and returns its exit reason. */
-  private ErlTerm runSpawned(Mailbox self, ErlAtom mod, ErlAtom fun, List<ErlTerm> args) {
-    if (ERPC.equals(mod) && EXECUTE_CALL.equals(fun) && args.size() == 4 && args.get(1) instanceof ErlAtom m
-        && args.get(2) instanceof ErlAtom f && args.get(3) instanceof ErlList a && a.isProper()) {
-      return executeCall(self, args.get(0), m, f, a);
-    }
-    if (ERPC.equals(mod) && EXECUTE_CAST.equals(fun) && args.size() == 3 && args.get(0) instanceof ErlAtom m
-        && args.get(1) instanceof ErlAtom f && args.get(2) instanceof ErlList a && a.isProper()) {
-      return plainRun(self, m, f, a);
-    }
-    return plainRun(self, mod, fun, ErlList.of(args));
-  }
-
-  /**
-   * What {@code erpc:execute_call/4} makes its process exit with, which the caller's
-   * {@code 'DOWN'} carries back: {@code {Ref, return, Value}}, {@code {Ref, throw, Value}},
-   * {@code {Ref, exit, Reason}} or {@code {Ref, error, Reason, Stack}}.
-   */
-  private ErlTerm executeCall(Mailbox self, ErlTerm ref, ErlAtom m, ErlAtom f, ErlList a) {
-    ErlangFunction fn = functions.get(key(m.name(), f.name(), a.size()));
-    if (fn == null) {
-      return ErlTuple.of(ref, ErlangException.Kind.ERROR.atom(), UNDEF, undefStack(m, f, a));
-    }
-    try {
-      ErlTerm v = fn.apply(self, a.elements());
-      return ErlTuple.of(ref, RETURN, v == null ? ErlAtom.UNDEFINED : v);
-    } catch (ErlangException e) {
-      return e.kind() == ErlangException.Kind.ERROR
-          ? ErlTuple.of(ref, e.kind().atom(), e.reason(), javaStack(m, f, a))
-          : ErlTuple.of(ref, e.kind().atom(), e.reason());
-    } catch (Exception | Error e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      return ErlTuple.of(ref, ErlangException.Kind.ERROR.atom(), javaReason(e), javaStack(m, f, a));
-    }
-  }
-
-  /** A spawned process that is not an erpc call: it exits normal, or with Erlang's crash reason. */
-  private ErlTerm plainRun(Mailbox self, ErlAtom m, ErlAtom f, ErlList a) {
-    ErlangFunction fn = functions.get(key(m.name(), f.name(), a.size()));
-    if (fn == null) {
-      return ErlTuple.of(UNDEF, undefStack(m, f, a));
-    }
-    try {
-      fn.apply(self, a.elements());
-      return Mailbox.NORMAL;
-    } catch (ErlangException e) {
-      return switch (e.kind()) {
-        case EXIT -> e.reason();
-        case ERROR -> ErlTuple.of(e.reason(), javaStack(m, f, a));
-        case THROW -> ErlTuple.of(ErlTuple.of(ErlAtom.of("nocatch"), e.reason()), javaStack(m, f, a));
-      };
-    } catch (Exception | Error e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      return ErlTuple.of(javaReason(e), javaStack(m, f, a));
-    }
-  }
-
-  private static ErlList undefStack(ErlAtom m, ErlAtom f, ErlList a) {
-    return ErlList.of(ErlTuple.of(m, f, a, ErlList.NIL));
-  }
-
-  private static ErlList javaStack(ErlAtom m, ErlAtom f, ErlList a) {
-    return ErlList.of(ErlTuple.of(m, f, ErlInteger.of(a.size()), ErlList.NIL));
-  }
-
-  /** {@code {java_exception, 'java.lang.IllegalStateException', <<"message">>}}. */
-  static ErlTerm javaReason(Throwable e) {
-    String msg = e.getMessage() == null ? "" : e.getMessage();
-    return ErlTuple.of(ErlAtom.of("java_exception"), ErlAtom.of(truncate(e.getClass().getName())),
-        io.ei4j.term.ErlBinary.of(msg.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-  }
-
-  private static String truncate(String s) {
-    return s.length() <= ErlAtom.MAX_CHARS ? s : s.substring(0, ErlAtom.MAX_CHARS);
+  String transportOf(EiConnection c) {
+    return transports.nameOf(c);
   }
 
   // ---- lifecycle ----
@@ -1512,31 +429,24 @@ public final class Node implements AutoCloseable {
       return;
     }
     closed = true;
-    for (Slot s : slots) {
-      stop(s);
-    }
-    List<Mailbox> all = new ArrayList<>(processes.values());
+    transports.stopAll();
+    List<Mailbox> all = new ArrayList<>(table.all());
     for (Mailbox m : all) {
       m.abandon(Mailbox.NOCONNECTION);
     }
-    processes.clear();
-    names.clear();
-    aliases.clear();
-    for (Pending p : pending.values()) {
-      p.future().completeExceptionally(new IOException("node " + nodeName + " closed"));
-    }
-    workers.shutdownNow();
-    signals.shutdownNow();
-    handshakes.shutdownNow();
+    table.clear();
+    connections.close();
+    functions.shutdown();
+    acceptor.shutdown();
   }
 
-  private void ensureOpen() {
+  void ensureOpen() {
     if (closed) {
       throw new IllegalStateException("node " + nodeName + " is closed");
     }
   }
 
-  private static ThreadFactory daemon(String prefix) {
+  static ThreadFactory daemon(String prefix) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
       Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
@@ -1552,26 +462,22 @@ public final class Node implements AutoCloseable {
 
   /** Options of a {@link Node}. */
   public static final class Builder {
-    private final String nodeName;
-    private String cookie;
-    private final List<NamedTransport> namedTransports = new ArrayList<>();
-    private TransportSelector selector;
-    private SocketCallbacks<?> transport;
-    private Object setupContext;
-    private EpmdClient epmd;
-    private SocketAddress listenAddress;
-    private Boolean publish;
-    private long tickTimeMillis = EiNode.DEFAULT_TICK_TIME_MILLIS;
-    private long connectTimeoutMillis = 10_000;
-    private long sendTimeoutMillis = SocketCallbacks.INFINITE;
-    private int maxFunctionThreads = 1024;
-    private int maxMessageBytes = EiNode.DEFAULT_MAX_MESSAGE_BYTES;
-    private DecodeLimits decodeLimits = DecodeLimits.DEFAULT;
-    private int maxPendingHandshakes = DEFAULT_MAX_PENDING_HANDSHAKES;
-    private long handshakeTimeoutMillis = DEFAULT_HANDSHAKE_TIMEOUT_MILLIS;
-    private int maxQueueLength = Integer.MAX_VALUE;
-    private int creation;
-    private boolean creationSet;
+    final String nodeName;
+    /**
+     * The options {@link EiNode.Builder} has too (its {@code transport} and
+     * {@code setupContext} are those of the transport given to
+     * {@link #transport(SocketCallbacks)}, its {@code maxQueueLength} the mailboxes'); the
+     * {@link EiNode} of each transport is built with them.
+     */
+    NodeOptions options = NodeOptions.DEFAULTS;
+    final List<NamedTransport> namedTransports = new ArrayList<>();
+    TransportSelector selector;
+    SocketAddress listenAddress;
+    Boolean publish;
+    long connectTimeoutMillis = 10_000;
+    int maxFunctionThreads = 1024;
+    int maxPendingHandshakes = DEFAULT_MAX_PENDING_HANDSHAKES;
+    long handshakeTimeoutMillis = DEFAULT_HANDSHAKE_TIMEOUT_MILLIS;
 
     private Builder(String nodeName) {
       this.nodeName = nodeName;
@@ -1584,7 +490,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder cookie(String cookie) {
-      this.cookie = Objects.requireNonNull(cookie, "cookie");
+      this.options = options.withCookie(Objects.requireNonNull(cookie, "cookie"));
       return this;
     }
 
@@ -1597,7 +503,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder transport(SocketCallbacks<?> transport) {
-      this.transport = Objects.requireNonNull(transport, "transport");
+      this.options = options.withTransport(Objects.requireNonNull(transport, "transport"));
       return this;
     }
 
@@ -1638,8 +544,9 @@ public final class Node implements AutoCloseable {
     /** The transports in order: the unnamed one first. */
     List<NamedTransport> allTransports() {
       List<NamedTransport> all = new ArrayList<>();
+      SocketCallbacks<?> transport = options.transport();
       if (transport != null) {
-        NamedTransport t = NamedTransport.of(DEFAULT_TRANSPORT, transport).setupContext(setupContext);
+        NamedTransport t = NamedTransport.of(DEFAULT_TRANSPORT, transport).setupContext(options.setupContext());
         if (listenAddress != null) {
           t = t.listen(listenAddress);
         }
@@ -1664,7 +571,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder setupContext(Object setupContext) {
-      this.setupContext = setupContext;
+      this.options = options.withSetupContext(setupContext);
       return this;
     }
 
@@ -1675,7 +582,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder epmd(EpmdClient epmd) {
-      this.epmd = epmd;
+      this.options = options.withEpmd(epmd);
       return this;
     }
 
@@ -1711,7 +618,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder tickTimeMillis(long millis) {
-      this.tickTimeMillis = millis;
+      this.options = options.withTickTimeMillis(millis);
       return this;
     }
 
@@ -1736,7 +643,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder sendTimeoutMillis(long millis) {
-      this.sendTimeoutMillis = millis;
+      this.options = options.withSendTimeoutMillis(millis);
       return this;
     }
 
@@ -1747,7 +654,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder maxMessageBytes(int bytes) {
-      this.maxMessageBytes = bytes;
+      this.options = options.withMaxMessageBytes(bytes);
       return this;
     }
 
@@ -1760,7 +667,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder decodeLimits(DecodeLimits limits) {
-      this.decodeLimits = Objects.requireNonNull(limits, "limits");
+      this.options = options.withDecodeLimits(Objects.requireNonNull(limits, "limits"));
       return this;
     }
 
@@ -1812,7 +719,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder maxQueueLength(int messages) {
-      this.maxQueueLength = Checks.queueLength(messages);
+      this.options = options.withMaxQueueLength(Checks.queueLength(messages));
       return this;
     }
 
@@ -1839,8 +746,7 @@ public final class Node implements AutoCloseable {
      * @return this builder
      */
     public Builder creation(int creation) {
-      this.creation = creation;
-      this.creationSet = true;
+      this.options = options.withCreation(creation);
       return this;
     }
 
@@ -1851,10 +757,11 @@ public final class Node implements AutoCloseable {
      * @throws IOException when listening or publishing fails (a taken name in EPMD)
      */
     public Node build() throws IOException {
+      SocketCallbacks<?> transport = options.transport();
       if (transport == null && namedTransports.isEmpty()) {
         throw new IllegalStateException("a node needs a transport: Node.Builder.transport(...)");
       }
-      if (transport == null && (listenAddress != null || publish != null || setupContext != null)) {
+      if (transport == null && (listenAddress != null || publish != null || options.setupContext() != null)) {
         throw new IllegalStateException("listen(), publish() and setupContext() configure transport(SocketCallbacks), which was not given;"
             + " configure named transports on the NamedTransport itself");
       }

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A receiver waiting in {@link Mailbox#receive} reads the connection its last remote
- * message came through itself ({@code EiConnection.dispatchUntil}), against a real Erlang
+ * message came through itself ({@code ReadingRole.dispatchUntil}), against a real Erlang
  * node: it routes other mailboxes' messages as the reader thread would, it is woken when
  * its message comes from elsewhere, nothing is lost or reordered, and the reader thread
  * takes the connection back when the receiver stops.
