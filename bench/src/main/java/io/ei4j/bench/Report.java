@@ -13,7 +13,7 @@ import java.util.Locale;
  * The harness's results: a table of absolute figures per transport and workload with the
  * ratios ei4j / C ei, ei4j / JInterface and ei4j / Erlang (ei4j: the connection-level
  * {@code EiConnection}) and Node / C ei, Node / JInterface (the process-level
- * {@code Node}/{@code Mailbox}), the issue's targets with met or missed, and a CSV of
+ * {@code Node}/{@code Mailbox}), ei4j / encon and Node / encon (encon-java, issue 21), the issue's targets with met or missed, and a CSV of
  * every run.
  */
 final class Report {
@@ -22,12 +22,19 @@ final class Report {
   static final String C_EI = "C ei";
   static final String JINTERFACE = "JInterface";
   static final String ERLANG = "Erlang";
+  static final String ENCON = "encon";
 
   /** A target from the issue: {@code numerator / denominator >= threshold} for one figure. */
   record Target(String description, String transport, Workload workload, String client, String baseTransport,
       String baseClient, double threshold) {}
 
   private final List<Measurement> results = new ArrayList<>();
+  private final List<String> notes = new ArrayList<>();
+
+  /** A line printed under the table: why a client was not run, for instance. */
+  synchronized void note(String line) {
+    notes.add(line);
+  }
 
   synchronized void add(Measurement m) {
     results.add(m);
@@ -78,7 +85,8 @@ final class Report {
     for (String c : clients) {
       header += String.format(Locale.ROOT, " %12s", c);
     }
-    header += String.format(Locale.ROOT, " %10s %10s %10s %10s %10s", "ei4j/C", "ei4j/JInt", "ei4j/Erl", "Node/C", "Node/JInt");
+    header += String.format(Locale.ROOT, " %10s %10s %10s %10s %10s %10s %10s", "ei4j/C", "ei4j/JInt", "ei4j/Erl", "Node/C",
+        "Node/JInt", "ei4j/encon", "Node/encon");
     out.println(header);
     out.println("-".repeat(header.length()));
     for (String t : transports) {
@@ -94,8 +102,9 @@ final class Report {
         double n = figure(t, w, EI4J_NODE);
         double c = figure(t, w, C_EI);
         double j = figure(t, w, JINTERFACE);
-        line += String.format(Locale.ROOT, " %10s %10s %10s %10s %10s", ratio(e, c), ratio(e, j),
-            ratio(e, figure(t, w, ERLANG)), ratio(n, c), ratio(n, j));
+        double en = figure(t, w, ENCON);
+        line += String.format(Locale.ROOT, " %10s %10s %10s %10s %10s %10s %10s", ratio(e, c), ratio(e, j),
+            ratio(e, figure(t, w, ERLANG)), ratio(n, c), ratio(n, j), ratio(e, en), ratio(n, en));
         if (any) {
           out.println(line);
         }
@@ -107,6 +116,11 @@ final class Report {
       double r = figure(g.transport(), g.workload(), g.client()) / figure(g.baseTransport(), g.workload(), g.baseClient());
       String verdict = Double.isNaN(r) ? "not measured" : r >= g.threshold() ? "met" : "MISSED";
       out.printf(Locale.ROOT, "  %-40s %8s  %s%n", g.description(), Double.isNaN(r) ? "-" : String.format(Locale.ROOT, "%.2fx", r), verdict);
+    }
+    if (!notes.isEmpty()) {
+      out.println();
+      out.println("Notes:");
+      notes.forEach(n -> out.println("  " + n));
     }
     List<Measurement> failed = results.stream().filter(m -> m.error() != null).toList();
     if (!failed.isEmpty()) {

@@ -27,7 +27,8 @@ import java.util.stream.Stream;
  * {@code bench_peer} and measures, in one run and against that node, ei4j (connection
  * level, {@link Ei4jClient}, and process level, {@link NodeClient}), a C ei program
  * compiled here against {@code libei.a}, JInterface (compiled here against the installed
- * {@code OtpErlang.jar}) and a second Erlang node, on the {@link Workload}s, over TCP;
+ * {@code OtpErlang.jar}), encon-java 1.6.10 ({@link EnconBench}, issue 21) and a second
+ * Erlang node, on the {@link Workload}s, over TCP;
  * then both ei4j APIs and Erlang over TLS ({@code inet_tls_dist}) and over AF_UNIX
  * ({@code erl_uds_dist}). Prints the table (the median of the rounds) and the issue's
  * targets, and writes every run as CSV.
@@ -55,8 +56,16 @@ import java.util.stream.Stream;
  */
 public final class SideBySide {
   static final List<Workload> WORKLOADS = Workload.ALL;
-  static final List<String> CLIENTS = List.of(Report.EI4J, Report.EI4J_NODE, Report.C_EI, Report.JINTERFACE, Report.ERLANG);
+  static final List<String> CLIENTS = List.of(Report.EI4J, Report.EI4J_NODE, Report.C_EI, Report.JINTERFACE, Report.ENCON,
+      Report.ERLANG);
   private static final AtomicInteger UNIQUE = new AtomicInteger();
+  /**
+   * The newest OTP release encon 1.6.10 can connect to: it knows no DFLAG_HANDSHAKE_23 and
+   * only the version-5 handshake, which OTP 25 refuses (the connection is closed during the
+   * handshake and encon's connect times out). Against a newer server the harness notes this
+   * instead of failing every encon run.
+   */
+  static final int ENCON_LAST_OTP = 24;
   /** BCJSSE logs every connection at INFO through java.util.logging; the table is what matters here. */
   private static final java.util.logging.Logger BCJSSE_LOG = java.util.logging.Logger.getLogger("org.bouncycastle.jsse");
 
@@ -131,7 +140,7 @@ public final class SideBySide {
         case "--server-flags" -> serverFlags = Stream.of(require(args[i], value).trim().split("\\s+")).filter(f -> !f.isEmpty()).toList();
         default -> {
           System.err.println("usage: SideBySide [--millis N] [--rounds N] [--warmup-ms N] [--csv FILE] [--transports tcp,tls,uds]"
-              + " [--workloads pingpong,send10,send1k,send1m,flood10] [--clients ei4j,C ei,JInterface,Erlang]"
+              + " [--workloads pingpong,send10,send1k,send1m,flood10] [--clients ei4j,C ei,JInterface,encon,Erlang]"
               + " [--server-flags \"erl flags\"]");
           System.exit(2);
         }
@@ -274,6 +283,21 @@ public final class SideBySide {
     }, work, Map.of("EI4J_BENCH_COOKIE", cookie));
   }
 
+  /**
+   * encon-java in a child JVM on this JVM's own class path (the bench jar holds encon and
+   * its netty), as JInterface runs in one: its event loops and EPMD registration stay out of
+   * the harness JVM, where the ei4j clients are measured.
+   */
+  private Client enconClient(String server) {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String cp = System.getProperty("java.class.path");
+    return new ExternalClient(Report.ENCON, (w, warm, ms) -> {
+      List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g", "-cp", cp, EnconBench.class.getName()));
+      cmd.addAll(ExternalClient.args(w, server, warm, ms));
+      return cmd;
+    }, work, Map.of("EI4J_BENCH_COOKIE", cookie));
+  }
+
   private Client ei4jClient(SocketCallbacks<?> transport, String server) throws IOException {
     return new Ei4jClient(Report.EI4J, transport, unique("ei4j") + "@localhost", cookie, server);
   }
@@ -331,6 +355,13 @@ public final class SideBySide {
         clients.add(nodeClient(TcpCallbacks.create(), server));
         clients.add(cClient(server));
         clients.add(jinterfaceClient(server));
+        if (ENCON_LAST_OTP >= ErlangInstall.otpRelease()) {
+          clients.add(enconClient(server));
+        } else if (this.clients.contains(Report.ENCON)) {
+          report.note("encon not run: encon 1.6.10 only speaks the version-5 handshake without DFLAG_HANDSHAKE_23,"
+              + " which OTP " + ErlangInstall.otpRelease() + " requires (mandatory since OTP 25); OTP "
+              + ENCON_LAST_OTP + " is the last release it can connect to (EnconCodec still runs in CodecBenchmark).");
+        }
         clients.add(erlangClient(server, List.of(), work));
         measure("tcp", clients, erl);
       } finally {
