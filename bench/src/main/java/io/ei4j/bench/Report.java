@@ -23,6 +23,13 @@ final class Report {
   static final String JINTERFACE = "JInterface";
   static final String ERLANG = "Erlang";
   static final String ENCON = "encon";
+  /** The ceiling's pairs (issue 21): ei4j clients against an ei4j peer in another JVM or in the same JVM. */
+  static final String EI4J_2JVM = "ei4j 2 JVMs";
+  static final String NODE_2JVM = "Node 2 JVMs";
+  static final String EI4J_1JVM = "ei4j 1 JVM";
+  static final String NODE_1JVM = "Node 1 JVM";
+  /** The ceiling's columns: the four ei4j pairs, C ei against C ei, Erlang against Erlang. */
+  static final List<String> CEILING_CLIENTS = List.of(EI4J_2JVM, NODE_2JVM, EI4J_1JVM, NODE_1JVM, C_EI, ERLANG);
 
   /** A target from the issue: {@code numerator / denominator >= threshold} for one figure. */
   record Target(String description, String transport, Workload workload, String client, String baseTransport,
@@ -117,6 +124,79 @@ final class Report {
       String verdict = Double.isNaN(r) ? "not measured" : r >= g.threshold() ? "met" : "MISSED";
       out.printf(Locale.ROOT, "  %-40s %8s  %s%n", g.description(), Double.isNaN(r) ? "-" : String.format(Locale.ROOT, "%.2fx", r), verdict);
     }
+    printNotesAndFailures(out);
+  }
+
+  /** A floor on one absolute figure, in the unit the table shows (MB/s or op/s). */
+  record Floor(String description, String transport, Workload workload, String client, double minimum) {}
+
+  /** The ceiling targets of issue 21 that are ratios to Erlang-to-Erlang. */
+  static List<Target> ceilingTargets() {
+    List<Target> t = new ArrayList<>();
+    for (String tr : List.of("tcp", "tls", "uds")) {
+      for (Workload w : List.of(Workload.SEND_SMALL, Workload.MSEND_SMALL)) {
+        for (String c : List.of(EI4J_2JVM, NODE_2JVM)) {
+          t.add(new Target(tr + " " + w.id() + " " + c + " >= 2x Erlang-Erlang", tr, w, c, tr, ERLANG, 2.0));
+        }
+      }
+    }
+    return t;
+  }
+
+  /** The ceiling targets of issue 21 that are absolute. */
+  static List<Floor> ceilingFloors() {
+    return List.of(new Floor("TLS 1 MiB ei4j 2 JVMs >= 1 GB/s", "tls", Workload.SEND_1M, EI4J_2JVM, 1000),
+        new Floor("TLS 1 MiB Node 2 JVMs >= 1 GB/s", "tls", Workload.SEND_1M, NODE_2JVM, 1000));
+  }
+
+  /**
+   * Prints the ceiling table (issue 21): every pair's figure, the ei4j pairs against
+   * Erlang-to-Erlang and C-ei-to-C-ei, the targets, the notes and the failures.
+   */
+  synchronized void printCeiling(PrintStream out, List<String> transports, List<Workload> workloads) {
+    out.println();
+    String header = String.format(Locale.ROOT, "%-9s %-20s %-5s", "transport", "workload", "unit");
+    for (String c : CEILING_CLIENTS) {
+      header += String.format(Locale.ROOT, " %12s", c);
+    }
+    header += String.format(Locale.ROOT, " %10s %10s %10s %10s %10s", "ei4j2/Erl", "Node2/Erl", "ei4j1/Erl", "ei4j2/C", "C/Erl");
+    out.println(header);
+    out.println("-".repeat(header.length()));
+    for (String t : transports) {
+      for (Workload w : workloads) {
+        String line = String.format(Locale.ROOT, "%-9s %-20s %-5s", t, w.id(), w.throughputInMegabytes() ? "MB/s" : "op/s");
+        boolean any = false;
+        for (String c : CEILING_CLIENTS) {
+          double f = figure(t, w, c);
+          any |= !Double.isNaN(f);
+          line += String.format(Locale.ROOT, " %12s", number(f));
+        }
+        double erl = figure(t, w, ERLANG);
+        double c = figure(t, w, C_EI);
+        line += String.format(Locale.ROOT, " %10s %10s %10s %10s %10s", ratio(figure(t, w, EI4J_2JVM), erl),
+            ratio(figure(t, w, NODE_2JVM), erl), ratio(figure(t, w, EI4J_1JVM), erl), ratio(figure(t, w, EI4J_2JVM), c),
+            ratio(c, erl));
+        if (any) {
+          out.println(line);
+        }
+      }
+    }
+    out.println();
+    out.println("Targets (issue 21, the library's own ceiling):");
+    for (Target g : ceilingTargets()) {
+      double r = figure(g.transport(), g.workload(), g.client()) / figure(g.baseTransport(), g.workload(), g.baseClient());
+      String verdict = Double.isNaN(r) ? "not measured" : r >= g.threshold() ? "met" : "MISSED";
+      out.printf(Locale.ROOT, "  %-50s %10s  %s%n", g.description(), Double.isNaN(r) ? "-" : String.format(Locale.ROOT, "%.2fx", r), verdict);
+    }
+    for (Floor f : ceilingFloors()) {
+      double v = figure(f.transport(), f.workload(), f.client());
+      String verdict = Double.isNaN(v) ? "not measured" : v >= f.minimum() ? "met" : "MISSED";
+      out.printf(Locale.ROOT, "  %-50s %10s  %s%n", f.description(), Double.isNaN(v) ? "-" : number(v) + " MB/s", verdict);
+    }
+    printNotesAndFailures(out);
+  }
+
+  private void printNotesAndFailures(PrintStream out) {
     if (!notes.isEmpty()) {
       out.println();
       out.println("Notes:");
