@@ -55,7 +55,7 @@ final class ExternalClient implements Client {
         throw new IllegalStateException("unreadable result line: " + line);
       }
       return new Measurement(transport, w, name, Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
-          Long.parseLong(m.group(3)));
+          Long.parseLong(m.group(3)), m.group(4) == null ? -1 : Long.parseLong(m.group(4)));
     }
   }
 

@@ -54,8 +54,10 @@ abstract class InProcessClient implements Client {
   @Override
   public final Measurement run(String transport, Workload w, long warmupMillis, long millis) throws IOException {
     once(w, warmupMillis);
+    long cpu0 = Cpu.processNanos();
     long[] r = once(w, millis);
-    return new Measurement(transport, w, name, r[0], r[1], r[2]);
+    long cpu = Cpu.processNanos() - cpu0;
+    return new Measurement(transport, w, name, r[0], r[1], r[2], cpu0 < 0 ? -1 : cpu);
   }
 
   private long[] once(Workload w, long millis) throws IOException {

@@ -127,6 +127,70 @@ final class Report {
     printNotesAndFailures(out);
   }
 
+  /**
+   * The median over successful rounds of {@code client}'s CPU seconds per million
+   * operations on {@code transport} for {@code w}, or NaN where it reported none.
+   */
+  synchronized double cpuPerMillion(String transport, Workload w, String client) {
+    double[] f = results.stream()
+        .filter(m -> m.ok() && m.transport().equals(transport) && m.workload().equals(w) && m.client().equals(client))
+        .mapToDouble(Measurement::cpuSecondsPerMillion).filter(d -> !Double.isNaN(d)).sorted().toArray();
+    if (f.length == 0) {
+      return Double.NaN;
+    }
+    int mid = f.length / 2;
+    return f.length % 2 == 1 ? f[mid] : (f[mid - 1] + f[mid]) / 2;
+  }
+
+  /**
+   * Prints CPU per message (issue 21): CPU seconds (user + system, the client's whole
+   * process) per million messages sent or received, for the clients that report it, with
+   * ei4j / C ei and the targets (10 B <= 1.5x C ei, 1 MiB <= 1.1x C ei; lower is better).
+   */
+  synchronized void printCpu(PrintStream out, List<String> transports, List<Workload> workloads, List<String> clients) {
+    List<String> cols = clients.stream().filter(c -> !c.equals(ERLANG)).toList();
+    out.println();
+    out.println("CPU seconds per million messages (client process, user+sys, over the timed run; lower is better):");
+    String header = String.format(Locale.ROOT, "%-9s %-20s", "transport", "workload");
+    for (String c : cols) {
+      header += String.format(Locale.ROOT, " %12s", c);
+    }
+    header += String.format(Locale.ROOT, " %10s %10s", "ei4j/C", "Node/C");
+    out.println(header);
+    out.println("-".repeat(header.length()));
+    for (String t : transports) {
+      for (Workload w : workloads) {
+        String line = String.format(Locale.ROOT, "%-9s %-20s", t, w.id());
+        boolean any = false;
+        for (String c : cols) {
+          double v = cpuPerMillion(t, w, c);
+          any |= !Double.isNaN(v);
+          line += String.format(Locale.ROOT, " %12s", cpu(v));
+        }
+        double c = cpuPerMillion(t, w, C_EI);
+        line += String.format(Locale.ROOT, " %10s %10s", ratio(cpuPerMillion(t, w, EI4J), c), ratio(cpuPerMillion(t, w, EI4J_NODE), c));
+        if (any) {
+          out.println(line);
+        }
+      }
+    }
+    out.println();
+    out.println("Targets (issue 21, CPU per message against C ei; at most):");
+    for (Workload w : List.of(Workload.SEND_SMALL, Workload.FLOOD_SMALL, Workload.SEND_1M, Workload.FLOOD_1M)) {
+      double limit = w.size() >= 1 << 20 ? 1.1 : 1.5;
+      for (String client : List.of(EI4J, EI4J_NODE)) {
+        double r = cpuPerMillion("tcp", w, client) / cpuPerMillion("tcp", w, C_EI);
+        String verdict = Double.isNaN(r) ? "not measured" : r <= limit ? "met" : "MISSED";
+        out.printf(Locale.ROOT, "  %-50s %8s  %s%n", "tcp " + w.id() + " " + client + " <= " + limit + "x C ei",
+            Double.isNaN(r) ? "-" : String.format(Locale.ROOT, "%.2fx", r), verdict);
+      }
+    }
+  }
+
+  private static String cpu(double v) {
+    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.3f", v);
+  }
+
   /** A floor on one absolute figure, in the unit the table shows (MB/s or op/s). */
   record Floor(String description, String transport, Workload workload, String client, double minimum) {}
 
@@ -214,12 +278,13 @@ final class Report {
 
   /** Writes every run as CSV, one line per run, with a header line. */
   synchronized void writeCsv(Path file) throws IOException {
-    StringBuilder sb = new StringBuilder("round,transport,workload,client,count,seconds,ops_per_s,mb_per_s,error\n");
+    StringBuilder sb = new StringBuilder("round,transport,workload,client,count,seconds,ops_per_s,mb_per_s,cpu_seconds,error\n");
     for (Measurement m : results) {
       sb.append(m.round()).append(',').append(m.transport()).append(',').append(m.workload().id()).append(',').append(m.client()).append(',')
           .append(m.count()).append(',').append(String.format(Locale.ROOT, "%.3f", m.nanos() / 1e9)).append(',')
           .append(m.ok() ? String.format(Locale.ROOT, "%.1f", m.opsPerSecond()) : "").append(',')
           .append(m.ok() ? String.format(Locale.ROOT, "%.2f", m.megabytesPerSecond()) : "").append(',')
+          .append(m.cpuNanos() >= 0 ? String.format(Locale.ROOT, "%.4f", m.cpuNanos() / 1e9) : "").append(',')
           .append(m.error() == null ? "" : '"' + m.error().replace('"', '\'').replace('\n', ' ') + '"').append('\n');
     }
     Path parent = file.toAbsolutePath().getParent();

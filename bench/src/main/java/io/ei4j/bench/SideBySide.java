@@ -188,6 +188,7 @@ public final class SideBySide {
       s.report.printCeiling(System.out, transports, workloads);
     } else {
       s.report.print(System.out, transports, workloads, CLIENTS);
+      s.report.printCpu(System.out, transports, workloads, CLIENTS);
     }
     s.report.writeCsv(csv);
     System.out.printf("%nLoad average (1, 5, 15 min) before: %s; after: %s; %d processors.%n", loadBefore, loadAverage(),
@@ -243,6 +244,31 @@ public final class SideBySide {
       Files.write(p, in.readAllBytes());
       return p;
     }
+  }
+
+  /** A server node running bench_peer, as the benchmarks outside this harness use it. */
+  record Server(ChildProcess process, String nodeName) implements AutoCloseable {
+    @Override
+    public void close() {
+      process.close();
+    }
+  }
+
+  /**
+   * Compiles bench_peer.erl only and starts a TCP server node with it, for a benchmark
+   * that needs a real Erlang peer but none of the other clients ({@code SendPathBenchmark}).
+   */
+  Server erlangServer() throws IOException, InterruptedException {
+    Path src = Files.createDirectories(work.resolve("src"));
+    Path erl = copyResource("bench_peer.erl", src);
+    ErlangInstall.run(List.of(ErlangInstall.executable("erlc").toString(), "-o", ebin.toString(), erl.toString()), 120);
+    String alive = unique("benchsrv");
+    return new Server(server(alive, List.of(), work), alive + "@localhost");
+  }
+
+  /** The random cookie of this harness's nodes. */
+  String cookie() {
+    return cookie;
   }
 
   /** What has been measured so far. */

@@ -45,9 +45,12 @@ record Workload(String key, String id, String mode, int size, long max, boolean 
   static final int SENDERS = 4;
   /** The side-by-side workloads, in the order the harness runs them. */
   static final List<Workload> ALL = List.of(PING_PONG, SEND_SMALL, SEND_1K, SEND_1M, FLOOD_SMALL);
+  /** Erlang sends 1 MiB binaries to the client: the receiving side of issue 21's CPU per message for large messages. */
+  static final Workload FLOOD_1M = new Workload("flood1m", "Erlang->client 1 MiB", "flood", 1 << 20, 20_000, true);
   /** The ceiling's workloads (issue 21): every peer pair, same workloads. */
   static final List<Workload> CEILING = List.of(PING_PONG, SEND_SMALL, SEND_1K, SEND_1M, MSEND_SMALL);
-  private static final List<Workload> KNOWN = List.of(PING_PONG, SEND_SMALL, SEND_1K, SEND_1M, FLOOD_SMALL, MSEND_SMALL);
+  private static final List<Workload> KNOWN = List.of(PING_PONG, SEND_SMALL, SEND_1K, SEND_1M, FLOOD_SMALL, FLOOD_1M,
+      MSEND_SMALL);
 
   /** The workload whose {@link #key()} is {@code key}. */
   static Workload byKey(String key) {
