@@ -28,7 +28,9 @@ import java.util.List;
  * ceiling"): a {@link Node} listening on one transport with the registered mailboxes
  * {@code echo} ({@code {From, Msg}} answered with {@code Msg}), {@code sink} (counts
  * {@code {seq, N, Bin}}; {@code {done, From}} is answered with {@code {count, Count, Bytes}}
- * and resets) and {@code flooder} (as bench_peer's), each served by a thread of its own.
+ * and resets), {@code flooder} (as bench_peer's) and {@code stats} (a pid is answered with
+ * {@code {Threads, HeapUsedBytes, RssBytes}} of this JVM, heap measured after a
+ * {@code System.gc()}, for {@link ConnectionScale}), each served by a thread of its own.
  * ei4j clients measured against it give ei4j-to-ei4j figures, to set beside
  * Erlang-to-Erlang (bench_peer) and C-ei-to-C-ei ({@code cpeer.c}).
  *
@@ -38,7 +40,8 @@ import java.util.List;
  * <pre>Ei4jPeer NODE_NAME tcp | tls CERT KEY CA | uds DIR</pre>
  *
  * with the cookie in {@code EI4J_BENCH_COOKIE}; prints {@code ready NODE} and exits when its
- * standard input closes, so that it never outlives the harness.
+ * standard input closes, so that it never outlives the harness. Over TCP and TLS the ready
+ * line also gives the listening port: {@code ready NODE PORT}.
  */
 final class Ei4jPeer implements AutoCloseable {
   private static final ErlAtom SEQ = ErlAtom.of("seq");
@@ -58,6 +61,7 @@ final class Ei4jPeer implements AutoCloseable {
       serve("echo", this::echo);
       serve("sink", this::sink);
       serve("flooder", this::flooder);
+      serve("stats", this::stats);
     } catch (RuntimeException e) {
       node.close();
       throw e;
@@ -120,6 +124,34 @@ final class Ei4jPeer implements AutoCloseable {
     }
   }
 
+  private void stats(Mailbox box) throws Exception {
+    if (box.receive(1_000) instanceof ErlPid from) {
+      System.gc();
+      long threads = java.lang.management.ManagementFactory.getThreadMXBean().getThreadCount();
+      long heap = java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+      box.send(from, ErlTuple.of(ErlInteger.of(threads), ErlInteger.of(heap), ErlInteger.of(rssBytes())));
+    }
+  }
+
+  /** This process's resident set size from /proc/self/status, or -1 where there is none. */
+  static long rssBytes() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // not Linux
+    }
+    return -1;
+  }
+
+  /** The node's listening port, or -1 when it does not listen on an IP address. */
+  int port() {
+    return node.listenAddress() instanceof InetSocketAddress a ? a.getPort() : -1;
+  }
+
   private void flooder(Mailbox box) throws Exception {
     if (box.receive(1_000) instanceof ErlTuple t && t.arity() == 5 && FLOOD.equals(t.get(0)) && t.get(1) instanceof ErlPid to) {
       int size = (int) ((ErlInteger) t.get(2)).longValue();
@@ -176,7 +208,7 @@ final class Ei4jPeer implements AutoCloseable {
       }
       default -> throw new IllegalArgumentException("unknown transport " + args[1]);
     };
-    System.out.println("ready " + peer.nodeName());
+    System.out.println("ready " + peer.nodeName() + (peer.port() > 0 ? " " + peer.port() : ""));
     System.out.flush();
     InputStream in = System.in;
     while (in.read() >= 0) {
