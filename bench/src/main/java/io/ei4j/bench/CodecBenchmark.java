@@ -21,8 +21,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Encode and decode of each {@link Corpus} term, ei4j against JInterface on the same
- * term. ei4j encodes into one reused {@link TermBuffer}, JInterface into one reused
+ * Encode and decode of each {@link Corpus} term, ei4j against JInterface and against
+ * encon-java 1.6.10 ({@link EnconCodec}, issue 21) on the same term. ei4j encodes into one reused {@link TermBuffer}, JInterface into one reused
  * {@code OtpOutputStream}; both decode from the same bytes (ei4j's encoding). Throughput
  * in operations per second; run with {@code -prof gc} for bytes allocated per operation.
  *
@@ -98,6 +98,45 @@ public class CodecBenchmark {
   @Benchmark
   public int jinterfaceEncode() {
     return jinterface.encode(jinterfaceTerm);
+  }
+
+  /**
+   * encon's copy of the benchmark's term, made by decoding ei4j's bytes and checked like
+   * JInterface's. Its setup fails for a term encon cannot decode ({@code bigints}, see
+   * {@link EnconCodec#holds}), which fails only the two encon benchmarks of that term.
+   */
+  @State(Scope.Thread)
+  public static class Encon {
+    final ForeignCodec codec = new EnconCodec();
+    Object term;
+    byte[] etf;
+
+    /** Decodes ei4j's encoding of the benchmark's term and checks it comes back equal. */
+    @Setup(Level.Trial)
+    public void setUp(CodecBenchmark b) throws Exception {
+      if (!EnconCodec.holds(b.term)) {
+        throw new IllegalStateException("encon 1.6.10 cannot decode '" + b.term + "' (SMALL_BIG_EXT of 128 bytes and more)");
+      }
+      etf = b.etf;
+      term = codec.decode(etf);
+      ErlTerm back = new TermDecoder().decode(codec.encodeToBytes(term));
+      if (!back.equals(b.ei4jTerm)) {
+        throw new IllegalStateException("encon does not hold the same term for '" + b.term + "': "
+            + b.ei4jTerm + " came back as " + back);
+      }
+    }
+  }
+
+  /** encon: encode into its reused netty buffer. */
+  @Benchmark
+  public int enconEncode(Encon e) {
+    return e.codec.encode(e.term);
+  }
+
+  /** encon: decode the same bytes into its term objects. */
+  @Benchmark
+  public Object enconDecode(Encon e) throws Exception {
+    return e.codec.decode(e.etf);
   }
 
   /** JInterface: decode the same bytes into its term objects. */

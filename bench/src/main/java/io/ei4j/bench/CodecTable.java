@@ -92,6 +92,22 @@ public final class CodecTable {
             .append(" | ").append(bytes(get(scores, "ei4jDecodeShared:gc.alloc.rate.norm", term))).append(" |\n");
       }
     }
+    if (scores.keySet().stream().anyMatch(k -> k.startsWith("enconEncode/") || k.startsWith("enconDecode/"))) {
+      sb.append("\nAgainst encon-java 1.6.10 (its terms; `-` where it cannot decode the term):\n\n");
+      sb.append("| term | encode ei4j ops/s | encode encon ops/s | encode ratio | decode ei4j ops/s | decode encon ops/s | decode ratio | B/op encode encon | B/op decode encon |\n");
+      sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      for (String term : Corpus.NAMES) {
+        double ee = get(scores, "ei4jEncode", term);
+        double ne = get(scores, "enconEncode", term);
+        double ed = get(scores, "ei4jDecode", term);
+        double nd = get(scores, "enconDecode", term);
+        sb.append("| ").append(term)
+            .append(" | ").append(ops(ee)).append(" | ").append(ops(ne)).append(" | ").append(Report.ratio(ee, ne))
+            .append(" | ").append(ops(ed)).append(" | ").append(ops(nd)).append(" | ").append(Report.ratio(ed, nd))
+            .append(" | ").append(bytes(get(scores, "enconEncode:gc.alloc.rate.norm", term)))
+            .append(" | ").append(bytes(get(scores, "enconDecode:gc.alloc.rate.norm", term))).append(" |\n");
+      }
+    }
     return sb.toString();
   }
 

@@ -45,6 +45,30 @@ public final class ErlangInstall {
     return r;
   }
 
+  /**
+   * The OTP major release of {@link #root()}: the highest numeric directory name under its
+   * {@code releases/} (Debian's OTP 25 has {@code releases/25}).
+   *
+   * @throws IllegalStateException when there is none
+   */
+  public static int otpRelease() {
+    int best = -1;
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(root().resolve("releases"))) {
+      for (Path p : ds) {
+        String n = p.getFileName().toString();
+        if (Files.isDirectory(p) && n.matches("\\d{1,4}")) {
+          best = Math.max(best, Integer.parseInt(n));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (best < 0) {
+      throw new IllegalStateException("no OTP release directory under " + root().resolve("releases"));
+    }
+    return best;
+  }
+
   /** The directory of the OTP application {@code name}, e.g. {@code lib/jinterface-1.13.1}. */
   public static Path libDir(String name) {
     Path lib = root().resolve("lib");

@@ -10,12 +10,13 @@ import java.util.regex.Pattern;
 
 /**
  * A client that runs as its own process for each workload (the C ei program, the
- * JInterface client JVM, a second Erlang node) and prints {@code RESULT Count Nanos Bytes}.
+ * JInterface and encon client JVMs, a second Erlang node) and prints
+ * {@code RESULT Count Nanos Bytes [CpuNanos]}.
  * Connection set-up and start-up are outside the timed part: each process times itself
  * after its warm-up run.
  */
 final class ExternalClient implements Client {
-  private static final Pattern RESULT = Pattern.compile("^RESULT (\\d+) (\\d+) (\\d+)$");
+  private static final Pattern RESULT = Pattern.compile("^RESULT (\\d+) (\\d+) (\\d+)(?: (-?\\d+))?$");
 
   /** Makes the command for one run; the arguments are the workload and its warm-up and timed milliseconds. */
   interface CommandFactory {
@@ -54,7 +55,7 @@ final class ExternalClient implements Client {
         throw new IllegalStateException("unreadable result line: " + line);
       }
       return new Measurement(transport, w, name, Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
-          Long.parseLong(m.group(3)));
+          Long.parseLong(m.group(3)), m.group(4) == null ? -1 : Long.parseLong(m.group(4)));
     }
   }
 

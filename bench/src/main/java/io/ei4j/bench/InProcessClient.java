@@ -54,14 +54,17 @@ abstract class InProcessClient implements Client {
   @Override
   public final Measurement run(String transport, Workload w, long warmupMillis, long millis) throws IOException {
     once(w, warmupMillis);
+    long cpu0 = Cpu.processNanos();
     long[] r = once(w, millis);
-    return new Measurement(transport, w, name, r[0], r[1], r[2]);
+    long cpu = Cpu.processNanos() - cpu0;
+    return new Measurement(transport, w, name, r[0], r[1], r[2], cpu0 < 0 ? -1 : cpu);
   }
 
   private long[] once(Workload w, long millis) throws IOException {
     return switch (w.mode()) {
       case "pingpong" -> pingPong(millis, w.max());
       case "send" -> send(millis, w.size(), w.max());
+      case "msend" -> msend(millis, w.size(), w.max());
       case "flood" -> flood(millis, w.size(), w.max());
       default -> throw new IllegalArgumentException("unknown mode " + w.mode());
     };
@@ -105,6 +108,61 @@ abstract class InProcessClient implements Client {
     if (!(r instanceof ErlTuple t) || t.arity() != 3 || !COUNT.equals(t.get(0))
         || ((ErlInteger) t.get(1)).longValue() != n) {
       throw new IllegalStateException("sink replied " + r + " after " + n + " messages");
+    }
+    return new long[] {n, System.nanoTime() - t0, ((ErlInteger) t.get(2)).longValue()};
+  }
+
+  /** {@link Workload#SENDERS} threads sending at once through {@link #sendTo}, then one done. */
+  private long[] msend(long millis, int size, long max) throws IOException {
+    byte[] bytes = new byte[size];
+    Arrays.fill(bytes, (byte) 'x');
+    ErlBinary bin = ErlBinary.of(bytes);
+    long t0 = System.nanoTime();
+    long deadline = t0 + millis * 1_000_000L;
+    long[] sent = new long[Workload.SENDERS];
+    IOException[] failure = new IOException[1];
+    Thread[] threads = new Thread[Workload.SENDERS];
+    for (int i = 0; i < threads.length; i++) {
+      int me = i;
+      threads[i] = new Thread(() -> {
+        long n = 0;
+        try {
+          while (n < max / Workload.SENDERS) {
+            sendTo("sink", ErlTuple.of(SEQ, ErlInteger.of(n), bin));
+            n++;
+            if ((n & 15) == 0 && System.nanoTime() >= deadline) {
+              break;
+            }
+          }
+        } catch (IOException e) {
+          synchronized (failure) {
+            failure[0] = e;
+          }
+        }
+        sent[me] = n;
+      }, "bench-sender-" + i);
+      threads[i].start();
+    }
+    long n = 0;
+    for (int i = 0; i < threads.length; i++) {
+      try {
+        threads[i].join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted");
+      }
+      n += sent[i];
+    }
+    synchronized (failure) {
+      if (failure[0] != null) {
+        throw failure[0];
+      }
+    }
+    sendTo("sink", ErlTuple.of(DONE, self()));
+    ErlTerm r = receive();
+    if (!(r instanceof ErlTuple t) || t.arity() != 3 || !COUNT.equals(t.get(0))
+        || ((ErlInteger) t.get(1)).longValue() != n) {
+      throw new IllegalStateException("sink replied " + r + " after " + n + " messages from " + threads.length + " senders");
     }
     return new long[] {n, System.nanoTime() - t0, ((ErlInteger) t.get(2)).longValue()};
   }

@@ -27,7 +27,8 @@ import java.util.stream.Stream;
  * {@code bench_peer} and measures, in one run and against that node, ei4j (connection
  * level, {@link Ei4jClient}, and process level, {@link NodeClient}), a C ei program
  * compiled here against {@code libei.a}, JInterface (compiled here against the installed
- * {@code OtpErlang.jar}) and a second Erlang node, on the {@link Workload}s, over TCP;
+ * {@code OtpErlang.jar}), encon-java 1.6.10 ({@link EnconBench}, issue 21) and a second
+ * Erlang node, on the {@link Workload}s, over TCP;
  * then both ei4j APIs and Erlang over TLS ({@code inet_tls_dist}) and over AF_UNIX
  * ({@code erl_uds_dist}). Prints the table (the median of the rounds) and the issue's
  * targets, and writes every run as CSV.
@@ -55,8 +56,16 @@ import java.util.stream.Stream;
  */
 public final class SideBySide {
   static final List<Workload> WORKLOADS = Workload.ALL;
-  static final List<String> CLIENTS = List.of(Report.EI4J, Report.EI4J_NODE, Report.C_EI, Report.JINTERFACE, Report.ERLANG);
+  static final List<String> CLIENTS = List.of(Report.EI4J, Report.EI4J_NODE, Report.C_EI, Report.JINTERFACE, Report.ENCON,
+      Report.ERLANG);
   private static final AtomicInteger UNIQUE = new AtomicInteger();
+  /**
+   * The newest OTP release encon 1.6.10 can connect to: it knows no DFLAG_HANDSHAKE_23 and
+   * only the version-5 handshake, which OTP 25 refuses (the connection is closed during the
+   * handshake and encon's connect times out). Against a newer server the harness notes this
+   * instead of failing every encon run.
+   */
+  static final int ENCON_LAST_OTP = 24;
   /** BCJSSE logs every connection at INFO through java.util.logging; the table is what matters here. */
   private static final java.util.logging.Logger BCJSSE_LOG = java.util.logging.Logger.getLogger("org.bouncycastle.jsse");
 
@@ -118,7 +127,14 @@ public final class SideBySide {
     List<Workload> workloads = WORKLOADS;
     List<String> clients = CLIENTS;
     List<String> serverFlags = List.of();
+    boolean ceiling = false;
+    boolean workloadsGiven = false;
+    boolean clientsGiven = false;
     for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--ceiling")) {
+        ceiling = true;
+        continue;
+      }
       String value = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
         case "--millis" -> millis = Long.parseLong(require(args[i], value));
@@ -126,17 +142,27 @@ public final class SideBySide {
         case "--warmup-ms" -> warmup = Long.parseLong(require(args[i], value));
         case "--csv" -> csv = Path.of(require(args[i], value));
         case "--transports" -> transports = List.of(require(args[i], value).split(","));
-        case "--workloads" -> workloads = Stream.of(require(args[i], value).split(",")).map(Workload::byKey).toList();
-        case "--clients" -> clients = List.of(require(args[i], value).split(","));
+        case "--workloads" -> {
+          workloads = Stream.of(require(args[i], value).split(",")).map(Workload::byKey).toList();
+          workloadsGiven = true;
+        }
+        case "--clients" -> {
+          clients = List.of(require(args[i], value).split(","));
+          clientsGiven = true;
+        }
         case "--server-flags" -> serverFlags = Stream.of(require(args[i], value).trim().split("\\s+")).filter(f -> !f.isEmpty()).toList();
         default -> {
           System.err.println("usage: SideBySide [--millis N] [--rounds N] [--warmup-ms N] [--csv FILE] [--transports tcp,tls,uds]"
-              + " [--workloads pingpong,send10,send1k,send1m,flood10] [--clients ei4j,C ei,JInterface,Erlang]"
-              + " [--server-flags \"erl flags\"]");
+              + " [--workloads pingpong,send10,send1k,send1m,flood10] [--clients ei4j,C ei,JInterface,encon,Erlang]"
+              + " [--server-flags \"erl flags\"] [--ceiling]");
           System.exit(2);
         }
       }
       i++;
+    }
+    if (ceiling) {
+      workloads = workloadsGiven ? workloads : Workload.CEILING;
+      clients = clientsGiven ? clients : Report.CEILING_CLIENTS;
     }
     String loadBefore = loadAverage();
     Path work = Temp.directory("ei4j-side-by-side");
@@ -144,6 +170,10 @@ public final class SideBySide {
     long t0 = System.nanoTime();
     s.prepare();
     for (String t : transports) {
+      if (ceiling) {
+        s.ceiling(t);
+        continue;
+      }
       switch (t) {
         case "tcp" -> s.tcp();
         case "tls" -> s.tls();
@@ -154,7 +184,12 @@ public final class SideBySide {
     System.out.printf("%nMedian of %d rounds of %d ms each (after %d ms of warm-up), per client and workload.%n",
         rounds, millis, warmup);
     System.out.printf("Server node flags: %s.%n", serverFlags.isEmpty() ? "none (erl's defaults)" : String.join(" ", serverFlags));
-    s.report.print(System.out, transports, workloads, CLIENTS);
+    if (ceiling) {
+      s.report.printCeiling(System.out, transports, workloads);
+    } else {
+      s.report.print(System.out, transports, workloads, CLIENTS);
+      s.report.printCpu(System.out, transports, workloads, CLIENTS);
+    }
     s.report.writeCsv(csv);
     System.out.printf("%nLoad average (1, 5, 15 min) before: %s; after: %s; %d processors.%n", loadBefore, loadAverage(),
         Runtime.getRuntime().availableProcessors());
@@ -193,6 +228,10 @@ public final class SideBySide {
     ErlangInstall.run(List.of(ErlangInstall.executable("gcc").toString(), "-O2", "-D_REENTRANT",
         "-o", work.resolve("cbench").toString(), c.toString(), "-I" + ei.resolve("include"),
         "-L" + ei.resolve("lib"), "-lei", "-lpthread"), 120);
+    Path peer = copyResource("cpeer.c", src);
+    ErlangInstall.run(List.of(ErlangInstall.executable("gcc").toString(), "-O2", "-D_REENTRANT",
+        "-o", work.resolve("cpeer").toString(), peer.toString(), "-I" + ei.resolve("include"),
+        "-L" + ei.resolve("lib"), "-lei", "-lpthread"), 120);
     JInterface.classes();
   }
 
@@ -205,6 +244,31 @@ public final class SideBySide {
       Files.write(p, in.readAllBytes());
       return p;
     }
+  }
+
+  /** A server node running bench_peer, as the benchmarks outside this harness use it. */
+  record Server(ChildProcess process, String nodeName) implements AutoCloseable {
+    @Override
+    public void close() {
+      process.close();
+    }
+  }
+
+  /**
+   * Compiles bench_peer.erl only and starts a TCP server node with it, for a benchmark
+   * that needs a real Erlang peer but none of the other clients ({@code SendPathBenchmark}).
+   */
+  Server erlangServer() throws IOException, InterruptedException {
+    Path src = Files.createDirectories(work.resolve("src"));
+    Path erl = copyResource("bench_peer.erl", src);
+    ErlangInstall.run(List.of(ErlangInstall.executable("erlc").toString(), "-o", ebin.toString(), erl.toString()), 120);
+    String alive = unique("benchsrv");
+    return new Server(server(alive, List.of(), work), alive + "@localhost");
+  }
+
+  /** The random cookie of this harness's nodes. */
+  String cookie() {
+    return cookie;
   }
 
   /** What has been measured so far. */
@@ -274,6 +338,21 @@ public final class SideBySide {
     }, work, Map.of("EI4J_BENCH_COOKIE", cookie));
   }
 
+  /**
+   * encon-java in a child JVM on this JVM's own class path (the bench jar holds encon and
+   * its netty), as JInterface runs in one: its event loops and EPMD registration stay out of
+   * the harness JVM, where the ei4j clients are measured.
+   */
+  private Client enconClient(String server) {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String cp = System.getProperty("java.class.path");
+    return new ExternalClient(Report.ENCON, (w, warm, ms) -> {
+      List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g", "-cp", cp, EnconBench.class.getName()));
+      cmd.addAll(ExternalClient.args(w, server, warm, ms));
+      return cmd;
+    }, work, Map.of("EI4J_BENCH_COOKIE", cookie));
+  }
+
   private Client ei4jClient(SocketCallbacks<?> transport, String server) throws IOException {
     return new Ei4jClient(Report.EI4J, transport, unique("ei4j") + "@localhost", cookie, server);
   }
@@ -289,14 +368,20 @@ public final class SideBySide {
    * what is left.
    */
   private void measure(String transport, List<Client> clients, ChildProcess server) {
+    measure(transport, clients, List.of(server));
+  }
+
+  /** As above, with every process in {@code servers} required to be alive. */
+  private void measure(String transport, List<Client> clients, List<ChildProcess> servers) {
     for (Workload w : workloads) {
       for (int round = 1; round <= rounds; round++) {
         for (Client c : clients) {
           if (!this.clients.contains(c.name())) {
             continue;
           }
-          if (!server.isAlive()) {
-            report.add(Measurement.failed(transport, w, c.name(), "the server node exited:\n" + server.output()).inRound(round));
+          ChildProcess gone = servers.stream().filter(p -> !p.isAlive()).findFirst().orElse(null);
+          if (gone != null) {
+            report.add(Measurement.failed(transport, w, c.name(), "a server exited:\n" + gone.output()).inRound(round));
             continue;
           }
           System.out.printf("%-4s %-20s %-10s round %d ", transport, w.id(), c.name(), round);
@@ -331,6 +416,13 @@ public final class SideBySide {
         clients.add(nodeClient(TcpCallbacks.create(), server));
         clients.add(cClient(server));
         clients.add(jinterfaceClient(server));
+        if (ENCON_LAST_OTP >= ErlangInstall.otpRelease()) {
+          clients.add(enconClient(server));
+        } else if (this.clients.contains(Report.ENCON)) {
+          report.note("encon not run: encon 1.6.10 only speaks the version-5 handshake without DFLAG_HANDSHAKE_23,"
+              + " which OTP " + ErlangInstall.otpRelease() + " requires (mandatory since OTP 25); OTP "
+              + ENCON_LAST_OTP + " is the last release it can connect to (EnconCodec still runs in CodecBenchmark).");
+        }
         clients.add(erlangClient(server, List.of(), work));
         measure("tcp", clients, erl);
       } finally {
@@ -339,8 +431,11 @@ public final class SideBySide {
     }
   }
 
-  void tls() throws Exception {
-    Path dir = Files.createDirectories(work.resolve("tls"));
+  /** Certificates and options for one TLS run: Erlang's dist arguments and ei4j's Java side. */
+  private record TlsSetup(List<String> dist, Pki.Issued javaCert, Path caFile, TlsConfig.Builder config) {}
+
+  private TlsSetup tlsSetup(String name) throws Exception {
+    Path dir = Files.createDirectories(work.resolve(name));
     Pki pki = new Pki(dir);
     String host = InetAddress.getLocalHost().getHostName();
     int dot = host.indexOf('.');
@@ -350,6 +445,13 @@ public final class SideBySide {
     List<String> dist = List.of("-proto_dist", "inet_tls", "-ssl_dist_optfile", pki.optfile("erl", erlCert).toString());
     TlsConfig.Builder config = TlsConfig.builder()
         .certificate(javaCert.certFile(), javaCert.keyFile()).trustedCertificates(pki.ca().certFile());
+    return new TlsSetup(dist, javaCert, pki.ca().certFile(), config);
+  }
+
+  void tls() throws Exception {
+    TlsSetup setup = tlsSetup("tls");
+    List<String> dist = setup.dist();
+    TlsConfig.Builder config = setup.config();
     String suites = System.getProperty("ei4j.bench.tls.cipherSuites");
     if (suites != null) {
       // for experiments: which suite the TLS figures depend on (ChaCha20 vs AES-GCM)
@@ -371,6 +473,93 @@ public final class SideBySide {
         measure("tls", clients, erl);
       } finally {
         closeAll(clients);
+      }
+    }
+  }
+
+  /**
+   * The library's own ceiling (issue 21) over {@code transport}: the same workloads between
+   * two ei4j nodes in two JVMs (an {@link Ei4jPeer} child JVM, the clients here) and in
+   * one JVM (an {@link Ei4jPeer} here), between two C nodes ({@code cbench} against
+   * {@code cpeer}, TCP only: erl_interface has no TLS or AF_UNIX distribution), and between
+   * two Erlang nodes (bench_peer). Every server is started first and idles while the others
+   * are measured; the clients take turns round after round, as in the side-by-side.
+   */
+  void ceiling(String transport) throws Exception {
+    Path dir = Files.createDirectories(work.resolve("ceiling-" + transport));
+    List<String> dist;
+    List<String> peerArgs;
+    java.util.function.Supplier<SocketCallbacks<?>> callbacks;
+    java.util.function.Function<String, java.net.SocketAddress> listen;
+    switch (transport) {
+      case "tcp" -> {
+        dist = List.of();
+        peerArgs = List.of("tcp");
+        callbacks = TcpCallbacks::create;
+        listen = n -> new java.net.InetSocketAddress("127.0.0.1", 0);
+      }
+      case "tls" -> {
+        TlsSetup setup = tlsSetup("ceiling-tls-pki");
+        dist = setup.dist();
+        peerArgs = List.of("tls", setup.javaCert().certFile().toString(), setup.javaCert().keyFile().toString(),
+            setup.caFile().toString());
+        TlsTransport tls = new TlsTransport(setup.config().build());
+        callbacks = () -> tls;
+        listen = n -> new java.net.InetSocketAddress("127.0.0.1", 0);
+      }
+      case "uds" -> {
+        dist = List.of("-proto_dist", "erl_uds", "-no_epmd");
+        peerArgs = List.of("uds", dir.toString());
+        callbacks = () -> UnixSocketCallbacks.builder().directory(dir).build();
+        listen = n -> UnixSocketCallbacks.builder().directory(dir).build().addressOf(n);
+      }
+      default -> throw new IllegalArgumentException("unknown transport " + transport + "; known: tcp, tls, uds");
+    }
+    List<ChildProcess> servers = new ArrayList<>();
+    List<Client> clients = new ArrayList<>();
+    Ei4jPeer inJvm = null;
+    try {
+      String erlAlive = unique("ceilerl");
+      servers.add(server(erlAlive, dist, dir));
+      String javaPeer = unique("ceiljava") + "@localhost";
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-cp", System.getProperty("java.class.path"),
+          Ei4jPeer.class.getName(), javaPeer));
+      cmd.addAll(peerArgs);
+      ChildProcess peer = ChildProcess.start("ei4j peer", cmd, dir, Map.of("EI4J_BENCH_COOKIE", cookie));
+      servers.add(peer);
+      peer.awaitLine(Pattern.compile("^ready "), Duration.ofSeconds(60));
+      String localPeer = unique("ceillocal") + "@localhost";
+      inJvm = new Ei4jPeer(localPeer, cookie, callbacks.get(), listen.apply(localPeer));
+      if (this.clients.contains(Report.EI4J_2JVM)) {
+        clients.add(new Ei4jClient(Report.EI4J_2JVM, callbacks.get(), unique("cei4j") + "@localhost", cookie, javaPeer));
+      }
+      if (this.clients.contains(Report.NODE_2JVM)) {
+        clients.add(new NodeClient(Report.NODE_2JVM, callbacks.get(), unique("cnode") + "@localhost", cookie, javaPeer));
+      }
+      if (this.clients.contains(Report.EI4J_1JVM)) {
+        clients.add(new Ei4jClient(Report.EI4J_1JVM, callbacks.get(), unique("cei4j") + "@localhost", cookie, localPeer));
+      }
+      if (this.clients.contains(Report.NODE_1JVM)) {
+        clients.add(new NodeClient(Report.NODE_1JVM, callbacks.get(), unique("cnode") + "@localhost", cookie, localPeer));
+      }
+      if (transport.equals("tcp") && this.clients.contains(Report.C_EI)) {
+        String cAlive = unique("ceilc");
+        ChildProcess c = ChildProcess.start("cpeer", List.of(work.resolve("cpeer").toString(), cAlive), work,
+            Map.of("EI4J_BENCH_COOKIE", cookie));
+        servers.add(c);
+        c.awaitLine(Pattern.compile("^ready "), Duration.ofSeconds(30));
+        clients.add(cClient(cAlive + "@localhost"));
+      }
+      clients.add(erlangClient(erlAlive + "@localhost", dist, dir));
+      measure(transport, clients, servers);
+    } finally {
+      closeAll(clients);
+      if (inJvm != null) {
+        inJvm.close();
+      }
+      for (ChildProcess p : servers) {
+        p.close();
       }
     }
   }

@@ -8,10 +8,13 @@
 %% prints "ready NODE" and halts when its standard input closes, so that the node never
 %% outlives the harness that started it.
 %%
-%% client/1 runs on a second Erlang node: the same workloads as the Java and C clients,
+%% client/1 runs on a second Erlang node: the same workloads as the Java and C clients
+%% (msend: send from ?SENDERS processes at once, then one {done, Self}),
 %% timed by this node, printed as "RESULT Count Nanos Bytes", then the node halts.
 -module(bench_peer).
 -export([start/0, client/1]).
+
+-define(SENDERS, 4).
 
 start() ->
     register(echo, spawn(fun echo/0)),
@@ -83,6 +86,19 @@ run(send, Server, Millis, Size, Max) ->
     T0 = erlang:monotonic_time(nanosecond),
     Deadline = T0 + Millis * 1000000,
     Sent = send({sink, Server}, Bin, 0, Max, Deadline),
+    {sink, Server} ! {done, self()},
+    receive
+        {count, Sent, Bytes} -> {Sent, erlang:monotonic_time(nanosecond) - T0, Bytes};
+        {count, Other, _} -> erlang:error({lost_messages, Sent, Other})
+    end;
+run(msend, Server, Millis, Size, Max) ->
+    Bin = binary:copy(<<"x">>, Size),
+    T0 = erlang:monotonic_time(nanosecond),
+    Deadline = T0 + Millis * 1000000,
+    Self = self(),
+    Pids = [spawn_link(fun() -> Self ! {sent, self(), send({sink, Server}, Bin, 0, Max div ?SENDERS, Deadline)} end)
+            || _ <- lists:seq(1, ?SENDERS)],
+    Sent = lists:sum([receive {sent, P, N} -> N end || P <- Pids]),
     {sink, Server} ! {done, self()},
     receive
         {count, Sent, Bytes} -> {Sent, erlang:monotonic_time(nanosecond) - T0, Bytes};

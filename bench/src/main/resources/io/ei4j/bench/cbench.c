@@ -4,7 +4,11 @@
  *
  *   cbench MODE SERVER_NODE COOKIE WARMUP_MS MILLIS SIZE MAX
  *
- * MODE is pingpong, send or flood, with the same messages as bench_peer.erl's client.
+ * MODE is pingpong, send, msend or flood, with the same messages as bench_peer.erl's
+ * client; msend is send from SENDERS (4) threads at once over the one connection (a mutex
+ * around each ei_reg_send, as a connection's writer lock), then one {done, Self}.
+ * The RESULT line ends with the CPU time of the process over the timed run
+ * (CLOCK_PROCESS_CPUTIME_ID, user and system, all threads).
  * The cookie is read from the environment variable EI4J_BENCH_COOKIE when COOKIE is "-".
  * Prints "RESULT Count Nanos Bytes"; on failure prints "FAIL ..." to stderr, exits 1.
  */
@@ -13,7 +17,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <pthread.h>
 #include "ei.h"
+
+#define SENDERS 4
 
 static ei_cnode ec;
 static int fd;
@@ -27,10 +34,14 @@ static int fail(const char *what) {
     exit(1);
 }
 
-static long long now_ns(void) {
+static long long clock_ns(clockid_t id) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long now_ns(void) {
+    return clock_ns(CLOCK_MONOTONIC);
 }
 
 /* The next message (not a tick) into rx; its index is left after the version byte. */
@@ -103,6 +114,71 @@ static long long send_seq(long long millis, long size, long long max, long long 
     return now_ns() - t0;
 }
 
+static pthread_mutex_t send_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct sender {
+    pthread_t thread;
+    long long deadline, max, sent;
+    long size;
+};
+
+static void *sender_main(void *arg) {
+    struct sender *s = arg;
+    ei_x_buff b;
+    if (ei_x_new(&b) < 0) fail("ei_x_new");
+    long long n = 0;
+    while (n < s->max) {
+        b.index = 0;
+        ei_x_encode_version(&b);
+        ei_x_encode_tuple_header(&b, 3);
+        ei_x_encode_atom(&b, "seq");
+        ei_x_encode_longlong(&b, n);
+        ei_x_encode_binary(&b, bin_buf, s->size);
+        pthread_mutex_lock(&send_lock);
+        int r = ei_reg_send(&ec, fd, "sink", b.buff, b.index);
+        pthread_mutex_unlock(&send_lock);
+        if (r < 0) fail("ei_reg_send sink");
+        n++;
+        if ((n & 15) == 0 && now_ns() >= s->deadline) break;
+    }
+    s->sent = n;
+    ei_x_free(&b);
+    return NULL;
+}
+
+static long long msend(long long millis, long size, long long max, long long *count, long long *bytes) {
+    erlang_msg msg;
+    struct sender s[SENDERS];
+    long long t0 = now_ns(), n = 0;
+    for (int i = 0; i < SENDERS; i++) {
+        s[i].deadline = t0 + millis * 1000000LL;
+        s[i].max = max / SENDERS;
+        s[i].size = size;
+        s[i].sent = 0;
+        if (pthread_create(&s[i].thread, NULL, sender_main, &s[i]) != 0) fail("pthread_create");
+    }
+    for (int i = 0; i < SENDERS; i++) {
+        pthread_join(s[i].thread, NULL);
+        n += s[i].sent;
+    }
+    tx.index = 0;
+    ei_x_encode_version(&tx);
+    ei_x_encode_tuple_header(&tx, 2);
+    ei_x_encode_atom(&tx, "done");
+    ei_x_encode_pid(&tx, ei_self(&ec));
+    if (ei_reg_send(&ec, fd, "sink", tx.buff, tx.index) < 0) fail("ei_reg_send done");
+    receive_msg(&msg);
+    int arity;
+    long long got, b;
+    if (ei_decode_tuple_header(rx.buff, &rx.index, &arity) < 0 || arity != 3) fail("count tuple");
+    expect_atom("count");
+    if (ei_decode_longlong(rx.buff, &rx.index, &got) < 0 || got != n) fail("count mismatch");
+    if (ei_decode_longlong(rx.buff, &rx.index, &b) < 0) fail("count bytes");
+    *count = n;
+    *bytes = b;
+    return now_ns() - t0;
+}
+
 static long long flood(long long millis, long size, long long max, long long *count, long long *bytes) {
     erlang_msg msg;
     long long t0 = now_ns(), n = 0, b = 0;
@@ -145,6 +221,7 @@ static long long run(const char *mode, long long millis, long size, long long ma
     *bytes = 0;
     if (strcmp(mode, "pingpong") == 0) return pingpong(millis, max, count);
     if (strcmp(mode, "send") == 0) return send_seq(millis, size, max, count, bytes);
+    if (strcmp(mode, "msend") == 0) return msend(millis, size, max, count, bytes);
     if (strcmp(mode, "flood") == 0) return flood(millis, size, max, count, bytes);
     fail("unknown mode");
     return 0;
@@ -172,8 +249,10 @@ int main(int argc, char **argv) {
     if (fd < 0) fail("ei_connect");
     long long count, bytes;
     run(mode, warmup, size, max, &count, &bytes);
+    long long cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
     long long nanos = run(mode, millis, size, max, &count, &bytes);
-    printf("RESULT %lld %lld %lld\n", count, nanos, bytes);
+    long long cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+    printf("RESULT %lld %lld %lld %lld\n", count, nanos, bytes, cpu);
     fflush(stdout);
     ei_close_connection(fd);
     return 0;

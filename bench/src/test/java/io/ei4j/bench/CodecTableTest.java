@@ -29,6 +29,18 @@ class CodecTableTest {
   }
 
   @Test
+  void enconTableOnlyWhenEnconWasRun() {
+    String without = CodecTable.table(List.of(HEADER, row("ei4jEncode", 3000, "control")));
+    assertTrue(!without.contains("encon"), without);
+    String t = CodecTable.table(List.of(HEADER,
+        row("ei4jEncode", 3000, "control"), row("enconEncode", 1000, "control"),
+        row("ei4jDecode", 500, "control"), row("enconDecode", 250, "control"),
+        row("enconDecode:gc.alloc.rate.norm", 680, "control")));
+    assertTrue(t.contains("| control | 3,000 | 1,000 | 3.00x | 500 | 250 | 2.00x | - | 680 |"), t);
+    assertTrue(t.contains("| bigints | - | - | - |"), t);
+  }
+
+  @Test
   void quotedFieldsAndBadHeaders() {
     assertEquals(List.of("a,b", "c", "say \"hi\""), CodecTable.fields("\"a,b\",c,\"say \"\"hi\"\"\""));
     assertThrows(IllegalArgumentException.class, () -> CodecTable.table(List.of("x,y")));

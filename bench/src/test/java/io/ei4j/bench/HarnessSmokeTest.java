@@ -39,7 +39,10 @@ class HarnessSmokeTest {
     s.tcp();
 
     List<Measurement> results = s.report().results();
-    assertEquals(2 * SideBySide.CLIENTS.size(), results.size(), () -> "runs: " + results);
+    // encon 1.6.10 cannot connect to OTP 25 and newer (SideBySide.ENCON_LAST_OTP): the harness notes it instead
+    List<String> expected = SideBySide.CLIENTS.stream()
+        .filter(c -> !c.equals(Report.ENCON) || ErlangInstall.otpRelease() <= SideBySide.ENCON_LAST_OTP).toList();
+    assertEquals(2 * expected.size(), results.size(), () -> "runs: " + results);
     for (Measurement m : results) {
       assertNull(m.error(), () -> m.client() + " " + m.workload().id() + " failed: " + m.error());
       assertTrue(m.count() > 0, () -> m.client() + " " + m.workload().id() + " did nothing");
@@ -47,7 +50,7 @@ class HarnessSmokeTest {
           () -> m.client() + " " + m.workload().id() + " stopped after " + m.nanos() + " ns, before its time");
       assertTrue(m.opsPerSecond() > 0);
     }
-    assertEquals(Set.copyOf(SideBySide.CLIENTS), results.stream().map(Measurement::client).collect(Collectors.toSet()));
+    assertEquals(Set.copyOf(expected), results.stream().map(Measurement::client).collect(Collectors.toSet()));
     for (Measurement m : results) {
       if (m.workload().equals(Workload.FLOOD_SMALL)) {
         assertEquals(10 * m.count(), m.bytes(), () -> m.client() + " counted the flood's bytes wrong");
@@ -59,10 +62,13 @@ class HarnessSmokeTest {
         List.of(Workload.PING_PONG, Workload.FLOOD_SMALL), SideBySide.CLIENTS);
     String text = table.toString(StandardCharsets.UTF_8);
     assertTrue(text.contains("ping-pong >= 1.0x C ei"), text);
+    if (expected.size() < SideBySide.CLIENTS.size()) {
+      assertTrue(text.contains("encon not run: encon 1.6.10 only speaks the version-5 handshake"), text);
+    }
     assertTrue(text.lines().anyMatch(l -> l.startsWith("tcp       ping-pong") && l.matches(".*\\d\\.\\d\\dx.*")), text);
 
     Path csv = work.resolve("out.csv");
     s.report().writeCsv(csv);
-    assertEquals(1 + 2 * SideBySide.CLIENTS.size(), Files.readAllLines(csv).size());
+    assertEquals(1 + 2 * expected.size(), Files.readAllLines(csv).size());
   }
 }

@@ -60,8 +60,29 @@ class ReportTest {
     Path csv = dir.resolve("r.csv");
     r.writeCsv(csv);
     List<String> lines = Files.readAllLines(csv);
-    assertEquals("round,transport,workload,client,count,seconds,ops_per_s,mb_per_s,error", lines.get(0));
-    assertEquals("0,tcp,ping-pong,ei4j,30000,1.000,30000.0,0.00,", lines.get(1));
-    assertEquals("0,tcp,send 10 B,ei4j,0,0.000,,,\"boom\"", lines.get(6));
+    assertEquals("round,transport,workload,client,count,seconds,ops_per_s,mb_per_s,cpu_seconds,error", lines.get(0));
+    assertEquals("0,tcp,ping-pong,ei4j,30000,1.000,30000.0,0.00,,", lines.get(1));
+    assertEquals("0,tcp,send 10 B,ei4j,0,0.000,,,,\"boom\"", lines.get(6));
+  }
+
+  @Test
+  void cpuPerMillionMessagesAndItsTargets() {
+    Report r = new Report();
+    // ei4j: 0.3 s of CPU for 200,000 messages = 1.5 s per million; C ei: 1.0 s per million
+    r.add(new Measurement("tcp", Workload.SEND_SMALL, Report.EI4J, 200_000, 1_000_000_000L, 2_000_000, 300_000_000L));
+    r.add(new Measurement("tcp", Workload.SEND_SMALL, Report.C_EI, 300_000, 1_000_000_000L, 3_000_000, 300_000_000L));
+    r.add(new Measurement("tcp", Workload.SEND_1M, Report.EI4J, 1_000, 1_000_000_000L, 1_000L << 20, 1_200_000_000L));
+    r.add(new Measurement("tcp", Workload.SEND_1M, Report.C_EI, 1_000, 1_000_000_000L, 1_000L << 20, 1_000_000_000L));
+    r.add(m("tcp", Workload.SEND_SMALL, Report.ERLANG, 100, 1_000_000_000L, 1_000));
+    assertEquals(1.5, r.cpuPerMillion("tcp", Workload.SEND_SMALL, Report.EI4J), 1e-9);
+    assertEquals(1.0, r.cpuPerMillion("tcp", Workload.SEND_SMALL, Report.C_EI), 1e-9);
+    assertTrue(Double.isNaN(r.cpuPerMillion("tcp", Workload.SEND_SMALL, Report.ERLANG)));
+
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    r.printCpu(new PrintStream(out, true, StandardCharsets.UTF_8), List.of("tcp"), SideBySide.WORKLOADS, SideBySide.CLIENTS);
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertTrue(text.matches("(?s).*tcp send 10 B ei4j <= 1.5x C ei\\s+1.50x\\s+met.*"), text);
+    assertTrue(text.matches("(?s).*tcp send 1 MiB ei4j <= 1.1x C ei\\s+1.20x\\s+MISSED.*"), text);
+    assertTrue(text.matches("(?s).*tcp Erlang->client 10 B ei4j <= 1.5x C ei\\s+-\\s+not measured.*"), text);
   }
 }

@@ -17,7 +17,7 @@ import java.util.Arrays;
  * <pre>MODE SERVER_NODE WARMUP_MS MILLIS SIZE MAX</pre>
  *
  * with the cookie in the environment variable {@code EI4J_BENCH_COOKIE}. Prints
- * {@code RESULT Count Nanos Bytes} and exits 0, or exits 1 with the failure on standard
+ * {@code RESULT Count Nanos Bytes CpuNanos} and exits 0, or exits 1 with the failure on standard
  * error.
  */
 public final class JInterfaceBench {
@@ -58,13 +58,22 @@ public final class JInterfaceBench {
       }
       JInterfaceBench b = new JInterfaceBench(node.createMbox(), args[1]);
       b.run(mode, warmup, size, max);
+      long cpu0 = processCpuNanos();
       long[] r = b.run(mode, millis, size, max);
-      System.out.println("RESULT " + r[0] + " " + r[1] + " " + r[2]);
+      long cpu = processCpuNanos() - cpu0;
+      System.out.println("RESULT " + r[0] + " " + r[1] + " " + r[2] + " " + (cpu0 < 0 ? -1 : cpu));
       System.out.flush();
     } finally {
       node.close();
     }
     System.exit(0);
+  }
+
+  /** CPU time of this process (all threads, user + system), or -1 where the JVM cannot tell. */
+  private static long processCpuNanos() {
+    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean
+        ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : -1;
   }
 
   /** {count, nanos, bytes} of one timed run. */
