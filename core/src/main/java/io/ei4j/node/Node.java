@@ -255,6 +255,7 @@ public final class Node implements AutoCloseable {
         s.acceptor.start();
       }
     }
+    RexServer.start(this); // rex hook: rpc callers that go through the registered rex
   }
 
   /** Builds the slot's EiNode, listens and publishes as asked. */
@@ -500,6 +501,12 @@ public final class Node implements AutoCloseable {
    */
   public void unregisterFunction(String module, String function, int arity) {
     functions.remove(key(module, function, arity));
+  }
+
+  /** The registered function a call names, else a built-in one ({@link CallTarget#builtin}), else null. */
+  private ErlangFunction function(CallTarget t) {
+    ErlangFunction fn = functions.get(key(t.module().name(), t.function().name(), t.args().size()));
+    return fn != null ? fn : t.builtin();
   }
 
   private static String key(String m, String f, int arity) {
@@ -1409,6 +1416,11 @@ public final class Node implements AutoCloseable {
     }
   }
 
+  /** Runs a task on a function worker; rejected when {@link Builder#maxFunctionThreads} are busy. */
+  void execute(Runnable task) {
+    workers.execute(task);
+  }
+
   /** Runs a spawned process's function and returns its exit reason. */
   private ErlTerm runSpawned(Mailbox self, ErlAtom mod, ErlAtom fun, List<ErlTerm> args) {
     if (ERPC.equals(mod) && EXECUTE_CALL.equals(fun) && args.size() == 4 && args.get(1) instanceof ErlAtom m
@@ -1427,8 +1439,12 @@ public final class Node implements AutoCloseable {
    * {@code 'DOWN'} carries back: {@code {Ref, return, Value}}, {@code {Ref, throw, Value}},
    * {@code {Ref, exit, Reason}} or {@code {Ref, error, Reason, Stack}}.
    */
-  private ErlTerm executeCall(Mailbox self, ErlTerm ref, ErlAtom m, ErlAtom f, ErlList a) {
-    ErlangFunction fn = functions.get(key(m.name(), f.name(), a.size()));
+  ErlTerm executeCall(Mailbox self, ErlTerm ref, ErlAtom m0, ErlAtom f0, ErlList a0) {
+    CallTarget t = CallTarget.of(m0, f0, a0);
+    ErlAtom m = t.module();
+    ErlAtom f = t.function();
+    ErlList a = t.args();
+    ErlangFunction fn = function(t);
     if (fn == null) {
       return ErlTuple.of(ref, ErlangException.Kind.ERROR.atom(), UNDEF, undefStack(m, f, a));
     }
@@ -1448,8 +1464,12 @@ public final class Node implements AutoCloseable {
   }
 
   /** A spawned process that is not an erpc call: it exits normal, or with Erlang's crash reason. */
-  private ErlTerm plainRun(Mailbox self, ErlAtom m, ErlAtom f, ErlList a) {
-    ErlangFunction fn = functions.get(key(m.name(), f.name(), a.size()));
+  ErlTerm plainRun(Mailbox self, ErlAtom m0, ErlAtom f0, ErlList a0) {
+    CallTarget t = CallTarget.of(m0, f0, a0);
+    ErlAtom m = t.module();
+    ErlAtom f = t.function();
+    ErlList a = t.args();
+    ErlangFunction fn = function(t);
     if (fn == null) {
       return ErlTuple.of(UNDEF, undefStack(m, f, a));
     }
