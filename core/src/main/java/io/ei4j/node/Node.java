@@ -522,6 +522,81 @@ public final class Node implements AutoCloseable {
     return ei.makeRef();
   }
 
+  // ---- calls to other nodes (RemoteCalls) ----
+
+  /**
+   * {@code rpc:call(Peer, M, F, Args, Timeout)} through the peer's {@code rex} server: the
+   * result, or {@code {badrpc, Reason}} as {@code rpc:call} returns it ({@code {badrpc, timeout}},
+   * {@code {badrpc, nodedown}}, {@code {badrpc, {'EXIT', ...}}}; a thrown value is returned as
+   * is). Works towards Erlang nodes and ei4j nodes, including this one; a late reply is
+   * dropped.
+   *
+   * @param peer the node's full name
+   * @param module the module
+   * @param function the function
+   * @param args the arguments
+   * @param timeoutMillis negative: wait for ever
+   * @return the result or {@code {badrpc, Reason}}
+   * @throws InterruptedException when the waiting thread is interrupted
+   * @throws IllegalStateException when this node is closed
+   */
+  public ErlTerm rpc(String peer, String module, String function, List<ErlTerm> args, long timeoutMillis) throws InterruptedException {
+    return RemoteCalls.rpc(this, peer, module, function, args, timeoutMillis);
+  }
+
+  /**
+   * {@code erpc:call(Peer, M, F, Args, Timeout)}: a spawn request for
+   * {@code erpc:execute_call/4} with a monitor, as Erlang makes it. Returns the value; an
+   * exception raised by the function, an exit signal that killed it, a timeout (the remote
+   * process is then killed), a lost connection or a peer without {@code DFLAG_SPAWN}
+   * ({@code notsup}) come as {@link ErpcException}.
+   *
+   * @param peer the node's full name (this node's own name runs the call locally)
+   * @param module the module
+   * @param function the function
+   * @param args the arguments
+   * @param timeoutMillis negative: wait for ever
+   * @return the function's value
+   * @throws ErpcException as {@code erpc:call} raises
+   * @throws InterruptedException when the waiting thread is interrupted
+   * @throws IllegalStateException when this node is closed
+   */
+  public ErlTerm erpc(String peer, String module, String function, List<ErlTerm> args, long timeoutMillis)
+      throws ErpcException, InterruptedException {
+    return RemoteCalls.erpc(this, peer, module, function, args, timeoutMillis);
+  }
+
+  /**
+   * {@code rpc:cast(Peer, M, F, Args)} through the peer's {@code rex}: no answer, no error
+   * from the function.
+   *
+   * @param peer the node's full name
+   * @param module the module
+   * @param function the function
+   * @param args the arguments
+   * @throws IOException when the peer cannot be reached
+   */
+  public void cast(String peer, String module, String function, List<ErlTerm> args) throws IOException {
+    RemoteCalls.cast(this, peer, module, function, args);
+  }
+
+  /**
+   * {@code erpc:cast(Peer, M, F, Args)}: a spawn request for {@code erpc:execute_cast/3}.
+   *
+   * @param peer the node's full name
+   * @param module the module
+   * @param function the function
+   * @param args the arguments
+   * @throws IOException when the peer cannot be reached or takes no spawn requests
+   */
+  public void erpcCast(String peer, String module, String function, List<ErlTerm> args) throws IOException {
+    RemoteCalls.erpcCast(this, peer, module, function, args);
+  }
+
+  long sendTimeoutMillis() {
+    return sendTimeoutMillis;
+  }
+
   // ---- nodes ----
 
   /**
@@ -946,7 +1021,7 @@ public final class Node implements AutoCloseable {
   }
 
   /** Sends a control message on {@code c}, traced. */
-  private void sendControl(EiConnection c, ErlTuple control, ErlTerm payload, long timeoutMillis) throws IOException {
+  void sendControl(EiConnection c, ErlTuple control, ErlTerm payload, long timeoutMillis) throws IOException {
     if (Trace.on()) {
       Trace.out(nodeName, transportOf(c), c.peerNodeName(), control, payload);
     }
@@ -981,8 +1056,10 @@ public final class Node implements AutoCloseable {
       return;
     }
     EiConnection c = connection(alias.node().name());
-    if ((c.peerFlags() & DistFlags.ALIAS) == 0) {
-      throw new IOException(c.peerNodeName() + " does not support process aliases (no DFLAG_ALIAS)");
+    if (!PeerCapabilities.of(c).aliases()) {
+      // PeerCapabilities hook: a node without DFLAG_ALIAS made no alias; Erlang drops the message.
+      LOG.debug("{}: message to alias {} dropped: {} has no DFLAG_ALIAS", nodeName, alias, c.peerNodeName());
+      return;
     }
     sendControl(c, ErlTuple.of(ErlInteger.of(OP_ALIAS_SEND), from, alias), message, sendTimeoutMillis);
   }
@@ -1045,7 +1122,7 @@ public final class Node implements AutoCloseable {
     if (c == null || !c.isOpen()) {
       return;
     }
-    ErlTuple control = (c.peerFlags() & DistFlags.UNLINK_ID) != 0
+    ErlTuple control = PeerCapabilities.of(c).unlinkId()
         ? ErlTuple.of(ErlInteger.of(OP_UNLINK_ID), ErlInteger.of(unlinkIds.incrementAndGet()), from.pid(), to)
         : ErlTuple.of(ErlInteger.of(OP_UNLINK), from.pid(), to);
     signal(to.node().name(), control, false);
@@ -1075,7 +1152,17 @@ public final class Node implements AutoCloseable {
       }
       return ref;
     }
-    if (!signal(targetNode, ErlTuple.of(ErlInteger.of(OP_MONITOR_P), from.pid(), target, ref), true)) {
+    // PeerCapabilities hook: a peer that cannot take MONITOR_P gets none; the monitor stays
+    // local and fires noconnection when the connection goes (down()), as on Erlang.
+    EiConnection c;
+    try {
+      c = connection(targetNode);
+    } catch (IOException | RuntimeException e) {
+      c = null;
+    }
+    boolean kept = c != null && c.isOpen() && (!PeerCapabilities.of(c).remoteMonitor(target instanceof ErlAtom)
+        || signal(targetNode, ErlTuple.of(ErlInteger.of(OP_MONITOR_P), from.pid(), target, ref), false));
+    if (!kept) {
       if (from.monitoring.remove(ref, mon)) {
         from.deliverSignal(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, downObject, Mailbox.NOCONNECTION));
       }
@@ -1100,7 +1187,10 @@ public final class Node implements AutoCloseable {
       }
       return;
     }
-    signal(mon.nodeName(), ErlTuple.of(ErlInteger.of(OP_DEMONITOR_P), from.pid(), mon.target(), ref), false);
+    EiConnection c = connections.get(mon.nodeName());
+    if (c != null && PeerCapabilities.of(c).remoteMonitor(mon.target() instanceof ErlAtom)) { // PeerCapabilities hook
+      signal(mon.nodeName(), ErlTuple.of(ErlInteger.of(OP_DEMONITOR_P), from.pid(), mon.target(), ref), false);
+    }
   }
 
   void addAlias(Mailbox m, ErlRef ref) {
@@ -1343,6 +1433,14 @@ public final class Node implements AutoCloseable {
         }
       }
       case OP_SPAWN_REQUEST, OP_SPAWN_REQUEST_TT -> spawnRequest(c, t, payload);
+      case OP_SPAWN_REPLY -> {
+        // {31, ReqId, To, Flags, Result}: to the caller as {spawn_reply, ReqId, ok | error, Result}
+        Mailbox m = t.arity() == 5 && t.get(2) instanceof ErlPid to ? processes.get(to) : null;
+        if (m != null) {
+          ErlTerm r = t.get(4);
+          m.deliverSignal(ErlTuple.of(RemoteCalls.SPAWN_REPLY, t.get(1), r instanceof ErlPid ? RemoteCalls.OK : RemoteCalls.ERROR, r));
+        }
+      }
       default -> LOG.debug("{}: ignored control message {} from {}", nodeName, t, c.peerNodeName());
     }
   }

@@ -27,7 +27,10 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code {'$gen_cast', {cast, M, F, A, GroupLeader}}}: run, no answer;
  *   <li>{@code {Pid, features_request}}: {@code {features_reply, Node, [erpc]}};
  *   <li>{@code {Pid, {send, Name, Msg}}} and {@code {Pid, {sbcast, Name, Msg}}}: delivered to
- *       the local name, as {@code rpc} does for {@code rpc:send}/{@code sbcast}.
+ *       the local name, as {@code rpc} does for {@code rpc:send}/{@code sbcast};
+ *   <li>{@code {io_request, From, ReplyAs, Request}} from processes that {@link Node#erpc}
+ *       spawned on other nodes with rex as their group leader: output is logged and
+ *       acknowledged, input refused ({@code {error, enotsup}}).
  * </ul>
  * {@code Result} is what {@code rpc:call} returns: the value, a thrown value as is,
  * {@code {badrpc, {'EXIT', Reason}}} for an exit and {@code {badrpc, {'EXIT', {Reason, Stack}}}}
@@ -61,6 +64,12 @@ final class RexServer implements Runnable {
   private static final ErlAtom SBCAST = ErlAtom.of("sbcast");
   private static final ErlAtom NONEXISTING_NAME = ErlAtom.of("nonexisting_name");
   private static final ErlAtom SYSTEM_LIMIT = ErlAtom.of("system_limit");
+  private static final ErlAtom IO_REQUEST = ErlAtom.of("io_request");
+  private static final ErlAtom IO_REPLY = ErlAtom.of("io_reply");
+  private static final ErlAtom PUT_CHARS = ErlAtom.of("put_chars");
+  private static final ErlAtom REQUESTS = ErlAtom.of("requests");
+  private static final ErlAtom ENOTSUP = ErlAtom.of("enotsup");
+  private static final ErlAtom OK = ErlAtom.of("ok");
   private static final ErlAtom THROW = ErlangException.Kind.THROW.atom();
   private static final ErlAtom EXIT_CLASS = ErlangException.Kind.EXIT.atom();
   private static final ErlAtom ERROR_CLASS = ErlangException.Kind.ERROR.atom();
@@ -115,6 +124,13 @@ final class RexServer implements Runnable {
       }
       return;
     }
+    if (m instanceof ErlTuple io && io.arity() == 4 && IO_REQUEST.equals(io.get(0)) && io.get(1) instanceof ErlPid from) {
+      reply(from, ErlTuple.of(IO_REPLY, io.get(2), io(io.get(3))));
+      return;
+    }
+    if (m instanceof ErlTuple sr && sr.arity() == 4 && RemoteCalls.SPAWN_REPLY.equals(sr.get(0))) {
+      return; // the reply to an erpc cast, which this server sent
+    }
     if (!(m instanceof ErlTuple t) || t.arity() != 2) {
       LOG.debug("{}: rex ignored {}", node.nodeName(), m);
       return;
@@ -151,6 +167,31 @@ final class RexServer implements Runnable {
     } else {
       LOG.debug("{}: rex ignored {}", node.nodeName(), m);
     }
+  }
+
+  /**
+   * Answers an I/O request of a process this node spawned elsewhere (rex is their group
+   * leader): output is logged at INFO and acknowledged, anything else is refused, so that
+   * the process goes on instead of waiting for ever.
+   */
+  private ErlTerm io(ErlTerm request) {
+    if (request instanceof ErlTuple r && r.arity() >= 2 && PUT_CHARS.equals(r.get(0))) {
+      ErlTerm chars = r.get(r.arity() == 3 ? 2 : r.arity() == 2 ? 1 : 0);
+      if (LOG.isInfoEnabled()) {
+        String text = chars instanceof io.ei4j.term.ErlBinary b ? new String(b.toByteArray(), java.nio.charset.StandardCharsets.UTF_8)
+            : r.arity() > 3 ? r.toString() : chars.toString();
+        LOG.info("{}: output of a remote process: {}", node.nodeName(), text.strip());
+      }
+      return OK;
+    }
+    if (request instanceof ErlTuple r && r.arity() == 2 && REQUESTS.equals(r.get(0)) && r.get(1) instanceof ErlList l && l.isProper()) {
+      ErlTerm last = OK;
+      for (ErlTerm each : l.elements()) {
+        last = io(each);
+      }
+      return last;
+    }
+    return ErlTuple.of(ERROR_CLASS, ENOTSUP);
   }
 
   private interface Replier {
