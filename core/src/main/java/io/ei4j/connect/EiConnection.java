@@ -1433,6 +1433,7 @@ public final class EiConnection implements AutoCloseable {
       }
       int max = node.maxMessageBytes();
       if (n > max) {
+        LOG.warn("{}: limit maxMessageBytes ({}) hit by a frame of {} bytes; closing the connection", peerName, max, n);
         throw new EiConnectionLostException(peerName + " sent a frame of " + n + " bytes, more than maxMessageBytes (" + max + ")");
       }
       if (n <= in.capacity() - 4) {
@@ -1458,8 +1459,14 @@ public final class EiConnection implements AutoCloseable {
     try {
       m = frames.decode(frame, owned);
     } catch (DistHeaderException e) {
+      if (e.getMessage() != null && e.getMessage().contains("maxMessageBytes")) {
+        LOG.warn("{}: limit maxMessageBytes hit: {}; closing the connection", peerName, e.getMessage());
+      }
       throw new EiConnectionLostException(peerName + " sent " + e.getMessage(), e);
     } catch (TermDecodeException e) {
+      if (e.getMessage() != null && e.getMessage().contains("max")) { // the limit names itself: maxDepth (N), ...
+        LOG.warn("{}: decode limit hit: {}; closing the connection", peerName, e.getMessage());
+      }
       throw new EiConnectionLostException(peerName + " sent an undecodable message: " + e.getMessage(), e);
     }
     return m != null && dispatch(m.control(), m.payload());

@@ -1859,7 +1859,8 @@ public final class Node implements AutoCloseable {
     }
 
     /**
-     * The largest frame accepted from a peer (default 64 MiB); a larger one ends the connection.
+     * The largest frame accepted from a peer (default {@link EiNode#DEFAULT_MAX_MESSAGE_BYTES}, no
+     * practical limit); a larger one ends the connection, logged at WARN.
      *
      * @param bytes the limit
      * @return this builder
