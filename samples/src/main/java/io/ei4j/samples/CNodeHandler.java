@@ -25,9 +25,11 @@ import java.math.BigInteger;
  * {@code Pid ! {rex, Result}}, and {@code gen_server:call({rex, Node}, {call, M, F, Args, GL})}
  * (what {@code rpc:block_call} sends) with {@code Pid ! {Tag, Result}}. Any other function
  * is answered at once with {@code {badrpc, {'EXIT', {undef, [{M, F, Args, []}]}}}}, as rex
- * does. ({@code rpc:call} and {@code erpc:call} of OTP 23 and later use spawn requests, which
- * a bare {@code EiNode} does not take: run the functions on an {@code io.ei4j.node.Node} for
- * those.)
+ * does. {@code rpc:call} and {@code erpc:call} (OTP 23 and later) send a spawn request for
+ * {@code erpc:execute_call(Ref, M, F, Args)}: the node advertises {@code DFLAG_SPAWN}, answers
+ * with a {@code SPAWN_REPLY} carrying a fresh pid, and the outcome comes back as that
+ * process's exit reason ({@code {Ref, return, Value}} or {@code {Ref, error, Reason, Stack}})
+ * through the monitor or link the request asked for.
  */
 final class CNodeHandler implements Server.Handler {
   static final String NAME = "cnode";
@@ -39,8 +41,28 @@ final class CNodeHandler implements Server.Handler {
   private static final ErlAtom BLOCK_CALL = ErlAtom.of("block_call");
   private static final ErlAtom GEN_CALL = ErlAtom.of("$gen_call");
 
+  /** {@code DFLAG_SPAWN}: this handler answers spawn requests. */
+  private static final long DFLAG_SPAWN = 1L << 32;
+  private static final int SPAWN_REQUEST = 29;
+  private static final int SPAWN_REPLY = 31;
+  private static final int EXIT = 3;
+  private static final int MONITOR_P_EXIT = 21;
+  private static final ErlAtom ERPC = ErlAtom.of("erpc");
+  private static final ErlAtom EXECUTE_CALL = ErlAtom.of("execute_call");
+  private static final ErlAtom MONITOR = ErlAtom.of("monitor");
+  private static final ErlAtom LINK = ErlAtom.of("link");
+  private static final long REPLY_TIMEOUT_MILLIS = 5_000;
+
+  @Override
+  public long advertisedFlags() {
+    return DFLAG_SPAWN;
+  }
+
   @Override
   public void handle(Server server, EiConnection c, EiMessage m) throws IOException {
+    if (m instanceof EiMessage.Other o && spawnRequest(c, o.control(), o.payload())) {
+      return;
+    }
     if (m instanceof EiMessage.RegSend r && REX.equals(r.toName()) && rex(server, c, r.message())) {
       return;
     }
@@ -59,6 +81,51 @@ final class CNodeHandler implements Server.Handler {
       }
     }
     server.ignore(c, m);
+  }
+
+  /**
+   * {@code {29, ReqId, From, GroupLeader, {M, F, Arity}, Opts}} with the arguments as payload:
+   * replies {@code {31, ReqId, From, Flags, Pid}}, then ends the process at once with the
+   * call's outcome, sent as the exit of the monitor or link the request asked for. Only
+   * {@code erpc:execute_call/4} of the two functions is served; anything else is refused
+   * with {@code notsup} in the spawn reply. False when the message is not a spawn request.
+   */
+  private static boolean spawnRequest(EiConnection c, ErlTuple t, ErlTerm payload) throws IOException {
+    if (t.arity() != 6 || !(t.get(0) instanceof ErlInteger op) || op.longValue() != SPAWN_REQUEST
+        || !(t.get(2) instanceof ErlPid from) || !(t.get(4) instanceof ErlTuple mfa) || mfa.arity() != 3
+        || !(t.get(5) instanceof ErlList opts) || !opts.isProper()) {
+      return false;
+    }
+    ErlTerm reqId = t.get(1);
+    if (!ERPC.equals(mfa.get(0)) || !EXECUTE_CALL.equals(mfa.get(1)) || !(payload instanceof ErlList args)
+        || !args.isProper() || args.size() != 4 || !(args.get(1) instanceof ErlAtom mod)
+        || !(args.get(2) instanceof ErlAtom fun) || !(args.get(3) instanceof ErlList a)) {
+      c.sendControl(ErlTuple.of(ErlInteger.of(SPAWN_REPLY), reqId, from, ErlInteger.of(0), ErlAtom.of("notsup")), null,
+          REPLY_TIMEOUT_MILLIS);
+      return true;
+    }
+    boolean monitor = false;
+    boolean link = false;
+    for (ErlTerm o : opts.elements()) {
+      monitor |= MONITOR.equals(o) || (o instanceof ErlTuple ot && ot.arity() == 2 && MONITOR.equals(ot.get(0)));
+      link |= LINK.equals(o);
+    }
+    ErlPid pid = c.node().makePid();
+    c.sendControl(ErlTuple.of(ErlInteger.of(SPAWN_REPLY), reqId, from, ErlInteger.of((link ? 1 : 0) | (monitor ? 2 : 0)), pid),
+        null, REPLY_TIMEOUT_MILLIS);
+    ErlTerm result = call(ErlTuple.of(CALL, mod, fun, a, ErlAtom.of("user")));
+    ErlTerm res = args.get(0);
+    ErlTerm exit = result instanceof ErlTuple r && r.arity() == 2 && ErlAtom.of("badrpc").equals(r.get(0))
+        ? ErlTuple.of(res, ErlAtom.of("error"), ((ErlTuple) ((ErlTuple) r.get(1)).get(1)).get(0),
+            ((ErlTuple) ((ErlTuple) r.get(1)).get(1)).get(1))
+        : ErlTuple.of(res, ErlAtom.of("return"), result);
+    if (monitor) {
+      c.sendControl(ErlTuple.of(ErlInteger.of(MONITOR_P_EXIT), pid, from, reqId, exit), null, REPLY_TIMEOUT_MILLIS);
+    }
+    if (link) {
+      c.sendControl(ErlTuple.of(ErlInteger.of(EXIT), pid, from, exit), null, REPLY_TIMEOUT_MILLIS);
+    }
+    return true;
   }
 
   /** Serves an rpc request to {@code rex}; false when the message is not one. */
