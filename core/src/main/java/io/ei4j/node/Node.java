@@ -84,7 +84,11 @@ import org.slf4j.LoggerFactory;
  * for {@code erpc:execute_call/4}, {@code erpc:execute_cast/3} or a function registered
  * with {@link #registerFunction} runs the Java function on a worker thread as a new
  * process; an unknown function ends that process with {@code undef}, so Erlang sees the
- * same as for a missing module on an Erlang node.
+ * same as for a missing module on an Erlang node. The same functions answer through the
+ * node's {@code rex} server ({@code RexServer}: {@code erl_call -a}, C {@code ei_rpc},
+ * JInterface {@code sendRPC}, {@code rpc:block_call}/{@code cast}). {@link #rpc},
+ * {@link #erpc} and their casts call functions on other nodes; which signals a peer is sent
+ * follows what it advertised ({@code PeerCapabilities}).
  *
  * <p>Transports: a node may hold several at once ({@link Builder#transport(NamedTransport)}),
  * each with its own listener, sharing the node's name, cookie, creation, mailboxes and
