@@ -7,6 +7,7 @@ import static io.ei4j.term.Terms.list;
 import static io.ei4j.term.Terms.parse;
 import static io.ei4j.term.Terms.tuple;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -109,6 +110,28 @@ class RemoteCallsTest {
     } finally {
       box.close();
     }
+  }
+
+  @Test
+  void globalNamesForJavaMailboxes() throws Exception {
+    Mailbox box = a.createMailbox();
+    String name = ErlangPeer.uniqueName("glob");
+    assertTrue(Global.register(box, name, erl, 10_000));
+    assertEquals(box.pid(), Global.whereis(a, name, erl, 10_000));
+    assertEquals(box.pid(), a.rpc(erl, "global", "send", List.of(atom(name), atom("via_global")), 10_000));
+    assertEquals(atom("via_global"), expect(box, m -> m.equals(atom("via_global")), 10_000, "a message through global:send"));
+    Mailbox other = a.createMailbox();
+    assertFalse(Global.register(other, name, erl, 10_000), "the name is taken");
+    box.close(); // global monitors the pid and drops the name
+    long until = System.nanoTime() + 10_000_000_000L;
+    while (Global.whereis(a, name, erl, 10_000) != null) {
+      assertTrue(System.nanoTime() < until, "global kept the name of a dead mailbox");
+      Thread.sleep(20);
+    }
+    assertTrue(Global.register(other, name, erl, 10_000));
+    Global.unregister(a, name, erl, 10_000);
+    assertEquals(null, Global.whereis(a, name, erl, 10_000));
+    other.close();
   }
 
   @Test
