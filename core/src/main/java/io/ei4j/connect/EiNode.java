@@ -64,7 +64,12 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class EiNode implements AutoCloseable {
   /** Erlang's default {@code net_ticktime}: 60 seconds. */
   public static final long DEFAULT_TICK_TIME_MILLIS = NodeOptions.DEFAULT_TICK_TIME_MILLIS;
-  /** The default largest frame accepted from a peer: 64 MiB. */
+  /**
+   * The default largest frame accepted from a peer: the largest Java array, so that no
+   * message an Erlang node would accept ends the connection. A node-wide memory budget, not
+   * a fixed frame size, is what bounds memory; a configured smaller limit, when hit, is
+   * logged at WARN with its name.
+   */
   public static final int DEFAULT_MAX_MESSAGE_BYTES = NodeOptions.DEFAULT_MAX_MESSAGE_BYTES;
 
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -594,7 +599,11 @@ public final class EiNode implements AutoCloseable {
       return this;
     }
 
-    /** The largest frame accepted from a peer (default 64 MiB); a larger one ends the connection. */
+    /**
+     * The largest frame accepted from a peer (default {@link #DEFAULT_MAX_MESSAGE_BYTES}, no
+     * practical limit); a larger one ends the connection and is logged at WARN naming
+     * {@code maxMessageBytes}.
+     */
     public Builder maxMessageBytes(int bytes) {
       if (bytes < 1024) {
         throw new IllegalArgumentException("maxMessageBytes must be at least 1024, got " + bytes);
@@ -606,11 +615,10 @@ public final class EiNode implements AutoCloseable {
     /**
      * The limits the term decoder of every connection enforces on what the peer sends:
      * nesting depth, atom length, inflated size of compressed terms, bytes per term
-     * (default {@link DecodeLimits#DEFAULT}). A term beyond them ends the connection with an
-     * {@link EiConnectionLostException} whose cause is the decoder's
-     * {@link io.ei4j.term.TermDecodeException}. Raise {@link DecodeLimits#maxDepth()} for
-     * peers that legitimately send deeply nested terms (Erlang has no depth limit); the
-     * reader thread decodes them, so very deep terms also need its stack.
+     * (default {@link DecodeLimits#DEFAULT}: what an Erlang node accepts). A term beyond them
+     * ends the connection with an {@link EiConnectionLostException} whose cause is the
+     * decoder's {@link io.ei4j.term.TermDecodeException}, logged at WARN with the limit's name.
+     * Deep terms cost heap, not the reader thread's stack.
      */
     public Builder decodeLimits(DecodeLimits limits) {
       this.options = options.withDecodeLimits(Objects.requireNonNull(limits, "limits"));

@@ -9,6 +9,7 @@ import io.ei4j.internal.node.NodeOptions;
 import io.ei4j.term.DecodeLimits;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlRef;
+import io.ei4j.term.ErlTerm;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.util.ArrayList;
@@ -53,7 +54,11 @@ import org.slf4j.LoggerFactory;
  * for {@code erpc:execute_call/4}, {@code erpc:execute_cast/3} or a function registered
  * with {@link #registerFunction} runs the Java function on a worker thread as a new
  * process; an unknown function ends that process with {@code undef}, so Erlang sees the
- * same as for a missing module on an Erlang node.
+ * same as for a missing module on an Erlang node. The same functions answer through the
+ * node's {@code rex} server ({@code RexServer}: {@code erl_call -a}, C {@code ei_rpc},
+ * JInterface {@code sendRPC}, {@code rpc:block_call}/{@code cast}). {@link #rpc},
+ * {@link #erpc} and their casts call functions on other nodes; which signals a peer is sent
+ * follows what it advertised ({@code PeerCapabilities}).
  *
  * <p>Transports: a node may hold several at once ({@link Builder#transport(NamedTransport)}),
  * each with its own listener, sharing the node's name, cookie, creation, mailboxes and
@@ -116,6 +121,7 @@ public final class Node implements AutoCloseable {
     }
     this.ei = transports.first();
     acceptor.start(transports.all());
+    RexServer.start(this);
   }
 
   /**
@@ -276,6 +282,77 @@ public final class Node implements AutoCloseable {
     return ei.makeRef();
   }
 
+  // ---- calls to other nodes (RemoteCalls) ----
+
+  /**
+   * {@code rpc:call(Peer, M, F, Args, Timeout)} through the peer's {@code rex} server: the
+   * result, or {@code {badrpc, Reason}} as {@code rpc:call} returns it ({@code {badrpc, timeout}},
+   * {@code {badrpc, nodedown}}, {@code {badrpc, {'EXIT', ...}}}; a thrown value is returned as
+   * is). Works towards Erlang nodes and ei4j nodes, including this one; a late reply is
+   * dropped.
+   *
+   * @param peer the node's full name
+   * @param module the module
+   * @param function the function
+   * @param args the arguments
+   * @param timeoutMillis negative: wait for ever
+   * @return the result or {@code {badrpc, Reason}}
+   * @throws InterruptedException when the waiting thread is interrupted
+   * @throws IllegalStateException when this node is closed
+   */
+  public ErlTerm rpc(String peer, String module, String function, List<ErlTerm> args, long timeoutMillis) throws InterruptedException {
+    return RemoteCalls.rpc(this, peer, module, function, args, timeoutMillis);
+  }
+
+  /**
+   * {@code erpc:call(Peer, M, F, Args, Timeout)}: a spawn request for
+   * {@code erpc:execute_call/4} with a monitor, as Erlang makes it. Returns the value; an
+   * exception raised by the function, an exit signal that killed it, a timeout (the remote
+   * process is then killed), a lost connection or a peer without {@code DFLAG_SPAWN}
+   * ({@code notsup}) come as {@link ErpcException}.
+   *
+   * @param peer the node's full name (this node's own name runs the call locally)
+   * @param module the module
+   * @param function the function
+   * @param args the arguments
+   * @param timeoutMillis negative: wait for ever
+   * @return the function's value
+   * @throws ErpcException as {@code erpc:call} raises
+   * @throws InterruptedException when the waiting thread is interrupted
+   * @throws IllegalStateException when this node is closed
+   */
+  public ErlTerm erpc(String peer, String module, String function, List<ErlTerm> args, long timeoutMillis)
+      throws ErpcException, InterruptedException {
+    return RemoteCalls.erpc(this, peer, module, function, args, timeoutMillis);
+  }
+
+  /**
+   * {@code rpc:cast(Peer, M, F, Args)} through the peer's {@code rex}: no answer, no error
+   * from the function.
+   *
+   * @param peer the node's full name
+   * @param module the module
+   * @param function the function
+   * @param args the arguments
+   * @throws IOException when the peer cannot be reached
+   */
+  public void cast(String peer, String module, String function, List<ErlTerm> args) throws IOException {
+    RemoteCalls.cast(this, peer, module, function, args);
+  }
+
+  /**
+   * {@code erpc:cast(Peer, M, F, Args)}: a spawn request for {@code erpc:execute_cast/3}.
+   *
+   * @param peer the node's full name
+   * @param module the module
+   * @param function the function
+   * @param args the arguments
+   * @throws IOException when the peer cannot be reached or takes no spawn requests
+   */
+  public void erpcCast(String peer, String module, String function, List<ErlTerm> args) throws IOException {
+    RemoteCalls.erpcCast(this, peer, module, function, args);
+  }
+
   // ---- nodes ----
 
   /**
@@ -390,6 +467,10 @@ public final class Node implements AutoCloseable {
 
   Signals signals() {
     return signals;
+  }
+
+  RemoteFunctions functions() {
+    return functions;
   }
 
   /** The live connection to {@code peer}, made now (within the connect timeout) if there is none. */
@@ -648,7 +729,8 @@ public final class Node implements AutoCloseable {
     }
 
     /**
-     * The largest frame accepted from a peer (default 64 MiB); a larger one ends the connection.
+     * The largest frame accepted from a peer (default {@link EiNode#DEFAULT_MAX_MESSAGE_BYTES}, no
+     * practical limit); a larger one ends the connection, logged at WARN.
      *
      * @param bytes the limit
      * @return this builder

@@ -99,8 +99,10 @@ final class Outgoing {
       return;
     }
     EiConnection c = node.connection(alias.node().name());
-    if ((c.peerFlags() & DistFlags.ALIAS) == 0) {
-      throw new IOException(c.peerNodeName() + " does not support process aliases (no DFLAG_ALIAS)");
+    if (!PeerCapabilities.of(c).aliases()) {
+      // A node without DFLAG_ALIAS made no alias; Erlang drops such a message.
+      LOG.debug("{}: message to alias {} dropped: {} has no DFLAG_ALIAS", node.nodeName(), alias, c.peerNodeName());
+      return;
     }
     sendControl(c, ErlTuple.of(ErlInteger.of(ALIAS_SEND), from, alias), message, sendTimeoutMillis);
   }

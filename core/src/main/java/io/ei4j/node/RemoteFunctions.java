@@ -81,6 +81,17 @@ final class RemoteFunctions {
     functions.remove(key(module, function, arity));
   }
 
+  /** The registered function a call names, else a built-in one ({@link CallTarget#builtin}), else null. */
+  private ErlangFunction function(CallTarget t) {
+    ErlangFunction fn = functions.get(key(t.module().name(), t.function().name(), t.args().size()));
+    return fn != null ? fn : t.builtin();
+  }
+
+  /** Runs a task on a function worker; rejected when {@code maxFunctionThreads} are busy. */
+  void execute(Runnable task) {
+    workers.execute(task);
+  }
+
   private static String key(String m, String f, int arity) {
     return m + ":" + f + "/" + arity;
   }
@@ -176,8 +187,12 @@ final class RemoteFunctions {
    * {@code 'DOWN'} carries back: {@code {Ref, return, Value}}, {@code {Ref, throw, Value}},
    * {@code {Ref, exit, Reason}} or {@code {Ref, error, Reason, Stack}}.
    */
-  private ErlTerm executeCall(Mailbox self, ErlTerm ref, ErlAtom m, ErlAtom f, ErlList a) {
-    ErlangFunction fn = functions.get(key(m.name(), f.name(), a.size()));
+  ErlTerm executeCall(Mailbox self, ErlTerm ref, ErlAtom m0, ErlAtom f0, ErlList a0) {
+    CallTarget t = CallTarget.of(m0, f0, a0);
+    ErlAtom m = t.module();
+    ErlAtom f = t.function();
+    ErlList a = t.args();
+    ErlangFunction fn = function(t);
     if (fn == null) {
       return ErlTuple.of(ref, ErlangException.Kind.ERROR.atom(), UNDEF, undefStack(m, f, a));
     }
@@ -197,8 +212,12 @@ final class RemoteFunctions {
   }
 
   /** A spawned process that is not an erpc call: it exits normal, or with Erlang's crash reason. */
-  private ErlTerm plainRun(Mailbox self, ErlAtom m, ErlAtom f, ErlList a) {
-    ErlangFunction fn = functions.get(key(m.name(), f.name(), a.size()));
+  ErlTerm plainRun(Mailbox self, ErlAtom m0, ErlAtom f0, ErlList a0) {
+    CallTarget t = CallTarget.of(m0, f0, a0);
+    ErlAtom m = t.module();
+    ErlAtom f = t.function();
+    ErlList a = t.args();
+    ErlangFunction fn = function(t);
     if (fn == null) {
       return ErlTuple.of(UNDEF, undefStack(m, f, a));
     }

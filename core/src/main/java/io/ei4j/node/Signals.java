@@ -2,7 +2,6 @@ package io.ei4j.node;
 
 import io.ei4j.connect.EiConnection;
 import io.ei4j.internal.dist.ControlMessages;
-import io.ei4j.internal.dist.DistFlags;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlPid;
@@ -79,7 +78,7 @@ final class Signals {
     if (c == null || !c.isOpen()) {
       return;
     }
-    ErlTuple control = (c.peerFlags() & DistFlags.UNLINK_ID) != 0
+    ErlTuple control = PeerCapabilities.of(c).unlinkId()
         ? ErlTuple.of(ErlInteger.of(ControlMessages.UNLINK_ID), ErlInteger.of(unlinkIds.incrementAndGet()), from.pid(), to)
         : ErlTuple.of(ErlInteger.of(ControlMessages.UNLINK), from.pid(), to);
     out.signal(to.node().name(), control, false);
@@ -110,7 +109,17 @@ final class Signals {
       }
       return ref;
     }
-    if (!out.signal(targetNode, ErlTuple.of(ErlInteger.of(ControlMessages.MONITOR_P), from.pid(), target, ref), true)) {
+    // A peer that cannot take MONITOR_P gets none (PeerCapabilities): the monitor stays local
+    // and fires noconnection when the connection goes (connectionLost), as on Erlang.
+    EiConnection c;
+    try {
+      c = node.connection(targetNode);
+    } catch (IOException | RuntimeException e) {
+      c = null;
+    }
+    boolean kept = c != null && c.isOpen() && (!PeerCapabilities.of(c).remoteMonitor(target instanceof ErlAtom)
+        || out.signal(targetNode, ErlTuple.of(ErlInteger.of(ControlMessages.MONITOR_P), from.pid(), target, ref), false));
+    if (!kept) {
       if (from.signalState().monitoring.remove(ref, mon)) {
         from.deliverSignal(ErlTuple.of(Mailbox.DOWN, ref, Mailbox.PROCESS, downObject, Mailbox.NOCONNECTION));
       }
@@ -135,7 +144,7 @@ final class Signals {
     }
   }
 
-  private void demonitor(Mailbox from, ErlRef ref, ProcessSignals.Monitoring mon) {
+  void demonitor(Mailbox from, ErlRef ref, ProcessSignals.Monitoring mon) {
     if (mon.nodeName().equals(node.nodeName())) {
       Mailbox m = table.byTarget(mon.target());
       if (m != null) {
@@ -143,7 +152,10 @@ final class Signals {
       }
       return;
     }
-    out.signal(mon.nodeName(), ErlTuple.of(ErlInteger.of(ControlMessages.DEMONITOR_P), from.pid(), mon.target(), ref), false);
+    EiConnection c = node.existingConnection(mon.nodeName());
+    if (c != null && PeerCapabilities.of(c).remoteMonitor(mon.target() instanceof ErlAtom)) {
+      out.signal(mon.nodeName(), ErlTuple.of(ErlInteger.of(ControlMessages.DEMONITOR_P), from.pid(), mon.target(), ref), false);
+    }
   }
 
   /** A process this node spawned for a peer starts linked to {@code from} ({@code SPAWN_REQUEST} option {@code link}). */

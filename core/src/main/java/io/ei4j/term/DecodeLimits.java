@@ -12,12 +12,17 @@ package io.ei4j.term;
  *     against this and against the bytes actually left before anything is allocated
  */
 public record DecodeLimits(int maxDepth, int maxAtomChars, long maxInflatedBytes, long maxTermBytes) {
+  /** The largest Java array, and so the largest term or inflated size a decoder can hold: {@value}. */
+  public static final int MAX_ARRAY_BYTES = Integer.MAX_VALUE - 8;
+
   /**
-   * Depth 1,000; atoms of up to 255 code points; 64 MiB inflated; 256 MiB per term. Erlang
-   * itself has no depth limit, so deeper terms that a node may legitimately send need a
-   * decoder with larger limits.
+   * What an Erlang node accepts: no depth limit (the decoder keeps nesting on the heap, so
+   * depth is bounded by the bytes a term occupies), atoms of up to 255 code points, and
+   * terms and inflated sizes up to what a Java array holds. Tighter limits are for peers
+   * that are not trusted with memory; a term beyond a configured limit ends the connection
+   * it came on, and the connection logs the limit's name at WARN.
    */
-  public static final DecodeLimits DEFAULT = new DecodeLimits(1_000, 255, 64L << 20, 256L << 20);
+  public static final DecodeLimits DEFAULT = new DecodeLimits(Integer.MAX_VALUE, 255, MAX_ARRAY_BYTES, MAX_ARRAY_BYTES);
 
   /**
    * Validates the limits.

@@ -24,7 +24,9 @@ package io.ei4j.term;
  *
  * <p>Decoding, encoding and printing work at any nesting depth. {@code equals},
  * {@code hashCode} and {@code compareTo} recurse: they are measured at over 6,000 levels on a
- * 1 MiB thread stack, far above the decoder's default depth limit of 1,000.
+ * 1 MiB thread stack. The decoder's default has no depth limit (Erlang has none), so code that
+ * compares or hashes terms from untrusted peers at greater depths needs a larger stack, or a
+ * {@link DecodeLimits#maxDepth()} on the node.
  */
 public sealed interface ErlTerm extends Comparable<ErlTerm>
     permits ErlAtom, ErlInteger, ErlFloat, ErlBinary, ErlTuple, ErlList, ErlMap, ErlPid,

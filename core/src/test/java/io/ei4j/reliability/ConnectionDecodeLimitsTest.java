@@ -30,15 +30,16 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The term decoder limits of connections are configurable per node: a real {@code erl}
- * sends a list nested {@value #DEPTH} deep, which the default limits (depth 1,000) refuse
- * with a typed error that ends the connection, and which a node configured for deeper terms
- * decodes.
+ * sends a list nested {@value #DEPTH} deep, which the default limits take as Erlang does,
+ * which a node configured with depth 1,000 refuses with a typed error that ends the
+ * connection, and which a node configured for deeper terms decodes.
  */
 @Timeout(60)
 class ConnectionDecodeLimitsTest {
   private static final String COOKIE = "decode" + Long.toHexString(new SecureRandom().nextLong());
   private static final int DEPTH = 2_000;
   private static final DecodeLimits DEEPER = DecodeLimits.DEFAULT.withMaxDepth(5_000);
+  private static final DecodeLimits SHALLOW = DecodeLimits.DEFAULT.withMaxDepth(1_000);
 
   private static ErlangPeer erl;
 
@@ -92,9 +93,17 @@ class ConnectionDecodeLimitsTest {
   }
 
   @Test
-  void theDefaultLimitsRefuseADeepTermWithATypedError() throws Exception {
-    try (EiNode node = node(null)) {
+  void theDefaultLimitsTakeADeepTerm() throws Exception {
+    try (EiNode node = node(null); EiConnection c = node.connect(erl.nodeName(), 10_000)) {
       assertEquals(DecodeLimits.DEFAULT, node.decodeLimits());
+      assertEquals(deepTerm(DEPTH), c.rpc("erlang", "binary_to_term", echoArgs(), 10_000));
+      assertTrue(c.isOpen());
+    }
+  }
+
+  @Test
+  void aConfiguredDepthLimitRefusesADeepTermWithATypedError() throws Exception {
+    try (EiNode node = node(SHALLOW)) {
       EiConnection c = node.connect(erl.nodeName(), 10_000);
       EiConnectionLostException e = assertThrows(EiConnectionLostException.class,
           () -> c.rpc("erlang", "binary_to_term", echoArgs(), 10_000));

@@ -51,7 +51,7 @@ class LimitsTest {
   @BeforeEach
   void listen() throws IOException {
     node = EiNode.builder(ErlangPeer.uniqueName("limits") + "@localhost").cookie(COOKIE).transport(TcpCallbacks.create())
-        .maxMessageBytes(MAX_FRAME).build();
+        .maxMessageBytes(MAX_FRAME).decodeLimits(io.ei4j.term.DecodeLimits.DEFAULT.withMaxDepth(1_000)).build();
     listener = node.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
     address = (InetSocketAddress) listener.address();
   }
@@ -164,7 +164,7 @@ class LimitsTest {
 
   @Test
   void decoderLimitsAreTyped() {
-    TermDecodeException e = assertThrows(TermDecodeException.class, () -> new io.ei4j.term.TermDecoder().decode(nested(5_000)));
+    TermDecodeException e = assertThrows(TermDecodeException.class, () -> new io.ei4j.term.TermDecoder(io.ei4j.term.DecodeLimits.DEFAULT.withMaxDepth(1_000)).decode(nested(5_000)));
     assertTrue(e.getMessage().contains("maxDepth"), e.getMessage());
     assertInstanceOf(ErlTuple.class, assertDoesNotThrowDecode(nested(900)));
   }

@@ -239,7 +239,12 @@ final class NodeOptions {
    *     publishes itself there; the peer's host for a client, which looks the peer up
    */
   EiNode buildNode(PrintStream err, String epmdHost) throws IOException {
-    EiNode.Builder b = EiNode.builder(nodeName).transport(callbacks());
+    return buildNode(err, epmdHost, 0);
+  }
+
+  /** {@link #buildNode(PrintStream, String)}, advertising {@code extraFlags} too ({@link EiNode.Builder#advertise}). */
+  EiNode buildNode(PrintStream err, String epmdHost, long extraFlags) throws IOException {
+    EiNode.Builder b = EiNode.builder(nodeName).transport(callbacks()).advertise(extraFlags);
     if (cookie != null) {
       b.cookie(cookie);
     } else if (cookieFileGiven) {

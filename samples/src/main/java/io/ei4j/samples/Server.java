@@ -54,6 +54,14 @@ final class Server {
      * thread; replies go through {@link Server#reply}.
      */
     void handle(Server server, EiConnection connection, EiMessage message) throws IOException;
+
+    /**
+     * Distribution flags the node advertises beyond ei's set, for control messages this
+     * handler answers ({@code DFLAG_SPAWN}: spawn requests).
+     */
+    default long advertisedFlags() {
+      return 0;
+    }
   }
 
   private final Logger log = LoggerFactory.getLogger(Server.class);
@@ -93,7 +101,7 @@ final class Server {
     epmd = options.startEpmdForServer(err);
     EiListener listener;
     try {
-      node = options.buildNode(err, "localhost");
+      node = options.buildNode(err, "localhost", handler.advertisedFlags());
       SocketAddress address = options.isUnix()
           ? ((UnixSocketCallbacks) node.transport()).addressOf(node.nodeName())
           : new InetSocketAddress(options.port == null ? 0 : options.port);

@@ -45,6 +45,18 @@ class TcpSamplesIT {
             ask(b, "call " + node + " cnode bar 18446744073709551615", "^reply .*"));
         assertTrue(ask(a, "hidden", "^hidden .*").contains(node));
         assertTrue(ask(b, "hidden", "^hidden .*").contains(node));
+        // The same functions through rex: erl_call -a (ei_rpc), answered {rex, Result}.
+        String erlCall = ErlangPeer.libDir("erl_interface").resolve("bin").resolve("erl_call").toString();
+        assertEquals("4", ErlangPeer.run(List.of(erlCall, "-sname", alive, "-c", COOKIE, "-a", "cnode foo [3]")).strip());
+        assertEquals("10", ErlangPeer.run(List.of(erlCall, "-sname", alive, "-c", COOKIE, "-a", "cnode bar [5]")).strip());
+        assertTrue(ErlangPeer.run(List.of(erlCall, "-sname", alive, "-c", COOKIE, "-a", "cnode baz [5]")).contains("undef"));
+        // rpc:call and erpc:call (spawn requests for erpc:execute_call/4) and rpc:block_call (rex)
+        assertEquals("result 4", ask(a, "eval rpc:call('" + node + "', cnode, foo, [3])", "^result .*"));
+        assertEquals("result 4", ask(b, "eval erpc:call('" + node + "', cnode, foo, [3])", "^result .*"));
+        assertEquals("result 10", ask(a, "eval erpc:call('" + node + "', cnode, bar, [5], 5000)", "^result .*"));
+        assertEquals("result 4", ask(a, "eval rpc:block_call('" + node + "', cnode, foo, [3])", "^result .*"));
+        assertEquals("result {badrpc,{'EXIT',{undef,[{cnode,baz,[1],[]}]}}}",
+            ask(a, "eval rpc:call('" + node + "', cnode, baz, [1])", "^result .*"));
 
         // Anything else is logged and ignored, and the server keeps serving.
         ask(a, "raw " + node + " cnode {unexpected, 1}", "^sent$");

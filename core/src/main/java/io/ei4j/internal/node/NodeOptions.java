@@ -27,8 +27,8 @@ public record NodeOptions(String cookie, Integer creation, SocketCallbacks<?> tr
 
   /** Erlang's default {@code net_ticktime}, 60 s. */
   public static final long DEFAULT_TICK_TIME_MILLIS = 60_000;
-  /** The default largest frame, 64 MiB. */
-  public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 << 20;
+  /** The default largest frame: the largest Java array (no fixed limit below what Erlang accepts). */
+  public static final int DEFAULT_MAX_MESSAGE_BYTES = DecodeLimits.MAX_ARRAY_BYTES;
 
   /** Nothing given: the cookie file, a creation from EPMD, no transport, unbounded queues. */
   public static final NodeOptions DEFAULTS = new NodeOptions(null, null, null, null, null,
