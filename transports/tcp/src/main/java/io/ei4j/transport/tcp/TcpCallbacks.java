@@ -4,6 +4,7 @@ import io.ei4j.api.Accepted;
 import io.ei4j.api.ByteBuffers;
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
+import io.ei4j.api.JdkErrnos;
 import io.ei4j.api.SocketCallbacks;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -83,7 +84,7 @@ public final class TcpCallbacks implements SocketCallbacks<TcpSocket> {
           e.addSuppressed(suppressed);
         }
       }
-      throw Errors.translate(e, "listen on " + address);
+      throw JdkErrnos.translate(e, "listen on " + address);
     }
   }
 
@@ -107,7 +108,7 @@ public final class TcpCallbacks implements SocketCallbacks<TcpSocket> {
         }
       }
     } catch (IOException | RuntimeException e) {
-      throw Errors.translate(e, "accept");
+      throw JdkErrnos.translate(e, "accept");
     }
   }
 
@@ -143,7 +144,7 @@ public final class TcpCallbacks implements SocketCallbacks<TcpSocket> {
         }
       }
     } catch (IOException | RuntimeException e) {
-      throw Errors.translate(e, "connect to " + address);
+      throw JdkErrnos.translate(e, "connect to " + address);
     }
   }
 
@@ -181,7 +182,7 @@ public final class TcpCallbacks implements SocketCallbacks<TcpSocket> {
         }
       }
     } catch (IOException | RuntimeException e) {
-      throw Errors.translate(e, "writev");
+      throw JdkErrnos.translate(e, "writev");
     }
   }
 
@@ -249,7 +250,7 @@ public final class TcpCallbacks implements SocketCallbacks<TcpSocket> {
         }
       }
     } catch (IOException | RuntimeException e) {
-      throw Errors.translate(e, "write");
+      throw JdkErrnos.translate(e, "write");
     }
   }
 
@@ -277,7 +278,7 @@ public final class TcpCallbacks implements SocketCallbacks<TcpSocket> {
         }
       }
     } catch (IOException | RuntimeException e) {
-      throw Errors.translate(e, "read");
+      throw JdkErrnos.translate(e, "read");
     }
   }
 
@@ -312,7 +313,7 @@ public final class TcpCallbacks implements SocketCallbacks<TcpSocket> {
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
       ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
     } catch (IOException | RuntimeException e) {
-      throw Errors.translate(e, "setting TCP_NODELAY and SO_KEEPALIVE");
+      throw JdkErrnos.translate(e, "setting TCP_NODELAY and SO_KEEPALIVE");
     }
   }
 

@@ -2,6 +2,7 @@ package io.ei4j.transport.tcp;
 
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
+import io.ei4j.api.JdkErrnos;
 import io.ei4j.api.SocketCallbacks;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -270,7 +271,7 @@ public final class TcpSocket {
       }
     }
     if (failure != null) {
-      throw Errors.translate(failure, "close");
+      throw JdkErrnos.translate(failure, "close");
     }
   }
 }

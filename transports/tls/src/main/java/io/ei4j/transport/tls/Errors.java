@@ -2,20 +2,19 @@ package io.ei4j.transport.tls;
 
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
+import io.ei4j.api.JdkErrnos;
 import java.io.IOException;
-import java.net.BindException;
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
-import java.net.PortUnreachableException;
 import java.net.SocketTimeoutException;
-import java.nio.channels.AsynchronousCloseException;
-import java.nio.channels.ClosedChannelException;
 import java.util.LinkedHashSet;
-import java.util.Locale;
 import java.util.Set;
 import javax.net.ssl.SSLException;
 
-/** Turns the JDK's and BCJSSE's exceptions into the {@link ErrnoException}s core expects, in one place. */
+/**
+ * Turns the JDK's and BCJSSE's exceptions into the {@link ErrnoException}s core expects: the
+ * errno comes from the table all NIO transports share ({@link JdkErrnos}); this class adds
+ * the TLS wording of the message (the whole cause chain of a TLS failure, so that
+ * "certificate expired" or "no subject alternative name" reaches the user).
+ */
 final class Errors {
   private Errors() {}
 
@@ -36,40 +35,16 @@ final class Errors {
     if (e instanceof ErrnoException errno) {
       return errno;
     }
-    if (e instanceof ClosedChannelException || e instanceof AsynchronousCloseException) {
-      return new ErrnoException(Errno.EBADF, what + ": the socket is closed", e);
+    Errno errno = JdkErrnos.errnoOf(e);
+    String detail = switch (errno) {
+      case EBADF -> "the socket is closed";
+      case EPROTO -> e instanceof SSLException ? reasons(e) : String.valueOf(e.getMessage());
+      default -> String.valueOf(e.getMessage());
+    };
+    if (errno == Errno.ETIMEDOUT && e instanceof SocketTimeoutException) {
+      return new ErrnoException(errno, what + " timed out", e);
     }
-    if (e instanceof SSLException) {
-      return new ErrnoException(Errno.EPROTO, what + ": " + reasons(e), e);
-    }
-    if (e instanceof SocketTimeoutException) {
-      return new ErrnoException(Errno.ETIMEDOUT, what + " timed out", e);
-    }
-    if (e instanceof ConnectException) {
-      return new ErrnoException(Errno.ECONNREFUSED, what + ": " + e.getMessage(), e);
-    }
-    if (e instanceof NoRouteToHostException || e instanceof PortUnreachableException) {
-      return new ErrnoException(Errno.EHOSTUNREACH, what + ": " + e.getMessage(), e);
-    }
-    String message = String.valueOf(e.getMessage());
-    String lower = message.toLowerCase(Locale.ROOT);
-    Errno errno;
-    if (e instanceof BindException) {
-      errno = lower.contains("in use") ? Errno.EADDRINUSE
-          : lower.contains("assign") ? Errno.EADDRNOTAVAIL
-          : lower.contains("permission") ? Errno.EACCES : Errno.EADDRNOTAVAIL;
-    } else if (lower.contains("reset")) {
-      errno = Errno.ECONNRESET;
-    } else if (lower.contains("broken pipe")) {
-      errno = Errno.EPIPE;
-    } else if (lower.contains("refused")) {
-      errno = Errno.ECONNREFUSED;
-    } else if (lower.contains("unreachable")) {
-      errno = Errno.EHOSTUNREACH;
-    } else {
-      errno = Errno.EIO;
-    }
-    return new ErrnoException(errno, what + ": " + message, e);
+    return new ErrnoException(errno, what + ": " + detail, e);
   }
 
   /**
