@@ -231,4 +231,14 @@ final class LibC {
   static native int getsockname(int fd, long addr, long addrlenPtr);
 
   static native int getuid();
+
+  /**
+   * Sets the mode of an open descriptor. On an AF_UNIX socket that is not yet bound, Linux
+   * gives the socket file {@code bind} creates this mode (less the umask), so the file never
+   * exists with wider permissions.
+   */
+  static native int fchmod(int fd, int mode);
+
+  /** Sets the process's file-creation mask and returns the previous one (tests only). */
+  static native int umask(int mask);
 }

@@ -101,7 +101,7 @@ public final class UnixSocket {
   public PeerCredentials peerCredentials() throws ErrnoException {
     enter("read peer credentials");
     try {
-      return UnixSocketCallbacks.peerCredentials(this);
+      return SocketOptions.peerCredentials(this);
     } finally {
       exit();
     }
