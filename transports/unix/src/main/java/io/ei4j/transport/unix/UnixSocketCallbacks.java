@@ -112,12 +112,43 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
   }
 
   /**
+   * True when AF_UNIX sockets can be created through this transport here: Linux, a 64-bit
+   * C library whose socket constants the transport knows, JNA's native library, and a
+   * kernel that lets this process create AF_UNIX stream sockets. Checked once, by creating
+   * and closing a socket. Without it, {@link #builder()} fails with a clear
+   * {@link IllegalStateException} rather than a crash at the first call.
+   *
+   * <pre>{@code
+   * if (!UnixSocketCallbacks.isAvailable()) {
+   *   log.warn("no AF_UNIX distribution", UnixSocketCallbacks.unavailabilityCause());
+   * }
+   * }</pre>
+   */
+  public static boolean isAvailable() {
+    return Availability.isAvailable();
+  }
+
+  /** Why the transport is not available, or null when it is. */
+  public static Throwable unavailabilityCause() {
+    return Availability.unavailabilityCause();
+  }
+
+  /**
+   * Returns normally when the transport is available.
+   *
+   * @throws IllegalStateException naming the reason, with the original failure as its cause
+   */
+  public static void ensureAvailability() {
+    Availability.ensureAvailability();
+  }
+
+  /**
    * Options for the transport.
    *
-   * @throws IllegalStateException when {@link UnixTransport#isAvailable()} is false
+   * @throws IllegalStateException when {@link #isAvailable()} is false
    */
   public static Builder builder() {
-    UnixTransport.ensureAvailability();
+    Availability.ensureAvailability();
     return new Builder();
   }
 

@@ -73,9 +73,9 @@ class UnixSocketCallbacksTest {
 
   @Test
   void isAvailableHere() {
-    assertTrue(UnixTransport.isAvailable(), () -> "unavailable: " + UnixTransport.unavailabilityCause());
-    assertEquals(null, UnixTransport.unavailabilityCause());
-    UnixTransport.ensureAvailability();
+    assertTrue(UnixSocketCallbacks.isAvailable(), () -> "unavailable: " + UnixSocketCallbacks.unavailabilityCause());
+    assertEquals(null, UnixSocketCallbacks.unavailabilityCause());
+    UnixSocketCallbacks.ensureAvailability();
   }
 
   @Test
