@@ -2,7 +2,6 @@ package io.ei4j.transport.unix;
 
 import com.sun.jna.Memory;
 import io.ei4j.api.Accepted;
-import io.ei4j.api.ByteBuffers;
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
 import io.ei4j.api.SocketCallbacks;
@@ -78,21 +77,6 @@ import java.util.concurrent.TimeUnit;
  * <p>Instances are immutable and thread-safe; one serves any number of nodes and sockets.
  */
 public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
-  /** The most buffers one {@code writev} call hands to the kernel; the rest is a short write. */
-  static final int MAX_IOV = 64;
-  /**
-   * How much of heap buffers one call copies through native memory: the size of each
-   * socket's staging areas when they are allocated.
-   */
-  static final int STAGING_SIZE = 64 * 1024;
-  /**
-   * The most a socket's write staging area grows to, once, when a call has more heap bytes
-   * to write than {@link #STAGING_SIZE}: it grows to the socket's send buffer size
-   * ({@code SO_SNDBUF}, what the kernel can take at most in one call) within
-   * {@code STAGING_SIZE} and this bound, so that large messages take a few system calls
-   * instead of one per 64 KiB.
-   */
-  static final int MAX_STAGING_SIZE = 1024 * 1024;
   private static final int MAX_CONNECT_BACKOFF_MILLIS = 16;
   private static final int MAX_STALE_RETRIES = 3;
 
@@ -388,190 +372,19 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     return true;
   }
 
-  /**
-   * One {@code sendmsg(2)} of up to {@value #MAX_IOV} buffers; heap buffers are copied
-   * through native memory, up to {@value #STAGING_SIZE} bytes per call, or up to the
-   * socket's send buffer size (at most {@value #MAX_STAGING_SIZE}) once the socket has had a
-   * call with more heap bytes than that (see {@link UnixSocket}). A peer that has gone is
-   * {@link Errno#EPIPE} (never a {@code SIGPIPE}).
-   */
   @Override
   public long writev(UnixSocket ctx, ByteBuffer[] buffers, long timeoutMillis) throws IOException {
-    long timeout = effective(timeoutMillis);
-    long start = System.nanoTime();
-    ctx.enter("writev");
-    try {
-      Memory control = ctx.writeControl;
-      long msg = LibC.address(control);
-      long iov = msg + LibC.MSGHDR_SIZE;
-      int count = 0;
-      int staged = 0;
-      Memory staging = null;
-      int capacity = 0;
-      for (ByteBuffer b : buffers) {
-        int remaining = b.remaining();
-        if (remaining == 0) {
-          continue;
-        }
-        if (count == MAX_IOV) {
-          break;
-        }
-        long address;
-        long length;
-        if (b.isDirect()) {
-          address = addressOf(b);
-          length = remaining;
-        } else {
-          if (staging == null) {
-            staging = ctx.writeStaging(heapBytes(buffers));
-            capacity = (int) staging.size();
-          }
-          if (staged == capacity) {
-            break;
-          }
-          int n = Math.min(remaining, capacity - staged);
-          ctx.writeView().put(staged, b, b.position(), n);
-          address = LibC.address(staging) + staged;
-          length = n;
-          staged += n;
-        }
-        long slot = LibC.MSGHDR_SIZE + (long) count * LibC.IOVEC_SIZE;
-        control.setLong(slot, address);
-        control.setLong(slot + 8, length);
-        count++;
-        if (length < remaining) {
-          break;
-        }
-      }
-      if (count == 0) {
-        return 0;
-      }
-      control.setMemory(0, LibC.MSGHDR_SIZE, (byte) 0);
-      control.setLong(LibC.MSGHDR_IOV, iov);
-      control.setLong(LibC.MSGHDR_IOVLEN, count);
-      for (;;) {
-        long n = LibC.sendmsg(ctx.fd(), msg, LibC.MSG_NOSIGNAL);
-        if (n >= 0) {
-          ByteBuffers.advance(buffers, n);
-          return n;
-        }
-        int err = LibC.errno();
-        if (err == LibC.EINTR) {
-          continue;
-        }
-        if (ctx.isClosed()) {
-          throw Errors.closed("writev");
-        }
-        if (err == LibC.EAGAIN) {
-          PollWaits.await(ctx, LibC.POLLOUT, timeout, start, "writev");
-          continue;
-        }
-        throw Errors.of(err, "write to " + ctx.peerAddress());
-      }
-    } finally {
-      ctx.exit();
-    }
+    return ctx.writev(buffers, effective(timeoutMillis));
   }
 
   @Override
   public int write(UnixSocket ctx, ByteBuffer buffer, long timeoutMillis) throws IOException {
-    int remaining = buffer.remaining();
-    if (remaining == 0) {
-      return 0;
-    }
-    long timeout = effective(timeoutMillis);
-    long start = System.nanoTime();
-    ctx.enter("write");
-    try {
-      long address;
-      int length;
-      if (buffer.isDirect()) {
-        address = addressOf(buffer);
-        length = remaining;
-      } else {
-        Memory staging = ctx.writeStaging(remaining);
-        length = (int) Math.min(remaining, staging.size());
-        ctx.writeView().put(0, buffer, buffer.position(), length);
-        address = LibC.address(staging);
-      }
-      for (;;) {
-        long n = LibC.send(ctx.fd(), address, length, LibC.MSG_NOSIGNAL);
-        if (n >= 0) {
-          buffer.position(buffer.position() + (int) n);
-          return (int) n;
-        }
-        int err = LibC.errno();
-        if (err == LibC.EINTR) {
-          continue;
-        }
-        if (ctx.isClosed()) {
-          throw Errors.closed("write");
-        }
-        if (err == LibC.EAGAIN) {
-          PollWaits.await(ctx, LibC.POLLOUT, timeout, start, "write");
-          continue;
-        }
-        throw Errors.of(err, "write to " + ctx.peerAddress());
-      }
-    } finally {
-      ctx.exit();
-    }
+    return ctx.write(buffer, effective(timeoutMillis));
   }
 
   @Override
   public int read(UnixSocket ctx, ByteBuffer buffer, long timeoutMillis) throws IOException {
-    int remaining = buffer.remaining();
-    if (remaining == 0) {
-      return 0;
-    }
-    long timeout = effective(timeoutMillis);
-    long start = System.nanoTime();
-    ctx.enter("read");
-    try {
-      boolean direct = buffer.isDirect();
-      Memory staging = direct ? null : ctx.readStaging();
-      ByteBuffer view = direct ? null : ctx.readView();
-      for (;;) {
-        long n;
-        if (direct) {
-          n = LibC.recv(ctx.fd(), addressOf(buffer), remaining, 0);
-          if (n > 0) {
-            buffer.position(buffer.position() + (int) n);
-          }
-        } else {
-          n = LibC.recv(ctx.fd(), LibC.address(staging), Math.min(remaining, STAGING_SIZE), 0);
-          if (n > 0) {
-            int position = buffer.position();
-            buffer.put(position, view, 0, (int) n);
-            buffer.position(position + (int) n);
-          }
-        }
-        if (n > 0) {
-          return (int) n;
-        }
-        if (ctx.isClosed()) {
-          throw Errors.closed("read");
-        }
-        if (n == 0) {
-          return -1;
-        }
-        int err = LibC.errno();
-        if (err == LibC.EINTR) {
-          continue;
-        }
-        if (err == LibC.EAGAIN) {
-          if (fullImpl) {
-            PollWaits.awaitReadable(ctx, timeout, start);
-          } else {
-            PollWaits.await(ctx, LibC.POLLIN, timeout, start, "read");
-          }
-          continue;
-        }
-        throw Errors.of(err, "read from " + ctx.peerAddress());
-      }
-    } finally {
-      ctx.exit();
-    }
+    return ctx.read(buffer, effective(timeoutMillis), fullImpl);
   }
 
   /** True with {@link #FLAG_FULL_IMPL}, the only mode in which core asks for wakeups. */
@@ -657,20 +470,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     }
   }
 
-  /** The bytes left in the heap buffers among {@code buffers}. */
-  private static long heapBytes(ByteBuffer[] buffers) {
-    long n = 0;
-    for (ByteBuffer b : buffers) {
-      if (!b.isDirect()) {
-        n += b.remaining();
-      }
-    }
-    return n;
-  }
 
-  private static long addressOf(ByteBuffer direct) {
-    return LibC.address(direct);
-  }
 
 
   private static void sleepNanos(long nanos) throws ErrnoException {
