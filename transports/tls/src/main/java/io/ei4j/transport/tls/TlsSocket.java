@@ -342,7 +342,7 @@ public final class TlsSocket {
           case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
             if (netIn.position() > 0 && !sawInput) {
               sawInput = true;
-              checkLooksLikeTls(what);
+              Errors.checkLooksLikeTls(netIn, what);
             }
             if (netIn.position() == 0 || !unwrapForHandshake()) {
               int n = channel.read(netIn);
@@ -365,7 +365,7 @@ public final class TlsSocket {
         }
       }
     } catch (SSLException e) {
-      String hint = hint(e);
+      String hint = Errors.hint(e, engine, config);
       sendAlert();
       throw Errors.map(e, what + " failed" + hint);
     } catch (ErrnoException e) {
@@ -386,57 +386,8 @@ public final class TlsSocket {
     return netOut.position() == 0;
   }
 
-  /**
-   * TLS 1.2 reports a missing client certificate as a bare handshake_failure alert. When
-   * the handshake session shows that this is what happened, say so.
-   */
-  private String hint(SSLException e) {
-    String reasons = Errors.reasons(e);
-    if (!reasons.contains("handshake_failure(40)")) {
-      return "";
-    }
-    SSLSession session;
-    try {
-      session = engine.getHandshakeSession();
-    } catch (RuntimeException ex) {
-      return "";
-    }
-    if (session == null) {
-      return "";
-    }
-    boolean peerAlert = reasons.contains("the peer sent alert");
-    if (engine.getUseClientMode() && peerAlert && session.getLocalCertificates() == null) {
-      return config.hasCertificate()
-          ? " (we sent no certificate: ours is not issued by a CA the server asked for)"
-          : " (the server may require a client certificate, and this node has none)";
-    }
-    if (!engine.getUseClientMode() && !peerAlert && config.verifyPeer()
-        && config.clientAuth() == ClientAuth.REQUIRE && !hasPeerCertificates(session)) {
-      return " (the client sent no certificate, and this listener requires one)";
-    }
-    return "";
-  }
 
-  private static boolean hasPeerCertificates(SSLSession session) {
-    try {
-      return session.getPeerCertificates().length > 0;
-    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
-      return false;
-    }
-  }
 
-  /**
-   * A TLS record starts with a content type of 20 to 24 and major version 3; distribution
-   * handshake bytes in plaintext start with a length. Saying so plainly beats a decode alert.
-   */
-  private void checkLooksLikeTls(String what) throws ErrnoException {
-    int type = netIn.get(0) & 0xff;
-    boolean tls = type >= 20 && type <= 24 && (netIn.position() < 2 || netIn.get(1) == 3);
-    if (!tls) {
-      throw new ErrnoException(Errno.EPROTO, what + " failed: the peer sent plaintext (first byte 0x"
-          + Integer.toHexString(type) + "), not a TLS record; it does not speak TLS, refusing");
-    }
-  }
 
   /** One unwrap during the handshake; false when more bytes from the network are needed. */
   private boolean unwrapForHandshake() throws IOException {
@@ -534,7 +485,7 @@ public final class TlsSocket {
             r = engine.unwrap(netIn, appIn);
           } catch (SSLException e) {
             if (renegotiation) {
-              throw new ErrnoException(Errno.EPROTO, renegotiationReason(what, e), e);
+              throw new ErrnoException(Errno.EPROTO, Errors.renegotiationReason(what, e), e);
             }
             throw e;
           } finally {
@@ -549,7 +500,7 @@ public final class TlsSocket {
                 // ssl ends the connection on that warning, and until then holds back its
                 // data), so waiting for more would only hang until the tick timeout: the
                 // connection ends here, once the data that came before is read.
-                renegotiationRefused = renegotiationReason(what, null);
+                renegotiationRefused = Errors.renegotiationReason(what, null);
               }
               needBytes = r.bytesConsumed() == 0 && r.bytesProduced() == 0;
             }
@@ -608,12 +559,6 @@ public final class TlsSocket {
     return !"TLSv1.3".equals(engine.getSession().getProtocol());
   }
 
-  private static String renegotiationReason(String what, SSLException cause) {
-    return what + ": the peer started a TLS 1.2 renegotiation, which BCJSSE cannot do; refused"
-        + (cause == null ? " with a no_renegotiation alert" : " (" + Errors.reasons(cause) + ")")
-        + " and ending the connection (Erlang's ssl renegotiates after renegotiate_at records;"
-        + " TLS 1.3 has key updates instead)";
-  }
 
   /**
    * After an unwrap on an established session: run tasks, and send what the engine has to
