@@ -9,7 +9,6 @@ import io.ei4j.transport.tcp.TcpCallbacks;
 import io.ei4j.transport.tls.TlsConfig;
 import io.ei4j.transport.tls.TlsTransport;
 import io.ei4j.transport.unix.UnixSocketCallbacks;
-import io.ei4j.transport.unix.UnixTransport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.BindException;
@@ -215,7 +214,7 @@ final class NodeOptions {
         return new TlsTransport(b.build());
       }
       case "unix": {
-        UnixTransport.ensureAvailability();
+        UnixSocketCallbacks.ensureAvailability();
         UnixSocketCallbacks.Builder b = UnixSocketCallbacks.builder();
         if (socketDir != null) {
           if (!Files.isDirectory(socketDir)) {

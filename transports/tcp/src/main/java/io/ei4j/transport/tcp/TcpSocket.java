@@ -1,7 +1,9 @@
 package io.ei4j.transport.tcp;
 
+import io.ei4j.api.ByteBuffers;
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
+import io.ei4j.api.JdkErrnos;
 import io.ei4j.api.SocketCallbacks;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -14,11 +16,13 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.Arrays;
 
 /**
  * The context of one socket of {@link TcpCallbacks}: before {@code listen} or
  * {@code connect} it is empty; afterwards it holds a non-blocking
- * {@link ServerSocketChannel} or {@link SocketChannel}.
+ * {@link ServerSocketChannel} or {@link SocketChannel}, and does the socket's reads and
+ * writes for the transport.
  *
  * <p>Timeouts are implemented with one {@link Selector} per direction (read or accept;
  * write or connect), so that a reader and a writer on different threads never share a
@@ -39,18 +43,18 @@ public final class TcpSocket {
    * find nothing. Touched by the reading thread only (reads never run concurrently, and a
    * transport user that moves reading between threads hands over with a happens-before).
    */
-  boolean readDrained;
+  private boolean readDrained;
   /**
    * Set by {@link #wakeupRead()}: the next wait for {@code OP_READ} (or the one under way)
    * returns false, as if its timeout had run out; cleared by that wait.
    */
   private volatile boolean readWakeup;
   /**
-   * One direct buffer, the native memory that {@link TcpCallbacks#writev} copies small heap
+   * One direct buffer, the native memory that {@link #writev} copies small heap
    * buffers into, made on the first call. Touched by the writing thread only (writes never
    * run concurrently).
    */
-  ByteBuffer[] writeStaging;
+  private ByteBuffer[] writeStaging;
 
   TcpSocket() {}
 
@@ -270,7 +274,124 @@ public final class TcpSocket {
       }
     }
     if (failure != null) {
-      throw Errors.translate(failure, "close");
+      throw JdkErrnos.translate(failure, "close");
+    }
+  }
+
+  // ---------------------------------------------------------------- I/O
+
+  long writev(ByteBuffer[] buffers, long timeoutMillis) throws IOException {
+    SocketChannel ch = connected("writev");
+    try {
+      ByteBuffer[] out = stage(buffers);
+      while (true) {
+        long n = out.length == 1 ? ch.write(out[0]) : ch.write(out);
+        if (n > 0) {
+          ByteBuffers.advance(buffers, n);
+          return n;
+        }
+        if (!ByteBuffers.hasRemaining(out)) {
+          return 0;
+        }
+        if (!await(SelectionKey.OP_WRITE, timeoutMillis)) {
+          throw new ErrnoException(Errno.ETIMEDOUT, "writev: the peer took nothing within " + timeoutMillis + " ms");
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      throw JdkErrnos.translate(e, "writev");
+    }
+  }
+
+  /** The size of each socket's staging area for small heap buffers; see {@link TcpCallbacks#writev}. */
+  static final int STAGING_BYTES = 64 << 10;
+
+  /**
+   * The buffers to write in place of {@code buffers}, with the same bytes in the same order
+   * and without touching {@code buffers}' positions: runs of heap buffers that fit copied
+   * into slices of the socket's staging area, the others as duplicates.
+   */
+  private ByteBuffer[] stage(ByteBuffer[] buffers) {
+    ByteBuffer[] stagedOnly = writeStaging;
+    if (stagedOnly == null) {
+      stagedOnly = new ByteBuffer[] {ByteBuffer.allocateDirect(STAGING_BYTES)};
+      writeStaging = stagedOnly;
+    }
+    ByteBuffer staging = stagedOnly[0].clear();
+    ByteBuffer[] out = null;
+    int count = 0;
+    int staged = 0;
+    int runStart = 0;
+    for (ByteBuffer b : buffers) {
+      int rem = b.remaining();
+      if (rem == 0) {
+        continue;
+      }
+      if (!b.isDirect() && rem <= STAGING_BYTES - staged) {
+        staging.put(staged, b, b.position(), rem);
+        staged += rem;
+        continue;
+      }
+      if (out == null) {
+        out = new ByteBuffer[2 * buffers.length];
+      }
+      if (staged > runStart) {
+        out[count++] = staging.slice(runStart, staged - runStart);
+        runStart = staged;
+      }
+      out[count++] = b.duplicate();
+    }
+    if (out == null) {
+      // everything (or nothing) was staged: the common case of a frame or a batch of frames
+      staging.limit(staged);
+      return stagedOnly;
+    }
+    if (staged > runStart) {
+      out[count++] = staging.slice(runStart, staged - runStart);
+    }
+    return count == out.length ? out : Arrays.copyOf(out, count);
+  }
+
+  int write(ByteBuffer buffer, long timeoutMillis) throws IOException {
+    SocketChannel ch = connected("write");
+    try {
+      while (true) {
+        int n = ch.write(buffer);
+        if (n > 0 || !buffer.hasRemaining()) {
+          return n;
+        }
+        if (!await(SelectionKey.OP_WRITE, timeoutMillis)) {
+          throw new ErrnoException(Errno.ETIMEDOUT, "write: the peer took nothing within " + timeoutMillis + " ms");
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      throw JdkErrnos.translate(e, "write");
+    }
+  }
+
+  int read(ByteBuffer buffer, long timeoutMillis) throws IOException {
+    SocketChannel ch = connected("read");
+    if (!buffer.hasRemaining()) {
+      throw new ErrnoException(Errno.EINVAL, "read: the buffer has no room");
+    }
+    try {
+      // After a read that emptied the socket, wait for data first: a read now would most
+      // likely find nothing and cost a system call for it (when data is already there,
+      // the wait returns at once).
+      if (readDrained && timeoutMillis != 0 && !await(SelectionKey.OP_READ, timeoutMillis)) {
+        throw new ErrnoException(Errno.ETIMEDOUT, "read: nothing arrived within " + timeoutMillis + " ms");
+      }
+      while (true) {
+        int n = ch.read(buffer);
+        if (n != 0) {
+          readDrained = n > 0 && buffer.hasRemaining();
+          return n;
+        }
+        if (!await(SelectionKey.OP_READ, timeoutMillis)) {
+          throw new ErrnoException(Errno.ETIMEDOUT, "read: nothing arrived within " + timeoutMillis + " ms");
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      throw JdkErrnos.translate(e, "read");
     }
   }
 }

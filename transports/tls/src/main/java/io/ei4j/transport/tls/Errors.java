@@ -2,20 +2,24 @@ package io.ei4j.transport.tls;
 
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
+import io.ei4j.api.JdkErrnos;
 import java.io.IOException;
-import java.net.BindException;
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
-import java.net.PortUnreachableException;
 import java.net.SocketTimeoutException;
-import java.nio.channels.AsynchronousCloseException;
-import java.nio.channels.ClosedChannelException;
+import java.nio.ByteBuffer;
 import java.util.LinkedHashSet;
-import java.util.Locale;
 import java.util.Set;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
 
-/** Turns the JDK's and BCJSSE's exceptions into the {@link ErrnoException}s core expects, in one place. */
+/**
+ * Turns the JDK's and BCJSSE's exceptions into the {@link ErrnoException}s core expects: the
+ * errno comes from the table all NIO transports share ({@link JdkErrnos}); this class adds
+ * the TLS wording of the message (the whole cause chain of a TLS failure, so that
+ * "certificate expired" or "no subject alternative name" reaches the user), and the
+ * explanations a bare alert does not give: a missing client certificate, a plaintext peer,
+ * a refused renegotiation.
+ */
 final class Errors {
   private Errors() {}
 
@@ -36,40 +40,16 @@ final class Errors {
     if (e instanceof ErrnoException errno) {
       return errno;
     }
-    if (e instanceof ClosedChannelException || e instanceof AsynchronousCloseException) {
-      return new ErrnoException(Errno.EBADF, what + ": the socket is closed", e);
+    Errno errno = JdkErrnos.errnoOf(e);
+    String detail = switch (errno) {
+      case EBADF -> "the socket is closed";
+      case EPROTO -> e instanceof SSLException ? reasons(e) : String.valueOf(e.getMessage());
+      default -> String.valueOf(e.getMessage());
+    };
+    if (errno == Errno.ETIMEDOUT && e instanceof SocketTimeoutException) {
+      return new ErrnoException(errno, what + " timed out", e);
     }
-    if (e instanceof SSLException) {
-      return new ErrnoException(Errno.EPROTO, what + ": " + reasons(e), e);
-    }
-    if (e instanceof SocketTimeoutException) {
-      return new ErrnoException(Errno.ETIMEDOUT, what + " timed out", e);
-    }
-    if (e instanceof ConnectException) {
-      return new ErrnoException(Errno.ECONNREFUSED, what + ": " + e.getMessage(), e);
-    }
-    if (e instanceof NoRouteToHostException || e instanceof PortUnreachableException) {
-      return new ErrnoException(Errno.EHOSTUNREACH, what + ": " + e.getMessage(), e);
-    }
-    String message = String.valueOf(e.getMessage());
-    String lower = message.toLowerCase(Locale.ROOT);
-    Errno errno;
-    if (e instanceof BindException) {
-      errno = lower.contains("in use") ? Errno.EADDRINUSE
-          : lower.contains("assign") ? Errno.EADDRNOTAVAIL
-          : lower.contains("permission") ? Errno.EACCES : Errno.EADDRNOTAVAIL;
-    } else if (lower.contains("reset")) {
-      errno = Errno.ECONNRESET;
-    } else if (lower.contains("broken pipe")) {
-      errno = Errno.EPIPE;
-    } else if (lower.contains("refused")) {
-      errno = Errno.ECONNREFUSED;
-    } else if (lower.contains("unreachable")) {
-      errno = Errno.EHOSTUNREACH;
-    } else {
-      errno = Errno.EIO;
-    }
-    return new ErrnoException(errno, what + ": " + message, e);
+    return new ErrnoException(errno, what + ": " + detail, e);
   }
 
   /**
@@ -114,5 +94,65 @@ final class Errors {
       return "we sent alert " + m;
     }
     return m;
+  }
+
+  /**
+   * TLS 1.2 reports a missing client certificate as a bare handshake_failure alert. When
+   * the handshake session shows that this is what happened, say so.
+   */
+  static String hint(SSLException e, SSLEngine engine, TlsConfig config) {
+    String reasons = reasons(e);
+    if (!reasons.contains("handshake_failure(40)")) {
+      return "";
+    }
+    SSLSession session;
+    try {
+      session = engine.getHandshakeSession();
+    } catch (RuntimeException ex) {
+      return "";
+    }
+    if (session == null) {
+      return "";
+    }
+    boolean peerAlert = reasons.contains("the peer sent alert");
+    if (engine.getUseClientMode() && peerAlert && session.getLocalCertificates() == null) {
+      return config.hasCertificate()
+          ? " (we sent no certificate: ours is not issued by a CA the server asked for)"
+          : " (the server may require a client certificate, and this node has none)";
+    }
+    if (!engine.getUseClientMode() && !peerAlert && config.verifyPeer()
+        && config.clientAuth() == ClientAuth.REQUIRE && !hasPeerCertificates(session)) {
+      return " (the client sent no certificate, and this listener requires one)";
+    }
+    return "";
+  }
+
+  private static boolean hasPeerCertificates(SSLSession session) {
+    try {
+      return session.getPeerCertificates().length > 0;
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      return false;
+    }
+  }
+
+  /**
+   * A TLS record starts with a content type of 20 to 24 and major version 3; distribution
+   * handshake bytes in plaintext start with a length. Saying so plainly beats a decode alert.
+   */
+  static void checkLooksLikeTls(ByteBuffer netIn, String what) throws ErrnoException {
+    int type = netIn.get(0) & 0xff;
+    boolean tls = type >= 20 && type <= 24 && (netIn.position() < 2 || netIn.get(1) == 3);
+    if (!tls) {
+      throw new ErrnoException(Errno.EPROTO, what + " failed: the peer sent plaintext (first byte 0x"
+          + Integer.toHexString(type) + "), not a TLS record; it does not speak TLS, refusing");
+    }
+  }
+
+  /** Why a connection whose peer tried a TLS 1.2 renegotiation is being ended. */
+  static String renegotiationReason(String what, SSLException cause) {
+    return what + ": the peer started a TLS 1.2 renegotiation, which BCJSSE cannot do; refused"
+        + (cause == null ? " with a no_renegotiation alert" : " (" + reasons(cause) + ")")
+        + " and ending the connection (Erlang's ssl renegotiates after renegotiate_at records;"
+        + " TLS 1.3 has key updates instead)";
   }
 }

@@ -13,14 +13,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.UnresolvedAddressException;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
@@ -32,8 +27,9 @@ import javax.net.ssl.SSLSession;
 
 /**
  * One socket of the {@link TlsTransport}: the context core hands back to every callback.
- * Either a listening TCP socket, or a connected TCP socket with a BCJSSE
- * {@link SSLEngine} on it.
+ * Either a listener (all of whose work is done by its {@link TlsListener}, with the
+ * handshakes it accepts in {@link TlsPendingHandshake}s), or a connected TCP socket with
+ * a BCJSSE {@link SSLEngine} on it: this class is that connection.
  *
  * <p>The TCP channel is non-blocking; every wait goes through a {@link Selector} with the
  * caller's deadline, so reads, writes, connects and accepts honour their timeouts
@@ -51,7 +47,7 @@ import javax.net.ssl.SSLSession;
  * </pre>
  */
 public final class TlsSocket {
-  private static final long NO_DEADLINE = Long.MAX_VALUE;
+  static final long NO_DEADLINE = Long.MAX_VALUE;
   /** The most plaintext one write call encrypts before it returns (a short write). */
   private static final int MAX_PLAINTEXT_PER_WRITE = 256 * 1024;
   /** How long {@link #close} tries to deliver close_notify to a slow peer. */
@@ -70,7 +66,8 @@ public final class TlsSocket {
   /** Set when the engine may hold an answer to a post-handshake record; see {@link #answerPeer}. */
   private final AtomicBoolean answerPending = new AtomicBoolean();
 
-  private volatile ServerSocketChannel server;
+  /** Set by {@link #listen}: the listener this socket is, else null. */
+  private volatile TlsListener listener;
   private volatile SocketChannel channel;
   private volatile Selector readSelector;
   private volatile Selector writeSelector;
@@ -95,19 +92,6 @@ public final class TlsSocket {
   /** Set once the handshake saw the peer's first bytes (checked to look like TLS). */
   private boolean sawInput;
 
-  /** Listener only: accepted connections in their TLS handshake, oldest first. Guarded by itself. */
-  private final ArrayDeque<TlsSocket> pending = new ArrayDeque<>();
-  /** Listener only: connections whose handshake completed, not yet returned by accept. */
-  private final ConcurrentLinkedQueue<Accepted<TlsSocket>> completed = new ConcurrentLinkedQueue<>();
-  /** Listener only: set when accept closed a pending handshake, until its selector let it go. */
-  private boolean discarded;
-  /** Pending handshake only: its registration with the listener's selector. */
-  private SelectionKey acceptKey;
-  /** Pending handshake only: when the listener gives up on it. */
-  private long handshakeDeadline;
-  /** Accepted socket only: the peer's address. */
-  private SocketAddress remote;
-
   TlsSocket(TlsConfig config) {
     this.config = config;
   }
@@ -131,7 +115,7 @@ public final class TlsSocket {
 
   @Override
   public String toString() {
-    if (server != null) {
+    if (listener != null) {
       return "TlsSocket{listening}";
     }
     return channel == null ? "TlsSocket{unconnected}" : "TlsSocket{" + peerName + "}";
@@ -148,259 +132,69 @@ public final class TlsSocket {
       throw new ErrnoException(Errno.EINVAL,
           "a TLS listener needs a certificate: configure TlsConfig.certificate(..) or keyStore(..)");
     }
-    try {
-      ServerSocketChannel s = ServerSocketChannel.open();
-      server = s;
-      s.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-      s.bind(isa, backlog);
-      s.configureBlocking(false);
-      readSelector = Selector.open();
-      s.register(readSelector, SelectionKey.OP_ACCEPT);
-      if (closed.get()) {
-        releaseAll(); // a close that ran while we opened may have missed these
-        throw Errors.closed("listen");
-      }
-      return s.getLocalAddress();
-    } catch (IOException e) {
-      throw Errors.map(e, "listen on " + address);
+    TlsListener l = TlsListener.open(config, isa, backlog);
+    listener = l;
+    if (closed.get()) {
+      l.close(); // a close that ran while we opened may have missed it
+      throw Errors.closed("listen");
     }
+    return l.localAddress();
   }
 
   /**
-   * Returns the first accepted connection whose TLS handshake completes within the
-   * timeout. Every handshake under way is driven without blocking on this thread, through
-   * the listener's one selector, so a silent peer delays no other; handshakes that do not
-   * complete during this call carry on in the next one, each until its own deadline
-   * ({@link TlsConfig#handshakeTimeout()} from when it was accepted). A handshake that fails
-   * or runs out is closed and logged at debug; when this call has no completed connection
-   * to return, it fails with that handshake's error (the first one it saw), as a blocking
-   * accept of that one connection would have. Calls are serialized by the read lock.
+   * The next accepted connection whose TLS handshake completes within the timeout; see
+   * {@link TlsListener#accept}. Calls are serialized by the read lock.
    */
   Accepted<TlsSocket> accept(long timeoutMillis) throws IOException {
-    ServerSocketChannel s = server;
-    if (s == null) {
+    TlsListener l = listener;
+    if (l == null) {
       throw new ErrnoException(Errno.EINVAL, "accept on a socket that is not listening");
     }
     long deadline = deadline(timeoutMillis);
     readLock.lock();
     try {
       ensureOpen("accept");
-      boolean polled = false;
-      while (true) {
-        Accepted<TlsSocket> done = completed.poll();
-        if (done != null) {
-          return done;
-        }
-        IOException failure = null;
-        // at most a cap's worth per round, so that a flood of connections cannot keep this
-        // loop from driving the handshakes already under way
-        SocketChannel c;
-        for (int n = 0; n < config.maxPendingHandshakes() && (c = s.accept()) != null; n++) {
-          failure = first(failure, admit(c));
-        }
-        for (SelectionKey key : readSelector.selectedKeys()) {
-          if (key.attachment() instanceof TlsSocket child) {
-            failure = first(failure, drive(child));
-          }
-        }
-        readSelector.selectedKeys().clear();
-        failure = first(failure, expire());
-        if (discarded) {
-          // a closed channel's descriptor is released when the selector drops its key
-          discarded = false;
-          readSelector.selectNow();
-        }
-        done = completed.poll();
-        if (done != null) {
-          return done;
-        }
-        if (closed.get()) {
-          throw Errors.closed("accept");
-        }
-        if (failure != null) {
-          throw failure;
-        }
-        if (timeoutMillis == 0) {
-          // a poll: one more round for what is ready now, then nothing more to wait for
-          readSelector.selectNow();
-          if (polled || readSelector.selectedKeys().isEmpty()) {
-            throw Errors.timeout("accept");
-          }
-          polled = true;
-          continue;
-        }
-        long wake = Math.min(deadline, earliestHandshakeDeadline());
-        if (wake == deadline && deadline != NO_DEADLINE && deadline - System.nanoTime() <= 0) {
-          throw Errors.timeout("accept");
-        }
-        if (!readSelector.selectedKeys().isEmpty()) {
-          continue; // found by the selectNow above
-        }
-        if (wake == NO_DEADLINE) {
-          readSelector.select();
-        } else {
-          long remaining = wake - System.nanoTime();
-          if (remaining > 0) {
-            readSelector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining + 999_999)));
-          }
-        }
-        if (closed.get()) {
-          throw Errors.closed("accept");
-        }
-      }
-    } catch (ClosedSelectorException e) {
-      throw Errors.closed("accept");
-    } catch (ErrnoException e) {
-      throw e;
-    } catch (IOException e) {
-      throw Errors.map(e, "accept");
+      return l.accept(timeoutMillis, deadline);
     } finally {
       readLock.unlock();
     }
   }
 
-  private static IOException first(IOException seen, IOException next) {
-    return seen != null ? seen : next;
-  }
-
   /**
-   * Takes a freshly accepted TCP connection into the pending handshakes (closing the oldest
-   * one when the cap is reached) and starts its handshake. Returns its failure, if any.
+   * A server-side socket for a TCP connection a {@link TlsListener} accepted, with its TLS
+   * handshake started; {@link #stepHandshake} advances it without blocking.
    */
-  private IOException admit(SocketChannel c) {
+  static TlsSocket accepted(TlsConfig config, SocketChannel c, SocketAddress remote) throws IOException {
     TlsSocket child = new TlsSocket(config);
     child.channel = c;
+    child.peerName = String.valueOf(remote);
     try {
       c.configureBlocking(false);
       c.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      child.remote = c.getRemoteAddress();
-      child.peerName = String.valueOf(child.remote);
       child.engine = config.newEngine(false, null, -1);
       child.startHandshake();
-      child.handshakeDeadline = System.nanoTime() + config.handshakeTimeout().toNanos();
+      return child;
     } catch (IOException | RuntimeException e) {
       closeQuietly(child);
-      IOException failure = e instanceof IOException io ? Errors.map(io, "accept")
-          : new ErrnoException(Errno.EIO, "accept: " + e);
-      LOG.log(System.Logger.Level.DEBUG, "TLS listener: closed {0}: {1}", child.peerName, failure.getMessage());
-      return failure;
-    }
-    TlsSocket evicted = null;
-    synchronized (pending) {
-      if (pending.size() >= config.maxPendingHandshakes()) {
-        evicted = pending.pollFirst();
-      }
-      pending.addLast(child);
-    }
-    if (evicted != null) {
-      LOG.log(System.Logger.Level.DEBUG, "TLS listener: closed {0}: {1} TLS handshakes were pending, "
-          + "this was the oldest", evicted.peerName, config.maxPendingHandshakes());
-      discard(evicted);
-    }
-    if (closed.get()) {
-      closePending(); // a close that ran meanwhile may have missed this one
-      return null;
-    }
-    return drive(child);
-  }
-
-  /**
-   * Advances one pending handshake as far as it goes without blocking: registers it for
-   * the I/O it waits for, or moves it to {@link #completed}, or closes it and returns why.
-   */
-  private IOException drive(TlsSocket child) {
-    if (child.closed.get()) {
-      return null; // evicted, or the listener is closing
-    }
-    try {
-      int op = child.stepHandshake();
-      if (op != 0) {
-        if (child.acceptKey == null) {
-          child.acceptKey = child.channel.register(readSelector, op, child);
-        } else {
-          child.acceptKey.interestOps(op);
-        }
-        return null;
-      }
-      if (!withdraw(child)) {
-        return null; // evicted or closed meanwhile
-      }
-      child.openSelectors();
-      completed.add(new Accepted<>(child, child.remote));
-      return null;
-    } catch (IOException | RuntimeException e) {
-      discard(child);
-      IOException failure = e instanceof IOException io ? Errors.map(io, "accept")
-          : new ErrnoException(Errno.EIO, "TLS handshake with " + child.peerName + " failed: " + e);
-      LOG.log(System.Logger.Level.DEBUG, "TLS listener: closed {0}: {1}", child.peerName, failure.getMessage());
-      return failure;
+      throw e;
     }
   }
 
-  /** Removes a child from the pending handshakes and the selector; false if it was not there. */
-  private boolean withdraw(TlsSocket child) {
-    boolean was;
-    synchronized (pending) {
-      was = pending.remove(child);
-    }
-    if (child.acceptKey != null) {
-      child.acceptKey.cancel();
-    }
-    return was;
+  /** The peer's name for messages: its address, or the node name it was connected to by. */
+  String peerName() {
+    return peerName;
   }
 
-  /** Withdraws and closes a pending handshake; its descriptor goes at the next select. */
-  private void discard(TlsSocket child) {
-    withdraw(child);
-    closeQuietly(child);
-    discarded = true;
+  boolean isClosed() {
+    return closed.get();
   }
 
-  /** Closes the handshakes whose deadline passed; returns the first one's timeout. */
-  private IOException expire() {
-    long now = System.nanoTime();
-    List<TlsSocket> late = new ArrayList<>();
-    synchronized (pending) {
-      for (TlsSocket child : pending) {
-        if (now - child.handshakeDeadline >= 0) {
-          late.add(child);
-        }
-      }
-    }
-    IOException failure = null;
-    for (TlsSocket child : late) {
-      discard(child);
-      IOException e = Errors.timeout("TLS handshake with " + child.peerName);
-      LOG.log(System.Logger.Level.DEBUG, "TLS listener: closed {0}: {1}", child.peerName, e.getMessage());
-      failure = first(failure, e);
-    }
-    return failure;
+  /** The TCP channel of a connected or accepted socket, else null. */
+  SocketChannel channel() {
+    return channel;
   }
 
-  private long earliestHandshakeDeadline() {
-    synchronized (pending) {
-      TlsSocket oldest = pending.peekFirst();
-      return oldest == null ? NO_DEADLINE : oldest.handshakeDeadline;
-    }
-  }
-
-  /** Closes every pending handshake and every completed one not yet returned. */
-  private void closePending() {
-    List<TlsSocket> all;
-    synchronized (pending) {
-      all = new ArrayList<>(pending);
-      pending.clear();
-    }
-    Accepted<TlsSocket> a;
-    while ((a = completed.poll()) != null) {
-      all.add(a.context());
-    }
-    for (TlsSocket child : all) {
-      closeQuietly(child);
-    }
-  }
-
-  private static void closeQuietly(TlsSocket s) {
+  static void closeQuietly(TlsSocket s) {
     try {
       s.close();
     } catch (IOException e) {
@@ -456,7 +250,7 @@ public final class TlsSocket {
   }
 
   /** The read and write selectors of a connected socket. */
-  private void openSelectors() throws IOException {
+  void openSelectors() throws IOException {
     SocketChannel c = channel;
     readSelector = Selector.open();
     writeSelector = Selector.open();
@@ -516,7 +310,7 @@ public final class TlsSocket {
    * (if it has one) and is reported as {@link Errno#EPROTO} with the reason; the caller
    * closes the socket.
    */
-  private int stepHandshake() throws IOException {
+  int stepHandshake() throws IOException {
     String what = "TLS handshake with " + peerName;
     try {
       while (true) {
@@ -548,7 +342,7 @@ public final class TlsSocket {
           case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
             if (netIn.position() > 0 && !sawInput) {
               sawInput = true;
-              checkLooksLikeTls(what);
+              Errors.checkLooksLikeTls(netIn, what);
             }
             if (netIn.position() == 0 || !unwrapForHandshake()) {
               int n = channel.read(netIn);
@@ -571,7 +365,7 @@ public final class TlsSocket {
         }
       }
     } catch (SSLException e) {
-      String hint = hint(e);
+      String hint = Errors.hint(e, engine, config);
       sendAlert();
       throw Errors.map(e, what + " failed" + hint);
     } catch (ErrnoException e) {
@@ -592,57 +386,8 @@ public final class TlsSocket {
     return netOut.position() == 0;
   }
 
-  /**
-   * TLS 1.2 reports a missing client certificate as a bare handshake_failure alert. When
-   * the handshake session shows that this is what happened, say so.
-   */
-  private String hint(SSLException e) {
-    String reasons = Errors.reasons(e);
-    if (!reasons.contains("handshake_failure(40)")) {
-      return "";
-    }
-    SSLSession session;
-    try {
-      session = engine.getHandshakeSession();
-    } catch (RuntimeException ex) {
-      return "";
-    }
-    if (session == null) {
-      return "";
-    }
-    boolean peerAlert = reasons.contains("the peer sent alert");
-    if (engine.getUseClientMode() && peerAlert && session.getLocalCertificates() == null) {
-      return config.hasCertificate()
-          ? " (we sent no certificate: ours is not issued by a CA the server asked for)"
-          : " (the server may require a client certificate, and this node has none)";
-    }
-    if (!engine.getUseClientMode() && !peerAlert && config.verifyPeer()
-        && config.clientAuth() == ClientAuth.REQUIRE && !hasPeerCertificates(session)) {
-      return " (the client sent no certificate, and this listener requires one)";
-    }
-    return "";
-  }
 
-  private static boolean hasPeerCertificates(SSLSession session) {
-    try {
-      return session.getPeerCertificates().length > 0;
-    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
-      return false;
-    }
-  }
 
-  /**
-   * A TLS record starts with a content type of 20 to 24 and major version 3; distribution
-   * handshake bytes in plaintext start with a length. Saying so plainly beats a decode alert.
-   */
-  private void checkLooksLikeTls(String what) throws ErrnoException {
-    int type = netIn.get(0) & 0xff;
-    boolean tls = type >= 20 && type <= 24 && (netIn.position() < 2 || netIn.get(1) == 3);
-    if (!tls) {
-      throw new ErrnoException(Errno.EPROTO, what + " failed: the peer sent plaintext (first byte 0x"
-          + Integer.toHexString(type) + "), not a TLS record; it does not speak TLS, refusing");
-    }
-  }
 
   /** One unwrap during the handshake; false when more bytes from the network are needed. */
   private boolean unwrapForHandshake() throws IOException {
@@ -740,7 +485,7 @@ public final class TlsSocket {
             r = engine.unwrap(netIn, appIn);
           } catch (SSLException e) {
             if (renegotiation) {
-              throw new ErrnoException(Errno.EPROTO, renegotiationReason(what, e), e);
+              throw new ErrnoException(Errno.EPROTO, Errors.renegotiationReason(what, e), e);
             }
             throw e;
           } finally {
@@ -755,7 +500,7 @@ public final class TlsSocket {
                 // ssl ends the connection on that warning, and until then holds back its
                 // data), so waiting for more would only hang until the tick timeout: the
                 // connection ends here, once the data that came before is read.
-                renegotiationRefused = renegotiationReason(what, null);
+                renegotiationRefused = Errors.renegotiationReason(what, null);
               }
               needBytes = r.bytesConsumed() == 0 && r.bytesProduced() == 0;
             }
@@ -814,12 +559,6 @@ public final class TlsSocket {
     return !"TLSv1.3".equals(engine.getSession().getProtocol());
   }
 
-  private static String renegotiationReason(String what, SSLException cause) {
-    return what + ": the peer started a TLS 1.2 renegotiation, which BCJSSE cannot do; refused"
-        + (cause == null ? " with a no_renegotiation alert" : " (" + Errors.reasons(cause) + ")")
-        + " and ending the connection (Erlang's ssl renegotiates after renegotiate_at records;"
-        + " TLS 1.3 has key updates instead)";
-  }
 
   /**
    * After an unwrap on an established session: run tasks, and send what the engine has to
@@ -1055,8 +794,9 @@ public final class TlsSocket {
       }
     }
     IOException failure = releaseAll();
-    if (server != null) {
-      closePending();
+    TlsListener l = listener;
+    if (l != null) {
+      failure = failure != null ? failure : l.close();
     }
     if (failure != null) {
       throw Errors.map(failure, "close");
@@ -1066,7 +806,7 @@ public final class TlsSocket {
   /** Closes the channels and selectors opened so far; idempotent. Returns the first failure. */
   private IOException releaseAll() {
     IOException failure = null;
-    for (java.io.Closeable c : new java.io.Closeable[] {channel, server, readSelector, writeSelector}) {
+    for (java.io.Closeable c : new java.io.Closeable[] {channel, readSelector, writeSelector}) {
       if (c != null) {
         try {
           c.close();
@@ -1091,8 +831,9 @@ public final class TlsSocket {
       return cached;
     }
     ensureOpen("fd");
-    if (server != null) {
-      cached = NativeFd.of(server, true);
+    TlsListener l = listener;
+    if (l != null) {
+      cached = NativeFd.of(l.channel(), true);
     } else if (channel != null) {
       cached = NativeFd.of(channel, false);
     } else {
@@ -1118,7 +859,7 @@ public final class TlsSocket {
 
   private void ensureFresh() throws ErrnoException {
     ensureOpen("use");
-    if (server != null || channel != null) {
+    if (listener != null || channel != null) {
       throw new ErrnoException(Errno.EISCONN, "the socket is already listening or connected");
     }
   }
@@ -1180,7 +921,7 @@ public final class TlsSocket {
     }
   }
 
-  private static long deadline(long timeoutMillis) throws ErrnoException {
+  static long deadline(long timeoutMillis) throws ErrnoException {
     if (timeoutMillis == SocketCallbacks.INFINITE) {
       return NO_DEADLINE;
     }

@@ -13,7 +13,7 @@ import java.nio.ByteBuffer;
  * static native methods with only {@code int} and {@code long} arguments, which JNA calls
  * without reflection or argument conversion. Pointers are passed as raw addresses
  * ({@code long}) into memory this transport owns, and {@code size_t}/{@code ssize_t} as
- * {@code long}, which is why {@link UnixTransport} only declares the transport available on
+ * {@code long}, which is why {@link Availability} only declares the transport available on
  * 64-bit Linux. After a call fails (returns -1), {@link Native#getLastError()} holds the
  * {@code errno} the C library set on this thread.
  *
@@ -23,11 +23,11 @@ import java.nio.ByteBuffer;
  * are reported unavailable rather than guessed.
  *
  * <p>Loading this class registers the natives; when that fails the class fails to
- * initialise, and {@link UnixTransport} records the cause. JNA types appear only here and
+ * initialise, and {@link Availability} records the cause. JNA types appear only here and
  * in signatures of the same type elsewhere: a class whose bytecode converts a JNA type to
  * another (a {@code Memory} passed as a {@code Pointer}) makes the JVM's verifier load JNA
  * when that class is linked, which would turn a missing JNA into a
- * {@link NoClassDefFoundError} before {@link UnixTransport} can report it.
+ * {@link NoClassDefFoundError} before {@link Availability} can report it.
  */
 final class LibC {
   static final int AF_UNIX = 1;
@@ -231,4 +231,14 @@ final class LibC {
   static native int getsockname(int fd, long addr, long addrlenPtr);
 
   static native int getuid();
+
+  /**
+   * Sets the mode of an open descriptor. On an AF_UNIX socket that is not yet bound, Linux
+   * gives the socket file {@code bind} creates this mode (less the umask), so the file never
+   * exists with wider permissions.
+   */
+  static native int fchmod(int fd, int mode);
+
+  /** Sets the process's file-creation mask and returns the previous one (tests only). */
+  static native int umask(int mask);
 }

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * transport does not set {@link SocketCallbacks#FLAG_FULL_IMPL}, as ei uses
  * {@code select()}. Registered for {@link java.util.ServiceLoader} in
  * {@code META-INF/services/io.ei4j.api.FdPoller}; it reports itself unavailable wherever
- * {@link UnixTransport} is.
+ * {@link UnixSocketCallbacks#isAvailable()} is.
  *
  * <p>A wait interrupted by a signal ({@code EINTR}) is resumed with the time left. Errors
  * and hang-ups on the descriptor count as readiness for the events asked for, so that the
@@ -43,9 +43,9 @@ public final class UnixFdPoller implements FdPoller {
     if ((events & WRITE) != 0) {
       mask |= LibC.POLLOUT;
     }
-    if (!UnixTransport.isAvailable()) {
+    if (!Availability.isAvailable()) {
       throw new IllegalStateException("the AF_UNIX transport's poller is unavailable: "
-          + UnixTransport.unavailabilityCause(), UnixTransport.unavailabilityCause());
+          + Availability.unavailabilityCause(), Availability.unavailabilityCause());
     }
     long start = System.nanoTime();
     long budget = timeoutMillis == SocketCallbacks.INFINITE
@@ -93,7 +93,7 @@ public final class UnixFdPoller implements FdPoller {
 
   @Override
   public boolean isAvailable() {
-    return UnixTransport.isAvailable();
+    return Availability.isAvailable();
   }
 
   static long ceilMillis(long nanos) {

@@ -1,7 +1,9 @@
 package io.ei4j.transport.unix;
 
 import com.sun.jna.Memory;
+import io.ei4j.api.ByteBuffers;
 import io.ei4j.api.ErrnoException;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -10,7 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One AF_UNIX stream socket: the context {@link UnixSocketCallbacks} hands to core for each
  * socket. Core treats it as opaque; applications may read its descriptor, its addresses
- * and its peer's credentials.
+ * and its peer's credentials. It does the socket's reads and writes ({@code recv},
+ * {@code send}, {@code sendmsg}) for the transport, which decides their timeouts.
  *
  * <h2>Closing while in use</h2>
  * The descriptor number must not be released while another thread is still inside a
@@ -44,6 +47,21 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class UnixSocket {
   private static final int CLOSED = 1 << 30;
+  /** The most buffers one {@code writev} call hands to the kernel; the rest is a short write. */
+  static final int MAX_IOV = 64;
+  /**
+   * How much of heap buffers one call copies through native memory: the size of each
+   * socket's staging areas when they are allocated.
+   */
+  static final int STAGING_SIZE = 64 * 1024;
+  /**
+   * The most a socket's write staging area grows to, once, when a call has more heap bytes
+   * to write than {@link #STAGING_SIZE}: it grows to the socket's send buffer size
+   * ({@code SO_SNDBUF}, what the kernel can take at most in one call) within
+   * {@code STAGING_SIZE} and this bound, so that large messages take a few system calls
+   * instead of one per 64 KiB.
+   */
+  static final int MAX_STAGING_SIZE = 1024 * 1024;
 
   private final int fd;
   private final AtomicInteger state = new AtomicInteger();
@@ -70,7 +88,7 @@ public final class UnixSocket {
 
   UnixSocket(int fd) {
     this.fd = fd;
-    this.writeControl = new Memory(LibC.MSGHDR_SIZE + (long) LibC.IOVEC_SIZE * UnixSocketCallbacks.MAX_IOV);
+    this.writeControl = new Memory(LibC.MSGHDR_SIZE + (long) LibC.IOVEC_SIZE * MAX_IOV);
   }
 
   /** The native descriptor; the same for the socket's whole life, even after close. */
@@ -101,7 +119,7 @@ public final class UnixSocket {
   public PeerCredentials peerCredentials() throws ErrnoException {
     enter("read peer credentials");
     try {
-      return UnixSocketCallbacks.peerCredentials(this);
+      return SocketOptions.peerCredentials(this);
     } finally {
       exit();
     }
@@ -134,14 +152,14 @@ public final class UnixSocket {
   }
 
   /**
-   * Staging memory for the reading thread, {@link UnixSocketCallbacks#STAGING_SIZE} bytes,
+   * Staging memory for the reading thread, {@link #STAGING_SIZE} bytes,
    * allocated on first use.
    */
   Memory readStaging() {
     Memory m = readStaging;
     if (m == null) {
-      m = new Memory(UnixSocketCallbacks.STAGING_SIZE);
-      readView = m.getByteBuffer(0, UnixSocketCallbacks.STAGING_SIZE);
+      m = new Memory(STAGING_SIZE);
+      readView = m.getByteBuffer(0, STAGING_SIZE);
       readStaging = m;
     }
     return m;
@@ -155,10 +173,10 @@ public final class UnixSocket {
 
   /**
    * Staging memory for the writing thread, allocated on first use with
-   * {@link UnixSocketCallbacks#STAGING_SIZE} bytes. The first time a call has more heap bytes
+   * {@link #STAGING_SIZE} bytes. The first time a call has more heap bytes
    * to write than that, it is replaced, once, by one as large as the socket's send buffer
    * ({@code SO_SNDBUF}, the most the kernel takes in one call; the area never shrinks below
-   * {@code STAGING_SIZE} nor grows beyond {@link UnixSocketCallbacks#MAX_STAGING_SIZE}), so
+   * {@code STAGING_SIZE} nor grows beyond {@link #MAX_STAGING_SIZE}), so
    * that only sockets that send large messages pay for a large area, and copies into it are
    * not much larger than what the kernel can take. The returned memory stays valid until
    * the next call of this method.
@@ -168,10 +186,10 @@ public final class UnixSocket {
   Memory writeStaging(long wanted) {
     Memory m = writeStaging;
     if (m == null || (wanted > m.size() && !writeStagingGrown)) {
-      int size = UnixSocketCallbacks.STAGING_SIZE;
+      int size = STAGING_SIZE;
       if (wanted > size) {
         writeStagingGrown = true;
-        size = Math.max(size, Math.min(UnixSocketCallbacks.MAX_STAGING_SIZE, LibC.sendBufferSize(fd)));
+        size = Math.max(size, Math.min(MAX_STAGING_SIZE, LibC.sendBufferSize(fd)));
       }
       if (m != null && size == m.size()) {
         return m;
@@ -320,6 +338,203 @@ public final class UnixSocket {
     }
     // On Linux close(2) releases the descriptor even when it reports EINTR: never retry.
     return err == LibC.EINTR ? 0 : err;
+  }
+
+  // ---------------------------------------------------------------- I/O
+
+  /**
+   * One {@code sendmsg(2)} of up to {@value #MAX_IOV} buffers; heap buffers are copied
+   * through native memory, up to {@value #STAGING_SIZE} bytes per call, or up to the
+   * socket's send buffer size (at most {@value #MAX_STAGING_SIZE}) once the socket has had a
+   * call with more heap bytes than that (see {@link UnixSocket}). A peer that has gone is
+   * {@link Errno#EPIPE} (never a {@code SIGPIPE}).
+   */
+  long writev(ByteBuffer[] buffers, long timeout) throws IOException {
+    long start = System.nanoTime();
+    enter("writev");
+    try {
+      Memory control = writeControl;
+      long msg = LibC.address(control);
+      long iov = msg + LibC.MSGHDR_SIZE;
+      int count = 0;
+      int staged = 0;
+      Memory staging = null;
+      int capacity = 0;
+      for (ByteBuffer b : buffers) {
+        int remaining = b.remaining();
+        if (remaining == 0) {
+          continue;
+        }
+        if (count == MAX_IOV) {
+          break;
+        }
+        long address;
+        long length;
+        if (b.isDirect()) {
+          address = addressOf(b);
+          length = remaining;
+        } else {
+          if (staging == null) {
+            staging = writeStaging(heapBytes(buffers));
+            capacity = (int) staging.size();
+          }
+          if (staged == capacity) {
+            break;
+          }
+          int n = Math.min(remaining, capacity - staged);
+          writeView().put(staged, b, b.position(), n);
+          address = LibC.address(staging) + staged;
+          length = n;
+          staged += n;
+        }
+        long slot = LibC.MSGHDR_SIZE + (long) count * LibC.IOVEC_SIZE;
+        control.setLong(slot, address);
+        control.setLong(slot + 8, length);
+        count++;
+        if (length < remaining) {
+          break;
+        }
+      }
+      if (count == 0) {
+        return 0;
+      }
+      control.setMemory(0, LibC.MSGHDR_SIZE, (byte) 0);
+      control.setLong(LibC.MSGHDR_IOV, iov);
+      control.setLong(LibC.MSGHDR_IOVLEN, count);
+      for (;;) {
+        long n = LibC.sendmsg(fd(), msg, LibC.MSG_NOSIGNAL);
+        if (n >= 0) {
+          ByteBuffers.advance(buffers, n);
+          return n;
+        }
+        int err = LibC.errno();
+        if (err == LibC.EINTR) {
+          continue;
+        }
+        if (isClosed()) {
+          throw Errors.closed("writev");
+        }
+        if (err == LibC.EAGAIN) {
+          PollWaits.await(this, LibC.POLLOUT, timeout, start, "writev");
+          continue;
+        }
+        throw Errors.of(err, "write to " + peerAddress());
+      }
+    } finally {
+      exit();
+    }
+  }
+
+  int write(ByteBuffer buffer, long timeout) throws IOException {
+    int remaining = buffer.remaining();
+    if (remaining == 0) {
+      return 0;
+    }
+    long start = System.nanoTime();
+    enter("write");
+    try {
+      long address;
+      int length;
+      if (buffer.isDirect()) {
+        address = addressOf(buffer);
+        length = remaining;
+      } else {
+        Memory staging = writeStaging(remaining);
+        length = (int) Math.min(remaining, staging.size());
+        writeView().put(0, buffer, buffer.position(), length);
+        address = LibC.address(staging);
+      }
+      for (;;) {
+        long n = LibC.send(fd(), address, length, LibC.MSG_NOSIGNAL);
+        if (n >= 0) {
+          buffer.position(buffer.position() + (int) n);
+          return (int) n;
+        }
+        int err = LibC.errno();
+        if (err == LibC.EINTR) {
+          continue;
+        }
+        if (isClosed()) {
+          throw Errors.closed("write");
+        }
+        if (err == LibC.EAGAIN) {
+          PollWaits.await(this, LibC.POLLOUT, timeout, start, "write");
+          continue;
+        }
+        throw Errors.of(err, "write to " + peerAddress());
+      }
+    } finally {
+      exit();
+    }
+  }
+
+  int read(ByteBuffer buffer, long timeout, boolean wakeable) throws IOException {
+    int remaining = buffer.remaining();
+    if (remaining == 0) {
+      return 0;
+    }
+    long start = System.nanoTime();
+    enter("read");
+    try {
+      boolean direct = buffer.isDirect();
+      Memory staging = direct ? null : readStaging();
+      ByteBuffer view = direct ? null : readView();
+      for (;;) {
+        long n;
+        if (direct) {
+          n = LibC.recv(fd(), addressOf(buffer), remaining, 0);
+          if (n > 0) {
+            buffer.position(buffer.position() + (int) n);
+          }
+        } else {
+          n = LibC.recv(fd(), LibC.address(staging), Math.min(remaining, STAGING_SIZE), 0);
+          if (n > 0) {
+            int position = buffer.position();
+            buffer.put(position, view, 0, (int) n);
+            buffer.position(position + (int) n);
+          }
+        }
+        if (n > 0) {
+          return (int) n;
+        }
+        if (isClosed()) {
+          throw Errors.closed("read");
+        }
+        if (n == 0) {
+          return -1;
+        }
+        int err = LibC.errno();
+        if (err == LibC.EINTR) {
+          continue;
+        }
+        if (err == LibC.EAGAIN) {
+          if (wakeable) {
+            PollWaits.awaitReadable(this, timeout, start);
+          } else {
+            PollWaits.await(this, LibC.POLLIN, timeout, start, "read");
+          }
+          continue;
+        }
+        throw Errors.of(err, "read from " + peerAddress());
+      }
+    } finally {
+      exit();
+    }
+  }
+
+  /** The bytes left in the heap buffers among {@code buffers}. */
+  private static long heapBytes(ByteBuffer[] buffers) {
+    long n = 0;
+    for (ByteBuffer b : buffers) {
+      if (!b.isDirect()) {
+        n += b.remaining();
+      }
+    }
+    return n;
+  }
+
+  private static long addressOf(ByteBuffer direct) {
+    return LibC.address(direct);
   }
 
   @Override

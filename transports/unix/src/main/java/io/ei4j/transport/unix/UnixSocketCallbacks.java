@@ -2,19 +2,14 @@ package io.ei4j.transport.unix;
 
 import com.sun.jna.Memory;
 import io.ei4j.api.Accepted;
-import io.ei4j.api.ByteBuffers;
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
 import io.ei4j.api.SocketCallbacks;
 import java.io.IOException;
 import java.net.SocketAddress;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -45,9 +40,10 @@ import java.util.concurrent.TimeUnit;
  * connection attempt decides. If a process answers, the name is taken and {@code listen}
  * fails with {@link Errno#EADDRINUSE} ("duplicate node name"); if nobody does, the file is
  * a stale leftover of a crashed node and is replaced. Unlike {@code erl_uds_dist}, a file
- * that is not a socket is never deleted. The socket file gets owner-only permissions
- * ({@link Builder#socketFilePermissions}) before the socket starts listening, so nobody
- * else can connect in between, and it is removed when the listening socket is closed,
+ * that is not a socket is never deleted. The socket file has owner-only permissions
+ * ({@link Builder#socketFilePermissions}) from the moment {@code bind} creates it, whatever
+ * the umask (the unbound socket is {@code fchmod}ed first, whose mode Linux gives the file),
+ * so nobody else can connect before or after it listens, and it is removed when the listening socket is closed,
  * unless it has been replaced by another file meanwhile.
  *
  * <h2>Timeouts</h2>
@@ -68,31 +64,20 @@ import java.util.concurrent.TimeUnit;
  * polls the descriptor itself and never asks for wakeups, and {@link #hasReadWakeup} is false.
  *
  * <h2>Peer credentials</h2>
- * {@link Builder#allowedPeerUids} makes {@code accept} and {@code connect} check the
- * peer's user id from {@code SO_PEERCRED}, which the kernel records and peers cannot
- * forge; a mismatch closes the connection and fails with {@link Errno#EACCES}.
+ * {@code accept} and {@code connect} check the peer's user id from {@code SO_PEERCRED},
+ * which the kernel records and peers cannot forge; a mismatch closes the connection and
+ * fails with {@link Errno#EACCES}. By default only our own user id is allowed; see
+ * {@link Builder#allowUid}, {@link Builder#allowedPeerUids} and {@link Builder#allowAnyPeerUid}.
+ *
+ * <h2>Socket directory</h2>
+ * {@code listen} and {@code connect} refuse a socket file in a directory that group or
+ * others may write to without the sticky bit ({@link InsecureSocketDirectoryException}),
+ * and warn once about a shared sticky one such as {@code /tmp} (see {@link SocketFiles}).
  *
  * <p>Instances are immutable and thread-safe; one serves any number of nodes and sockets.
  */
 public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
-  /** The most buffers one {@code writev} call hands to the kernel; the rest is a short write. */
-  static final int MAX_IOV = 64;
-  /**
-   * How much of heap buffers one call copies through native memory: the size of each
-   * socket's staging areas when they are allocated.
-   */
-  static final int STAGING_SIZE = 64 * 1024;
-  /**
-   * The most a socket's write staging area grows to, once, when a call has more heap bytes
-   * to write than {@link #STAGING_SIZE}: it grows to the socket's send buffer size
-   * ({@code SO_SNDBUF}, what the kernel can take at most in one call) within
-   * {@code STAGING_SIZE} and this bound, so that large messages take a few system calls
-   * instead of one per 64 KiB.
-   */
-  static final int MAX_STAGING_SIZE = 1024 * 1024;
   private static final int MAX_CONNECT_BACKOFF_MILLIS = 16;
-  private static final int S_IFMT = 0xF000;
-  private static final int S_IFSOCK = 0xC000;
   private static final int MAX_STALE_RETRIES = 3;
 
   private final Path directory;
@@ -111,12 +96,43 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
   }
 
   /**
+   * True when AF_UNIX sockets can be created through this transport here: Linux, a 64-bit
+   * C library whose socket constants the transport knows, JNA's native library, and a
+   * kernel that lets this process create AF_UNIX stream sockets. Checked once, by creating
+   * and closing a socket. Without it, {@link #builder()} fails with a clear
+   * {@link IllegalStateException} rather than a crash at the first call.
+   *
+   * <pre>{@code
+   * if (!UnixSocketCallbacks.isAvailable()) {
+   *   log.warn("no AF_UNIX distribution", UnixSocketCallbacks.unavailabilityCause());
+   * }
+   * }</pre>
+   */
+  public static boolean isAvailable() {
+    return Availability.isAvailable();
+  }
+
+  /** Why the transport is not available, or null when it is. */
+  public static Throwable unavailabilityCause() {
+    return Availability.unavailabilityCause();
+  }
+
+  /**
+   * Returns normally when the transport is available.
+   *
+   * @throws IllegalStateException naming the reason, with the original failure as its cause
+   */
+  public static void ensureAvailability() {
+    Availability.ensureAvailability();
+  }
+
+  /**
    * Options for the transport.
    *
-   * @throws IllegalStateException when {@link UnixTransport#isAvailable()} is false
+   * @throws IllegalStateException when {@link #isAvailable()} is false
    */
   public static Builder builder() {
-    UnixTransport.ensureAvailability();
+    Availability.ensureAvailability();
     return new Builder();
   }
 
@@ -178,7 +194,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
       return;
     }
     if (file != null) {
-      removeIfUnchanged(file, fileKey);
+      SocketFiles.removeIfUnchanged(file, fileKey);
     }
     if (err != 0) {
       throw Errors.of(err, "close " + ctx);
@@ -186,7 +202,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
   }
 
   /**
-   * Binds to {@code address} ({@link UnixSocketAddress} or {@link UnixDomainSocketAddress})
+   * Binds to {@code address} ({@link UnixSocketAddress} or {@link java.net.UnixDomainSocketAddress})
    * and listens; see the class comment for an existing socket file.
    *
    * @return the bound address as the kernel reports it; for
@@ -197,9 +213,13 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
    */
   @Override
   public SocketAddress listen(UnixSocket ctx, SocketAddress address, int backlog) throws IOException {
-    UnixSocketAddress target = toUnix(address);
+    UnixSocketAddress target = Sockaddrs.toUnix(address);
     ctx.enter("listen");
-    try (Memory sa = sockaddr(target)) {
+    try (Memory sa = Sockaddrs.sockaddr(target)) {
+      if (target.kind() == UnixSocketAddress.Kind.PATH) {
+        SocketFiles.checkDirectory(target.path().orElseThrow(), "listen on " + target);
+        SocketFiles.restrictBeforeBind(ctx.fd(), filePermissions, "listen on " + target);
+      }
       for (int attempt = 0; ; attempt++) {
         if (LibC.bind(ctx.fd(), LibC.address(sa), target.sockaddrLength()) == 0) {
           break;
@@ -207,7 +227,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
         int err = LibC.errno();
         if (err == LibC.EADDRINUSE && target.kind() == UnixSocketAddress.Kind.PATH
             && attempt < MAX_STALE_RETRIES) {
-          removeStale(target);
+          SocketFiles.removeStale(target);
           continue;
         }
         if (err == LibC.EADDRINUSE) {
@@ -220,9 +240,9 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
       if (file != null) {
         try {
           Files.setPosixFilePermissions(file, filePermissions);
-          ctx.ownFile(file, fileKey(file));
+          ctx.ownFile(file, SocketFiles.fileKey(file));
         } catch (IOException | UnsupportedOperationException e) {
-          deleteQuietly(file);
+          SocketFiles.deleteQuietly(file);
           throw new ErrnoException(Errno.EACCES, "listen on " + target
               + ": cannot set the socket file's permissions to " + filePermissions, e);
         }
@@ -230,12 +250,12 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
       if (LibC.listen(ctx.fd(), backlog) != 0) {
         int err = LibC.errno();
         if (file != null) {
-          deleteQuietly(file);
+          SocketFiles.deleteQuietly(file);
           ctx.ownFile(null, null);
         }
         throw Errors.of(err, "listen on " + target);
       }
-      UnixSocketAddress bound = localAddress(ctx);
+      UnixSocketAddress bound = SocketOptions.localAddress(ctx);
       ctx.localAddress(bound);
       return bound;
     } finally {
@@ -256,7 +276,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
             LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
         if (fd >= 0) {
           UnixSocket conn = new UnixSocket(fd);
-          UnixSocketAddress peer = decode(sa, sa.getInt(LibC.SOCKADDR_UN_SIZE));
+          UnixSocketAddress peer = Sockaddrs.decode(sa, sa.getInt(LibC.SOCKADDR_UN_SIZE));
           conn.localAddress(listenCtx.localAddress());
           conn.peerAddress(peer);
           try {
@@ -275,7 +295,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
           throw Errors.closed("accept");
         }
         if (err == LibC.EAGAIN) {
-          await(listenCtx, LibC.POLLIN, timeout, start, "accept");
+          PollWaits.await(listenCtx, LibC.POLLIN, timeout, start, "accept");
           continue;
         }
         throw Errors.of(err, "accept on " + listenCtx.localAddress());
@@ -293,14 +313,17 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
    */
   @Override
   public void connect(UnixSocket ctx, SocketAddress address, long timeoutMillis) throws IOException {
-    UnixSocketAddress target = toUnix(address);
+    UnixSocketAddress target = Sockaddrs.toUnix(address);
     if (target.kind() == UnixSocketAddress.Kind.UNNAMED) {
       throw new IllegalArgumentException("cannot connect to an unnamed address");
     }
     checkTimeout(timeoutMillis);
+    if (target.kind() == UnixSocketAddress.Kind.PATH) {
+      SocketFiles.checkDirectory(target.path().orElseThrow(), "connect to " + target);
+    }
     long start = System.nanoTime();
     ctx.enter("connect");
-    try (Memory sa = sockaddr(target)) {
+    try (Memory sa = Sockaddrs.sockaddr(target)) {
       long backoff = 1;
       for (;;) {
         if (LibC.connect(ctx.fd(), LibC.address(sa), target.sockaddrLength()) == 0) {
@@ -317,8 +340,8 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
           continue;
         }
         if (err == LibC.EINPROGRESS || err == LibC.EALREADY) {
-          await(ctx, LibC.POLLOUT, timeoutMillis, start, "connect to " + target);
-          int soError = socketError(ctx);
+          PollWaits.await(ctx, LibC.POLLOUT, timeoutMillis, start, "connect to " + target);
+          int soError = SocketOptions.socketError(ctx);
           if (soError != 0) {
             throw Errors.of(soError, "connect to " + target);
           }
@@ -349,190 +372,19 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     return true;
   }
 
-  /**
-   * One {@code sendmsg(2)} of up to {@value #MAX_IOV} buffers; heap buffers are copied
-   * through native memory, up to {@value #STAGING_SIZE} bytes per call, or up to the
-   * socket's send buffer size (at most {@value #MAX_STAGING_SIZE}) once the socket has had a
-   * call with more heap bytes than that (see {@link UnixSocket}). A peer that has gone is
-   * {@link Errno#EPIPE} (never a {@code SIGPIPE}).
-   */
   @Override
   public long writev(UnixSocket ctx, ByteBuffer[] buffers, long timeoutMillis) throws IOException {
-    long timeout = effective(timeoutMillis);
-    long start = System.nanoTime();
-    ctx.enter("writev");
-    try {
-      Memory control = ctx.writeControl;
-      long msg = LibC.address(control);
-      long iov = msg + LibC.MSGHDR_SIZE;
-      int count = 0;
-      int staged = 0;
-      Memory staging = null;
-      int capacity = 0;
-      for (ByteBuffer b : buffers) {
-        int remaining = b.remaining();
-        if (remaining == 0) {
-          continue;
-        }
-        if (count == MAX_IOV) {
-          break;
-        }
-        long address;
-        long length;
-        if (b.isDirect()) {
-          address = addressOf(b);
-          length = remaining;
-        } else {
-          if (staging == null) {
-            staging = ctx.writeStaging(heapBytes(buffers));
-            capacity = (int) staging.size();
-          }
-          if (staged == capacity) {
-            break;
-          }
-          int n = Math.min(remaining, capacity - staged);
-          ctx.writeView().put(staged, b, b.position(), n);
-          address = LibC.address(staging) + staged;
-          length = n;
-          staged += n;
-        }
-        long slot = LibC.MSGHDR_SIZE + (long) count * LibC.IOVEC_SIZE;
-        control.setLong(slot, address);
-        control.setLong(slot + 8, length);
-        count++;
-        if (length < remaining) {
-          break;
-        }
-      }
-      if (count == 0) {
-        return 0;
-      }
-      control.setMemory(0, LibC.MSGHDR_SIZE, (byte) 0);
-      control.setLong(LibC.MSGHDR_IOV, iov);
-      control.setLong(LibC.MSGHDR_IOVLEN, count);
-      for (;;) {
-        long n = LibC.sendmsg(ctx.fd(), msg, LibC.MSG_NOSIGNAL);
-        if (n >= 0) {
-          ByteBuffers.advance(buffers, n);
-          return n;
-        }
-        int err = LibC.errno();
-        if (err == LibC.EINTR) {
-          continue;
-        }
-        if (ctx.isClosed()) {
-          throw Errors.closed("writev");
-        }
-        if (err == LibC.EAGAIN) {
-          await(ctx, LibC.POLLOUT, timeout, start, "writev");
-          continue;
-        }
-        throw Errors.of(err, "write to " + ctx.peerAddress());
-      }
-    } finally {
-      ctx.exit();
-    }
+    return ctx.writev(buffers, effective(timeoutMillis));
   }
 
   @Override
   public int write(UnixSocket ctx, ByteBuffer buffer, long timeoutMillis) throws IOException {
-    int remaining = buffer.remaining();
-    if (remaining == 0) {
-      return 0;
-    }
-    long timeout = effective(timeoutMillis);
-    long start = System.nanoTime();
-    ctx.enter("write");
-    try {
-      long address;
-      int length;
-      if (buffer.isDirect()) {
-        address = addressOf(buffer);
-        length = remaining;
-      } else {
-        Memory staging = ctx.writeStaging(remaining);
-        length = (int) Math.min(remaining, staging.size());
-        ctx.writeView().put(0, buffer, buffer.position(), length);
-        address = LibC.address(staging);
-      }
-      for (;;) {
-        long n = LibC.send(ctx.fd(), address, length, LibC.MSG_NOSIGNAL);
-        if (n >= 0) {
-          buffer.position(buffer.position() + (int) n);
-          return (int) n;
-        }
-        int err = LibC.errno();
-        if (err == LibC.EINTR) {
-          continue;
-        }
-        if (ctx.isClosed()) {
-          throw Errors.closed("write");
-        }
-        if (err == LibC.EAGAIN) {
-          await(ctx, LibC.POLLOUT, timeout, start, "write");
-          continue;
-        }
-        throw Errors.of(err, "write to " + ctx.peerAddress());
-      }
-    } finally {
-      ctx.exit();
-    }
+    return ctx.write(buffer, effective(timeoutMillis));
   }
 
   @Override
   public int read(UnixSocket ctx, ByteBuffer buffer, long timeoutMillis) throws IOException {
-    int remaining = buffer.remaining();
-    if (remaining == 0) {
-      return 0;
-    }
-    long timeout = effective(timeoutMillis);
-    long start = System.nanoTime();
-    ctx.enter("read");
-    try {
-      boolean direct = buffer.isDirect();
-      Memory staging = direct ? null : ctx.readStaging();
-      ByteBuffer view = direct ? null : ctx.readView();
-      for (;;) {
-        long n;
-        if (direct) {
-          n = LibC.recv(ctx.fd(), addressOf(buffer), remaining, 0);
-          if (n > 0) {
-            buffer.position(buffer.position() + (int) n);
-          }
-        } else {
-          n = LibC.recv(ctx.fd(), LibC.address(staging), Math.min(remaining, STAGING_SIZE), 0);
-          if (n > 0) {
-            int position = buffer.position();
-            buffer.put(position, view, 0, (int) n);
-            buffer.position(position + (int) n);
-          }
-        }
-        if (n > 0) {
-          return (int) n;
-        }
-        if (ctx.isClosed()) {
-          throw Errors.closed("read");
-        }
-        if (n == 0) {
-          return -1;
-        }
-        int err = LibC.errno();
-        if (err == LibC.EINTR) {
-          continue;
-        }
-        if (err == LibC.EAGAIN) {
-          if (fullImpl) {
-            awaitReadable(ctx, timeout, start);
-          } else {
-            await(ctx, LibC.POLLIN, timeout, start, "read");
-          }
-          continue;
-        }
-        throw Errors.of(err, "read from " + ctx.peerAddress());
-      }
-    } finally {
-      ctx.exit();
-    }
+    return ctx.read(buffer, effective(timeoutMillis), fullImpl);
   }
 
   /** True with {@link #FLAG_FULL_IMPL}, the only mode in which core asks for wakeups. */
@@ -607,245 +459,19 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     }
   }
 
-  /**
-   * Waits with {@code poll(2)} until {@code ctx} is ready for {@code events} or the time
-   * left of {@code timeoutMillis} since {@code start} runs out.
-   */
-  private static void await(UnixSocket ctx, short events, long timeoutMillis, long start,
-      String operation) throws ErrnoException {
-    for (;;) {
-      int wait = pollMillis(timeoutMillis, start, operation);
-      int revents = LibC.pollOne(ctx.fd(), events, wait);
-      if (ctx.isClosed() || (revents > 0 && (revents & LibC.POLLNVAL) != 0)) {
-        throw Errors.closed(operation);
-      }
-      if (revents > 0) {
-        return;
-      }
-      if (revents < 0) {
-        int err = LibC.errno();
-        if (err != LibC.EINTR) {
-          throw Errors.of(err, operation + ": poll");
-        }
-      }
-    }
-  }
-
-  /**
-   * The {@code poll(2)} timeout for what is left of {@code timeoutMillis} since
-   * {@code start}: -1 for {@link #INFINITE}, else at least 1 ms.
-   *
-   * @throws ErrnoException {@link Errno#ETIMEDOUT} when nothing is left
-   */
-  private static int pollMillis(long timeoutMillis, long start, String operation) throws ErrnoException {
-    if (timeoutMillis == INFINITE) {
-      return -1;
-    }
-    long left = TimeUnit.MILLISECONDS.toNanos(timeoutMillis) - (System.nanoTime() - start);
-    if (left <= 0) {
-      throw Errors.timeout(operation, timeoutMillis);
-    }
-    return (int) Math.min(Integer.MAX_VALUE, UnixFdPoller.ceilMillis(left));
-  }
-
-  /**
-   * {@link #await} for a read with {@link #FLAG_FULL_IMPL}: also ends, with
-   * {@link Errno#ETIMEDOUT}, when a {@link #wakeupRead} is pending or arrives, by polling the
-   * socket's wakeup eventfd along with it. Readable data wins over a wakeup that arrives
-   * during the wait: the wakeup then stays pending for the next wait.
-   */
-  private static void awaitReadable(UnixSocket ctx, long timeoutMillis, long start) throws ErrnoException {
-    int wakeFd = ctx.wakeFd();
-    for (;;) {
-      int wait = pollMillis(timeoutMillis, start, "read");
-      if (ctx.consumeReadWakeup()) {
-        throw Errors.woken("read");
-      }
-      int revents = LibC.pollTwo(ctx.fd(), LibC.POLLIN, wakeFd, wait);
-      if (ctx.isClosed() || (revents > 0 && (revents & (LibC.POLLNVAL | LibC.POLLNVAL << 16)) != 0)) {
-        throw Errors.closed("read");
-      }
-      if (revents > 0) {
-        if ((revents & 0xFFFF) != 0) {
-          return;
-        }
-        // Only the doorbell rang: empty it, and let the flag say whether it was for this wait.
-        LibC.eventfdRead(wakeFd);
-      } else if (revents < 0) {
-        int err = LibC.errno();
-        if (err != LibC.EINTR) {
-          throw Errors.of(err, "read: poll");
-        }
-      }
-    }
-  }
-
   private void checkPeer(UnixSocket ctx, String operation) throws ErrnoException {
     if (allowedPeerUids == null) {
       return;
     }
-    PeerCredentials peer = peerCredentials(ctx);
+    PeerCredentials peer = SocketOptions.peerCredentials(ctx);
     if (!allowedPeerUids.contains(peer.uid())) {
       throw new ErrnoException(Errno.EACCES, operation + ": the peer (pid " + peer.pid()
           + ") runs as uid " + peer.uid() + ", which is not among the allowed uids " + allowedPeerUids);
     }
   }
 
-  static PeerCredentials peerCredentials(UnixSocket ctx) throws ErrnoException {
-    try (Memory cred = new Memory(LibC.UCRED_SIZE + 4)) {
-      long address = LibC.address(cred);
-      cred.setInt(LibC.UCRED_SIZE, LibC.UCRED_SIZE);
-      if (LibC.getsockopt(ctx.fd(), LibC.SOL_SOCKET, LibC.SO_PEERCRED, address,
-          address + LibC.UCRED_SIZE) != 0) {
-        throw Errors.of(LibC.errno(), "getsockopt(SO_PEERCRED) on " + ctx);
-      }
-      return new PeerCredentials(cred.getInt(0), cred.getInt(4), cred.getInt(8));
-    }
-  }
-
-  private static int socketError(UnixSocket ctx) throws ErrnoException {
-    try (Memory value = new Memory(8)) {
-      long address = LibC.address(value);
-      value.setInt(4, 4);
-      if (LibC.getsockopt(ctx.fd(), LibC.SOL_SOCKET, LibC.SO_ERROR, address, address + 4) != 0) {
-        throw Errors.of(LibC.errno(), "getsockopt(SO_ERROR)");
-      }
-      return value.getInt(0);
-    }
-  }
-
-  private static UnixSocketAddress localAddress(UnixSocket ctx) throws ErrnoException {
-    try (Memory sa = new Memory(LibC.SOCKADDR_UN_SIZE + 4)) {
-      long address = LibC.address(sa);
-      sa.setInt(LibC.SOCKADDR_UN_SIZE, LibC.SOCKADDR_UN_SIZE);
-      if (LibC.getsockname(ctx.fd(), address, address + LibC.SOCKADDR_UN_SIZE) != 0) {
-        throw Errors.of(LibC.errno(), "getsockname");
-      }
-      return decode(sa, sa.getInt(LibC.SOCKADDR_UN_SIZE));
-    }
-  }
-
-  /** Decodes a {@code sockaddr_un} of {@code length} bytes (the kernel's {@code addrlen}). */
-  private static UnixSocketAddress decode(Memory sa, int length) {
-    int pathLength = Math.min(length, LibC.SOCKADDR_UN_SIZE) - LibC.SUN_PATH_OFFSET;
-    if (pathLength <= 0) {
-      return UnixSocketAddress.unnamed();
-    }
-    return UnixSocketAddress.fromSunPath(sa.getByteArray(LibC.SUN_PATH_OFFSET, pathLength), pathLength);
-  }
-
-  /** A zeroed {@code sockaddr_un} holding {@code address}; the caller closes it. */
-  private static Memory sockaddr(UnixSocketAddress address) {
-    Memory sa = new Memory(LibC.SOCKADDR_UN_SIZE);
-    sa.clear();
-    sa.setShort(0, (short) LibC.AF_UNIX);
-    byte[] path = address.sunPathBytes();
-    sa.write(LibC.SUN_PATH_OFFSET, path, 0, path.length);
-    return sa;
-  }
-
-  private static UnixSocketAddress toUnix(SocketAddress address) {
-    if (address instanceof UnixSocketAddress u) {
-      return u;
-    }
-    if (address instanceof UnixDomainSocketAddress u) {
-      return UnixSocketAddress.of(u);
-    }
-    throw new IllegalArgumentException("the AF_UNIX transport needs a UnixSocketAddress or a "
-        + "UnixDomainSocketAddress, not " + (address == null ? "null" : address.getClass().getName()));
-  }
-
-  /** The bytes left in the heap buffers among {@code buffers}. */
-  private static long heapBytes(ByteBuffer[] buffers) {
-    long n = 0;
-    for (ByteBuffer b : buffers) {
-      if (!b.isDirect()) {
-        n += b.remaining();
-      }
-    }
-    return n;
-  }
-
-  private static long addressOf(ByteBuffer direct) {
-    return LibC.address(direct);
-  }
 
 
-  /**
-   * Handles {@code EADDRINUSE} on a socket file as {@code erl_uds_dist} does: a live
-   * listener means a duplicate name; a socket file nobody answers on is stale and deleted.
-   */
-  private static void removeStale(UnixSocketAddress target) throws IOException {
-    Path file = target.path().orElseThrow();
-    Object keyBefore;
-    try {
-      int mode = (Integer) Files.getAttribute(file, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-      if ((mode & S_IFMT) != S_IFSOCK) {
-        throw new ErrnoException(Errno.EADDRINUSE, "listen on " + target
-            + ": the path exists and is not a socket; it is left alone");
-      }
-      keyBefore = fileKey(file);
-    } catch (NoSuchFileException e) {
-      return; // gone meanwhile: bind again
-    }
-    int probe = LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
-    if (probe < 0) {
-      throw Errors.of(LibC.errno(), "socket(AF_UNIX, SOCK_STREAM)");
-    }
-    int err;
-    try (Memory sa = sockaddr(target)) {
-      int rc;
-      do {
-        rc = LibC.connect(probe, LibC.address(sa), target.sockaddrLength());
-        err = rc == 0 ? 0 : LibC.errno();
-      } while (err == LibC.EINTR);
-    } finally {
-      LibC.close(probe);
-    }
-    if (err == 0 || err == LibC.EAGAIN || err == LibC.EINPROGRESS) {
-      throw new ErrnoException(Errno.EADDRINUSE, "listen on " + target
-          + ": a live socket already listens there (duplicate node name)");
-    }
-    if (err == LibC.ENOENT) {
-      return;
-    }
-    if (err != LibC.ECONNREFUSED) {
-      throw Errors.of(err, "listen on " + target + ": checking whether the existing socket is live");
-    }
-    try {
-      if (!Objects.equals(keyBefore, fileKey(file))) {
-        return; // replaced meanwhile: look again
-      }
-      Files.deleteIfExists(file);
-    } catch (NoSuchFileException e) {
-      // gone meanwhile: bind again
-    } catch (IOException e) {
-      throw new ErrnoException(Errno.EACCES, "listen on " + target
-          + ": cannot remove the stale socket file", e);
-    }
-  }
-
-  private static Object fileKey(Path file) throws IOException {
-    return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-  }
-
-  private static void removeIfUnchanged(Path file, Object fileKey) throws IOException {
-    try {
-      if (fileKey == null || fileKey.equals(fileKey(file))) {
-        Files.deleteIfExists(file);
-      }
-    } catch (NoSuchFileException e) {
-      // already gone
-    }
-  }
-
-  private static void deleteQuietly(Path file) {
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      // the listen failure is what the caller needs to see
-    }
-  }
 
   private static void sleepNanos(long nanos) throws ErrnoException {
     try {
@@ -858,7 +484,8 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
 
   /**
    * Options of {@link UnixSocketCallbacks}. Defaults: socket files in the working
-   * directory, {@link #FLAG_FULL_IMPL} on, owner-only socket files, no peer-uid check.
+   * directory, {@link #FLAG_FULL_IMPL} on, owner-only socket files, peers of our own user
+   * id only.
    */
   public static final class Builder {
     private Path directory = Path.of("");
@@ -866,7 +493,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     private boolean fullImpl = true;
     private Set<PosixFilePermission> filePermissions =
         EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
-    private Set<Integer> allowedPeerUids;
+    private Set<Integer> allowedPeerUids = new LinkedHashSet<>(Set.of(LibC.getuid()));
 
     private Builder() {}
 
@@ -914,9 +541,23 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     }
 
     /**
-     * Accept connections from, and connect to, processes running as one of these user
-     * ids only, as the kernel reports them ({@code SO_PEERCRED}). An empty call allows the
-     * current user alone.
+     * Also accept connections from, and connect to, processes running as user {@code uid}
+     * ({@code SO_PEERCRED}), besides our own user and any allowed before. This is the option
+     * behind a command line's {@code --allow-uid}.
+     */
+    public Builder allowUid(int uid) {
+      if (allowedPeerUids == null) {
+        allowedPeerUids = new LinkedHashSet<>();
+      }
+      allowedPeerUids.add(LibC.getuid());
+      allowedPeerUids.add(uid);
+      return this;
+    }
+
+    /**
+     * Accept connections from, and connect to, processes running as one of exactly these
+     * user ids, as the kernel reports them ({@code SO_PEERCRED}); unlike {@link #allowUid},
+     * our own user is not added. An empty call allows the current user alone, the default.
      */
     public Builder allowedPeerUids(int... uids) {
       Set<Integer> set = new LinkedHashSet<>();
@@ -927,6 +568,16 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
         set.add(uid);
       }
       this.allowedPeerUids = set;
+      return this;
+    }
+
+    /**
+     * Turn the peer-uid check off: any local user who can reach the socket may connect, and
+     * we connect to a socket whoever listens on it. Only safe when the socket's directory and
+     * permissions alone keep other users out.
+     */
+    public Builder allowAnyPeerUid() {
+      this.allowedPeerUids = null;
       return this;
     }
 

@@ -4,7 +4,7 @@
  *
  * <p>{@link io.ei4j.transport.unix.UnixSocketCallbacks} is the transport to hand to a node;
  * {@link io.ei4j.transport.unix.UnixSocketAddress} names sockets (files, Linux abstract
- * names); {@link io.ei4j.transport.unix.UnixTransport} says whether the transport can run
+ * names); {@link io.ei4j.transport.unix.UnixSocketCallbacks#isAvailable()} says whether the transport can run
  * here; {@link io.ei4j.transport.unix.UnixFdPoller} lets core wait on real descriptors for
  * transports that leave timeouts to it. The sockets are real descriptors driven through
  * JNA; see {@code DESIGN.md} in this module for the threading and naming model.

@@ -2,14 +2,14 @@ package io.ei4j.transport.unix;
 
 /**
  * Run in a child JVM by {@link UnixTransportAvailabilityTest}: prints what
- * {@link UnixTransport} says and what building the transport does, one fact a line.
+ * {@link UnixSocketCallbacks#isAvailable()} says and what building the transport does, one fact a line.
  */
 public final class AvailabilityProbe {
   private AvailabilityProbe() {}
 
   public static void main(String[] args) {
-    System.out.println("available " + UnixTransport.isAvailable());
-    System.out.println("cause " + UnixTransport.unavailabilityCause());
+    System.out.println("available " + UnixSocketCallbacks.isAvailable());
+    System.out.println("cause " + UnixSocketCallbacks.unavailabilityCause());
     try {
       UnixSocketCallbacks.create();
       System.out.println("build ok");

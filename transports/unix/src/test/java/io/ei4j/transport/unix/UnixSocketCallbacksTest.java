@@ -73,9 +73,9 @@ class UnixSocketCallbacksTest {
 
   @Test
   void isAvailableHere() {
-    assertTrue(UnixTransport.isAvailable(), () -> "unavailable: " + UnixTransport.unavailabilityCause());
-    assertEquals(null, UnixTransport.unavailabilityCause());
-    UnixTransport.ensureAvailability();
+    assertTrue(UnixSocketCallbacks.isAvailable(), () -> "unavailable: " + UnixSocketCallbacks.unavailabilityCause());
+    assertEquals(null, UnixSocketCallbacks.unavailabilityCause());
+    UnixSocketCallbacks.ensureAvailability();
   }
 
   @Test
@@ -509,7 +509,7 @@ class UnixSocketCallbacksTest {
   void aLargeHeapWriteMovesUpToTheSendBufferInOneCall() throws Exception {
     UnixSocket[] pair = connectedPair("staging");
     int sendBuffer = LibC.sendBufferSize(pair[0].fd());
-    byte[] small = new byte[UnixSocketCallbacks.STAGING_SIZE];
+    byte[] small = new byte[UnixSocket.STAGING_SIZE];
     new Random(3).nextBytes(small);
     writeAndDrain(pair, small);
 
@@ -518,11 +518,11 @@ class UnixSocketCallbacksTest {
     Future<byte[]> got = executor.submit(() -> readFully(pair[1], large.length));
     ByteBuffer b = ByteBuffer.wrap(large);
     long first = CALLBACKS.writev(pair[0], new ByteBuffer[] {b}, 10_000);
-    assertTrue(first > 0 && first <= Math.max(UnixSocketCallbacks.STAGING_SIZE, sendBuffer),
+    assertTrue(first > 0 && first <= Math.max(UnixSocket.STAGING_SIZE, sendBuffer),
         first + " bytes in one call, send buffer " + sendBuffer);
     // Linux's default (net.core.wmem_default, 208 KiB) takes well over 64 KiB at once.
-    if (sendBuffer >= 3 * UnixSocketCallbacks.STAGING_SIZE) {
-      assertTrue(first > UnixSocketCallbacks.STAGING_SIZE, first + " bytes in one call");
+    if (sendBuffer >= 3 * UnixSocket.STAGING_SIZE) {
+      assertTrue(first > UnixSocket.STAGING_SIZE, first + " bytes in one call");
     }
     while (b.hasRemaining()) {
       CALLBACKS.writev(pair[0], new ByteBuffer[] {b}, 10_000);

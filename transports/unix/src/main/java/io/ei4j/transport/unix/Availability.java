@@ -6,36 +6,27 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Whether the AF_UNIX transport can run here, and why not.
- *
- * <p>The transport needs Linux (abstract names, {@code SO_PEERCRED} and {@code accept4}
- * are Linux features), a 64-bit C library whose socket constants it knows, JNA's native
- * dispatch library, and a kernel that creates AF_UNIX stream sockets (some sandboxes
- * forbid them). All of that is checked once, the first time this class is used, by
- * actually creating and closing a socket. Without it, {@link UnixSocketCallbacks#builder()}
- * fails with a clear {@link IllegalStateException} rather than a crash at the first call.
- *
- * <pre>{@code
- * if (!UnixTransport.isAvailable()) {
- *   log.warn("no AF_UNIX distribution", UnixTransport.unavailabilityCause());
- * }
- * }</pre>
+ * The one-time probe behind {@link UnixSocketCallbacks#isAvailable()}: the transport needs
+ * Linux (abstract names, {@code SO_PEERCRED} and {@code accept4} are Linux features), a
+ * 64-bit C library whose socket constants it knows, JNA's native dispatch library, and a
+ * kernel that creates AF_UNIX stream sockets (some sandboxes forbid them). All of that is
+ * checked once, the first time this class is used, by actually creating and closing a socket.
  */
-public final class UnixTransport {
+final class Availability {
+  private Availability() {}
+
   private static final Set<String> KNOWN_ARCHES =
       Set.of("x86-64", "aarch64", "riscv64", "loongarch64", "s390x", "ppc64le", "ppc64");
 
   private static final Throwable UNAVAILABILITY_CAUSE = probe();
 
-  private UnixTransport() {}
-
   /** True when AF_UNIX sockets can be created through this transport. */
-  public static boolean isAvailable() {
+  static boolean isAvailable() {
     return UNAVAILABILITY_CAUSE == null;
   }
 
   /** Why the transport is not available, or null when it is. */
-  public static Throwable unavailabilityCause() {
+  static Throwable unavailabilityCause() {
     return UNAVAILABILITY_CAUSE;
   }
 
@@ -44,7 +35,7 @@ public final class UnixTransport {
    *
    * @throws IllegalStateException naming the reason, with the original failure as its cause
    */
-  public static void ensureAvailability() {
+  static void ensureAvailability() {
     if (UNAVAILABILITY_CAUSE != null) {
       throw new IllegalStateException(
           "the AF_UNIX transport is unavailable: " + UNAVAILABILITY_CAUSE, UNAVAILABILITY_CAUSE);

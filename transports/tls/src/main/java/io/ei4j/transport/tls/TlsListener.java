@@ -1,0 +1,341 @@
+package io.ei4j.transport.tls;
+
+import io.ei4j.api.Accepted;
+import io.ei4j.api.Errno;
+import io.ei4j.api.ErrnoException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The listening side of the {@link TlsTransport}: a non-blocking server channel, one
+ * selector, and the accepted connections whose TLS handshakes are under way
+ * ({@link TlsPendingHandshake}s, oldest first, at most {@link TlsConfig#maxPendingHandshakes()}).
+ *
+ * <p>Every pending handshake is driven without blocking through the one selector, so a
+ * silent peer delays no other; when the cap is reached, the oldest pending handshake is
+ * closed to make room, so that silent connections cannot lock honest peers out. A
+ * listening {@link TlsSocket} delegates all its work here; {@link #accept} is serialized
+ * by that socket's read lock.
+ */
+final class TlsListener {
+  private static final System.Logger LOG = System.getLogger(TlsListener.class.getName());
+
+  private final TlsConfig config;
+  private final ServerSocketChannel server;
+  private final Selector selector;
+  private volatile boolean closed;
+
+  /** Accepted connections in their TLS handshake, oldest first. Guarded by itself. */
+  private final ArrayDeque<TlsPendingHandshake> pending = new ArrayDeque<>();
+  /** Connections whose handshake completed, not yet returned by accept. */
+  private final ConcurrentLinkedQueue<Accepted<TlsSocket>> completed = new ConcurrentLinkedQueue<>();
+  /** Set when accept closed a pending handshake, until its selector let it go. */
+  private boolean discarded;
+
+  private TlsListener(TlsConfig config, ServerSocketChannel server, Selector selector) {
+    this.config = config;
+    this.server = server;
+    this.selector = selector;
+  }
+
+  /** Binds and listens on {@code address}; failures are mapped to their errno. */
+  static TlsListener open(TlsConfig config, InetSocketAddress address, int backlog) throws IOException {
+    ServerSocketChannel s = null;
+    Selector sel = null;
+    try {
+      s = ServerSocketChannel.open();
+      s.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+      s.bind(address, backlog);
+      s.configureBlocking(false);
+      sel = Selector.open();
+      s.register(sel, SelectionKey.OP_ACCEPT);
+      return new TlsListener(config, s, sel);
+    } catch (IOException e) {
+      for (java.io.Closeable c : new java.io.Closeable[] {s, sel}) {
+        if (c != null) {
+          try {
+            c.close();
+          } catch (IOException ignored) {
+            // the listen failure is what the caller needs to see
+          }
+        }
+      }
+      throw Errors.map(e, "listen on " + address);
+    }
+  }
+
+  ServerSocketChannel channel() {
+    return server;
+  }
+
+  SocketAddress localAddress() throws IOException {
+    try {
+      return server.getLocalAddress();
+    } catch (IOException e) {
+      throw Errors.map(e, "getsockname");
+    }
+  }
+
+  /**
+   * Returns the first accepted connection whose TLS handshake completes before
+   * {@code deadline} (a {@link System#nanoTime} value, or {@link TlsSocket#NO_DEADLINE}).
+   * Handshakes that do not complete during this call carry on in the next one, each until
+   * its own deadline ({@link TlsConfig#handshakeTimeout()} from when it was accepted). A
+   * handshake that fails or runs out is closed and logged at debug; when this call has no
+   * completed connection to return, it fails with that handshake's error (the first one it
+   * saw), as a blocking accept of that one connection would have.
+   *
+   * @param timeoutMillis the caller's timeout, 0 for a poll
+   */
+  Accepted<TlsSocket> accept(long timeoutMillis, long deadline) throws IOException {
+    try {
+      boolean polled = false;
+      while (true) {
+        Accepted<TlsSocket> done = completed.poll();
+        if (done != null) {
+          return done;
+        }
+        IOException failure = null;
+        // at most a cap's worth per round, so that a flood of connections cannot keep this
+        // loop from driving the handshakes already under way
+        SocketChannel c;
+        for (int n = 0; n < config.maxPendingHandshakes() && (c = server.accept()) != null; n++) {
+          failure = first(failure, admit(c));
+        }
+        for (SelectionKey key : selector.selectedKeys()) {
+          if (key.attachment() instanceof TlsPendingHandshake child) {
+            failure = first(failure, drive(child));
+          }
+        }
+        selector.selectedKeys().clear();
+        failure = first(failure, expire());
+        if (discarded) {
+          // a closed channel's descriptor is released when the selector drops its key
+          discarded = false;
+          selector.selectNow();
+        }
+        done = completed.poll();
+        if (done != null) {
+          return done;
+        }
+        if (closed) {
+          throw Errors.closed("accept");
+        }
+        if (failure != null) {
+          throw failure;
+        }
+        if (timeoutMillis == 0) {
+          // a poll: one more round for what is ready now, then nothing more to wait for
+          selector.selectNow();
+          if (polled || selector.selectedKeys().isEmpty()) {
+            throw Errors.timeout("accept");
+          }
+          polled = true;
+          continue;
+        }
+        long wake = Math.min(deadline, earliestHandshakeDeadline());
+        if (wake == deadline && deadline != TlsSocket.NO_DEADLINE && deadline - System.nanoTime() <= 0) {
+          throw Errors.timeout("accept");
+        }
+        if (!selector.selectedKeys().isEmpty()) {
+          continue; // found by the selectNow above
+        }
+        if (wake == TlsSocket.NO_DEADLINE) {
+          selector.select();
+        } else {
+          long remaining = wake - System.nanoTime();
+          if (remaining > 0) {
+            selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining + 999_999)));
+          }
+        }
+        if (closed) {
+          throw Errors.closed("accept");
+        }
+      }
+    } catch (ClosedSelectorException e) {
+      throw Errors.closed("accept");
+    } catch (ErrnoException e) {
+      throw e;
+    } catch (IOException e) {
+      throw Errors.map(e, "accept");
+    }
+  }
+
+  private static IOException first(IOException seen, IOException next) {
+    return seen != null ? seen : next;
+  }
+
+  /**
+   * Takes a freshly accepted TCP connection into the pending handshakes (closing the oldest
+   * one when the cap is reached) and starts its handshake. Returns its failure, if any.
+   */
+  private IOException admit(SocketChannel c) {
+    TlsPendingHandshake child;
+    SocketAddress remote = null;
+    try {
+      remote = c.getRemoteAddress();
+      TlsSocket socket = TlsSocket.accepted(config, c, remote);
+      child = new TlsPendingHandshake(socket, remote,
+          System.nanoTime() + config.handshakeTimeout().toNanos());
+    } catch (IOException | RuntimeException e) {
+      try {
+        c.close();
+      } catch (IOException ignored) {
+        // the accept failure is the error worth reporting
+      }
+      IOException failure = e instanceof IOException io ? Errors.map(io, "accept")
+          : new ErrnoException(Errno.EIO, "accept: " + e);
+      LOG.log(System.Logger.Level.DEBUG, "TLS listener: closed {0}: {1}", String.valueOf(remote),
+          failure.getMessage());
+      return failure;
+    }
+    TlsPendingHandshake evicted = null;
+    synchronized (pending) {
+      if (pending.size() >= config.maxPendingHandshakes()) {
+        evicted = pending.pollFirst();
+      }
+      pending.addLast(child);
+    }
+    if (evicted != null) {
+      LOG.log(System.Logger.Level.DEBUG, "TLS listener: closed {0}: {1} TLS handshakes were pending, "
+          + "this was the oldest", evicted.peerName(), config.maxPendingHandshakes());
+      discard(evicted);
+    }
+    if (closed) {
+      closePending(); // a close that ran meanwhile may have missed this one
+      return null;
+    }
+    return drive(child);
+  }
+
+  /**
+   * Advances one pending handshake as far as it goes without blocking: registers it for
+   * the I/O it waits for, or moves it to {@link #completed}, or closes it and returns why.
+   */
+  private IOException drive(TlsPendingHandshake child) {
+    if (child.socket.isClosed()) {
+      return null; // evicted, or the listener is closing
+    }
+    try {
+      int op = child.socket.stepHandshake();
+      if (op != 0) {
+        if (child.key == null) {
+          child.key = child.socket.channel().register(selector, op, child);
+        } else {
+          child.key.interestOps(op);
+        }
+        return null;
+      }
+      if (!withdraw(child)) {
+        return null; // evicted or closed meanwhile
+      }
+      child.socket.openSelectors();
+      completed.add(new Accepted<>(child.socket, child.remote));
+      return null;
+    } catch (IOException | RuntimeException e) {
+      discard(child);
+      IOException failure = e instanceof IOException io ? Errors.map(io, "accept")
+          : new ErrnoException(Errno.EIO, "TLS handshake with " + child.peerName() + " failed: " + e);
+      LOG.log(System.Logger.Level.DEBUG, "TLS listener: closed {0}: {1}", child.peerName(), failure.getMessage());
+      return failure;
+    }
+  }
+
+  /** Removes a child from the pending handshakes and the selector; false if it was not there. */
+  private boolean withdraw(TlsPendingHandshake child) {
+    boolean was;
+    synchronized (pending) {
+      was = pending.remove(child);
+    }
+    if (child.key != null) {
+      child.key.cancel();
+    }
+    return was;
+  }
+
+  /** Withdraws and closes a pending handshake; its descriptor goes at the next select. */
+  private void discard(TlsPendingHandshake child) {
+    withdraw(child);
+    TlsSocket.closeQuietly(child.socket);
+    discarded = true;
+  }
+
+  /** Closes the handshakes whose deadline passed; returns the first one's timeout. */
+  private IOException expire() {
+    long now = System.nanoTime();
+    List<TlsPendingHandshake> late = new ArrayList<>();
+    synchronized (pending) {
+      for (TlsPendingHandshake child : pending) {
+        if (now - child.deadline >= 0) {
+          late.add(child);
+        }
+      }
+    }
+    IOException failure = null;
+    for (TlsPendingHandshake child : late) {
+      discard(child);
+      IOException e = Errors.timeout("TLS handshake with " + child.peerName());
+      LOG.log(System.Logger.Level.DEBUG, "TLS listener: closed {0}: {1}", child.peerName(), e.getMessage());
+      failure = first(failure, e);
+    }
+    return failure;
+  }
+
+  private long earliestHandshakeDeadline() {
+    synchronized (pending) {
+      TlsPendingHandshake oldest = pending.peekFirst();
+      return oldest == null ? TlsSocket.NO_DEADLINE : oldest.deadline;
+    }
+  }
+
+  /** Closes every pending handshake and every completed one not yet returned. */
+  private void closePending() {
+    List<TlsSocket> all = new ArrayList<>();
+    synchronized (pending) {
+      for (TlsPendingHandshake p : pending) {
+        all.add(p.socket);
+      }
+      pending.clear();
+    }
+    Accepted<TlsSocket> a;
+    while ((a = completed.poll()) != null) {
+      all.add(a.context());
+    }
+    for (TlsSocket child : all) {
+      TlsSocket.closeQuietly(child);
+    }
+  }
+
+  /**
+   * Closes the server channel and the selector (waking an accept under way, which then
+   * fails with {@link Errno#EBADF}) and every connection not yet returned by accept.
+   * Idempotent. Returns the first failure to close, or null.
+   */
+  IOException close() {
+    closed = true;
+    IOException failure = null;
+    for (java.io.Closeable c : new java.io.Closeable[] {server, selector}) {
+      try {
+        c.close();
+      } catch (IOException e) {
+        if (failure == null) {
+          failure = e;
+        }
+      }
+    }
+    closePending();
+    return failure;
+  }
+}
