@@ -125,7 +125,8 @@ public final class Node implements AutoCloseable {
    * @return the builder
    */
   public static Builder builder(String nodeName) {
-    return new Builder(Objects.requireNonNull(nodeName, "nodeName"));
+    NodeNames.requireValid(Objects.requireNonNull(nodeName, "nodeName"));
+    return new Builder(nodeName);
   }
 
   /**

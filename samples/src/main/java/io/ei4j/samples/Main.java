@@ -233,7 +233,7 @@ public final class Main {
     if (peer == null) {
       throw new UsageException("--peer NODE is required");
     }
-    return HostNames.complete(peer);
+    return HostNames.complete(peer, "--peer");
   }
 
   private static EiConnection connect(NodeOptions no, EiNode node, String peer, long timeout) throws IOException {

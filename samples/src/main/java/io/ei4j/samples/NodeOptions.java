@@ -96,7 +96,7 @@ final class NodeOptions {
 
   private NodeOptions(Options o, String defaultName, boolean server, Map<String, String> env)
       throws UsageException {
-    this.nodeName = HostNames.complete(o.get("name", defaultName));
+    this.nodeName = HostNames.complete(o.get("name", defaultName), "--name");
     String given = o.get("cookie");
     if (given != null && given.isEmpty()) {
       throw new UsageException("--cookie is empty");
