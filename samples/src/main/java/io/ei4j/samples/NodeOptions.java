@@ -75,8 +75,6 @@ final class NodeOptions {
    */
   static final String COOKIE_ENV = "EI4J_COOKIE";
 
-  private static final java.util.logging.Logger BCJSSE_LOG = java.util.logging.Logger.getLogger("org.bouncycastle.jsse");
-
   final String nodeName;
   /** The cookie given by {@code --cookie} or {@link #COOKIE_ENV}, or null. */
   final String cookie;
@@ -203,8 +201,7 @@ final class NodeOptions {
   SocketCallbacks<?> callbacks() throws IOException {
     switch (transport) {
       case "tls": {
-        // BCJSSE reports every connection at INFO through java.util.logging.
-        BCJSSE_LOG.setLevel(java.util.logging.Level.WARNING);
+        BouncyCastleLogging.install();
         TlsConfig.Builder b = TlsConfig.builder().verifyPeer(verifyPeer);
         if (cert != null) {
           b.certificate(cert, key);

@@ -2,6 +2,7 @@ package io.ei4j.samples;
 
 import static io.ei4j.samples.ErlangSide.ask;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ei4j.testkit.ErlangPeer;
@@ -61,6 +62,10 @@ class TlsSamplesIT {
           "erlang", "node", "[]"));
       assertEquals(0, rpc.exitValue(), rpc.errText());
       assertEquals(List.of(erl.nodeName()), rpc.out());
+      // BouncyCastle's java.util.logging records go to slf4j at debug level, not to stderr.
+      for (String err : List.of(rpc.errText(), server.errText())) {
+        assertFalse(err.contains("WARNING") || err.contains("org.bouncycastle"), err);
+      }
 
       SampleProcess send = SampleProcess.run(args(pki, "send", "--peer", erl.alive(), "--cookie", COOKIE,
           "inbox", "{over, tls}"));
