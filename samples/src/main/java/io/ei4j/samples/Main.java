@@ -23,12 +23,13 @@ import java.util.Set;
  *
  * <p>Exit status: 0 on success, {@link #EXIT_FAILURE} when the command failed (a
  * {@code badrpc}, a peer that cannot be reached, a refused cookie), {@link #EXIT_USAGE}
- * for a command line that cannot be run. Servers run until SIGINT or SIGTERM.
+ * for a command line that cannot be run (one line that says why, and one that points at
+ * {@code COMMAND --help}). Servers run until SIGINT or SIGTERM.
  */
 public final class Main {
   /** The command failed; the reason is on standard error. */
   static final int EXIT_FAILURE = 1;
-  /** The command line is wrong; the reason and the usage are on standard error. */
+  /** The command line is wrong; the reason and where to find the usage are on standard error. */
   static final int EXIT_USAGE = 2;
 
   private static final long DEFAULT_TIMEOUT_MILLIS = 10_000;
@@ -119,7 +120,7 @@ public final class Main {
     String usage = usageOf(command);
     if (usage == null) {
       err.println("unknown command '" + command + "'");
-      err.print(USAGE);
+      err.println("see java -jar ei4j-samples.jar --help");
       return EXIT_USAGE;
     }
     try {
@@ -144,8 +145,10 @@ public final class Main {
           return send(o, err);
       }
     } catch (UsageException e) {
+      // One line that says what is wrong, and where the usage is: the whole usage text
+      // would scroll the line away.
       err.println(command + ": " + e.getMessage());
-      err.print(usage);
+      err.println("see java -jar ei4j-samples.jar " + command + " --help");
       return EXIT_USAGE;
     } catch (IOException | RuntimeException e) {
       err.println(command + ": " + describe(e));
@@ -257,6 +260,9 @@ public final class Main {
     Throwable cause = e.getCause();
     if (cause != null && cause.getMessage() != null && !m.contains(cause.getMessage())) {
       m += " (" + cause.getMessage() + ")";
+    }
+    if (m.contains("the peer answers with TLS")) {
+      m += "; use --transport tls with --cert, --key and --cacert";
     }
     return m;
   }

@@ -312,6 +312,13 @@ public final class Handshake {
     io.readFully(header, deadline, "handshake: " + what);
     header.flip();
     long len = headerSize == 2 ? header.getShort() & 0xffff : header.getInt() & 0xffffffffL;
+    if (len > MAX_MESSAGE && header.get(0) >= 0x14 && header.get(0) <= 0x17 && header.get(1) == 0x03) {
+      // A TLS record header (content type 20-23, major version 3), where a length was due:
+      // the peer speaks TLS distribution (inet_tls) and this side does not.
+      throw new EiHandshakeException("handshake: " + what + ": the peer answers with TLS (a TLS record header, bytes 0x"
+          + Integer.toHexString(header.get(0)) + " 0x03, where a length was due): it runs TLS distribution (inet_tls), "
+          + "so connect with the TLS transport");
+    }
     if (len == 0 || len > MAX_MESSAGE) {
       throw new EiHandshakeException("handshake: " + what + ": message length " + len + " is out of range 1.." + MAX_MESSAGE);
     }
