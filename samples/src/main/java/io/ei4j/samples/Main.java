@@ -44,6 +44,7 @@ public final class Main {
         echo-server    registered process echo answers {Pid, Term} with {echo, Term}
         rpc            rpc --peer NODE MODULE FUNCTION ARGS: call a function on an Erlang node
         send           send --peer NODE NAME TERM: send a message to a registered process
+        tls-setup      write a development CA, a node certificate and erl's ssl_dist_optfile
 
       COMMAND --help describes a command and its options.
       """;
@@ -124,6 +125,14 @@ public final class Main {
       return EXIT_USAGE;
     }
     try {
+      if (command.equals("tls-setup")) {
+        Options o = Options.parse(rest, TlsSetup.WITH_VALUE, TlsSetup.FLAGS);
+        if (o.has("help")) {
+          out.print(usage);
+          return 0;
+        }
+        return TlsSetup.run(o, out);
+      }
       boolean client = command.equals("rpc") || command.equals("send");
       Set<String> withValue = new HashSet<>(NodeOptions.WITH_VALUE);
       if (client) {
@@ -171,6 +180,8 @@ public final class Main {
         return RPC_USAGE + NodeOptions.USAGE;
       case "send":
         return SEND_USAGE + NodeOptions.USAGE;
+      case "tls-setup":
+        return TlsSetup.USAGE;
       default:
         return null;
     }

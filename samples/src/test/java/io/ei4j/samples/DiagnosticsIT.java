@@ -30,7 +30,7 @@ class DiagnosticsIT {
   @Test
   void aTcpClientToATlsNodeIsToldToUseTls() throws Exception {
     TestCertificates.create(dir);
-    Path optfile = Files.writeString(dir.resolve("dist.conf"), TlsSamplesIT.readmeOptfile());
+    Path optfile = Files.writeString(dir.resolve("dist.conf"), TlsSamplesIT.readmeOptfile(dir));
     try (ErlangPeer erl = ErlangSide.peer(ErlangPeer.uniqueName("etlsdiag"), COOKIE)
         .args("-proto_dist", "inet_tls", "-ssl_dist_optfile", optfile.toString())
         .workDir(dir)
