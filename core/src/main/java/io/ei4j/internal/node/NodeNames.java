@@ -17,7 +17,7 @@ package io.ei4j.internal.node;
  *       refused during the handshake.
  *   <li>{@link #ownNameProblem}, what {@code erl -name} and {@code net_kernel:start} add for
  *       a node's own name: the host part consists of the characters {@code !} to
- *       {@code \u00ff} only (no spaces, no control characters). {@code erl -sname} also
+ *       U+00FF only (no spaces, no control characters). {@code erl -sname} also
  *       rejects a dot in the host part; a Java node does not know which of the two its peers
  *       use, so it accepts the {@code -name} form (a peer of the other kind cannot connect
  *       anyway, as between two Erlang nodes).
@@ -71,7 +71,7 @@ public final class NodeNames {
   /**
    * Why {@code erl -name} would not take {@code name} as its own node name, or null when it
    * would: {@link #peerNameProblem}, and the host part must consist of the characters
-   * {@code !} (U+0021) to {@code \u00ff}.
+   * {@code !} (U+0021) to U+00FF.
    *
    * @param name this node's full name
    * @return a one-line reason that states the rule, or null
@@ -86,7 +86,7 @@ public final class NodeNames {
       int cp = host.codePointAt(i);
       if (cp < '!' || cp > 0xff) {
         return "'" + name + "' has " + describe(cp) + " in its HOST part, which erl allows to hold only the characters "
-            + "from ! to \u00ff (no spaces or control characters)";
+            + "from ! (U+0021) to U+00FF (no spaces or control characters)";
       }
       i += Character.charCount(cp);
     }
