@@ -5,6 +5,7 @@ import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiNode;
 import io.ei4j.epmd.EpmdClient;
 import io.ei4j.internal.node.Checks;
+import io.ei4j.internal.node.NodeNames;
 import io.ei4j.internal.node.NodeOptions;
 import io.ei4j.term.DecodeLimits;
 import io.ei4j.term.ErlAtom;
