@@ -127,7 +127,7 @@ public final class EiNode implements AutoCloseable {
   /** A builder for a node named {@code alive@host}. */
   public static Builder builder(String nodeName) {
     Objects.requireNonNull(nodeName, "nodeName");
-    int at = NodeNames.requireSingle(nodeName);
+    int at = NodeNames.requireValid(nodeName);
     return new Builder().alive(nodeName.substring(0, at)).host(nodeName.substring(at + 1));
   }
 
@@ -700,8 +700,8 @@ public final class EiNode implements AutoCloseable {
         throw new IllegalStateException("a node needs the host part of its name");
       }
       String name = fullName != null ? fullName : alive + "@" + host;
-      if (name.indexOf('@') <= 0 || name.codePointCount(0, name.length()) > ErlAtom.MAX_CHARS) {
-        throw new IllegalStateException("node name '" + name + "' is not alive@host of at most " + ErlAtom.MAX_CHARS + " characters");
+      if (NodeNames.ownNameProblem(name) != null) {
+        throw new IllegalStateException("invalid node name " + NodeNames.ownNameProblem(name));
       }
       String cookie = options.cookie();
       cookieBytes = Cookies.digestBytes(cookie != null ? cookie : Cookies.read(Cookies.defaultFile()));

@@ -30,7 +30,7 @@ final class EpmdRegistry {
         private static final long serialVersionUID = 1L;
 
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Entry> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, EpmdRegistry.Entry> eldest) {
           return size() > MAX_RELEASED;
         }
       };

@@ -5,6 +5,7 @@ import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiNode;
 import io.ei4j.epmd.EpmdClient;
 import io.ei4j.internal.node.Checks;
+import io.ei4j.internal.node.NodeNames;
 import io.ei4j.internal.node.NodeOptions;
 import io.ei4j.term.DecodeLimits;
 import io.ei4j.term.ErlAtom;
@@ -131,7 +132,8 @@ public final class Node implements AutoCloseable {
    * @return the builder
    */
   public static Builder builder(String nodeName) {
-    return new Builder(Objects.requireNonNull(nodeName, "nodeName"));
+    NodeNames.requireValid(Objects.requireNonNull(nodeName, "nodeName"));
+    return new Builder(nodeName);
   }
 
   /**

@@ -38,8 +38,10 @@ import java.util.Objects;
 public final class TermBuffer {
   /** Arrays larger than this cannot be allocated on common JVMs. */
   private static final int MAX_CAPACITY = Integer.MAX_VALUE - 8;
-  /** Big-endian multi-byte stores into the array: one store each instead of one per byte. */
-  /** Big-endian 16/32/64-bit views of a byte array, shared by the encoder and the decoder. */
+  /**
+   * Big-endian 16/32/64-bit views of a byte array, shared by the encoder and the decoder:
+   * one store or load for a multi-byte value instead of one per byte.
+   */
   static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
   static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
   static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);

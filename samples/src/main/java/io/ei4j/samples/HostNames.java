@@ -1,5 +1,6 @@
 package io.ei4j.samples;
 
+import io.ei4j.connect.EiNode;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -30,21 +31,22 @@ final class HostNames {
   }
 
   /**
-   * {@code alive@host} as given, or {@code alive} completed with {@link #shortHostName()}.
+   * {@code alive@host} as given, or {@code alive} completed with {@link #shortHostName()},
+   * checked against Erlang's rule for node names (as {@code erl -name} checks its own).
    *
-   * @throws UsageException when the name is empty or has an empty part
+   * @param option the option the name came from, for the message ({@code --name})
+   * @throws UsageException when Erlang would not take the name, with the rule
    */
-  static String complete(String name) throws UsageException {
-    int at = name.indexOf('@');
-    if (at < 0) {
-      if (name.isEmpty()) {
-        throw new UsageException("--name is empty");
-      }
-      return name + "@" + shortHostName();
+  static String complete(String name, String option) throws UsageException {
+    if (name.isEmpty()) {
+      throw new UsageException(option + " is empty");
     }
-    if (at == 0 || at == name.length() - 1 || name.indexOf('@', at + 1) >= 0) {
-      throw new UsageException("a node name is alive or alive@host, got '" + name + "'");
+    String full = name.indexOf('@') < 0 ? name + "@" + shortHostName() : name;
+    try {
+      EiNode.builder(full); // checks the name as erl does, and nothing else
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(option + ": " + e.getMessage());
     }
-    return name;
+    return full;
   }
 }

@@ -23,12 +23,13 @@ import java.util.Set;
  *
  * <p>Exit status: 0 on success, {@link #EXIT_FAILURE} when the command failed (a
  * {@code badrpc}, a peer that cannot be reached, a refused cookie), {@link #EXIT_USAGE}
- * for a command line that cannot be run. Servers run until SIGINT or SIGTERM.
+ * for a command line that cannot be run (one line that says why, and one that points at
+ * {@code COMMAND --help}). Servers run until SIGINT or SIGTERM.
  */
 public final class Main {
   /** The command failed; the reason is on standard error. */
   static final int EXIT_FAILURE = 1;
-  /** The command line is wrong; the reason and the usage are on standard error. */
+  /** The command line is wrong; the reason and where to find the usage are on standard error. */
   static final int EXIT_USAGE = 2;
 
   private static final long DEFAULT_TIMEOUT_MILLIS = 10_000;
@@ -43,6 +44,7 @@ public final class Main {
         echo-server    registered process echo answers {Pid, Term} with {echo, Term}
         rpc            rpc --peer NODE MODULE FUNCTION ARGS: call a function on an Erlang node
         send           send --peer NODE NAME TERM: send a message to a registered process
+        tls-setup      write a development CA, a node certificate and erl's ssl_dist_optfile
 
       COMMAND --help describes a command and its options.
       """;
@@ -119,10 +121,18 @@ public final class Main {
     String usage = usageOf(command);
     if (usage == null) {
       err.println("unknown command '" + command + "'");
-      err.print(USAGE);
+      err.println("see java -jar ei4j-samples.jar --help");
       return EXIT_USAGE;
     }
     try {
+      if (command.equals("tls-setup")) {
+        Options o = Options.parse(rest, TlsSetup.WITH_VALUE, TlsSetup.FLAGS);
+        if (o.has("help")) {
+          out.print(usage);
+          return 0;
+        }
+        return TlsSetup.run(o, out);
+      }
       boolean client = command.equals("rpc") || command.equals("send");
       Set<String> withValue = new HashSet<>(NodeOptions.WITH_VALUE);
       if (client) {
@@ -144,8 +154,10 @@ public final class Main {
           return send(o, err);
       }
     } catch (UsageException e) {
+      // One line that says what is wrong, and where the usage is: the whole usage text
+      // would scroll the line away.
       err.println(command + ": " + e.getMessage());
-      err.print(usage);
+      err.println("see java -jar ei4j-samples.jar " + command + " --help");
       return EXIT_USAGE;
     } catch (IOException | RuntimeException e) {
       err.println(command + ": " + describe(e));
@@ -168,6 +180,8 @@ public final class Main {
         return RPC_USAGE + NodeOptions.USAGE;
       case "send":
         return SEND_USAGE + NodeOptions.USAGE;
+      case "tls-setup":
+        return TlsSetup.USAGE;
       default:
         return null;
     }
@@ -233,7 +247,7 @@ public final class Main {
     if (peer == null) {
       throw new UsageException("--peer NODE is required");
     }
-    return HostNames.complete(peer);
+    return HostNames.complete(peer, "--peer");
   }
 
   private static EiConnection connect(NodeOptions no, EiNode node, String peer, long timeout) throws IOException {
@@ -257,6 +271,9 @@ public final class Main {
     Throwable cause = e.getCause();
     if (cause != null && cause.getMessage() != null && !m.contains(cause.getMessage())) {
       m += " (" + cause.getMessage() + ")";
+    }
+    if (m.contains("the peer answers with TLS")) {
+      m += "; use --transport tls with --cert, --key and --cacert";
     }
     return m;
   }

@@ -74,8 +74,6 @@ final class NodeOptions {
    */
   static final String COOKIE_ENV = "EI4J_COOKIE";
 
-  private static final java.util.logging.Logger BCJSSE_LOG = java.util.logging.Logger.getLogger("org.bouncycastle.jsse");
-
   final String nodeName;
   /** The cookie given by {@code --cookie} or {@link #COOKIE_ENV}, or null. */
   final String cookie;
@@ -95,7 +93,7 @@ final class NodeOptions {
 
   private NodeOptions(Options o, String defaultName, boolean server, Map<String, String> env)
       throws UsageException {
-    this.nodeName = HostNames.complete(o.get("name", defaultName));
+    this.nodeName = HostNames.complete(o.get("name", defaultName), "--name");
     String given = o.get("cookie");
     if (given != null && given.isEmpty()) {
       throw new UsageException("--cookie is empty");
@@ -202,8 +200,7 @@ final class NodeOptions {
   SocketCallbacks<?> callbacks() throws IOException {
     switch (transport) {
       case "tls": {
-        // BCJSSE reports every connection at INFO through java.util.logging.
-        BCJSSE_LOG.setLevel(java.util.logging.Level.WARNING);
+        BouncyCastleLogging.install();
         TlsConfig.Builder b = TlsConfig.builder().verifyPeer(verifyPeer);
         if (cert != null) {
           b.certificate(cert, key);

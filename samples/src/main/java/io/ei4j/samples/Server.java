@@ -1,5 +1,6 @@
 package io.ei4j.samples;
 
+import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
 import io.ei4j.connect.EiAuthenticationException;
 import io.ei4j.connect.EiConnection;
@@ -105,7 +106,18 @@ final class Server {
       SocketAddress address = options.isUnix()
           ? ((UnixSocketCallbacks) node.transport()).addressOf(node.nodeName())
           : new InetSocketAddress(options.port == null ? 0 : options.port);
-      listener = node.listen(address, 128);
+      try {
+        listener = node.listen(address, 128);
+      } catch (ErrnoException e) {
+        if (e.errno() != Errno.EADDRINUSE) {
+          throw e;
+        }
+        throw new IOException(options.isUnix()
+            ? "cannot listen on the socket file " + address + ": it exists (" + e.getMessage() + "); another node of this "
+                + "name runs in that directory, or a stale file remains: stop that node or remove the file"
+            : "cannot listen on port " + options.port + ": it is taken (" + e.getMessage() + "); choose another --port, "
+                + "or leave --port out to take any free one", e);
+      }
       if (!options.isUnix() && !options.epmdMode.equals("none")) {
         node.publish(((InetSocketAddress) listener.address()).getPort());
       } else if (!options.isUnix()) {

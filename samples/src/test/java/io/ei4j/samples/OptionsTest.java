@@ -54,11 +54,14 @@ class OptionsTest {
     String host = HostNames.shortHostName();
     assertFalse(host.isEmpty());
     assertFalse(host.contains("."), host);
-    assertEquals("c1@" + host, HostNames.complete("c1"));
-    assertEquals("c1@10.0.0.1", HostNames.complete("c1@10.0.0.1"));
-    for (String bad : List.of("", "@h", "a@", "a@b@c")) {
-      assertThrows(UsageException.class, () -> HostNames.complete(bad), bad);
+    assertEquals("c1@" + host, HostNames.complete("c1", "--name"));
+    assertEquals("c1@10.0.0.1", HostNames.complete("c1@10.0.0.1", "--name"));
+    for (String bad : List.of("", "@h", "a@", "a@b@c", "bad name", "x.y", "x/y", "x@host name")) {
+      UsageException e = assertThrows(UsageException.class, () -> HostNames.complete(bad, "--name"), bad);
+      assertTrue(e.getMessage().startsWith("--name"), e.getMessage());
     }
+    assertTrue(assertThrows(UsageException.class, () -> HostNames.complete("x.y", "--peer")).getMessage()
+        .contains("ALIVE is one or more of the letters A-Z and a-z, the digits 0-9, _ and -"));
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.ei4j.samples;
 
 import static io.ei4j.samples.ErlangSide.ask;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,9 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README's Quick start, as a new user runs it: its first command line, taken from
- * README.md, on a "fresh machine" (a HOME without {@code .erlang.cookie}, and an EPMD port
- * nobody uses), then {@code erl -sname} calling the server as the README shows. The
- * embedded EPMD takes the Erlang node's registration and answers its lookup.
+ * README.md, with a HOME without {@code .erlang.cookie}, then {@code erl -sname} calling
+ * the server as the README shows. Both machines a newcomer may have: one where no EPMD
+ * runs (the server starts an embedded one, which takes the Erlang node's registration and
+ * answers its lookup) and one where a real {@code epmd} already runs (the server publishes
+ * itself there and leaves it running when it stops).
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class ReadmeQuickStartIT {
@@ -50,14 +53,56 @@ class ReadmeQuickStartIT {
   }
 
   @Test
-  void theFirstCommandRunsTheCnodeServerWithAnEmbeddedEpmdThatErlUses() throws Exception {
+  void onAMachineWithoutEpmdTheServerStartsAnEmbeddedOneThatErlUses() throws Exception {
+    runQuickStart(freePort(), false);
+  }
+
+  @Test
+  void onAMachineWhereEpmdRunsTheServerPublishesItselfThere() throws Exception {
+    int epmdPort = freePort();
+    Process epmd = new ProcessBuilder(ErlangPeer.executable("epmd").toString(), "-port", Integer.toString(epmdPort))
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    try {
+      awaitListening(epmdPort, epmd);
+      runQuickStart(epmdPort, true);
+      assertTrue(epmd.isAlive(), "the server stopped the machine's epmd");
+      // epmd drops a name when it sees the registration socket close, which may take a moment.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      List<NodeInfo> names = new EpmdClient("localhost", epmdPort, 2_000).names();
+      while (names.stream().anyMatch(n -> n.name().equals("c1")) && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+        names = new EpmdClient("localhost", epmdPort, 2_000).names();
+      }
+      assertTrue(names.stream().noneMatch(n -> n.name().equals("c1")), "c1 still published: " + names);
+    } finally {
+      epmd.destroy();
+      epmd.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void awaitListening(int port, Process epmd) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      if (!epmd.isAlive()) {
+        throw new AssertionError("epmd -port " + port + " exited with " + epmd.exitValue());
+      }
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        return;
+      } catch (IOException e) {
+        Thread.sleep(50);
+      }
+    }
+    throw new AssertionError("epmd -port " + port + " does not listen after 10 s");
+  }
+
+  private void runQuickStart(int epmdPort, boolean epmdRuns) throws Exception {
     List<String> words = quickStartCommand();
     assertEquals(List.of("java", "-jar"), words.subList(0, 2));
     assertEquals(SampleProcess.jar().toRealPath(), SampleProcess.repoRoot().resolve(words.get(2)).toRealPath());
     List<String> args = words.subList(3, words.size());
-    assertEquals(List.of("cnode-server", "--epmd", "embedded"), args);
+    assertEquals(List.of("cnode-server", "--epmd", "auto"), args);
 
-    int epmdPort = freePort();
     Path cookieFile = home.resolve(".erlang.cookie");
     try (SampleProcess server = SampleProcess.builder(args.toArray(String[]::new))
         .env("HOME", home.toString())
@@ -67,12 +112,16 @@ class ReadmeQuickStartIT {
       String node = server.awaitReady();
       assertEquals("c1@" + ErlangPeer.shortHostName(), node);
       server.awaitErr("created " + cookieFile + " with a random cookie", Duration.ofSeconds(1));
-      server.awaitErr("started an embedded EPMD on port " + epmdPort, Duration.ofSeconds(1));
+      if (epmdRuns) {
+        assertFalse(server.errText().contains("embedded EPMD"), server.errText());
+      } else {
+        server.awaitErr("started an embedded EPMD on port " + epmdPort, Duration.ofSeconds(1));
+      }
       assertEquals(Set.of(PosixFilePermission.OWNER_READ), Files.getPosixFilePermissions(cookieFile));
       assertTrue(Files.readString(cookieFile).matches("[A-Z]{20}"), "cookie file content");
 
       // erl as the same user: it reads the cookie the server created, and registers with,
-      // and looks c1 up in, the embedded EPMD.
+      // and looks c1 up in, the EPMD on the port.
       String alive = ErlangPeer.uniqueName("e1");
       try (ErlangPeer erl = ErlangPeer.builder()
           .env("HOME", home.toString())
@@ -90,15 +139,17 @@ class ReadmeQuickStartIT {
         assertTrue(names.stream().anyMatch(n -> n.name().equals(alive)), names.toString());
       }
 
-      // Ctrl-C: the server stops, and its EPMD with it.
+      // Ctrl-C: the server stops, and an EPMD it started stops with it.
       server.signal("INT");
       server.awaitExit(Duration.ofSeconds(30));
       server.awaitErr("stopped", Duration.ofSeconds(1));
-      assertThrows(IOException.class, () -> {
-        try (Socket s = new Socket()) {
-          s.connect(new InetSocketAddress("127.0.0.1", epmdPort), 1_000);
-        }
-      }, "the embedded EPMD still listens after the server stopped");
+      if (!epmdRuns) {
+        assertThrows(IOException.class, () -> {
+          try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", epmdPort), 1_000);
+          }
+        }, "the embedded EPMD still listens after the server stopped");
+      }
       assertTrue(Files.exists(cookieFile), "the cookie file is the user's and stays");
     }
   }

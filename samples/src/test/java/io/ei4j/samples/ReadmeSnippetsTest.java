@@ -101,7 +101,7 @@ class ReadmeSnippetsTest {
   @Test
   void quickStartHasTheTwoCommands() throws IOException {
     String readme = Files.readString(readme());
-    assertTrue(readme.contains("\nmvn -q -DskipTests package && java -jar samples/target/ei4j-samples.jar cnode-server --epmd embedded\n"),
+    assertTrue(readme.contains("\nmvn -q -DskipTests package && java -jar samples/target/ei4j-samples.jar cnode-server --epmd auto\n"),
         "the Quick start's first command changed: ReadmeQuickStartIT runs it");
     assertTrue(readme.contains("\nmvn -B -ntp verify\n"), ".ci/run runs exactly 'mvn -B -ntp verify'");
   }

@@ -2,6 +2,7 @@ package io.ei4j.samples;
 
 import static io.ei4j.samples.ErlangSide.ask;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ei4j.testkit.ErlangPeer;
@@ -32,12 +33,18 @@ class TlsSamplesIT {
     return all.toArray(String[]::new);
   }
 
-  /** The README's ssl_dist_optfile, which names node.pem, node.key and ca.pem relatively. */
-  static String readmeOptfile() throws Exception {
+  /**
+   * The README's ssl_dist_optfile, which must be what {@code tls-setup} writes, with its
+   * {@code DIR} placeholder replaced by {@code dir}, where the test's certificates are.
+   */
+  static String readmeOptfile(Path dir) throws Exception {
     String readme = Files.readString(SampleProcess.repoRoot().resolve("README.md"));
-    int start = readme.indexOf("[{server, [{certfile, \"node.pem\"}");
+    int start = readme.indexOf("[{server, [{certfile, \"DIR/node.pem\"}");
     assertTrue(start >= 0, "README.md has no ssl_dist_optfile example");
-    return readme.substring(start, readme.indexOf("].\n", start) + 3);
+    String example = readme.substring(start, readme.indexOf("].\n", start) + 3);
+    assertEquals(TlsSetup.optfile(Path.of("DIR/ca.pem"), Path.of("DIR/node.pem"), Path.of("DIR/node.key")), example,
+        "the README's optfile is not what tls-setup writes");
+    return example.replace("\"DIR/", "\"" + dir.toAbsolutePath() + "/");
   }
 
   @Test
@@ -46,7 +53,7 @@ class TlsSamplesIT {
     // The README's Java TLS snippet reads the same files.
     assertTrue(ReadmeExamples.tls(dir).config().verifyPeer());
     // The README's optfile, in the directory of the certificates, where erl runs.
-    Path optfile = Files.writeString(dir.resolve("dist.conf"), readmeOptfile());
+    Path optfile = Files.writeString(dir.resolve("dist.conf"), readmeOptfile(dir));
     try (ErlangPeer erl = ErlangSide.peer(ErlangPeer.uniqueName("etls"), COOKIE)
             .args("-proto_dist", "inet_tls", "-ssl_dist_optfile", optfile.toString())
             .workDir(dir)
@@ -61,6 +68,10 @@ class TlsSamplesIT {
           "erlang", "node", "[]"));
       assertEquals(0, rpc.exitValue(), rpc.errText());
       assertEquals(List.of(erl.nodeName()), rpc.out());
+      // BouncyCastle's java.util.logging records go to slf4j at debug level, not to stderr.
+      for (String err : List.of(rpc.errText(), server.errText())) {
+        assertFalse(err.contains("WARNING") || err.contains("org.bouncycastle"), err);
+      }
 
       SampleProcess send = SampleProcess.run(args(pki, "send", "--peer", erl.alive(), "--cookie", COOKIE,
           "inbox", "{over, tls}"));

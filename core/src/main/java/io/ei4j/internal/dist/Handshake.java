@@ -2,6 +2,7 @@ package io.ei4j.internal.dist;
 
 import io.ei4j.connect.EiAuthenticationException;
 import io.ei4j.connect.EiHandshakeException;
+import io.ei4j.internal.node.NodeNames;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -104,7 +105,14 @@ public final class Handshake {
           throw new EiHandshakeException("withdrew the connection: the peer already has one from us (status alive)", st, null);
         }
       }
-      case "nok" -> throw new EiHandshakeException("the peer refused the connection with status nok: it is connecting to us at the same time and its connection wins", st, null);
+      case "nok" -> {
+        // Erlang answers nok both when its own simultaneous attempt wins and when its
+        // runtime does not take our name as a node name ("Cannot get connection id").
+        String nameProblem = NodeNames.peerNameProblem(ourName);
+        throw new EiHandshakeException(nameProblem != null
+            ? "the peer refused the connection with status nok: it does not take our name as a node name: invalid node name " + nameProblem
+            : "the peer refused the connection with status nok: it is connecting to us at the same time and its connection wins", st, null);
+      }
       case "not_allowed" -> throw new EiHandshakeException("the peer refused the connection with status not_allowed: it does not accept connections from " + ourName, st, null);
       default -> {
         if (st.startsWith("named:")) {
@@ -204,7 +212,10 @@ public final class Handshake {
       checkFlags(peerFlags, peerName);
     }
 
-    String status = statusFor == null ? "ok" : statusFor.apply(peerName);
+    // A name Erlang's runtime would not take: refused with nok, as net_kernel does when it
+    // cannot get a connection id for the name.
+    String nameProblem = NodeNames.peerNameProblem(peerName);
+    String status = nameProblem != null ? "nok" : statusFor == null ? "ok" : statusFor.apply(peerName);
     if (!"ok".equals(status) && !"ok_simultaneous".equals(status) && !"nok".equals(status) && !"not_allowed".equals(status)
         && !"alive".equals(status)) {
       throw new IllegalStateException("an acceptor's status is ok, ok_simultaneous, nok, not_allowed or alive, got " + status);
@@ -213,6 +224,9 @@ public final class Handshake {
     ByteBuffer ok = ByteBuffer.allocate(1 + st.length);
     ok.put((byte) 's').put(st);
     send(ok, "sending the status");
+    if (nameProblem != null) {
+      throw new EiHandshakeException("refused the connection with status nok: invalid node name " + nameProblem, status, null);
+    }
     if ("nok".equals(status)) {
       throw new EiHandshakeException("refused " + peerName + " with status nok: this node's own connection attempt to it wins", status, null);
     }
@@ -298,6 +312,13 @@ public final class Handshake {
     io.readFully(header, deadline, "handshake: " + what);
     header.flip();
     long len = headerSize == 2 ? header.getShort() & 0xffff : header.getInt() & 0xffffffffL;
+    if (len > MAX_MESSAGE && header.get(0) >= 0x14 && header.get(0) <= 0x17 && header.get(1) == 0x03) {
+      // A TLS record header (content type 20-23, major version 3), where a length was due:
+      // the peer speaks TLS distribution (inet_tls) and this side does not.
+      throw new EiHandshakeException("handshake: " + what + ": the peer answers with TLS (a TLS record header, bytes 0x"
+          + Integer.toHexString(header.get(0)) + " 0x03, where a length was due): it runs TLS distribution (inet_tls), "
+          + "so connect with the TLS transport");
+    }
     if (len == 0 || len > MAX_MESSAGE) {
       throw new EiHandshakeException("handshake: " + what + ": message length " + len + " is out of range 1.." + MAX_MESSAGE);
     }
@@ -344,7 +365,9 @@ public final class Handshake {
     if (name.codePoints().anyMatch(Character::isISOControl)) {
       throw new EiHandshakeException("the " + what + " message names '" + printable(name) + "', which holds control characters");
     }
-    if (name.indexOf('@') <= 0 || name.indexOf('@') == name.length() - 1) {
+    int at = name.indexOf('@');
+    if (at <= 0 || at == name.length() - 1 || name.indexOf('@', at + 1) >= 0) {
+      // As Erlang: a name that is not alive@host at all ends the handshake without a status.
       throw new EiHandshakeException("the " + what + " message names '" + printable(name) + "', not a node name alive@host");
     }
     return name;

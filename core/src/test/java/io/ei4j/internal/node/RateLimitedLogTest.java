@@ -76,7 +76,7 @@ class RateLimitedLogTest {
   /** A logger that keeps "LEVEL message" lines. */
   private static final class Lines extends LegacyAbstractLogger {
     private static final long serialVersionUID = 1L;
-    final List<String> all = new ArrayList<>();
+    final transient List<String> all = new ArrayList<>();
 
     int size() {
       return all.size();

@@ -147,6 +147,8 @@ final class PemFiles {
       return Files.newBufferedReader(file, StandardCharsets.US_ASCII);
     } catch (NoSuchFileException e) {
       throw new TlsConfigurationException(file, "file not found", e);
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new TlsConfigurationException(file, "permission denied: this user cannot read it", e);
     }
   }
 
