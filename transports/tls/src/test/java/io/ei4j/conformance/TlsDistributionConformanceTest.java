@@ -71,6 +71,12 @@ class TlsDistributionConformanceTest extends DistributionConformance {
     }
   }
 
+  /** Proven by core's TcpDistributionConformanceTest (FULL_IMPL); runs here with -Pthorough. */
+  @Override
+  protected boolean tickSurvivalProvenElsewhere() {
+    return true;
+  }
+
   @Override
   protected SocketCallbacks<?> callbacks() {
     certificates();
