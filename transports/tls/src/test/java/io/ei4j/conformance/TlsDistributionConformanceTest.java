@@ -71,7 +71,7 @@ class TlsDistributionConformanceTest extends DistributionConformance {
     }
   }
 
-  /** Proven by core's TcpDistributionConformanceTest (FULL_IMPL); runs here with -Pthorough. */
+  /** Proven by ei4j-conformance's TcpDistributionConformanceTest (FULL_IMPL); runs here with -Pthorough. */
   @Override
   protected boolean tickSurvivalProvenElsewhere() {
     return true;

@@ -8,7 +8,7 @@ class UnixDistributionConformanceTest extends UnixDistributionConformance {
     super(true);
   }
 
-  /** Proven by core's TcpDistributionConformanceTest (FULL_IMPL); runs here with -Pthorough. */
+  /** Proven by ei4j-conformance's TcpDistributionConformanceTest (FULL_IMPL); runs here with -Pthorough. */
   @Override
   protected boolean tickSurvivalProvenElsewhere() {
     return true;

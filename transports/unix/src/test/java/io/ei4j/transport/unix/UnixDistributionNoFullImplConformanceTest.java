@@ -12,7 +12,7 @@ class UnixDistributionNoFullImplConformanceTest extends UnixDistributionConforma
     super(false);
   }
 
-  /** Proven by core's PolledTcpDistributionConformanceTest (polled descriptor); runs here with -Pthorough. */
+  /** Proven by ei4j-conformance's PolledTcpDistributionConformanceTest (polled descriptor); runs here with -Pthorough. */
   @Override
   protected boolean tickSurvivalProvenElsewhere() {
     return true;
