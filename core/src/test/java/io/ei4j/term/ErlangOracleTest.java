@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ei4j.testkit.ErlangPeer;
+import io.ei4j.testkit.Thorough;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.TreeSet;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,10 +30,14 @@ import org.junit.jupiter.api.io.TempDir;
  * pairs of terms ({@code <}, {@code ==}, {@code =:=}, map key order) and ei4j must agree.
  *
  * <p>The seed is random per run and in every failure message; set {@code -Dei4j.term.seed=N}
- * to replay a run.
+ * to replay a run. The default suite checks 3,000 terms and a sample of each truncated
+ * prefix; {@code -Pthorough} checks 12,000 terms and every prefix (see TESTING.md).
  */
 class ErlangOracleTest {
-  private static final int TERMS = 12_000;
+  private static final int TERMS = Thorough.pick(3_000, 12_000);
+  /** Of each of the first 300 terms: every prefix up to this length, then a random sample. */
+  private static final int ALL_PREFIXES_UP_TO = 64;
+  private static final int SAMPLED_PREFIXES = 32;
 
   @TempDir static Path dir;
 
@@ -138,7 +145,7 @@ class ErlangOracleTest {
   void randomTermsRoundTripThroughErlangByteForByte() throws Exception {
     List<Integer> kinds = new ArrayList<>();
     List<byte[]> originals = records(dir.resolve("terms.bin"), kinds);
-    assertTrue(originals.size() >= 10_000, "generated " + originals.size() + " terms");
+    assertTrue(originals.size() >= TERMS * 5 / 6, "generated " + originals.size() + " terms");
 
     TermDecoder copying = new TermDecoder();
     TermDecoder sharing = copying.sharingBinaries();
@@ -199,9 +206,11 @@ class ErlangOracleTest {
       assertTrue(seen.getOrDefault(kind, 0) > 0, "the corpus has no " + kind + ": " + seen);
     }
 
-    // Erlang's own bytes, cut anywhere, are rejected cleanly.
+    // Erlang's own bytes, cut anywhere, are rejected cleanly: every cut of the thorough run,
+    // by default the first bytes (every tag and length header) and a random sample beyond.
+    Random cuts = new Random(seed);
     for (byte[] orig : originals.subList(0, 300)) {
-      for (int n = 0; n < orig.length; n++) {
+      for (int n : prefixLengths(orig.length, cuts)) {
         try {
           copying.decode(ByteBuffer.wrap(orig, 0, n));
           throw new AssertionError("decoded a " + n + "-byte prefix of " + orig.length + " bytes");
@@ -218,6 +227,22 @@ class ErlangOracleTest {
         "seed " + seed + ", Erlang found failures:\n" + result);
     assertTrue(result.contains("checked " + originals.size()), result);
     assertTrue(expressible > TERMS / 3, "only " + expressible + " terms were checked by erl_parse");
+  }
+
+  /** The prefix lengths of a {@code length}-byte term that are checked to be rejected. */
+  private static Iterable<Integer> prefixLengths(int length, Random random) {
+    TreeSet<Integer> lengths = new TreeSet<>();
+    int all = Thorough.enabled() ? length : Math.min(length, ALL_PREFIXES_UP_TO);
+    for (int n = 0; n < all; n++) {
+      lengths.add(n);
+    }
+    if (length > all) {
+      lengths.add(length - 1);
+      for (int i = 0; i < SAMPLED_PREFIXES; i++) {
+        lengths.add(all + random.nextInt(length - all));
+      }
+    }
+    return lengths;
   }
 
   /**

@@ -19,6 +19,7 @@ import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
+import io.ei4j.testkit.pki.TestPki;
 import io.ei4j.transport.tcp.TcpCallbacks;
 import io.ei4j.transport.tls.TlsConfig;
 import io.ei4j.transport.tls.TlsTransport;
@@ -64,7 +65,8 @@ class MultiTransportTest {
 
   @TempDir static Path dir;
   static Path udsDir;
-  static Pki pki;
+  static TestPki pki;
+  static TestPki.Issued ca;
   static EmbeddedEpmd tlsEpmd;
   static TlsConfig hubTls;
   static ErlangPeer tcpErl;
@@ -80,13 +82,14 @@ class MultiTransportTest {
     ErlangPeer.compileFile(ebin, udsSource);
     ErlangPeer.compileResource(MultiTransportTest.class, "relay_peer.erl", ebin);
 
-    pki = new Pki(dir);
-    Pki.Issued erlCert = pki.node("erl-tls");
-    Pki.Issued hubCert = pki.node("hub");
+    pki = new TestPki(dir);
+    ca = pki.ca("ca");
+    TestPki.Issued erlCert = pki.node("erl-tls", ca);
+    TestPki.Issued hubCert = pki.node("hub", ca);
     hubTls = TlsConfig.builder().certificate(hubCert.certFile(), hubCert.keyFile())
-        .trustedCertificates(pki.ca().certFile()).build();
+        .trustedCertificates(ca.certFile()).build();
     String cert = "{certfile,\"" + erlCert.certFile() + "\"},{keyfile,\"" + erlCert.keyFile() + "\"},"
-        + "{cacertfile,\"" + pki.ca().certFile() + "\"}";
+        + "{cacertfile,\"" + ca.certFile() + "\"}";
     Path optfile = pki.writeFile("erl.optfile", "[{server,[" + cert + ",{verify,verify_peer},{fail_if_no_peer_cert,true}]},\n"
         + " {client,[" + cert + ",{verify,verify_peer}]}].\n");
     // TLS nodes find each other in their own EPMD: one EPMD keeps one port per node name,

@@ -8,8 +8,8 @@ import io.ei4j.api.SocketCallbacks;
 import io.ei4j.connect.EiListener;
 import io.ei4j.connect.EiNode;
 import io.ei4j.testkit.ErlangPeer;
+import io.ei4j.testkit.pki.TestPki;
 import io.ei4j.transport.tls.ErlangTls;
-import io.ei4j.transport.tls.TestPki;
 import io.ei4j.transport.tls.TlsConfig;
 import io.ei4j.transport.tls.TlsTransport;
 import java.io.IOException;
@@ -69,6 +69,12 @@ class TlsDistributionConformanceTest extends DistributionConformance {
         }
       }
     }
+  }
+
+  /** Proven by ei4j-conformance's TcpDistributionConformanceTest (FULL_IMPL); runs here with -Pthorough. */
+  @Override
+  protected boolean tickSurvivalProvenElsewhere() {
+    return true;
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.ei4j.transport.tls;
 
 import io.ei4j.testkit.ErlangPeer;
+import io.ei4j.testkit.pki.TestPki;
 import java.nio.file.Path;
 
 /**

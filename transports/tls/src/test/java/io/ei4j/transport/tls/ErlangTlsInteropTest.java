@@ -16,6 +16,7 @@ import io.ei4j.term.ErlList;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
+import io.ei4j.testkit.pki.TestPki;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ei4j.testkit.pki.TestPki;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.Provider;

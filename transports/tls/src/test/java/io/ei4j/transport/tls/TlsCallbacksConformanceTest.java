@@ -2,6 +2,7 @@ package io.ei4j.transport.tls;
 
 import io.ei4j.api.SocketCallbacks;
 import io.ei4j.testkit.conformance.SocketCallbacksConformance;
+import io.ei4j.testkit.pki.TestPki;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;

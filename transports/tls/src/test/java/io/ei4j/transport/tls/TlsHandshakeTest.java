@@ -10,6 +10,7 @@ import io.ei4j.api.Accepted;
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
 import io.ei4j.api.SocketCallbacks;
+import io.ei4j.testkit.pki.TestPki;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;

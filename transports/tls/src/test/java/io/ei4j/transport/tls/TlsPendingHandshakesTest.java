@@ -16,6 +16,7 @@ import io.ei4j.connect.EiListener;
 import io.ei4j.connect.EiNode;
 import io.ei4j.node.Node;
 import io.ei4j.testkit.ErlangPeer;
+import io.ei4j.testkit.pki.TestPki;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;

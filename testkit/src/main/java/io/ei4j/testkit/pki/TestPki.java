@@ -1,5 +1,6 @@
-package io.ei4j.transport.tls;
+package io.ei4j.testkit.pki;
 
+import io.ei4j.testkit.ErlangPeer;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -39,7 +40,11 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * Test certificates, made fresh in each run with bcpkix and written as PEM files, the way
- * an {@code ssl_dist_optfile} names them. Nothing is checked in.
+ * an {@code ssl_dist_optfile} names them. Nothing is checked in. The one certificate helper
+ * of every module's tests (TLS transport, interop tests, samples): a self-signed EC CA, node
+ * certificates for server and client use naming {@code localhost}, this host's short name,
+ * {@code 127.0.0.1} and {@code ::1}, expired ones, RSA keys, and keys in PKCS#8, traditional
+ * and encrypted PEM.
  */
 public final class TestPki {
   private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
@@ -62,6 +67,7 @@ public final class TestPki {
 
   private static final java.security.Provider BC = new org.bouncycastle.jce.provider.BouncyCastleProvider();
 
+  /** The password of {@link KeyFormat#PKCS8_ENCRYPTED} keys. */
   public static final char[] PASSWORD = "s3cret-key".toCharArray();
 
   /** A certificate with its key pair and the files they were written to. */
@@ -69,10 +75,12 @@ public final class TestPki {
 
   private final Path dir;
 
+  /** Certificates written to {@code dir}, as {@code <name>.pem} and {@code <name>.key}. */
   public TestPki(Path dir) {
     this.dir = dir;
   }
 
+  /** A fresh EC P-256 key pair. */
   public static KeyPair ecKeys() {
     try {
       // BC's EC keys: their SEC1 form carries the curve and public key, as OpenSSL writes it
@@ -84,6 +92,7 @@ public final class TestPki {
     }
   }
 
+  /** A fresh 2048-bit RSA key pair. */
   public static KeyPair rsaKeys() {
     try {
       KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
@@ -112,9 +121,10 @@ public final class TestPki {
 
   /** The usual node certificate: {@code localhost}, this host's name, {@code 127.0.0.1}, {@code ::1}. */
   public Issued node(String name, Issued ca) {
-    return node(name, ca, List.of("localhost", io.ei4j.testkit.ErlangPeer.shortHostName()), List.of("127.0.0.1", "::1"));
+    return node(name, ca, List.of("localhost", ErlangPeer.shortHostName()), List.of("127.0.0.1", "::1"));
   }
 
+  /** A node certificate with every property chosen, its key written in {@code format}. */
   public Issued node(String name, Issued ca, KeyPair keys, List<String> dnsNames, List<String> ips,
       Instant notBefore, Instant notAfter, KeyFormat format) {
     X509Certificate cert = sign(name, keys, ca.certificate(), ca.keys(), notBefore, notAfter,
@@ -125,7 +135,7 @@ public final class TestPki {
   /** A node certificate that expired yesterday. */
   public Issued expired(String name, Issued ca) {
     Instant now = Instant.now();
-    return node(name, ca, ecKeys(), List.of("localhost", io.ei4j.testkit.ErlangPeer.shortHostName()),
+    return node(name, ca, ecKeys(), List.of("localhost", ErlangPeer.shortHostName()),
         List.of("127.0.0.1"), now.minus(Duration.ofDays(30)), now.minus(Duration.ofDays(1)), KeyFormat.PKCS8);
   }
 
@@ -153,6 +163,7 @@ public final class TestPki {
     return out.toString();
   }
 
+  /** The PEM text of the private key of {@code keys} in {@code format}. */
   public static String keyPem(KeyPair keys, KeyFormat format) {
     try {
       return switch (format) {
