@@ -61,9 +61,8 @@ public final class FrameWriter {
    * of allocating (and zeroing) a new megabyte per send.
    */
   private static final int SHRINK_ABOVE = 4 << 20;
-  /** Encoding buffers, one pair (head, payload) per sending thread. */
-  private static final ThreadLocal<TermBuffer[]> SEND_BUFFERS =
-      ThreadLocal.withInitial(() -> new TermBuffer[] {new TermBuffer(256), payloadBuffer()});
+  /** Encoding buffers and the views of them handed to the sink, one set per sending thread. */
+  private static final ThreadLocal<SendBuffers> SEND_BUFFERS = ThreadLocal.withInitial(SendBuffers::new);
 
   /** Where encoded frames go; the buffers are only valid until the call returns. */
   public interface Sink {
@@ -119,10 +118,10 @@ public final class FrameWriter {
    * @throws IllegalArgumentException when an unfragmented frame would exceed the 4-byte length
    */
   public void write(ErlTuple control, ErlTerm payload, Deadline deadline, Sink sink) throws IOException {
-    TermBuffer[] buffers = SEND_BUFFERS.get();
-    TermBuffer head = buffers[0];
-    TermBuffer body = buffers[1];
+    SendBuffers buffers = SendBuffers.take();
     try {
+      TermBuffer head = buffers.head;
+      TermBuffer body = buffers.body;
       head.reset();
       head.putInt(0);
       body.reset();
@@ -150,7 +149,7 @@ public final class FrameWriter {
       head.setInt(0, (int) len);
       ByteBuffer[] frame;
       if (body.referenceCount() == 0) {
-        frame = new ByteBuffer[] {head.asByteBuffer(), body.asByteBuffer()};
+        frame = buffers.frame();
       } else {
         ByteBuffer[] pieces = body.asByteBuffers(0, body.length());
         frame = new ByteBuffer[1 + pieces.length];
@@ -159,15 +158,72 @@ public final class FrameWriter {
       }
       sink.frame(frame, deadline);
     } finally {
-      // Forget the caller's binaries, and do not keep the memory of one huge message for
-      // the life of the thread.
+      buffers.release();
+    }
+  }
+
+  /**
+   * A sending thread's encoding buffers (head: length, header, control; body: payload) and
+   * the two views of them that a frame without referenced binaries is handed to the sink
+   * as, kept so that a send allocates no buffer objects. A thread that sends again while
+   * its send is still on the stack (a transport or a handler that sends from inside a
+   * write) gets a fresh set for the inner send, so the outer one's bytes stay intact.
+   */
+  private static final class SendBuffers {
+    TermBuffer head = new TermBuffer(256);
+    TermBuffer body = payloadBuffer();
+    private final ByteBuffer[] frame = new ByteBuffer[2];
+    private ByteBuffer headView;
+    private ByteBuffer bodyView;
+    private boolean inUse;
+
+    /** The calling thread's set, or a fresh one when the thread's own is in use. */
+    static SendBuffers take() {
+      SendBuffers b = SEND_BUFFERS.get();
+      if (b.inUse) {
+        b = new SendBuffers();
+      }
+      b.inUse = true;
+      return b;
+    }
+
+    /**
+     * {@code {head, body}} as views of bytes {@code 0..length()-1} of each buffer's array,
+     * for a body without referenced binaries; valid until the buffers are next written.
+     */
+    ByteBuffer[] frame() {
+      headView = view(headView, head);
+      bodyView = view(bodyView, body);
+      frame[0] = headView;
+      frame[1] = bodyView;
+      return frame;
+    }
+
+    /** {@code v} reset to bytes {@code 0..length()-1} of {@code t}, or a new view once its array changed. */
+    private static ByteBuffer view(ByteBuffer v, TermBuffer t) {
+      byte[] a = t.array();
+      if (v == null || v.array() != a) {
+        v = ByteBuffer.wrap(a);
+      }
+      v.clear().limit(t.length());
+      return v;
+    }
+
+    /**
+     * After the message: forgets the caller's binaries, and does not keep the memory of one
+     * huge message for the life of the thread.
+     */
+    void release() {
       body.reset();
       if (head.capacity() > SHRINK_ABOVE) {
-        buffers[0] = new TermBuffer(256);
+        head = new TermBuffer(256);
+        headView = null;
       }
       if (body.capacity() > SHRINK_ABOVE) {
-        buffers[1] = payloadBuffer();
+        body = payloadBuffer();
+        bodyView = null;
       }
+      inUse = false;
     }
   }
 
