@@ -26,6 +26,7 @@ import io.ei4j.term.ErlTuple;
 import io.ei4j.term.TermDecoder;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -194,7 +195,7 @@ public final class EiConnection implements AutoCloseable {
 
   /** Sends {@code message} to the process {@code to} ({@code SEND}), within the node's send timeout. */
   public void send(ErlPid to, ErlTerm message) throws IOException {
-    sendTraced(ControlMessages.send(to), message, Deadline.after(node.sendTimeoutMillis()));
+    send(null, to, message, node.sendTimeoutMillis());
   }
 
   /**
@@ -202,9 +203,19 @@ public final class EiConnection implements AutoCloseable {
    * {@code SEND_SENDER} when the peer supports it.
    */
   public void send(ErlPid from, ErlPid to, ErlTerm message, long timeoutMillis) throws IOException {
-    ErlTuple control = from != null && (peerFlags & DistFlags.SEND_SENDER) != 0
-        ? ControlMessages.sendSender(from, to) : ControlMessages.send(to);
-    sendTraced(control, message, Deadline.after(timeoutMillis));
+    Objects.requireNonNull(to, "to");
+    Deadline deadline = Deadline.after(timeoutMillis);
+    if (from != null && (peerFlags & DistFlags.SEND_SENDER) != 0) {
+      if (traced && DistTrace.on()) {
+        traceOut(ControlMessages.sendSender(from, to), message);
+      }
+      write(ControlMessages.SEND_SENDER, from, to, null, message, deadline);
+    } else {
+      if (traced && DistTrace.on()) {
+        traceOut(ControlMessages.send(to), message);
+      }
+      write(ControlMessages.SEND, ControlMessages.UNUSED, to, null, message, deadline);
+    }
   }
 
   /**
@@ -217,7 +228,13 @@ public final class EiConnection implements AutoCloseable {
 
   /** {@link #regSend(ErlPid, String, ErlTerm)} with an explicit timeout. */
   public void regSend(ErlPid from, String toName, ErlTerm message, long timeoutMillis) throws IOException {
-    sendTraced(ControlMessages.regSend(from, ErlAtom.of(toName)), message, Deadline.after(timeoutMillis));
+    Objects.requireNonNull(from, "from");
+    ErlAtom name = ErlAtom.of(toName);
+    Deadline deadline = Deadline.after(timeoutMillis);
+    if (traced && DistTrace.on()) {
+      traceOut(ControlMessages.regSend(from, name), message);
+    }
+    write(ControlMessages.REG_SEND, from, ControlMessages.UNUSED, name, message, deadline);
   }
 
   /**
@@ -357,9 +374,26 @@ public final class EiConnection implements AutoCloseable {
    */
   private void sendTraced(ErlTuple control, ErlTerm payload, Deadline deadline) throws IOException {
     if (traced && DistTrace.on()) {
-      DistTrace.out(node.nodeName(), transportName, peerName, control, payload);
+      traceOut(control, payload);
     }
     write(control, payload, deadline);
+  }
+
+  private void traceOut(ErlTuple control, ErlTerm payload) {
+    DistTrace.out(node.nodeName(), transportName, peerName, control, payload);
+  }
+
+  /**
+   * A send of the API whose control message is {@code {op, a, b}} or {@code {op, a, b, c}}
+   * ({@link FrameWriter#write(int, ErlTerm, ErlTerm, ErlTerm, ErlTerm, Deadline, FrameWriter.Sink)}:
+   * the same bytes, no tuple built); the caller has traced it.
+   */
+  private void write(int op, ErlTerm a, ErlTerm b, ErlTerm c, ErlTerm payload, Deadline deadline) throws IOException {
+    EiConnectionLostException down = liveness.failure();
+    if (down != null) {
+      throw copy(down);
+    }
+    frameWriter.write(op, a, b, c, payload, deadline, sendQueue);
   }
 
   /** Every send: refused once down, else encoded in the caller's buffers and written or queued. */

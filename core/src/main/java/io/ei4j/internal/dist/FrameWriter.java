@@ -54,6 +54,8 @@ public final class FrameWriter {
    */
   public static final int REFERENCE_BINARIES_FROM = SendQueue.QUEUE_FRAME_BYTES;
   private static final byte PASS_THROUGH = 112;
+  private static final int SMALL_TUPLE_EXT = 104;
+  private static final int SMALL_INTEGER_EXT = 97;
   /**
    * A sending thread's encoding buffer that grew beyond this is dropped after the message, so
    * one huge message does not hold its memory for the life of the thread. Buffers up to it
@@ -120,46 +122,89 @@ public final class FrameWriter {
   public void write(ErlTuple control, ErlTerm payload, Deadline deadline, Sink sink) throws IOException {
     SendBuffers buffers = SendBuffers.take();
     try {
-      TermBuffer head = buffers.head;
-      TermBuffer body = buffers.body;
-      head.reset();
-      head.putInt(0);
-      body.reset();
-      if (headers) {
-        head.put(131).put(68).put(0); // a distribution header without atom cache references
-        TermEncoder.encodeTerm(control, head);
-        if (payload != null) {
-          TermEncoder.encodeTerm(payload, body);
-        }
-      } else {
-        head.put(PASS_THROUGH);
-        TermEncoder.encode(control, head);
-        if (payload != null) {
-          TermEncoder.encode(payload, body);
-        }
-      }
-      if (fragments && body.length() > fragmentAbove) {
-        writeFragments(head, body, deadline, sink);
-        return;
-      }
-      long len = (long) head.length() - 4 + body.length();
-      if (len > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException("message of " + len + " bytes exceeds the 4-byte frame length");
-      }
-      head.setInt(0, (int) len);
-      ByteBuffer[] frame;
-      if (body.referenceCount() == 0) {
-        frame = buffers.frame();
-      } else {
-        ByteBuffer[] pieces = body.asByteBuffers(0, body.length());
-        frame = new ByteBuffer[1 + pieces.length];
-        frame[0] = head.asByteBuffer();
-        System.arraycopy(pieces, 0, frame, 1, pieces.length);
-      }
-      sink.frame(frame, deadline);
+      TermEncoder.encodeTerm(control, startHead(buffers.head));
+      writeFrame(buffers, payload, deadline, sink);
     } finally {
       buffers.release();
     }
+  }
+
+  /**
+   * {@link #write(ErlTuple, ErlTerm, Deadline, Sink)} of the control message
+   * {@code {op, a, b}} ({@code c} null) or {@code {op, a, b, c}}, byte for byte, without
+   * building the tuple: the shape of {@code SEND}, {@code SEND_SENDER} and
+   * {@code REG_SEND}, so that the sends of the API allocate nothing for their control
+   * message.
+   *
+   * @param op the operation number, 0 to 255 (a {@code SMALL_INTEGER_EXT})
+   */
+  public void write(int op, ErlTerm a, ErlTerm b, ErlTerm c, ErlTerm payload, Deadline deadline, Sink sink)
+      throws IOException {
+    if (op < 0 || op > 255) {
+      throw new IllegalArgumentException("operation number out of 0..255: " + op);
+    }
+    SendBuffers buffers = SendBuffers.take();
+    try {
+      TermBuffer head = startHead(buffers.head);
+      head.put(SMALL_TUPLE_EXT).put(c == null ? 3 : 4).put(SMALL_INTEGER_EXT).put(op);
+      TermEncoder.encodeTerm(a, head);
+      TermEncoder.encodeTerm(b, head);
+      if (c != null) {
+        TermEncoder.encodeTerm(c, head);
+      }
+      writeFrame(buffers, payload, deadline, sink);
+    } finally {
+      buffers.release();
+    }
+  }
+
+  /**
+   * Starts a frame in {@code head}: room for the length, then {@code 131 68 0} (a
+   * distribution header without atom cache references) or {@code 'p'} and the control
+   * term's version byte; the control term follows without its version byte.
+   */
+  private TermBuffer startHead(TermBuffer head) {
+    head.reset();
+    head.putInt(0);
+    if (headers) {
+      head.put(131).put(68).put(0);
+    } else {
+      head.put(PASS_THROUGH).put(131);
+    }
+    return head;
+  }
+
+  /** Encodes {@code payload} after the control message in {@code buffers.head} and hands the frame over. */
+  private void writeFrame(SendBuffers buffers, ErlTerm payload, Deadline deadline, Sink sink) throws IOException {
+    TermBuffer head = buffers.head;
+    TermBuffer body = buffers.body;
+    body.reset();
+    if (payload != null) {
+      if (headers) {
+        TermEncoder.encodeTerm(payload, body);
+      } else {
+        TermEncoder.encode(payload, body);
+      }
+    }
+    if (fragments && body.length() > fragmentAbove) {
+      writeFragments(head, body, deadline, sink);
+      return;
+    }
+    long len = (long) head.length() - 4 + body.length();
+    if (len > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("message of " + len + " bytes exceeds the 4-byte frame length");
+    }
+    head.setInt(0, (int) len);
+    ByteBuffer[] frame;
+    if (body.referenceCount() == 0) {
+      frame = buffers.frame();
+    } else {
+      ByteBuffer[] pieces = body.asByteBuffers(0, body.length());
+      frame = new ByteBuffer[1 + pieces.length];
+      frame[0] = head.asByteBuffer();
+      System.arraycopy(pieces, 0, frame, 1, pieces.length);
+    }
+    sink.frame(frame, deadline);
   }
 
   /**
