@@ -93,6 +93,13 @@ public final class EiConnection implements AutoCloseable {
   public static final int FRAGMENT_ABOVE = FrameWriter.FRAGMENT_ABOVE;
   /** {@link FrameWriter#REFERENCE_BINARIES_FROM}: binaries this large are written from their own array. */
   static final int REFERENCE_BINARIES_FROM = FrameWriter.REFERENCE_BINARIES_FROM;
+  /**
+   * The atoms of names given to {@link #regSend}, by the name's hash (one entry per slot, the
+   * last name wins): a program that sends to the same few names does not make a new atom
+   * per send. Shared by all connections; entries are immutable, so a racy read sees either
+   * a whole atom or null.
+   */
+  private static final ErlAtom[] NAME_ATOMS = new ErlAtom[256];
   /** {@link #close()} writes what sends accepted for at most this long. */
   private static final long CLOSE_FLUSH_MILLIS = 1_000;
 
@@ -229,7 +236,7 @@ public final class EiConnection implements AutoCloseable {
   /** {@link #regSend(ErlPid, String, ErlTerm)} with an explicit timeout. */
   public void regSend(ErlPid from, String toName, ErlTerm message, long timeoutMillis) throws IOException {
     Objects.requireNonNull(from, "from");
-    ErlAtom name = ErlAtom.of(toName);
+    ErlAtom name = nameAtom(toName);
     Deadline deadline = Deadline.after(timeoutMillis);
     if (traced && DistTrace.on()) {
       traceOut(ControlMessages.regSend(from, name), message);
@@ -377,6 +384,17 @@ public final class EiConnection implements AutoCloseable {
       traceOut(control, payload);
     }
     write(control, payload, deadline);
+  }
+
+  /** {@code ErlAtom.of(name)}, from {@link #NAME_ATOMS} when it holds that name. */
+  private static ErlAtom nameAtom(String name) {
+    int slot = name.hashCode() & (NAME_ATOMS.length - 1);
+    ErlAtom a = NAME_ATOMS[slot];
+    if (a == null || !a.name().equals(name)) {
+      a = ErlAtom.of(name);
+      NAME_ATOMS[slot] = a;
+    }
+    return a;
   }
 
   private void traceOut(ErlTuple control, ErlTerm payload) {
