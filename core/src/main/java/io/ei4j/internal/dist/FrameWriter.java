@@ -6,6 +6,7 @@ import io.ei4j.term.TermBuffer;
 import io.ei4j.term.TermEncoder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -199,10 +200,7 @@ public final class FrameWriter {
     if (body.referenceCount() == 0) {
       frame = buffers.frame();
     } else {
-      ByteBuffer[] pieces = body.asByteBuffers(0, body.length());
-      frame = new ByteBuffer[1 + pieces.length];
-      frame[0] = head.asByteBuffer();
-      System.arraycopy(pieces, 0, frame, 1, pieces.length);
+      frame = buffers.frame(body.asByteBuffers(0, body.length()));
     }
     sink.frame(frame, deadline);
   }
@@ -218,6 +216,8 @@ public final class FrameWriter {
     TermBuffer head = new TermBuffer(256);
     TermBuffer body = payloadBuffer();
     private final ByteBuffer[] frame = new ByteBuffer[2];
+    /** The last frame with referenced binaries, emptied after each send. */
+    private ByteBuffer[] large = new ByteBuffer[0];
     private ByteBuffer headView;
     private ByteBuffer bodyView;
     private boolean inUse;
@@ -244,6 +244,20 @@ public final class FrameWriter {
       return frame;
     }
 
+    /**
+     * {@code {head, pieces...}} for a body with referenced binaries, in an array kept for the
+     * next frame of as many pieces; {@link #release} clears it, so that it does not hold on
+     * to the caller's binaries.
+     */
+    ByteBuffer[] frame(ByteBuffer[] pieces) {
+      headView = view(headView, head);
+      ByteBuffer[] f = pieces.length + 1 == large.length ? large : new ByteBuffer[pieces.length + 1];
+      f[0] = headView;
+      System.arraycopy(pieces, 0, f, 1, pieces.length);
+      large = f;
+      return f;
+    }
+
     /** {@code v} reset to bytes {@code 0..length()-1} of {@code t}, or a new view once its array changed. */
     private static ByteBuffer view(ByteBuffer v, TermBuffer t) {
       byte[] a = t.array();
@@ -260,6 +274,7 @@ public final class FrameWriter {
      */
     void release() {
       body.reset();
+      Arrays.fill(large, null);
       if (head.capacity() > SHRINK_ABOVE) {
         head = new TermBuffer(256);
         headView = null;
