@@ -26,6 +26,7 @@ import io.ei4j.term.ErlTuple;
 import io.ei4j.term.TermDecoder;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -92,6 +93,13 @@ public final class EiConnection implements AutoCloseable {
   public static final int FRAGMENT_ABOVE = FrameWriter.FRAGMENT_ABOVE;
   /** {@link FrameWriter#REFERENCE_BINARIES_FROM}: binaries this large are written from their own array. */
   static final int REFERENCE_BINARIES_FROM = FrameWriter.REFERENCE_BINARIES_FROM;
+  /**
+   * The atoms of names given to {@link #regSend}, by the name's hash (one entry per slot, the
+   * last name wins): a program that sends to the same few names does not make a new atom
+   * per send. Shared by all connections; entries are immutable, so a racy read sees either
+   * a whole atom or null.
+   */
+  private static final ErlAtom[] NAME_ATOMS = new ErlAtom[256];
   /** {@link #close()} writes what sends accepted for at most this long. */
   private static final long CLOSE_FLUSH_MILLIS = 1_000;
 
@@ -194,7 +202,7 @@ public final class EiConnection implements AutoCloseable {
 
   /** Sends {@code message} to the process {@code to} ({@code SEND}), within the node's send timeout. */
   public void send(ErlPid to, ErlTerm message) throws IOException {
-    sendTraced(ControlMessages.send(to), message, Deadline.after(node.sendTimeoutMillis()));
+    send(null, to, message, node.sendTimeoutMillis());
   }
 
   /**
@@ -202,9 +210,19 @@ public final class EiConnection implements AutoCloseable {
    * {@code SEND_SENDER} when the peer supports it.
    */
   public void send(ErlPid from, ErlPid to, ErlTerm message, long timeoutMillis) throws IOException {
-    ErlTuple control = from != null && (peerFlags & DistFlags.SEND_SENDER) != 0
-        ? ControlMessages.sendSender(from, to) : ControlMessages.send(to);
-    sendTraced(control, message, Deadline.after(timeoutMillis));
+    Objects.requireNonNull(to, "to");
+    Deadline deadline = Deadline.after(timeoutMillis);
+    if (from != null && (peerFlags & DistFlags.SEND_SENDER) != 0) {
+      if (traced && DistTrace.on()) {
+        traceOut(ControlMessages.sendSender(from, to), message);
+      }
+      write(ControlMessages.SEND_SENDER, from, to, null, message, deadline);
+    } else {
+      if (traced && DistTrace.on()) {
+        traceOut(ControlMessages.send(to), message);
+      }
+      write(ControlMessages.SEND, ControlMessages.UNUSED, to, null, message, deadline);
+    }
   }
 
   /**
@@ -217,7 +235,13 @@ public final class EiConnection implements AutoCloseable {
 
   /** {@link #regSend(ErlPid, String, ErlTerm)} with an explicit timeout. */
   public void regSend(ErlPid from, String toName, ErlTerm message, long timeoutMillis) throws IOException {
-    sendTraced(ControlMessages.regSend(from, ErlAtom.of(toName)), message, Deadline.after(timeoutMillis));
+    Objects.requireNonNull(from, "from");
+    ErlAtom name = nameAtom(toName);
+    Deadline deadline = Deadline.after(timeoutMillis);
+    if (traced && DistTrace.on()) {
+      traceOut(ControlMessages.regSend(from, name), message);
+    }
+    write(ControlMessages.REG_SEND, from, ControlMessages.UNUSED, name, message, deadline);
   }
 
   /**
@@ -357,9 +381,37 @@ public final class EiConnection implements AutoCloseable {
    */
   private void sendTraced(ErlTuple control, ErlTerm payload, Deadline deadline) throws IOException {
     if (traced && DistTrace.on()) {
-      DistTrace.out(node.nodeName(), transportName, peerName, control, payload);
+      traceOut(control, payload);
     }
     write(control, payload, deadline);
+  }
+
+  /** {@code ErlAtom.of(name)}, from {@link #NAME_ATOMS} when it holds that name. */
+  private static ErlAtom nameAtom(String name) {
+    int slot = name.hashCode() & (NAME_ATOMS.length - 1);
+    ErlAtom a = NAME_ATOMS[slot];
+    if (a == null || !a.name().equals(name)) {
+      a = ErlAtom.of(name);
+      NAME_ATOMS[slot] = a;
+    }
+    return a;
+  }
+
+  private void traceOut(ErlTuple control, ErlTerm payload) {
+    DistTrace.out(node.nodeName(), transportName, peerName, control, payload);
+  }
+
+  /**
+   * A send of the API whose control message is {@code {op, a, b}} or {@code {op, a, b, c}}
+   * ({@link FrameWriter#write(int, ErlTerm, ErlTerm, ErlTerm, ErlTerm, Deadline, FrameWriter.Sink)}:
+   * the same bytes, no tuple built); the caller has traced it.
+   */
+  private void write(int op, ErlTerm a, ErlTerm b, ErlTerm c, ErlTerm payload, Deadline deadline) throws IOException {
+    EiConnectionLostException down = liveness.failure();
+    if (down != null) {
+      throw copy(down);
+    }
+    frameWriter.write(op, a, b, c, payload, deadline, sendQueue);
   }
 
   /** Every send: refused once down, else encoded in the caller's buffers and written or queued. */

@@ -6,6 +6,7 @@ import io.ei4j.term.TermBuffer;
 import io.ei4j.term.TermEncoder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -54,6 +55,8 @@ public final class FrameWriter {
    */
   public static final int REFERENCE_BINARIES_FROM = SendQueue.QUEUE_FRAME_BYTES;
   private static final byte PASS_THROUGH = 112;
+  private static final int SMALL_TUPLE_EXT = 104;
+  private static final int SMALL_INTEGER_EXT = 97;
   /**
    * A sending thread's encoding buffer that grew beyond this is dropped after the message, so
    * one huge message does not hold its memory for the life of the thread. Buffers up to it
@@ -61,9 +64,8 @@ public final class FrameWriter {
    * of allocating (and zeroing) a new megabyte per send.
    */
   private static final int SHRINK_ABOVE = 4 << 20;
-  /** Encoding buffers, one pair (head, payload) per sending thread. */
-  private static final ThreadLocal<TermBuffer[]> SEND_BUFFERS =
-      ThreadLocal.withInitial(() -> new TermBuffer[] {new TermBuffer(256), payloadBuffer()});
+  /** Encoding buffers and the views of them handed to the sink, one set per sending thread. */
+  private static final ThreadLocal<SendBuffers> SEND_BUFFERS = ThreadLocal.withInitial(SendBuffers::new);
 
   /** Where encoded frames go; the buffers are only valid until the call returns. */
   public interface Sink {
@@ -119,55 +121,169 @@ public final class FrameWriter {
    * @throws IllegalArgumentException when an unfragmented frame would exceed the 4-byte length
    */
   public void write(ErlTuple control, ErlTerm payload, Deadline deadline, Sink sink) throws IOException {
-    TermBuffer[] buffers = SEND_BUFFERS.get();
-    TermBuffer head = buffers[0];
-    TermBuffer body = buffers[1];
+    SendBuffers buffers = SendBuffers.take();
     try {
-      head.reset();
-      head.putInt(0);
-      body.reset();
-      if (headers) {
-        head.put(131).put(68).put(0); // a distribution header without atom cache references
-        TermEncoder.encodeTerm(control, head);
-        if (payload != null) {
-          TermEncoder.encodeTerm(payload, body);
-        }
-      } else {
-        head.put(PASS_THROUGH);
-        TermEncoder.encode(control, head);
-        if (payload != null) {
-          TermEncoder.encode(payload, body);
-        }
-      }
-      if (fragments && body.length() > fragmentAbove) {
-        writeFragments(head, body, deadline, sink);
-        return;
-      }
-      long len = (long) head.length() - 4 + body.length();
-      if (len > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException("message of " + len + " bytes exceeds the 4-byte frame length");
-      }
-      head.setInt(0, (int) len);
-      ByteBuffer[] frame;
-      if (body.referenceCount() == 0) {
-        frame = new ByteBuffer[] {head.asByteBuffer(), body.asByteBuffer()};
-      } else {
-        ByteBuffer[] pieces = body.asByteBuffers(0, body.length());
-        frame = new ByteBuffer[1 + pieces.length];
-        frame[0] = head.asByteBuffer();
-        System.arraycopy(pieces, 0, frame, 1, pieces.length);
-      }
-      sink.frame(frame, deadline);
+      TermEncoder.encodeTerm(control, startHead(buffers.head));
+      writeFrame(buffers, payload, deadline, sink);
     } finally {
-      // Forget the caller's binaries, and do not keep the memory of one huge message for
-      // the life of the thread.
+      buffers.release();
+    }
+  }
+
+  /**
+   * {@link #write(ErlTuple, ErlTerm, Deadline, Sink)} of the control message
+   * {@code {op, a, b}} ({@code c} null) or {@code {op, a, b, c}}, byte for byte, without
+   * building the tuple: the shape of {@code SEND}, {@code SEND_SENDER} and
+   * {@code REG_SEND}, so that the sends of the API allocate nothing for their control
+   * message.
+   *
+   * @param op the operation number, 0 to 255 (a {@code SMALL_INTEGER_EXT})
+   */
+  public void write(int op, ErlTerm a, ErlTerm b, ErlTerm c, ErlTerm payload, Deadline deadline, Sink sink)
+      throws IOException {
+    if (op < 0 || op > 255) {
+      throw new IllegalArgumentException("operation number out of 0..255: " + op);
+    }
+    SendBuffers buffers = SendBuffers.take();
+    try {
+      TermBuffer head = startHead(buffers.head);
+      head.put(SMALL_TUPLE_EXT).put(c == null ? 3 : 4).put(SMALL_INTEGER_EXT).put(op);
+      TermEncoder.encodeTerm(a, head);
+      TermEncoder.encodeTerm(b, head);
+      if (c != null) {
+        TermEncoder.encodeTerm(c, head);
+      }
+      writeFrame(buffers, payload, deadline, sink);
+    } finally {
+      buffers.release();
+    }
+  }
+
+  /**
+   * Starts a frame in {@code head}: room for the length, then {@code 131 68 0} (a
+   * distribution header without atom cache references) or {@code 'p'} and the control
+   * term's version byte; the control term follows without its version byte.
+   */
+  private TermBuffer startHead(TermBuffer head) {
+    head.reset();
+    head.putInt(0);
+    if (headers) {
+      head.put(131).put(68).put(0);
+    } else {
+      head.put(PASS_THROUGH).put(131);
+    }
+    return head;
+  }
+
+  /** Encodes {@code payload} after the control message in {@code buffers.head} and hands the frame over. */
+  private void writeFrame(SendBuffers buffers, ErlTerm payload, Deadline deadline, Sink sink) throws IOException {
+    TermBuffer head = buffers.head;
+    TermBuffer body = buffers.body;
+    body.reset();
+    if (payload != null) {
+      if (headers) {
+        TermEncoder.encodeTerm(payload, body);
+      } else {
+        TermEncoder.encode(payload, body);
+      }
+    }
+    if (fragments && body.length() > fragmentAbove) {
+      writeFragments(head, body, deadline, sink);
+      return;
+    }
+    long len = (long) head.length() - 4 + body.length();
+    if (len > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("message of " + len + " bytes exceeds the 4-byte frame length");
+    }
+    head.setInt(0, (int) len);
+    ByteBuffer[] frame;
+    if (body.referenceCount() == 0) {
+      frame = buffers.frame();
+    } else {
+      frame = buffers.frame(body.asByteBuffers(0, body.length()));
+    }
+    sink.frame(frame, deadline);
+  }
+
+  /**
+   * A sending thread's encoding buffers (head: length, header, control; body: payload) and
+   * the two views of them that a frame without referenced binaries is handed to the sink
+   * as, kept so that a send allocates no buffer objects. A thread that sends again while
+   * its send is still on the stack (a transport or a handler that sends from inside a
+   * write) gets a fresh set for the inner send, so the outer one's bytes stay intact.
+   */
+  private static final class SendBuffers {
+    TermBuffer head = new TermBuffer(256);
+    TermBuffer body = payloadBuffer();
+    private final ByteBuffer[] frame = new ByteBuffer[2];
+    /** The last frame with referenced binaries, emptied after each send. */
+    private ByteBuffer[] large = new ByteBuffer[0];
+    private ByteBuffer headView;
+    private ByteBuffer bodyView;
+    private boolean inUse;
+
+    /** The calling thread's set, or a fresh one when the thread's own is in use. */
+    static SendBuffers take() {
+      SendBuffers b = SEND_BUFFERS.get();
+      if (b.inUse) {
+        b = new SendBuffers();
+      }
+      b.inUse = true;
+      return b;
+    }
+
+    /**
+     * {@code {head, body}} as views of bytes {@code 0..length()-1} of each buffer's array,
+     * for a body without referenced binaries; valid until the buffers are next written.
+     */
+    ByteBuffer[] frame() {
+      headView = view(headView, head);
+      bodyView = view(bodyView, body);
+      frame[0] = headView;
+      frame[1] = bodyView;
+      return frame;
+    }
+
+    /**
+     * {@code {head, pieces...}} for a body with referenced binaries, in an array kept for the
+     * next frame of as many pieces; {@link #release} clears it, so that it does not hold on
+     * to the caller's binaries.
+     */
+    ByteBuffer[] frame(ByteBuffer[] pieces) {
+      headView = view(headView, head);
+      ByteBuffer[] f = pieces.length + 1 == large.length ? large : new ByteBuffer[pieces.length + 1];
+      f[0] = headView;
+      System.arraycopy(pieces, 0, f, 1, pieces.length);
+      large = f;
+      return f;
+    }
+
+    /** {@code v} reset to bytes {@code 0..length()-1} of {@code t}, or a new view once its array changed. */
+    private static ByteBuffer view(ByteBuffer v, TermBuffer t) {
+      byte[] a = t.array();
+      if (v == null || v.array() != a) {
+        v = ByteBuffer.wrap(a);
+      }
+      v.clear().limit(t.length());
+      return v;
+    }
+
+    /**
+     * After the message: forgets the caller's binaries, and does not keep the memory of one
+     * huge message for the life of the thread.
+     */
+    void release() {
       body.reset();
+      Arrays.fill(large, null);
       if (head.capacity() > SHRINK_ABOVE) {
-        buffers[0] = new TermBuffer(256);
+        head = new TermBuffer(256);
+        headView = null;
       }
       if (body.capacity() > SHRINK_ABOVE) {
-        buffers[1] = payloadBuffer();
+        body = payloadBuffer();
+        bodyView = null;
       }
+      inUse = false;
     }
   }
 

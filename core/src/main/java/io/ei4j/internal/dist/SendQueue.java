@@ -7,6 +7,7 @@ import io.ei4j.connect.EiConnectionLostException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -101,6 +102,14 @@ public final class SendQueue implements FrameWriter.Sink {
   private ByteBuffer carry;
   /** The send queue as taken by {@link #gather} for the write in progress; write lock only. */
   private ByteBuffer taken;
+  /**
+   * The arrays {@link #gather} returns, by length, kept so that a write of the backlog
+   * allocates none; emptied by {@link #keepRest} after the write. Write lock only.
+   */
+  private final ByteBuffer[][] gathered = new ByteBuffer[8][];
+  /** Views of the last two queue arrays taken for writing (see {@link #view}); write lock only. */
+  private ByteBuffer queueView;
+  private ByteBuffer spareView;
   /** How many buffers of the last {@link #gather} were backlog (carry, taken queue); write lock only. */
   private int backlogBuffers;
   private final ByteBuffer tick = ByteBuffer.allocate(4);
@@ -346,7 +355,7 @@ public final class SendQueue implements FrameWriter.Sink {
       queueLock.lock();
       try {
         if (queuedBytes > 0) {
-          taken = ByteBuffer.wrap(queued, 0, queuedBytes);
+          taken = view(queued, queuedBytes);
           queued = spare;
           spare = null;
           queuedBytes = 0;
@@ -364,7 +373,15 @@ public final class SendQueue implements FrameWriter.Sink {
     if (backlogBuffers == 0) {
       return own;
     }
-    ByteBuffer[] all = new ByteBuffer[n];
+    ByteBuffer[] all;
+    if (n < gathered.length) {
+      all = gathered[n];
+      if (all == null) {
+        all = gathered[n] = new ByteBuffer[n];
+      }
+    } else {
+      all = new ByteBuffer[n];
+    }
     int i = 0;
     if (carry != null) {
       all[i++] = carry;
@@ -402,6 +419,29 @@ public final class SendQueue implements FrameWriter.Sink {
       spare = taken.array();
       taken = null;
     }
+    if (all.length < gathered.length && gathered[all.length] == all) {
+      Arrays.fill(all, null); // do not keep a sender's buffers (or its binaries) until the next write
+    }
+  }
+
+  /**
+   * Under the write lock: a view of bytes {@code 0..len-1} of {@code array} (the send
+   * queue, or its spare), kept for the next time that array is taken; a new view only
+   * when the queue has grown into a new array.
+   */
+  private ByteBuffer view(byte[] array, int len) {
+    ByteBuffer v;
+    if (queueView != null && queueView.array() == array) {
+      v = queueView;
+    } else if (spareView != null && spareView.array() == array) {
+      v = spareView;
+    } else {
+      v = ByteBuffer.wrap(array);
+    }
+    spareView = queueView == v ? spareView : queueView;
+    queueView = v;
+    v.clear().limit(len);
+    return v;
   }
 
   /**

@@ -24,6 +24,8 @@ import java.nio.ByteBuffer;
 public final class SocketIo<C> {
   /** The write of no bytes that {@link #flushTransport} hands to the transport. */
   private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
+  /** {@link #NOTHING} for a gathering write; nothing can change an empty buffer, so it is shared. */
+  private static final ByteBuffer[] NOTHINGS = {NOTHING};
 
   private final SocketCallbacks<C> callbacks;
   private final C ctx;
@@ -227,7 +229,7 @@ public final class SocketIo<C> {
       long tmo = deadline.remainingMillis();
       try {
         if (callbacks.hasWritev()) {
-          callbacks.writev(ctx, new ByteBuffer[] {NOTHING}, tmo);
+          callbacks.writev(ctx, NOTHINGS, tmo);
         } else {
           callbacks.write(ctx, NOTHING, tmo);
         }

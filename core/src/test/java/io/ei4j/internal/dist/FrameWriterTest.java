@@ -120,6 +120,40 @@ class FrameWriterTest {
     assertDecodes(true, out.frames, SEND, payload);
   }
 
+  @Test
+  void controlFromItsFieldsIsTheSameBytesAsTheTuple() throws IOException {
+    ErlPid from = ErlPid.of(ErlAtom.of("b@h"), 9, 0, 3);
+    ErlAtom name = ErlAtom.of("sink");
+    ErlBinary big = ErlBinary.of(new byte[FrameWriter.REFERENCE_BINARIES_FROM]);
+    for (boolean headers : new boolean[] {false, true}) {
+      FrameWriter w = new FrameWriter(headers, true);
+      for (ErlTerm payload : new ErlTerm[] {HI, null, big}) {
+        assertSameFrames(write(w, SEND, payload),
+            write(w, ControlMessages.SEND, ControlMessages.UNUSED, TO, null, payload));
+        assertSameFrames(write(w, ControlMessages.sendSender(from, TO), payload),
+            write(w, ControlMessages.SEND_SENDER, from, TO, null, payload));
+        assertSameFrames(write(w, ControlMessages.regSend(from, name), payload),
+            write(w, ControlMessages.REG_SEND, from, ControlMessages.UNUSED, name, payload));
+      }
+    }
+    Frames out = write(new FrameWriter(false, false), ControlMessages.SEND, ControlMessages.UNUSED, TO, null, HI);
+    assertArrayEquals(bytes(new int[] {0, 0, 0, 31, 112, 131}, SEND_TERM, new int[] {131}, HI_TERM), out.frames.get(0));
+  }
+
+  private static void assertSameFrames(Frames expected, Frames actual) {
+    assertEquals(expected.frames.size(), actual.frames.size());
+    for (int i = 0; i < expected.frames.size(); i++) {
+      assertArrayEquals(expected.frames.get(i), actual.frames.get(i));
+    }
+  }
+
+  private static Frames write(FrameWriter w, int op, ErlTerm a, ErlTerm b, ErlTerm c, ErlTerm payload)
+      throws IOException {
+    Frames out = new Frames();
+    w.write(op, a, b, c, payload, Deadline.after(1_000), out);
+    return out;
+  }
+
   private static Frames write(FrameWriter w, ErlTuple control, ErlTerm payload) throws IOException {
     Frames out = new Frames();
     w.write(control, payload, Deadline.after(1_000), out);
