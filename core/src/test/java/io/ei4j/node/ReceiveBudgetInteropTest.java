@@ -52,9 +52,9 @@ class ReceiveBudgetInteropTest {
       start(J, Secs, Big) ->
           Parent = self(),
           spawn(fun() ->
-              net_kernel:monitor_nodes(true),
+              net_kernel:monitor_nodes(true, [{node_type, all}]), % the Java node is hidden
               Parent ! watching,
-              receive {nodedown, N} -> io:format("nodedown ~p~n", [N]) end
+              receive {nodedown, N, _} -> io:format("nodedown ~p~n", [N]) end
           end),
           receive watching -> ok end,
           pong = net_adm:ping(J),
@@ -130,6 +130,7 @@ class ReceiveBudgetInteropTest {
               }
             }
             System.out.flush();
+          } else if (line.equals("quit")) {
             return;
           }
         }
@@ -190,7 +191,11 @@ class ReceiveBudgetInteropTest {
         String drained = awaitLine(out, "^drained ", 120);
         assertEquals("drained " + sent.group(1) + " inorder true big 3 end done", drained.substring(0, drained.indexOf(" used")),
             "every message arrived, in order: " + drained);
+        command(stdin, "stats");
+        awaitLine(out, "^used .* heap", 10);
         assertFalse(flood.output().stream().anyMatch(l -> l.startsWith("nodedown")), "no nodedown: " + flood.output());
+        System.out.println("flood: " + flood.output() + "\nnode: " + out);
+        command(stdin, "quit");
       }
       assertTrue(child.waitFor(30, TimeUnit.SECONDS));
       assertEquals(0, child.exitValue(), String.join("\n", out));
