@@ -258,6 +258,42 @@ class ReceiveBudgetInteropTest {
     }
   }
 
+  private static final String PUMP = """
+      -module(ei4j_budget_pump).
+      -export([start/0]).
+      start() ->
+          register(pump, spawn(fun() -> receive {go, To, Count} ->
+              Bin = binary:copy(<<"p">>, 1024),
+              [To ! {I, Bin} || I <- lists:seq(1, Count)],
+              To ! done
+          end end)),
+          io:format("ready~n").
+      """;
+
+  @Test
+  void anEiConnectionsQueuePausesItsReaderAtTheBudgetAndLosesNothing(@TempDir Path dir) throws Exception {
+    Path ebin = ErlangPeer.compile(dir, "ei4j_budget_pump", PUMP);
+    try (ErlangPeer erl = ErlangPeer.builder().sname(ErlangPeer.uniqueName("pump")).cookie(COOKIE).codePath(ebin)
+        .args("-kernel", "net_ticktime", Integer.toString(TICK_SECONDS)).eval("ei4j_budget_pump:start()").readyLine("^ready").start();
+         io.ei4j.connect.EiNode node = io.ei4j.connect.EiNode.builder(ErlangPeer.uniqueName("java") + "@" + ErlangPeer.shortHostName())
+             .cookie(COOKIE).transport(TcpCallbacks.create()).tickTimeMillis(TICK_SECONDS * 1000L).receiveBudgetBytes(1 << 20).build();
+         io.ei4j.connect.EiConnection c = node.connect(erl.nodeName(), 10_000)) {
+      int count = 20_000; // 20 MiB against a 1 MiB budget
+      c.regSend(c.self(), "pump", ErlTuple.of(ErlAtom.of("go"), c.self(), ErlInteger.of(count)));
+      Thread.sleep(3 * TICK_SECONDS * 1000L); // paused for three tick times: ticks must keep it up
+      long used = node.receiveBudgetUsedBytes();
+      assertTrue(used > (1 << 19) && used <= (1 << 20) + (64 << 10), "the queue holds at most the budget: " + used);
+      assertTrue(c.isOpen(), "still connected");
+      for (int i = 1; i <= count; i++) {
+        io.ei4j.connect.EiMessage m = c.receive(10_000);
+        ErlTuple t = (ErlTuple) ((io.ei4j.connect.EiMessage.Send) m).message();
+        assertEquals(i, ((ErlInteger) t.get(0)).longValue(), "in order, nothing lost");
+      }
+      assertEquals(ErlAtom.of("done"), ((io.ei4j.connect.EiMessage.Send) c.receive(10_000)).message());
+      assertEquals(0, node.receiveBudgetUsedBytes(), "everything received gives its charge back");
+    }
+  }
+
   private interface Check {
     boolean ok() throws Exception;
   }
