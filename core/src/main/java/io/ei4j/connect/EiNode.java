@@ -670,7 +670,8 @@ public final class EiNode implements AutoCloseable {
      * bytes plus a fixed 256 bytes for the decoded objects; it counts from the moment its
      * length arrives, before its body is allocated, until {@link EiConnection#receive}
      * returns it (or the connection goes down). Each connection may hold 64 KiB beyond the
-     * budget, so a quiet peer is served while another fills it. A single frame larger than
+     * budget (all together at most an eighth of it), so a quiet peer is served while
+     * another fills it. A single frame larger than
      * the whole budget ends its connection, with a WARN. When a frame does not fit,
      * {@link #budgetPolicy} decides; with the default {@link BudgetPolicy#PAUSE} that
      * connection stops reading until enough is consumed: every message on it waits

@@ -241,7 +241,15 @@ public final class FrameReader {
       throw new EiConnectionLostException(peerName + " sent a frame of " + n + " bytes, more than the whole receive budget (receiveBudgetBytes "
           + budget.limitBytes() + ")");
     }
+    long reassembling = fragmentCharge.get();
     if (!account.tryCharge(cost)) {
+      if (reassembling > 0 && reassembling + cost > budget.limitBytes()) {
+        // Fragments of messages in progress hold the rest: waiting would never end.
+        LOG.warn("closing the connection to {}: its fragmented messages in progress outgrow the whole receive budget "
+            + "(receiveBudgetBytes {})", peerName, budget.limitBytes());
+        throw new EiConnectionLostException(peerName + " sent fragmented messages larger than the whole receive budget (receiveBudgetBytes "
+            + budget.limitBytes() + ")");
+      }
       switch (budget.policy()) {
         case PAUSE -> {
           try {

@@ -25,11 +25,13 @@ import java.util.function.BooleanSupplier;
  * (a list of small integers, say) take several times their encoded size on the heap, which
  * is why the default budget ({@link #defaultBytes()}) is a quarter of the heap, not more.
  *
- * <p>Every connection may hold {@link #CONNECTION_RESERVE} bytes of charges whatever the
+ * <p>Every connection may hold {@link #CONNECTION_RESERVE} bytes of charges beyond the
  * node-wide total, so that a connection whose peer sends little (a fresh peer's ping, a
- * mailbox that consumes) goes on while a flood from another connection holds the budget:
- * the memory bound is the budget plus {@code CONNECTION_RESERVE} per connection, the size of
- * the read buffer each connection already has.
+ * mailbox that consumes) goes on while a flood from another connection holds the budget.
+ * These reserves draw on one allowance of an eighth of the budget, so the memory bound is
+ * the budget plus an eighth, however many connections there are (a peer that reconnects to
+ * get a fresh reserve each time, while its messages stay queued, exhausts the allowance and
+ * then waits like everyone else).
  *
  * <p>Thread-safe: charges and releases are atomic additions; only a connection that waits
  * ({@link BudgetPolicy#PAUSE}) takes the lock.
@@ -48,6 +50,8 @@ public final class MessageBudget {
   private static final long WAIT_SLICE_MILLIS = 250;
 
   private final long limit;
+  /** How far the connections' reserves may take the total beyond {@link #limit}. */
+  private final long overdraft;
   private final BudgetPolicy policy;
   private final AtomicLong used = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
@@ -67,6 +71,7 @@ public final class MessageBudget {
       throw new IllegalArgumentException("receiveBudgetBytes must be at least 1 MiB, got " + limitBytes);
     }
     this.limit = limitBytes;
+    this.overdraft = Math.max(CONNECTION_RESERVE, limitBytes / 8);
     this.policy = java.util.Objects.requireNonNull(policy, "policy");
   }
 
@@ -135,12 +140,13 @@ public final class MessageBudget {
 
     /**
      * Charges {@code bytes} when they fit: the node-wide total stays within the budget, or
-     * this connection stays within its {@link #CONNECTION_RESERVE}.
+     * this connection stays within its {@link #CONNECTION_RESERVE} and the total within the
+     * budget plus its allowance for reserves (an eighth).
      */
     public boolean tryCharge(long bytes) {
       while (true) {
         long u = used.get();
-        if (u + bytes > limit && held.get() + bytes > CONNECTION_RESERVE) {
+        if (u + bytes > limit && (held.get() + bytes > CONNECTION_RESERVE || u + bytes > limit + overdraft)) {
           return false;
         }
         if (used.compareAndSet(u, u + bytes)) {
