@@ -14,6 +14,7 @@ import io.ei4j.internal.dist.FrameReader;
 import io.ei4j.internal.dist.FrameWriter;
 import io.ei4j.internal.dist.Handshake;
 import io.ei4j.internal.dist.Liveness;
+import io.ei4j.internal.dist.MessageBudget;
 import io.ei4j.internal.dist.ReadingRole;
 import io.ei4j.internal.dist.SendQueue;
 import io.ei4j.internal.dist.SocketIo;
@@ -153,8 +154,13 @@ public final class EiConnection implements AutoCloseable {
     this.liveness = new Liveness(this::goingDown);
     this.frameWriter = new FrameWriter(headers, (both & DistFlags.FRAGMENTS) != 0);
     this.sendQueue = new SendQueue(io, liveness, peerName, "ei4j-flusher-" + names, tickTimeMillis);
-    DistFrameDecoder frames = new DistFrameDecoder(headers, node.maxMessageBytes(), new TermDecoder(node.decodeLimits()));
-    this.frameReader = new FrameReader(io, peerName, node.maxMessageBytes(), frames, sendQueue::sendTick);
+    MessageBudget budget = node.budget();
+    // A message, reassembled or not, is bounded by the smaller of maxMessageBytes and the budget.
+    boolean budgetBounds = budget.limitBytes() < node.maxMessageBytes();
+    DistFrameDecoder frames = new DistFrameDecoder(headers, (int) Math.min(node.maxMessageBytes(), budget.limitBytes()),
+        budgetBounds ? "the whole receive budget (receiveBudgetBytes)" : "maxMessageBytes", new TermDecoder(node.decodeLimits()));
+    this.frameReader = new FrameReader(io, peerName, node.maxMessageBytes(), node.explicitMaxMessageBytes(), budget.account(),
+        () -> liveness.failure() != null, frames, sendQueue::sendTick);
     this.dispatcher = new Dispatcher(this, handler, this::write, liveness, node.nodeName(), transportName, peerName,
         tickTimeMillis);
     this.role = new ReadingRole(io, liveness, frameReader, dispatcher, node.nodeName(), peerName, handler != null,

@@ -7,10 +7,12 @@ import io.ei4j.api.SocketCallbacks;
 import io.ei4j.epmd.EpmdClient;
 import io.ei4j.epmd.EpmdRegistration;
 import io.ei4j.epmd.NodeInfo;
+import io.ei4j.internal.dist.ConnectionInternals;
 import io.ei4j.internal.dist.Cookies;
 import io.ei4j.internal.dist.Deadline;
 import io.ei4j.internal.dist.DistFlags;
 import io.ei4j.internal.dist.Handshake;
+import io.ei4j.internal.dist.MessageBudget;
 import io.ei4j.internal.dist.SocketIo;
 import io.ei4j.internal.node.Checks;
 import io.ei4j.internal.node.NodeNames;
@@ -65,14 +67,16 @@ public final class EiNode implements AutoCloseable {
   /** Erlang's default {@code net_ticktime}: 60 seconds. */
   public static final long DEFAULT_TICK_TIME_MILLIS = NodeOptions.DEFAULT_TICK_TIME_MILLIS;
   /**
-   * The default largest frame accepted from a peer: the largest Java array, so that no
-   * message an Erlang node would accept ends the connection. A node-wide memory budget, not
-   * a fixed frame size, is what bounds memory; a configured smaller limit, when hit, is
-   * logged at WARN with its name.
+   * The default largest frame accepted from a peer: no fixed limit but the receive budget
+   * ({@link Builder#receiveBudgetBytes}); this is the largest array a JVM can allocate.
    */
   public static final int DEFAULT_MAX_MESSAGE_BYTES = NodeOptions.DEFAULT_MAX_MESSAGE_BYTES;
 
   private static final SecureRandom RANDOM = new SecureRandom();
+
+  static {
+    ConnectionInternals.grantBudgets((b, budget) -> b.sharedBudget = budget);
+  }
 
   private final String alive;
   private final String host;
@@ -88,6 +92,8 @@ public final class EiNode implements AutoCloseable {
   private final long tickTimeMillis;
   private final long sendTimeoutMillis;
   private final int maxMessageBytes;
+  private final boolean explicitMaxMessageBytes;
+  private final MessageBudget budget;
   private final DecodeLimits decodeLimits;
   private final int maxQueueLength;
   private final long flags;
@@ -118,6 +124,8 @@ public final class EiNode implements AutoCloseable {
     this.tickTimeMillis = o.tickTimeMillis();
     this.sendTimeoutMillis = o.sendTimeoutMillis();
     this.maxMessageBytes = o.maxMessageBytes();
+    this.explicitMaxMessageBytes = o.explicitMaxMessageBytes();
+    this.budget = b.sharedBudget != null ? b.sharedBudget : o.budget();
     this.decodeLimits = o.decodeLimits();
     this.maxQueueLength = o.maxQueueLength();
     this.flags = DistFlags.ADVERTISED | (b.distributionHeaders ? DistFlags.DIST_HEADERS : 0) | b.extraFlags;
@@ -446,6 +454,32 @@ public final class EiNode implements AutoCloseable {
     return maxMessageBytes;
   }
 
+  boolean explicitMaxMessageBytes() {
+    return explicitMaxMessageBytes;
+  }
+
+  MessageBudget budget() {
+    return budget;
+  }
+
+  /**
+   * The receive budget in bytes ({@link Builder#receiveBudgetBytes}): how much received,
+   * unconsumed messages may hold, for every connection of the node together.
+   */
+  public long receiveBudgetBytes() {
+    return budget.limitBytes();
+  }
+
+  /** Bytes the receive budget holds now (an estimate, see {@link Builder#receiveBudgetBytes}). */
+  public long receiveBudgetUsedBytes() {
+    return budget.usedBytes();
+  }
+
+  /** Messages thrown away because the receive budget was full ({@link BudgetPolicy#DROP}). */
+  public long budgetDroppedMessages() {
+    return budget.droppedMessages();
+  }
+
   /** The limits every connection's term decoder enforces on what its peer sends. */
   public DecodeLimits decodeLimits() {
     return decodeLimits;
@@ -493,6 +527,8 @@ public final class EiNode implements AutoCloseable {
     private InetAddress address;
     /** The options {@link io.ei4j.node.Node.Builder} shares; replaced by each setter. */
     private NodeOptions options = NodeOptions.DEFAULTS;
+    /** A budget shared with other nodes (a {@code Node}'s transports), set through {@link ConnectionInternals}. */
+    private MessageBudget sharedBudget;
     /** Set by {@link #build()}: the cookie's digest input and the creation the node gets. */
     private byte[] cookieBytes;
     private int creation;
@@ -600,9 +636,9 @@ public final class EiNode implements AutoCloseable {
     }
 
     /**
-     * The largest frame accepted from a peer (default {@link #DEFAULT_MAX_MESSAGE_BYTES}, no
-     * practical limit); a larger one ends the connection and is logged at WARN naming
-     * {@code maxMessageBytes}.
+     * The largest frame accepted from a peer; a larger one ends the connection, with a WARN
+     * naming this limit. Default: none, only the receive budget
+     * ({@link #receiveBudgetBytes}), as Erlang has no fixed limit either.
      */
     public Builder maxMessageBytes(int bytes) {
       if (bytes < 1024) {
@@ -626,10 +662,41 @@ public final class EiNode implements AutoCloseable {
     }
 
     /**
+     * The node-wide budget for messages received but not yet consumed, in bytes, for every
+     * connection of the node together (default: a quarter of the heap,
+     * {@code Runtime.maxMemory() / 4}, which leaves room for decoded terms larger than their
+     * encoding and for the application). What a message costs is an estimate: its frame
+     * bytes plus a fixed 256 bytes for the decoded objects; it counts from the moment its
+     * length arrives, before its body is allocated, until {@link EiConnection#receive}
+     * returns it (or the connection goes down). Each connection may hold 64 KiB beyond the
+     * budget (all together at most an eighth of it), so a quiet peer is served while
+     * another fills it. A single frame larger than
+     * the whole budget ends its connection, with a WARN. When a frame does not fit,
+     * {@link #budgetPolicy} decides; with the default {@link BudgetPolicy#PAUSE} that
+     * connection stops reading until enough is consumed: every message on it waits
+     * (head-of-line blocking), while ticks keep flowing. See CONNECTIONS.md.
+     *
+     * @throws IllegalArgumentException below 1 MiB
+     */
+    public Builder receiveBudgetBytes(long bytes) {
+      if (bytes < (1 << 20)) {
+        throw new IllegalArgumentException("receiveBudgetBytes must be at least 1 MiB, got " + bytes);
+      }
+      this.options = options.withReceiveBudgetBytes(bytes);
+      return this;
+    }
+
+    /** What a connection does when a frame does not fit in the receive budget (default {@link BudgetPolicy#PAUSE}). */
+    public Builder budgetPolicy(BudgetPolicy policy) {
+      this.options = options.withBudgetPolicy(Objects.requireNonNull(policy, "policy"));
+      return this;
+    }
+
+    /**
      * The most messages a connection's own queue holds for {@link EiConnection#receive}
      * (default {@link Integer#MAX_VALUE}: unbounded, as an Erlang mailbox). When it is full,
      * a newly arrived message is dropped, counted in {@link EiConnection#droppedMessages()}
-     * and logged at debug; the connection, its ticks and {@code rpc} replies are unaffected.
+     * and logged at WARN (at most one line a minute per peer, then a count); the connection, its ticks and {@code rpc} replies are unaffected.
      * Irrelevant with a {@link #connectionHandler}, which receives every message instead.
      */
     public Builder maxQueueLength(int messages) {

@@ -1,6 +1,8 @@
 package io.ei4j.node;
 
 import io.ei4j.connect.EiConnection;
+import io.ei4j.internal.dist.ConnectionInternals;
+import io.ei4j.internal.dist.ReadingRole;
 import io.ei4j.internal.node.Checks;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlPid;
@@ -259,6 +261,16 @@ public final class Mailbox implements AutoCloseable {
    */
   boolean deliver(ErlTerm message) {
     return queue.deliver(message);
+  }
+
+  /**
+   * {@link #deliver(ErlTerm)} for a message that {@code c} is dispatching now, on the thread
+   * that dispatches it: the message takes over its charge to the node's receive budget
+   * (given back when a receive takes it, or at once if it is not queued).
+   */
+  boolean deliverFrom(EiConnection c, ErlTerm message) {
+    ReadingRole r = ConnectionInternals.role(c);
+    return queue.deliver(message, r.budgetAccount(), r.claimCharge());
   }
 
   /**

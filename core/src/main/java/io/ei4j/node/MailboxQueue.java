@@ -1,5 +1,7 @@
 package io.ei4j.node;
 
+import io.ei4j.internal.dist.MessageBudget;
+import io.ei4j.internal.node.RateLimitedLog;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
 import java.lang.invoke.MethodHandles;
@@ -27,6 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 final class MailboxQueue {
   private static final Logger LOG = LoggerFactory.getLogger(Mailbox.class);
+  /** Messages dropped at a full queue, per mailbox, at most a line a minute each. */
+  private static final RateLimitedLog QUEUE_DROPS = RateLimitedLog.perMinute(LOG, "dropped", "message");
 
   /*
    * The queue is in two parts. Senders (the reader threads, local senders) append to the
@@ -40,13 +44,30 @@ final class MailboxQueue {
    * that sees them signals under the lock.
    */
 
-  /** A message in the intake; the list's head is a sentinel whose successor is the oldest. */
+  /**
+   * A message in the intake; the list's head is a sentinel whose successor is the oldest.
+   * A message from another node carries its charge to the node's receive budget
+   * ({@code MessageBudget}), released when it is taken or discarded.
+   */
   private static final class Cell {
     ErlTerm message; // written before the cell is published; cleared by the receiver that takes it
+    final MessageBudget.Account account; // null when not charged
+    final long charge;
     volatile Cell next; // set once, by the sender that appended the next cell
 
-    Cell(ErlTerm message) {
+    Cell(ErlTerm message, MessageBudget.Account account, long charge) {
       this.message = message;
+      this.account = account;
+      this.charge = charge;
+    }
+  }
+
+  /** A message a receive passed over, with its charge. */
+  private record Saved(ErlTerm message, MessageBudget.Account account, long charge) {
+    void release() {
+      if (account != null) {
+        account.release(charge);
+      }
     }
   }
 
@@ -73,7 +94,9 @@ final class MailboxQueue {
   private final Condition arrived = lock.newCondition();
   private volatile Cell tail; // the newest cell; senders swap it
   private Cell head; // guarded by lock: the sentinel before the oldest intake message
-  private final ArrayDeque<ErlTerm> saved = new ArrayDeque<>(); // guarded by lock
+  private final ArrayDeque<Saved> saved = new ArrayDeque<>(); // guarded by lock
+  private MessageBudget.Account polledAccount; // guarded by lock: the charge of the message poll() returned last
+  private long polledCharge; // guarded by lock
   private volatile long appended; // messages ever queued (both parts); senders add with APPENDED
   private long taken; // messages ever removed; written under lock with TAKEN (release), read by senders with TAKEN (acquire)
   private volatile Thread parked; // the receiver parked without the lock; set by it, cleared by whoever wakes it
@@ -105,7 +128,7 @@ final class MailboxQueue {
   MailboxQueue(Mailbox owner, int maxQueueLength) {
     this.owner = owner;
     this.maxQueueLength = maxQueueLength;
-    Cell sentinel = new Cell(null);
+    Cell sentinel = new Cell(null, null, 0);
     this.head = sentinel;
     this.tail = sentinel;
   }
@@ -130,14 +153,15 @@ final class MailboxQueue {
         }
         // Messages passed over earlier come first; only those this call has not tested yet.
         if (scanned < saved.size()) {
-          Iterator<ErlTerm> it = saved.iterator();
+          Iterator<Saved> it = saved.iterator();
           for (int i = 0; it.hasNext(); i++) {
-            ErlTerm m = it.next();
-            if (i >= scanned && match.test(m)) {
+            Saved m = it.next();
+            if (i >= scanned && match.test(m.message())) {
               it.remove();
               removals++; // other receivers' positions in `saved` moved
               took(1);
-              return m;
+              m.release();
+              return m.message();
             }
           }
           scanned = saved.size();
@@ -147,14 +171,17 @@ final class MailboxQueue {
           try {
             matches = match.test(m);
           } catch (RuntimeException | Error e) {
-            saved.addLast(m); // the message stays queued, in order
+            save(m); // the message stays queued, in order
             throw e;
           }
           if (matches) {
             took(1);
+            if (polledAccount != null) {
+              polledAccount.release(polledCharge);
+            }
             return m;
           }
-          saved.addLast(m);
+          save(m);
           scanned++;
         }
         long left = deadline - System.nanoTime();
@@ -267,7 +294,14 @@ final class MailboxQueue {
     head = n;
     ErlTerm m = n.message;
     n.message = null; // the sentinel keeps no message alive
+    polledAccount = n.account;
+    polledCharge = n.charge;
     return m;
+  }
+
+  /** Keeps the message {@link #poll()} returned last in {@code saved}, with its charge. Call under the lock. */
+  private void save(ErlTerm m) {
+    saved.addLast(new Saved(m, polledAccount, polledCharge));
   }
 
   /** Counts {@code n} messages removed from the queue. Call under the lock. */
@@ -278,7 +312,7 @@ final class MailboxQueue {
   /** Moves the whole intake to {@code saved}, so that it holds every queued message. Call under the lock. */
   private void drainIntake() {
     for (ErlTerm m; (m = poll()) != null; ) {
-      saved.addLast(m);
+      save(m);
     }
   }
 
@@ -314,7 +348,16 @@ final class MailboxQueue {
    * it was dropped, or the mailbox is dead. Never takes the lock unless a receiver waits.
    */
   boolean deliver(ErlTerm message) {
+    return deliver(message, null, 0);
+  }
+
+  /**
+   * {@link #deliver(ErlTerm)} for a message from another node, with its charge to the
+   * receive budget: released when the message is taken, or at once when it is not queued.
+   */
+  boolean deliver(ErlTerm message, MessageBudget.Account account, long charge) {
     if (exit != null) {
+      release(account, charge);
       return false;
     }
     int max = maxQueueLength;
@@ -327,16 +370,21 @@ final class MailboxQueue {
         a = appended;
         if (a - (long) TAKEN.getAcquire(this) >= max) {
           long n = dropped.incrementAndGet();
-          if (LOG.isDebugEnabled()) {
-            LOG.debug("{}{}: dropped a message, the queue is full (maxQueueLength {}); {} dropped so far",
-                owner.pid(), owner.name() == null ? "" : " (" + owner.name() + ")", max, n);
-          }
+          release(account, charge);
+          QUEUE_DROPS.record("the queue of " + owner.pid() + (owner.name() == null ? "" : " (" + owner.name() + ")"),
+              "the queue holds maxQueueLength (" + max + ") messages; " + n + " dropped there so far");
           return false;
         }
       } while (!APPENDED.compareAndSet(this, a, a + 1));
     }
-    append(message);
+    append(message, account, charge);
     return true;
+  }
+
+  private static void release(MessageBudget.Account account, long charge) {
+    if (account != null) {
+      account.release(charge);
+    }
   }
 
   /**
@@ -350,19 +398,27 @@ final class MailboxQueue {
       return false;
     }
     APPENDED.getAndAdd(this, 1L);
-    append(message);
+    append(message, null, 0);
     return true;
   }
 
   /**
    * Appends to the intake (any thread, lock-free) and wakes the receivers if one waits. A
-   * message that lands just after the mailbox died stays unread: every receive throws from
-   * then on.
+   * message that lands just after the mailbox died stays unread (every receive throws from
+   * then on), and its charge is given back here.
    */
-  private void append(ErlTerm message) {
-    Cell c = new Cell(message);
+  private void append(ErlTerm message, MessageBudget.Account account, long charge) {
+    Cell c = new Cell(message, account, charge);
     Cell prev = (Cell) TAIL.getAndSet(this, c);
     prev.next = c;
+    if (account != null && exit != null) {
+      lock.lock();
+      try {
+        discardQueue(); // kill discarded the queue before this cell landed
+      } finally {
+        lock.unlock();
+      }
+    }
     wakeReading();
     wakeParked();
     if (waiting != 0) {
@@ -389,7 +445,13 @@ final class MailboxQueue {
     try {
       drainIntake();
       int before = saved.size();
-      if (saved.removeIf(which)) {
+      if (saved.removeIf(m -> {
+        if (which.test(m.message())) {
+          m.release();
+          return true;
+        }
+        return false;
+      })) {
         removals++;
         took(before - saved.size());
       }
@@ -422,6 +484,9 @@ final class MailboxQueue {
   private void discardQueue() {
     drainIntake();
     took(saved.size());
+    for (Saved m : saved) {
+      m.release();
+    }
     saved.clear();
     arrived.signalAll();
     wakeReading();
@@ -455,7 +520,7 @@ final class MailboxQueue {
     lock.lock();
     try {
       drainIntake();
-      return List.copyOf(saved);
+      return saved.stream().map(Saved::message).toList();
     } finally {
       lock.unlock();
     }

@@ -1,9 +1,11 @@
 package io.ei4j.node;
 
 import io.ei4j.api.SocketCallbacks;
+import io.ei4j.connect.BudgetPolicy;
 import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiNode;
 import io.ei4j.epmd.EpmdClient;
+import io.ei4j.internal.dist.MessageBudget;
 import io.ei4j.internal.node.Checks;
 import io.ei4j.internal.node.NodeNames;
 import io.ei4j.internal.node.NodeOptions;
@@ -99,6 +101,8 @@ public final class Node implements AutoCloseable {
   private final Transports transports;
   private final Connections connections;
   private final Acceptor acceptor;
+  /** The receive budget every transport's connections share. */
+  private final MessageBudget budget;
   private volatile boolean closed;
 
   private Node(Builder b) throws IOException {
@@ -106,6 +110,7 @@ public final class Node implements AutoCloseable {
     this.nodeAtom = ErlAtom.of(nodeName);
     this.connectTimeoutMillis = b.connectTimeoutMillis;
     this.maxQueueLength = b.options.maxQueueLength();
+    this.budget = b.options.budget();
     this.outgoing = new Outgoing(this, table, b.options.sendTimeoutMillis(), Math.max(1, b.options.tickTimeMillis() / 4));
     this.signals = new Signals(this, table, outgoing);
     this.transports = new Transports(nodeName, b.allTransports(), b.selector, b.options.epmd(), b.connectTimeoutMillis);
@@ -113,7 +118,7 @@ public final class Node implements AutoCloseable {
     this.connections = new Connections(this, transports, signals, b.connectTimeoutMillis);
     this.acceptor = new Acceptor(this, connections, b.maxPendingHandshakes, b.handshakeTimeoutMillis);
     try {
-      transports.start(nodeName, b.options, s -> new Router(s.name(), nodeName, table, signals, functions, connections));
+      transports.start(nodeName, b.options.withSharedBudget(budget), s -> new Router(s.name(), nodeName, table, signals, functions, connections));
     } catch (IOException | RuntimeException e) {
       functions.shutdown();
       connections.shutdown();
@@ -453,6 +458,35 @@ public final class Node implements AutoCloseable {
     return acceptor.refusedHandshakes();
   }
 
+  /**
+   * The receive budget in bytes ({@link Builder#receiveBudgetBytes}), shared by the
+   * connections of every transport.
+   *
+   * @return the budget
+   */
+  public long receiveBudgetBytes() {
+    return budget.limitBytes();
+  }
+
+  /**
+   * Bytes the receive budget holds now: messages received and not yet taken by their
+   * mailboxes (an estimate, see {@link Builder#receiveBudgetBytes}).
+   *
+   * @return the bytes charged
+   */
+  public long receiveBudgetUsedBytes() {
+    return budget.usedBytes();
+  }
+
+  /**
+   * Messages thrown away because the receive budget was full ({@link BudgetPolicy#DROP}).
+   *
+   * @return the count since the node started
+   */
+  public long budgetDroppedMessages() {
+    return budget.droppedMessages();
+  }
+
   // ---- for the collaborators and Mailbox ----
 
   boolean isLocal(ErlAtom node) {
@@ -731,14 +765,49 @@ public final class Node implements AutoCloseable {
     }
 
     /**
-     * The largest frame accepted from a peer (default {@link EiNode#DEFAULT_MAX_MESSAGE_BYTES}, no
-     * practical limit); a larger one ends the connection, logged at WARN.
+     * The largest frame accepted from a peer; a larger one ends the connection, with a WARN
+     * naming this limit. Default: none but the receive budget ({@link #receiveBudgetBytes}),
+     * as Erlang has no fixed limit.
      *
      * @param bytes the limit
      * @return this builder
      */
     public Builder maxMessageBytes(int bytes) {
       this.options = options.withMaxMessageBytes(bytes);
+      return this;
+    }
+
+    /**
+     * The node-wide budget for messages received but not yet consumed, in bytes (default: a
+     * quarter of the heap, {@code Runtime.maxMemory() / 4}), for the connections of every
+     * transport together; see {@link EiNode.Builder#receiveBudgetBytes}. A message counts
+     * (an estimate: its frame bytes plus 256) from the moment its length arrives until its
+     * mailbox's receive takes it, or the mailbox dies; signals and answers the node handles
+     * itself count only while they are routed. With the default {@link BudgetPolicy#PAUSE},
+     * a connection whose frame does not fit stops reading until mailboxes have taken enough:
+     * messages for every other mailbox on that connection wait too (head-of-line blocking),
+     * ticks keep flowing both ways, and other connections go on. See {@code CONCURRENCY.md}.
+     *
+     * @param bytes the budget, at least 1 MiB
+     * @return this builder
+     */
+    public Builder receiveBudgetBytes(long bytes) {
+      if (bytes < (1 << 20)) {
+        throw new IllegalArgumentException("receiveBudgetBytes must be at least 1 MiB, got " + bytes);
+      }
+      this.options = options.withReceiveBudgetBytes(bytes);
+      return this;
+    }
+
+    /**
+     * What a connection does when a frame does not fit in the receive budget (default
+     * {@link BudgetPolicy#PAUSE}).
+     *
+     * @param policy the policy
+     * @return this builder
+     */
+    public Builder budgetPolicy(BudgetPolicy policy) {
+      this.options = options.withBudgetPolicy(Objects.requireNonNull(policy, "policy"));
       return this;
     }
 
@@ -794,8 +863,9 @@ public final class Node implements AutoCloseable {
     /**
      * The queue limit of every mailbox of the node (default {@link Integer#MAX_VALUE}:
      * unbounded, as in Erlang); {@link Mailbox#maxQueueLength(int)} changes one mailbox's.
-     * A message that arrives while its mailbox's queue is full is dropped and counted in
-     * {@link Mailbox#droppedMessages()}; the connection it came on, other mailboxes and
+     * A message that arrives while its mailbox's queue is full is dropped, counted in
+     * {@link Mailbox#droppedMessages()} and logged at WARN (one line a minute per mailbox,
+     * then a count); the connection it came on, other mailboxes and
      * ticks are unaffected. {@code 'EXIT'} and {@code 'DOWN'} messages are never dropped.
      * See {@code CONCURRENCY.md}.
      *

@@ -81,13 +81,13 @@ final class Router implements EiConnectionHandler {
       Mailbox m = table.byPid(s.to());
       if (m != null) {
         m.arrivedVia(c);
-        m.deliver(s.message());
+        m.deliverFrom(c, s.message());
       }
     } else if (msg instanceof EiMessage.RegSend r) {
       Mailbox m = table.byName(r.toName().name());
       if (m != null) {
         m.arrivedVia(c);
-        m.deliver(r.message());
+        m.deliverFrom(c, r.message());
       }
     } else if (msg instanceof EiMessage.Link l) {
       signals.linkArrived(c, l.from(), l.to());
@@ -120,7 +120,7 @@ final class Router implements EiConnectionHandler {
         if (t.arity() >= 3 && t.get(2) instanceof ErlRef alias && payload != null) {
           Mailbox m = table.byAlias(alias);
           if (m != null) {
-            m.deliver(payload);
+            m.deliverFrom(c, payload);
           }
         }
       }

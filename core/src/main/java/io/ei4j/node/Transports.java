@@ -7,6 +7,7 @@ import io.ei4j.connect.EiNode;
 import io.ei4j.epmd.EpmdClient;
 import io.ei4j.epmd.EpmdRegistration;
 import io.ei4j.epmd.NodeInfo;
+import io.ei4j.internal.dist.ConnectionInternals;
 import io.ei4j.internal.dist.DistFlags;
 import io.ei4j.internal.node.NodeNames;
 import io.ei4j.internal.node.NodeOptions;
@@ -120,6 +121,7 @@ final class Transports {
     } else if (b.creation() != null) {
       eb.creation(b.creation());
     }
+    ConnectionInternals.shareBudget(eb, b.sharedBudget()); // one receive budget for every transport
     s.ei = eb.build();
     if (creation != null && s.ei.creation() != creation) {
       throw new IllegalStateException("transport " + t.name() + " cannot take the node's creation " + Integer.toUnsignedString(creation)

@@ -1,6 +1,8 @@
 package io.ei4j.internal.dist;
 
 import io.ei4j.connect.EiConnection;
+import io.ei4j.connect.EiNode;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
@@ -13,6 +15,7 @@ import java.util.function.Function;
  */
 public final class ConnectionInternals {
   private static volatile Function<EiConnection, ReadingRole> roles;
+  private static volatile BiConsumer<EiNode.Builder, MessageBudget> budgets;
 
   private ConnectionInternals() {}
 
@@ -22,6 +25,22 @@ public final class ConnectionInternals {
       throw new IllegalStateException("access already granted");
     }
     roles = access;
+  }
+
+  /** Called once, by {@link EiNode}'s static initializer. */
+  public static void grantBudgets(BiConsumer<EiNode.Builder, MessageBudget> access) {
+    if (budgets != null) {
+      throw new IllegalStateException("access already granted");
+    }
+    budgets = access;
+  }
+
+  /**
+   * Makes the node {@code b} builds use {@code budget} (one a {@code Node} shares among its
+   * transports) instead of a budget of its own; null leaves it its own.
+   */
+  public static void shareBudget(EiNode.Builder b, MessageBudget budget) {
+    budgets.accept(b, budget); // b exists, so EiNode is initialized and the access granted
   }
 
   /** The reading role of {@code c}. No allocation, no lock. */

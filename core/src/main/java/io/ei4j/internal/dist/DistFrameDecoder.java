@@ -69,6 +69,13 @@ public final class DistFrameDecoder {
    */
   private final ErlAtom[][] refArrays = new ErlAtom[256][];
   private final Map<Long, Sequence> sequences = new HashMap<>();
+  /**
+   * Fragmented messages dropped ({@link #discard}) whose last fragment has not arrived: the
+   * next fragment id each expects. Their continuations are consumed and thrown away.
+   */
+  private final Map<Long, Long> droppedSequences = new HashMap<>();
+  /** The name of the limit {@code maxMessageBytes} stands for, in error messages. */
+  private final String limitName;
   private long bufferedBytes;
   private volatile long newCacheEntries;
   private volatile long cachedReferences;
@@ -98,6 +105,17 @@ public final class DistFrameDecoder {
    *     that this class or its caller gives up
    */
   public DistFrameDecoder(boolean headers, int maxMessageBytes, TermDecoder decoder) {
+    this(headers, maxMessageBytes, "maxMessageBytes", decoder);
+  }
+
+  /**
+   * A decoder for one connection whose message limit has a name of its own.
+   *
+   * @param limitName what {@code maxMessageBytes} is called in error messages (such as the
+   *     receive budget when it is the smaller limit)
+   */
+  public DistFrameDecoder(boolean headers, int maxMessageBytes, String limitName, TermDecoder decoder) {
+    this.limitName = limitName;
     this.headers = headers;
     this.maxMessageBytes = maxMessageBytes;
     this.maxBufferedBytes = 4L * maxMessageBytes;
@@ -118,6 +136,58 @@ public final class DistFrameDecoder {
   /** Messages that arrived in more than one fragment and were reassembled. */
   public long reassembledMessages() {
     return reassembledMessages;
+  }
+
+  /** Bytes held by fragmented messages being reassembled. */
+  public long bufferedBytes() {
+    return bufferedBytes;
+  }
+
+  /**
+   * Forgets a frame that is thrown away unread (the receive budget's {@code DROP}), given
+   * the start of its body: a first fragment makes its sequence's later fragments be thrown
+   * away too; a continuation drops the whole sequence it belongs to.
+   *
+   * @param head at least the first 18 bytes of the frame body, or all of a shorter one
+   * @return whether this loses a message, rather than the rest of one already dropped
+   */
+  public boolean discard(ByteBuffer head) {
+    if (!headers || head.remaining() < 18 || (head.get(head.position()) & 0xff) != VERSION) {
+      return true;
+    }
+    int tag = head.get(head.position() + 1) & 0xff;
+    long seq = head.getLong(head.position() + 2);
+    long id = head.getLong(head.position() + 10);
+    if (tag == DIST_FRAG_HEADER) {
+      if (id > 1 && droppedSequences.size() < MAX_SEQUENCES) {
+        droppedSequences.put(seq, id - 1);
+      }
+      return true;
+    }
+    if (tag != DIST_FRAG_CONT) {
+      return true;
+    }
+    Sequence s = sequences.remove(seq);
+    if (s != null) {
+      bufferedBytes -= s.data.length();
+      if (id > 1) {
+        droppedSequences.put(seq, id - 1);
+      }
+      return true;
+    }
+    if (droppedSequences.containsKey(seq)) {
+      forgetDropped(seq, id);
+      return false;
+    }
+    return true;
+  }
+
+  private void forgetDropped(long seq, long id) {
+    if (id <= 1) {
+      droppedSequences.remove(seq);
+    } else {
+      droppedSequences.put(seq, id - 1);
+    }
   }
 
   /** Fragmented messages whose last fragment has not arrived yet. */
@@ -186,6 +256,10 @@ public final class DistFrameDecoder {
         long seq = u64(frame, "sequence id", -1);
         long id = u64(frame, "fragment id", -1);
         Sequence s = sequences.get(seq);
+        if (s == null && droppedSequences.containsKey(seq)) {
+          forgetDropped(seq, id); // the rest of a message dropped at an earlier fragment
+          return null;
+        }
         if (s == null) {
           throw new DistHeaderException("a continuation fragment of sequence " + Long.toUnsignedString(seq) + ", which was never started");
         }
@@ -214,7 +288,7 @@ public final class DistFrameDecoder {
     long total = (long) s.data.length() + n;
     if (total > maxMessageBytes) {
       throw new DistHeaderException("fragmented message " + Long.toUnsignedString(seq) + " grew to " + total
-          + " bytes, more than maxMessageBytes (" + maxMessageBytes + ")");
+          + " bytes, more than " + limitName + " (" + maxMessageBytes + ")");
     }
     if (bufferedBytes + n > maxBufferedBytes) {
       throw new DistHeaderException("fragmented messages in progress hold more than " + maxBufferedBytes

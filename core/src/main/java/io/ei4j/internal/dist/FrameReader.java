@@ -1,10 +1,17 @@
 package io.ei4j.internal.dist;
 
+import io.ei4j.connect.BudgetPolicy;
+import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiConnectionLostException;
+import io.ei4j.internal.node.RateLimitedLog;
 import io.ei4j.term.TermDecodeException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads frames from a connection's socket and decodes them with its {@link DistFrameDecoder}:
@@ -17,16 +24,36 @@ import java.nio.ByteBuffer;
  * decoded binaries then share. A read that fails with a timeout or an interrupt consumes
  * nothing it cannot resume: the length stays in the buffer until the whole frame is there,
  * and a large frame's partial buffer is kept for the next call.
+ *
+ * <p>Every frame is charged to the node's {@link MessageBudget} as soon as its length is
+ * known, before its body is allocated: its bytes plus {@link MessageBudget#PER_MESSAGE_OVERHEAD}.
+ * The charge of the message just read is {@link #takeCharge() taken} by whoever queues it;
+ * fragments' charges stay here while their message is reassembled. When the frame does not
+ * fit, the budget's {@link BudgetPolicy} decides: wait (the length stays in the buffer, so a
+ * reader whose deadline runs out or that is woken up loses nothing and the next holder of
+ * the role waits on), close the connection, or throw the frame away unread. A frame larger
+ * than the whole budget, or than an explicit {@code maxMessageBytes}, closes the connection
+ * with a WARN naming the limit.
  */
 public final class FrameReader {
+  /** The connection's log, where this part's messages have always gone. */
+  private static final Logger LOG = LoggerFactory.getLogger(EiConnection.class);
   /** Reads fill a buffer of this size; frames that fit are decoded where they lie. */
   private static final int READ_BUFFER_BYTES = 64 << 10;
+  /** Frames thrown away under {@link BudgetPolicy#DROP}, per peer, at most a line a minute each. */
+  private static final RateLimitedLog DROPS = RateLimitedLog.perMinute(LOG, "dropped", "message");
 
   private final SocketIo<?> io;
   private final String peerName;
   /** What the socket calls are doing, for their error messages: built once, not per frame. */
   private final String readingWhat;
   private final int maxMessageBytes;
+  /** Whether {@link #maxMessageBytes} was configured (else it is only the array limit). */
+  private final boolean explicitMax;
+  private final MessageBudget.Account account;
+  private final MessageBudget budget;
+  /** Whether the connection is down: a wait for the budget ends then. */
+  private final BooleanSupplier down;
   private final DistFrameDecoder frames;
   /** Answers a tick (a frame of length 0). */
   private final Runnable onTick;
@@ -35,16 +62,32 @@ public final class FrameReader {
   /** A frame larger than {@link #in} whose bytes are still arriving. */
   private ByteBuffer partialFrame;
   private volatile long lastReadNanos;
+  /** The charge of the frame whose length has been read and whose body is not decoded yet. */
+  private final AtomicLong frameCharge = new AtomicLong();
+  /** The charges of fragments whose message is still being reassembled. */
+  private final AtomicLong fragmentCharge = new AtomicLong();
+  /** The charge of the message {@link #read} returned last, until {@link #takeCharge()}. */
+  private long messageCharge;
+  /** Bytes of a frame thrown away ({@link BudgetPolicy#DROP}) still to be read and discarded. */
+  private long skipping;
 
   /**
    * @param maxMessageBytes the largest frame accepted; a larger one ends the connection
+   * @param explicitMax whether {@code maxMessageBytes} was configured, for the WARN's wording
+   * @param account this connection's account in the node's receive budget
+   * @param down whether the connection is down
    * @param onTick called on the reading thread for every tick that arrives
    */
-  public FrameReader(SocketIo<?> io, String peerName, int maxMessageBytes, DistFrameDecoder frames, Runnable onTick) {
+  public FrameReader(SocketIo<?> io, String peerName, int maxMessageBytes, boolean explicitMax, MessageBudget.Account account,
+      BooleanSupplier down, DistFrameDecoder frames, Runnable onTick) {
     this.io = io;
     this.peerName = peerName;
     this.readingWhat = "reading from " + peerName;
     this.maxMessageBytes = maxMessageBytes;
+    this.explicitMax = explicitMax;
+    this.account = account;
+    this.budget = account.budget();
+    this.down = down;
     this.frames = frames;
     this.onTick = onTick;
     this.lastReadNanos = System.nanoTime();
@@ -60,13 +103,49 @@ public final class FrameReader {
     return lastReadNanos;
   }
 
-  /** Whether the read buffer holds a whole frame, so that reading it needs no read call. */
+  /**
+   * Whether reading waits for the receive budget now: then the peer's silence is ours (we
+   * do not read), and the ticker must not take it for the peer's.
+   */
+  public boolean paused() {
+    return account.paused();
+  }
+
+  /** This connection's account in the node's receive budget. */
+  public MessageBudget.Account account() {
+    return account;
+  }
+
+  /**
+   * The charge of the message {@link #read} returned last, handed over to whoever holds
+   * the message now (and must release it); 0 after the first call.
+   */
+  public long takeCharge() {
+    long c = messageCharge;
+    messageCharge = 0;
+    return c;
+  }
+
+  /**
+   * Gives back what this reader holds of the budget (a frame read halfway, fragments):
+   * the connection is down. Safe against the reading thread: each charge is released once.
+   */
+  public void releaseOnDown() {
+    account.release(frameCharge.getAndSet(0) + fragmentCharge.getAndSet(0));
+    account.onDown();
+  }
+
+  /**
+   * Whether the read buffer holds a whole frame that can be read without a read call or a
+   * wait for the budget.
+   */
   public boolean frameBuffered() {
-    if (partialFrame != null || in.remaining() < 4) {
+    if (partialFrame != null || skipping > 0 || in.remaining() < 4) {
       return false;
     }
     long n = in.getInt(in.position()) & 0xffffffffL;
-    return n <= in.remaining() - 4;
+    return n <= in.remaining() - 4
+        && (n == 0 || frameCharge.get() > 0 || budget.usedBytes() + n + MessageBudget.PER_MESSAGE_OVERHEAD <= budget.limitBytes());
   }
 
   /**
@@ -80,6 +159,10 @@ public final class FrameReader {
    * @throws EOFException when the peer closed the connection
    */
   public DistFrameDecoder.Message read(Deadline deadline, boolean wakeable) throws IOException {
+    if (skipping > 0) {
+      skip(deadline, wakeable);
+      return null;
+    }
     ByteBuffer frame;
     boolean owned;
     if (partialFrame != null) {
@@ -95,9 +178,8 @@ public final class FrameReader {
         onTick.run(); // answer a tick, as ei does
         return null;
       }
-      int max = maxMessageBytes;
-      if (n > max) {
-        throw new EiConnectionLostException(peerName + " sent a frame of " + n + " bytes, more than maxMessageBytes (" + max + ")");
+      if (frameCharge.get() == 0 && !charge(n, deadline, wakeable)) {
+        return null; // thrown away (DROP)
       }
       if (n <= in.capacity() - 4) {
         fill(in, 4 + (int) n, deadline, wakeable);
@@ -118,12 +200,133 @@ public final class FrameReader {
         owned = true;
       }
     }
+    long cost = frameCharge.getAndSet(0);
+    DistFrameDecoder.Message m;
     try {
-      return frames.decode(frame, owned);
+      m = frames.decode(frame, owned);
     } catch (DistHeaderException e) {
+      account.release(cost);
+      LOG.warn("closing the connection to {}: it sent {}", peerName, e.getMessage());
       throw new EiConnectionLostException(peerName + " sent " + e.getMessage(), e);
     } catch (TermDecodeException e) {
+      account.release(cost);
+      LOG.warn("closing the connection to {}: it sent an undecodable message: {}", peerName, e.getMessage());
       throw new EiConnectionLostException(peerName + " sent an undecodable message: " + e.getMessage(), e);
+    }
+    long forMessage = settleFragments(cost);
+    if (m == null) {
+      account.release(forMessage);
+    } else {
+      messageCharge = forMessage;
+    }
+    return m;
+  }
+
+  /**
+   * Charges a frame of {@code n} bytes whose length is at the head of the read buffer, or
+   * applies the budget's policy when it does not fit.
+   *
+   * @return true when charged, false when the frame is being thrown away ({@link BudgetPolicy#DROP})
+   */
+  private boolean charge(long n, Deadline deadline, boolean wakeable) throws IOException {
+    if (n > maxMessageBytes) {
+      String what = explicitMax ? "maxMessageBytes (" + maxMessageBytes + ")" : "the largest array a JVM can allocate";
+      LOG.warn("closing the connection to {}: it sent a frame of {} bytes, more than {}", peerName, n, what);
+      throw new EiConnectionLostException(peerName + " sent a frame of " + n + " bytes, more than " + what);
+    }
+    long cost = n + MessageBudget.PER_MESSAGE_OVERHEAD;
+    if (cost > budget.limitBytes()) {
+      LOG.warn("closing the connection to {}: it sent a frame of {} bytes, more than the whole receive budget "
+          + "(receiveBudgetBytes {})", peerName, n, budget.limitBytes());
+      throw new EiConnectionLostException(peerName + " sent a frame of " + n + " bytes, more than the whole receive budget (receiveBudgetBytes "
+          + budget.limitBytes() + ")");
+    }
+    long reassembling = fragmentCharge.get();
+    if (!account.tryCharge(cost)) {
+      if (reassembling > 0 && reassembling + cost > budget.limitBytes()) {
+        // Fragments of messages in progress hold the rest: waiting would never end.
+        LOG.warn("closing the connection to {}: its fragmented messages in progress outgrow the whole receive budget "
+            + "(receiveBudgetBytes {})", peerName, budget.limitBytes());
+        throw new EiConnectionLostException(peerName + " sent fragmented messages larger than the whole receive budget (receiveBudgetBytes "
+            + budget.limitBytes() + ")");
+      }
+      switch (budget.policy()) {
+        case PAUSE -> {
+          try {
+            if (!account.await(cost, deadline, wakeable, down, readingWhat)) {
+              throw new EiConnectionLostException("the connection to " + peerName + " went down while its reads waited for the receive budget");
+            }
+          } finally {
+            lastReadNanos = System.nanoTime(); // the pause was ours, not the peer's silence
+          }
+        }
+        case DISCONNECT -> {
+          LOG.warn("closing the connection to {}: its frame of {} bytes does not fit in the receive budget "
+              + "(receiveBudgetBytes {}, {} bytes held by unconsumed messages; policy DISCONNECT)", peerName, n,
+              budget.limitBytes(), budget.usedBytes());
+          throw new EiConnectionLostException(peerName + " sent a frame of " + n + " bytes while the receive budget (receiveBudgetBytes "
+              + budget.limitBytes() + ") was full");
+        }
+        case DROP -> {
+          fill(in, 4 + (int) Math.min(n, 18), deadline, wakeable);
+          boolean lost = frames.discard(in.slice(in.position() + 4, (int) Math.min(n, 18)));
+          in.position(in.position() + 4);
+          skipping = n;
+          long held = fragmentCharge.getAndSet(0); // a dropped sequence frees its fragments' charges
+          long keep = Math.min(held, frames.bufferedBytes());
+          fragmentCharge.addAndGet(keep);
+          account.release(held - keep);
+          if (lost) {
+            budget.countDrop();
+            DROPS.record(peerName, "a frame of " + n + " bytes did not fit in the receive budget (receiveBudgetBytes "
+                + budget.limitBytes() + "); " + budget.droppedMessages() + " dropped on this node so far");
+          }
+          skip(deadline, wakeable);
+          return false;
+        }
+        default -> throw new IllegalStateException(String.valueOf(budget.policy()));
+      }
+    }
+    frameCharge.set(cost);
+    if (down.getAsBoolean()) {
+      account.release(frameCharge.getAndSet(0)); // releaseOnDown may have run before the set
+    }
+    return true;
+  }
+
+  /**
+   * After a frame was decoded: what of its charge (and of the fragments held before) the
+   * reassembly still holds stays here; the rest is the message's.
+   */
+  private long settleFragments(long cost) {
+    long total = cost + fragmentCharge.getAndSet(0);
+    long keep = Math.min(total, frames.bufferedBytes());
+    fragmentCharge.addAndGet(keep);
+    if (down.getAsBoolean()) {
+      account.release(fragmentCharge.getAndSet(0));
+    }
+    return total - keep;
+  }
+
+  /** Reads and throws away the rest of a dropped frame. */
+  private void skip(Deadline deadline, boolean wakeable) throws IOException {
+    while (true) {
+      int take = (int) Math.min(in.remaining(), skipping);
+      in.position(in.position() + take);
+      skipping -= take;
+      if (skipping == 0) {
+        return;
+      }
+      in.clear();
+      try {
+        int r = io.readSome(in, deadline, readingWhat, wakeable);
+        if (r < 0) {
+          throw new EOFException(peerName + " closed the connection");
+        }
+        lastReadNanos = System.nanoTime();
+      } finally {
+        in.flip();
+      }
     }
   }
 

@@ -18,6 +18,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
+import io.ei4j.internal.node.RateLimitedLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +54,11 @@ public final class ReadingRole {
    * so that an interrupt is noticed on transports whose waits ignore interrupts.
    */
   private static final long READ_SLICE_MILLIS = 250;
+  /** Messages dropped because the queue for {@link #receive} was full, per peer, at most a line a minute each. */
+  private static final RateLimitedLog QUEUE_DROPS = RateLimitedLog.perMinute(LOG, "dropped", "message");
+
+  /** A message in the queue for {@link #receive} with its charge to the receive budget. */
+  private record Queued(EiMessage message, long charge) {}
 
   private final SocketIo<?> io;
   private final Liveness liveness;
@@ -98,6 +104,16 @@ public final class ReadingRole {
   private final long handbackNanos;
   private final AtomicLong dropped = new AtomicLong();
   private final Thread readerThread;
+  /** This connection's account in the node's receive budget. */
+  private final MessageBudget.Account account;
+  /**
+   * The charge of the message being dispatched, until the handler claims it
+   * ({@link #claimCharge()}) or it is queued; released after dispatch otherwise. Only the
+   * holder of the reading role touches it.
+   */
+  private long dispatching;
+  /** Whether the charges of the queue were given back (the connection is down); guarded by the inbox lock. */
+  private boolean chargesReleased;
 
   /**
    * @param hasHandler whether messages go to an {@link EiConnectionHandler} (through the
@@ -119,6 +135,7 @@ public final class ReadingRole {
     this.handbackNanos = Math.max(1, Math.min(HANDBACK_MILLIS, tickTimeMillis / 16)) * 1_000_000L;
     this.wakeableReads = io.canWakeupReads();
     this.roleReleasedNanos = System.nanoTime() - handbackNanos; // the reader thread starts with the role
+    this.account = reader.account();
     this.readerThread = new Thread(this::readLoop, readerName);
     this.readerThread.setDaemon(true);
   }
@@ -140,14 +157,52 @@ public final class ReadingRole {
    * messages that arrived before, and every waiter wakes up.
    */
   public void onDown(EiConnectionLostException why) {
+    long charged = 0;
     inboxLock.lock();
     try {
+      // The queued messages stay receivable but no longer count against the budget: the
+      // connection is gone, and its queue with it once its owner lets go of it.
+      if (!chargesReleased) {
+        chargesReleased = true;
+        for (Object o : inbox) {
+          if (o instanceof Queued q) {
+            charged += q.charge();
+          }
+        }
+      }
       inbox.add(why);
       inboxChanged.signalAll();
       roleWanted.signalAll();
     } finally {
       inboxLock.unlock();
     }
+    account.release(charged);
+    reader.releaseOnDown();
+  }
+
+  /**
+   * For the handler, on the thread that dispatches a message to it: takes over the
+   * message's charge to the receive budget, which the taker must release (through
+   * {@link #budgetAccount()}) once the message is consumed or discarded. 0 when called
+   * again, or outside a dispatch.
+   */
+  public long claimCharge() {
+    long c = dispatching;
+    dispatching = 0;
+    return c;
+  }
+
+  /** This connection's account in the node's receive budget, to release claimed charges with. */
+  public MessageBudget.Account budgetAccount() {
+    return account;
+  }
+
+  /** Takes a message out of a {@link Queued}, giving back its charge. Call under the inbox lock. */
+  private EiMessage unqueue(Queued q) {
+    if (!chargesReleased) {
+      account.release(q.charge());
+    }
+    return q.message();
   }
 
   /**
@@ -180,7 +235,7 @@ public final class ReadingRole {
               inbox.addFirst(lost);
               throw Liveness.copy(lost);
             }
-            return (EiMessage) o;
+            return unqueue((Queued) o);
           }
           if (!readRole && !hasHandler) {
             readRole = true;
@@ -243,7 +298,7 @@ public final class ReadingRole {
       if (o instanceof EiConnectionLostException) {
         inbox.addFirst(o);
       }
-      return o;
+      return o instanceof Queued q ? unqueue(q) : o;
     } finally {
       inboxLock.unlock();
     }
@@ -350,6 +405,7 @@ public final class ReadingRole {
         if (readerHoldsRole) {
           roleRequester.set(Thread.currentThread());
           io.wakeupRead(); // the reader thread lets go of the role at once if it reads
+          account.wakeup(); // or waits for the receive budget
         }
         return false;
       }
@@ -377,10 +433,14 @@ public final class ReadingRole {
           failRead(e);
         }
       }
-      // What has already arrived is dispatched now, without another read.
+      // What has already arrived is dispatched now, without another read or a wait for the budget.
       try {
         while (liveness.failure() == null && reader.frameBuffered()) {
-          readFrame(Deadline.after(SocketCallbacks.INFINITE), false);
+          readFrame(Deadline.after(0), false);
+        }
+      } catch (ErrnoException e) {
+        if (!e.isTimeout() || liveness.failure() != null) {
+          failRead(e);
         }
       } catch (IOException | RuntimeException e) {
         failRead(e);
@@ -399,6 +459,7 @@ public final class ReadingRole {
   public void wakeupDispatcher() {
     if (wakeableReads) {
       io.wakeupRead();
+      account.wakeup();
     }
   }
 
@@ -532,16 +593,30 @@ public final class ReadingRole {
     if (frame == null) {
       return false;
     }
-    EiMessage m = dispatcher.dispatch(frame.control(), frame.payload());
-    return m != null && offer(m);
+    dispatching = reader.takeCharge();
+    try {
+      EiMessage m = dispatcher.dispatch(frame.control(), frame.payload());
+      return m != null && offer(m);
+    } finally {
+      // What nobody queued or claimed (a signal, a protocol answer, a dropped message) is free again.
+      account.release(claimCharge());
+    }
   }
 
-  /** Queues {@code m} for {@link #receive}; drops and counts it when the queue is full. */
+  /**
+   * Queues {@code m} for {@link #receive}, with the charge being dispatched; drops and counts
+   * it when the queue is full.
+   */
   private boolean offer(EiMessage m) {
     inboxLock.lock();
     try {
       if (inbox.size() < maxQueueLength) {
-        inbox.add(m); // only the holder of the reading role adds messages: the bound holds
+        long charge = claimCharge();
+        if (chargesReleased) {
+          account.release(charge); // down already: the queue no longer counts
+          charge = 0;
+        }
+        inbox.add(new Queued(m, charge)); // only the holder of the reading role adds messages: the bound holds
         if (waitingReceivers > 0) {
           inboxChanged.signal();
         }
@@ -551,8 +626,8 @@ public final class ReadingRole {
       inboxLock.unlock();
     }
     long n = dropped.incrementAndGet();
-    LOG.debug("{}: dropped a {} from {}: the queue holds maxQueueLength ({}) messages; {} dropped so far",
-        nodeName, m.getClass().getSimpleName(), peerName, maxQueueLength, n);
+    QUEUE_DROPS.record(peerName, nodeName + "'s queue for receive holds maxQueueLength (" + maxQueueLength + ") messages; "
+        + n + " dropped on this connection so far");
     return false;
   }
 }

@@ -7,7 +7,10 @@ import io.ei4j.connect.EiConnectionLostException;
  * frame when nothing was written for a quarter tick time, and takes the connection down
  * when nothing was read for the whole tick time, as Erlang's {@code net_ticktime} does. It
  * never waits for a busy writer ({@link SendQueue#sendTick}): a send in progress keeps the
- * peer informed anyway. Takes no lock of its own.
+ * peer informed anyway. While the connection's reads wait for the receive budget
+ * ({@link FrameReader#paused()}), the peer's silence is our doing, so it is not held against
+ * the peer; ticks keep going out, so the peer does not see us silent either. Takes no lock
+ * of its own.
  */
 public final class Ticker implements Runnable {
   private final Liveness liveness;
@@ -36,7 +39,7 @@ public final class Ticker implements Runnable {
     }
     long now = System.nanoTime();
     long silentMillis = (now - reader.lastReadNanos()) / 1_000_000L;
-    if (silentMillis >= tickTimeMillis) {
+    if (silentMillis >= tickTimeMillis && !reader.paused()) {
       liveness.fail(new EiConnectionLostException("net_tick_timeout: " + peerName + " sent nothing for " + silentMillis + " ms (tick time " + tickTimeMillis + " ms)"));
       return;
     }

@@ -1,5 +1,6 @@
 package io.ei4j.internal.node;
 
+import io.ei4j.connect.BudgetPolicy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -25,7 +26,7 @@ class NodeOptionsTest {
   void eachWithChangesItsOwnOptionOnly() {
     NodeOptions o = NodeOptions.DEFAULTS.withCookie("c").withCreation(7).withTickTimeMillis(1_000).withSendTimeoutMillis(5)
         .withMaxMessageBytes(4096).withMaxQueueLength(3);
-    assertEquals(new NodeOptions("c", 7, null, null, null, 1_000, 5, 4096, DecodeLimits.DEFAULT, 3), o);
+    assertEquals(new NodeOptions("c", 7, null, null, null, 1_000, 5, 4096, DecodeLimits.DEFAULT, 3, 0, BudgetPolicy.PAUSE, null), o);
   }
 
   @Test
