@@ -119,7 +119,7 @@ public final class ReadingRole {
     this.handbackNanos = Math.max(1, Math.min(HANDBACK_MILLIS, tickTimeMillis / 16)) * 1_000_000L;
     this.wakeableReads = io.canWakeupReads();
     this.roleReleasedNanos = System.nanoTime() - handbackNanos; // the reader thread starts with the role
-    this.readerThread = new Thread(this::readLoop, readerName);
+    this.readerThread = new Thread(liveness.guarded(this::readLoop), readerName);
     this.readerThread.setDaemon(true);
   }
 
