@@ -420,9 +420,12 @@ final class MailboxQueue {
 
   /** Drops every queued message of a mailbox that just died and wakes its receivers. Call under the lock. */
   private void discardQueue() {
-    drainIntake();
-    took(saved.size());
+    int n = saved.size();
     saved.clear();
+    while (poll() != null) { // not through saved: a dying node may be short of memory (FailStop)
+      n++;
+    }
+    took(n);
     arrived.signalAll();
     wakeReading();
     wakeParked();
