@@ -4,7 +4,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,8 +26,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each case logs exactly one ERROR line with the cause. A node fails only once: the
  * first cause wins and is kept ({@link #failure()}); a later one, on the same or another
- * thread, returns at once, so the stop action never recurses. The handler allocates next
- * to nothing: before it logs or stops anything it lets go of a small JVM-wide reserve
+ * thread, returns at once, so the stop action never recurses. The handler allocates
+ * nothing before it lets go of a small JVM-wide reserve
  * ({@value #RESERVE_BYTES} bytes held since the first node started), so that after an
  * OutOfMemoryError the shutdown path has room to run; every step of it is attempted even
  * when one before it throws.
@@ -52,7 +51,12 @@ public final class FailStop {
   private static volatile Throwable lastLogged;
 
   private final String owner;
-  private final AtomicReference<Throwable> failure = new AtomicReference<>();
+  /**
+   * The first cause; set under this object's monitor. Not an {@code AtomicReference}: its
+   * compare-and-set goes through a {@code VarHandle}, whose first use links method handles
+   * on the heap, which threw a second OutOfMemoryError in a full heap (measured).
+   */
+  private volatile Throwable failure;
   private volatile Consumer<Throwable> stop;
 
   /**
@@ -86,12 +90,12 @@ public final class FailStop {
    * @return the first cause, or empty while it has not failed
    */
   public Optional<Throwable> failure() {
-    return Optional.ofNullable(failure.get());
+    return Optional.ofNullable(failure);
   }
 
   /** Whether the owner has failed. */
   public boolean failed() {
-    return failure.get() != null;
+    return failure != null;
   }
 
   /**
@@ -105,33 +109,45 @@ public final class FailStop {
   }
 
   /**
-   * The owner fails: the first call records {@code cause}, releases the reserve, logs one
-   * ERROR line (unless the same cause was just logged by another owner, as when a node fails
-   * because the layer under it did) and runs the stop action. Later calls return at once.
+   * The owner fails: the first call records {@code cause}, releases the reserve, runs the
+   * stop action and logs one ERROR line (unless the same cause was logged already by another
+   * owner, as when a node fails because the layer under it did, from its stop action).
+   * Later calls return at once.
+   *
+   * <p>Until the reserve is released nothing here may allocate: not even a string constant,
+   * which the JVM creates the first time the code that names it runs (measured: an
+   * {@code Objects.requireNonNull(cause, "cause")} at the top threw a second
+   * OutOfMemoryError out of this method). The stop action runs before the log line, so that
+   * queued messages are let go before the logger formats a stack trace.
    *
    * @param cause why
    * @return true when this call made the owner fail
    */
   public boolean fail(Throwable cause) {
-    Objects.requireNonNull(cause, "cause");
-    if (!failure.compareAndSet(null, cause)) {
-      return false;
+    if (cause == null) {
+      throw new NullPointerException();
+    }
+    synchronized (this) {
+      if (failure != null) {
+        return false;
+      }
+      failure = cause;
     }
     reserve = null;
-    if (lastLogged != cause) {
-      lastLogged = cause;
-      try {
-        LOG.error("{} failed (fail-stop) on thread {}: {}; closing it", owner, Thread.currentThread().getName(), cause.toString(), cause);
-      } catch (Throwable ignored) {
-        // Logging needs memory; the stop below matters more.
-      }
-    }
     Consumer<Throwable> s = stop;
     if (s != null) {
       try {
         s.accept(cause);
       } catch (Throwable ignored) {
         // Every step of a stop action guards itself; nothing more can be done here.
+      }
+    }
+    if (lastLogged != cause) {
+      lastLogged = cause;
+      try {
+        LOG.error("{} failed (fail-stop) on thread {}: {}; closed it", owner, Thread.currentThread().getName(), cause.toString(), cause);
+      } catch (Throwable ignored) {
+        // Logging needs memory; the node is stopped already.
       }
     }
     return true;
@@ -146,7 +162,7 @@ public final class FailStop {
    * @param closeConnection closes the connection with {@code t} as the cause
    */
   public void connectionFailed(Throwable t, String what, Consumer<Throwable> closeConnection) {
-    if (isFatal(t) || failed()) {
+    if (t instanceof Error || failure != null) {
       fail(t);
       closeQuietly(closeConnection, t); // when the stop action is not the one that closes it
       return;
@@ -238,7 +254,7 @@ public final class FailStop {
 
   @Override
   public String toString() {
-    Throwable f = failure.get();
+    Throwable f = failure;
     return "FailStop[" + owner + (f == null ? "" : ", failed: " + f) + "]";
   }
 }
