@@ -150,11 +150,13 @@ class FailStopInteropTest {
     pb.redirectErrorStream(true);
     Process child = pb.start();
     BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    List<String> all = new CopyOnWriteArrayList<>();
     Thread pump = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
         for (String l; (l = r.readLine()) != null; ) {
           System.out.println("[child] " + (l.length() > 300 ? l.substring(0, 300) + "..." : l));
           lines.add(l);
+          all.add(l);
         }
       } catch (IOException e) {
         // the child is gone
@@ -176,7 +178,7 @@ class FailStopInteropTest {
       assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the child did not exit");
       assertEquals(3, child.exitValue());
       awaitUnpublished(alive(childName));
-      assertTrue(lines.stream().anyMatch(l -> l.contains("ERROR") && l.contains("fail-stop")), "no ERROR line");
+      assertTrue(all.stream().anyMatch(l -> l.contains("ERROR") && l.contains("fail-stop")), "no ERROR line");
       System.out.println("nodedown seen " + millis + " ms after the child reported its failure");
     } finally {
       child.destroyForcibly();
