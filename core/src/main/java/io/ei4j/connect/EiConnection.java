@@ -151,7 +151,7 @@ public final class EiConnection implements AutoCloseable {
     this.traced = handler == null;
     this.transportName = io.callbacks().getClass().getSimpleName();
     String names = node.nodeName() + "-" + peerName;
-    this.liveness = new Liveness(this::goingDown);
+    this.liveness = new Liveness(this::goingDown, node.failStop(), names);
     this.frameWriter = new FrameWriter(headers, (both & DistFlags.FRAGMENTS) != 0);
     this.sendQueue = new SendQueue(io, liveness, peerName, "ei4j-flusher-" + names, tickTimeMillis);
     MessageBudget budget = node.budget();
@@ -167,7 +167,7 @@ public final class EiConnection implements AutoCloseable {
         node.maxQueueLength(), tickTimeMillis, "ei4j-reader-" + names);
     Ticker tick = new Ticker(liveness, frameReader, sendQueue, peerName, tickTimeMillis);
     long interval = tick.intervalMillis();
-    this.ticker = node.ticker().scheduleAtFixedRate(tick, interval, interval, TimeUnit.MILLISECONDS);
+    this.ticker = node.ticker().scheduleAtFixedRate(liveness.guarded(tick), interval, interval, TimeUnit.MILLISECONDS);
     // Only now: a peer that closes right after the handshake makes the reader fail at once,
     // and going down needs the ticker to cancel.
     this.role.start();
@@ -340,6 +340,14 @@ public final class EiConnection implements AutoCloseable {
         // The peer did not take the queued frames in time, or the connection broke: close anyway.
       }
     }
+    fail(why);
+  }
+
+  /**
+   * Takes the connection down at once, without writing what the send queue holds: the node
+   * failed ({@link EiNode#fail}), so the peer must see it go now.
+   */
+  void abort(EiConnectionLostException why) {
     fail(why);
   }
 

@@ -29,6 +29,16 @@ public interface EiConnectionHandler {
   default void onDown(EiConnection connection, EiConnectionLostException reason) {}
 
   /**
+   * {@code node} failed ({@link EiNode#fail}): an {@link Error} on one of its threads, this
+   * handler's included, or an unexpected exception in a thread of its own. Called once, on
+   * the failing thread, before the node drops its connections, so that the layer above can
+   * let go of what it holds first (after an OutOfMemoryError the rest of the shutdown needs
+   * the room) and stop itself. It must not block and should allocate little; what it throws
+   * is ignored. The connections' {@link #onDown} calls follow.
+   */
+  default void nodeFailed(EiNode node, Throwable cause) {}
+
+  /**
    * The status the acceptor's side of a handshake answers to a peer named
    * {@code peerNodeName}, before the challenge: {@code "ok"} to go on,
    * {@code "ok_simultaneous"} to go on while telling the peer that this node's own attempt

@@ -15,6 +15,7 @@ import io.ei4j.internal.dist.Handshake;
 import io.ei4j.internal.dist.MessageBudget;
 import io.ei4j.internal.dist.SocketIo;
 import io.ei4j.internal.node.Checks;
+import io.ei4j.internal.node.FailStop;
 import io.ei4j.internal.node.NodeNames;
 import io.ei4j.internal.node.NodeOptions;
 import io.ei4j.term.DecodeLimits;
@@ -107,6 +108,10 @@ public final class EiNode implements AutoCloseable {
   private ScheduledExecutorService ticker;
   private EpmdRegistration registration;
   private volatile boolean closed;
+  /** Whether the close path has run (guarded by {@link #lock}). */
+  private boolean shutDown;
+  /** The fail-stop policy of this node's threads; see {@link #fail}. */
+  private final FailStop failStop;
 
   private EiNode(Builder b, String alive, String host, String fullName, FdPoller poller) {
     this.alive = alive;
@@ -130,6 +135,8 @@ public final class EiNode implements AutoCloseable {
     this.maxQueueLength = o.maxQueueLength();
     this.flags = DistFlags.ADVERTISED | (b.distributionHeaders ? DistFlags.DIST_HEADERS : 0) | b.extraFlags;
     this.handler = b.handler;
+    this.failStop = new FailStop("node " + fullName);
+    this.failStop.onFailure(this::stopFailed);
   }
 
   /** A builder for a node named {@code alive@host}. */
@@ -394,9 +401,40 @@ public final class EiNode implements AutoCloseable {
     return ErlRef.of(nodeAtom, creation, (int) (n & 0x3ffff), (int) (n >>> 18), (int) (n >>> 50));
   }
 
-  /** Whether {@link #close()} has been called. */
+  /** Whether {@link #close()} has been called, or the node {@linkplain #failure() failed}. */
   public boolean isClosed() {
     return closed;
+  }
+
+  /**
+   * Why the node failed: an {@link Error} (OutOfMemoryError, StackOverflowError...) on any
+   * thread of the node, or an unexpected exception in its ticker, or what was given to
+   * {@link #fail}. A failed node is closed: see {@link #fail}.
+   *
+   * @return the first cause, or empty while the node has not failed (also after a plain
+   *     {@link #close()})
+   */
+  public Optional<Throwable> failure() {
+    return failStop.failure();
+  }
+
+  /**
+   * Fail-stop: closes the node at once because something it cannot survive happened, as an
+   * Erlang VM that runs out of memory stops. The node's own threads call it for an
+   * {@link Error} anywhere (a connection's reader, flusher, ticks, an
+   * {@link EiConnectionHandler} that threw one) and for an unexpected exception in its
+   * ticker; an application may call it from its own threads (the samples' servers do for
+   * an Error in a connection's thread). Every connection is dropped without writing what
+   * its send queue holds (the peers see the connection go, Erlang nodes get
+   * {@code nodedown}), listeners close, the EPMD registration ends, the handler hears
+   * {@link EiConnectionHandler#nodeFailed}, and one ERROR line gives the cause.
+   * {@link #failure()} then reports it and {@link #isClosed()} is true. Only the first
+   * cause counts; later calls, and {@link #close()}, do nothing more. Never throws.
+   *
+   * @param cause why the node fails
+   */
+  public void fail(Throwable cause) {
+    failStop.fail(cause);
   }
 
   /**
@@ -405,28 +443,77 @@ public final class EiNode implements AutoCloseable {
    */
   @Override
   public void close() {
+    shutdown(failStop.failed());
+  }
+
+  /** The stop action of {@link #fail}: the handler first (it releases queued messages), then close. */
+  private void stopFailed(Throwable cause) {
+    synchronized (lock) {
+      closed = true; // nothing new from now on; shutdown below still runs once
+    }
+    if (handler != null) {
+      try {
+        handler.nodeFailed(this, cause);
+      } catch (Throwable ignored) {
+        // The node is failing already; the shutdown below matters more.
+      }
+    }
+    shutdown(true);
+  }
+
+  /** The close path; {@code abort}: a failure, so connections go down without flushing. */
+  private void shutdown(boolean abort) {
     ScheduledExecutorService t;
     EpmdRegistration reg;
     synchronized (lock) {
-      if (closed) {
+      if (shutDown) {
         return;
       }
+      shutDown = true;
       closed = true;
       t = ticker;
       reg = registration;
     }
+    EiConnectionLostException why = abort ? new EiConnectionLostException("node " + fullName + " failed") : null;
     for (EiConnection c : connections) {
-      c.close();
+      try {
+        if (abort) {
+          c.abort(why);
+        } else {
+          c.close();
+        }
+      } catch (RuntimeException | Error e) {
+        if (!abort) {
+          throw e;
+        }
+      }
     }
     for (EiListener l : listeners) {
-      l.close();
+      try {
+        l.close();
+      } catch (RuntimeException | Error e) {
+        if (!abort) {
+          throw e;
+        }
+      }
     }
     if (reg != null) {
-      reg.close();
+      try {
+        reg.close();
+      } catch (RuntimeException | Error e) {
+        if (!abort) {
+          throw e;
+        }
+      }
     }
     if (t != null) {
       t.shutdownNow();
     }
+  }
+
+  /** The fail-stop policy shared by this node's threads and its connections' parts. */
+  FailStop failStop() {
+    return failStop;
   }
 
   @Override
@@ -496,11 +583,7 @@ public final class EiNode implements AutoCloseable {
   ScheduledExecutorService ticker() {
     synchronized (lock) {
       if (ticker == null) {
-        ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-          Thread th = new Thread(r, "ei4j-ticker-" + fullName);
-          th.setDaemon(true);
-          return th;
-        });
+        ticker = Executors.newSingleThreadScheduledExecutor(r -> failStop.daemonThread("ei4j-ticker-" + fullName, r));
       }
       return ticker;
     }

@@ -48,7 +48,7 @@ final class Acceptor {
     // Threads are bounded by the permits (plus the few that are finishing a task); idle
     // ones go away after a while, so a quiet node holds none.
     this.handshakes = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 10, TimeUnit.SECONDS, new SynchronousQueue<>(),
-        Node.daemon("ei4j-handshake-" + nodeName));
+        node.daemon("ei4j-handshake-" + nodeName));
   }
 
   /** Starts the accepting thread of every slot that listens. */
@@ -56,7 +56,7 @@ final class Acceptor {
     for (Transports.Slot s : slots) {
       if (s.listener != null) {
         String threadName = "ei4j-accept-" + nodeName + (slots.size() == 1 ? "" : "-" + s.name());
-        s.acceptor = new Thread(() -> acceptLoop(s), threadName);
+        s.acceptor = new Thread(node.guard(() -> acceptLoop(s)), threadName);
         s.acceptor.setDaemon(true);
         s.acceptor.start();
       }

@@ -65,7 +65,7 @@ final class Connections {
     this.transports = transports;
     this.signals = signals;
     this.connectTimeoutMillis = connectTimeoutMillis;
-    this.signalThread = Executors.newSingleThreadExecutor(Node.daemon("ei4j-signals-" + nodeName));
+    this.signalThread = Executors.newSingleThreadExecutor(node.daemon("ei4j-signals-" + nodeName));
   }
 
   void addListener(NodeListener l) {
@@ -306,6 +306,28 @@ final class Connections {
       p.future().completeExceptionally(new IOException("node " + nodeName + " closed"));
     }
     signalThread.shutdownNow();
+  }
+
+  /**
+   * The node failed ({@link Node#fail}): every listener hears it, on the failing thread;
+   * what a listener throws is logged (a RuntimeException) or ignored (an Error: the node is
+   * failing already).
+   */
+  void nodeFailed(Throwable cause) {
+    for (NodeListener l : nodeListeners) {
+      try {
+        l.nodeFailed(cause);
+      } catch (RuntimeException e) {
+        LOG.warn("node listener failed on nodeFailed", e);
+      } catch (Error ignored) {
+        // nothing more to stop
+      }
+    }
+  }
+
+  /** The EiNode of a transport failed: the whole node fails with it. */
+  void transportFailed(Throwable cause) {
+    node.fail(cause);
   }
 
   /** Stops the signal thread of a node that failed to start. */

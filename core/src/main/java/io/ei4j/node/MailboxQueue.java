@@ -482,12 +482,18 @@ final class MailboxQueue {
 
   /** Drops every queued message of a mailbox that just died and wakes its receivers. Call under the lock. */
   private void discardQueue() {
-    drainIntake();
-    took(saved.size());
+    int n = saved.size();
     for (Saved m : saved) {
       m.release();
     }
     saved.clear();
+    while (poll() != null) { // not through saved: a dying node may be short of memory (FailStop)
+      if (polledAccount != null) {
+        polledAccount.release(polledCharge);
+      }
+      n++;
+    }
+    took(n);
     arrived.signalAll();
     wakeReading();
     wakeParked();

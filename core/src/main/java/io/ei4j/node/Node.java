@@ -7,6 +7,7 @@ import io.ei4j.connect.EiNode;
 import io.ei4j.epmd.EpmdClient;
 import io.ei4j.internal.dist.MessageBudget;
 import io.ei4j.internal.node.Checks;
+import io.ei4j.internal.node.FailStop;
 import io.ei4j.internal.node.NodeNames;
 import io.ei4j.internal.node.NodeOptions;
 import io.ei4j.term.DecodeLimits;
@@ -21,7 +22,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,10 +103,14 @@ public final class Node implements AutoCloseable {
   private final Acceptor acceptor;
   /** The receive budget every transport's connections share. */
   private final MessageBudget budget;
+  /** The fail-stop policy of the node's own threads; see {@link #fail}. */
+  private final FailStop failStop;
   private volatile boolean closed;
 
   private Node(Builder b) throws IOException {
     this.nodeName = b.nodeName;
+    this.failStop = new FailStop("node " + nodeName);
+    this.failStop.onFailure(this::stopFailed);
     this.nodeAtom = ErlAtom.of(nodeName);
     this.connectTimeoutMillis = b.connectTimeoutMillis;
     this.maxQueueLength = b.options.maxQueueLength();
@@ -526,12 +530,90 @@ public final class Node implements AutoCloseable {
   // ---- lifecycle ----
 
   /**
-   * Whether {@link #close()} was called.
+   * Whether {@link #close()} was called, or the node {@linkplain #failure() failed}.
    *
    * @return true once closed
    */
   public boolean isClosed() {
     return closed;
+  }
+
+  /**
+   * Why the node failed (fail-stop, see {@link #fail}): an {@link Error} such as
+   * OutOfMemoryError or StackOverflowError on any thread of the node (a registered
+   * function's, a {@link NodeListener}'s or a connection's reader included), or an
+   * unexpected exception in one of its node-wide threads (accepting, handshakes, the signal
+   * thread, ticks, function workers).
+   *
+   * @return the first cause, or empty while the node has not failed (also after a plain
+   *     {@link #close()})
+   */
+  public Optional<Throwable> failure() {
+    return failStop.failure();
+  }
+
+  /**
+   * Fail-stop: closes the node at once because something it cannot survive happened,
+   * instead of leaving it half alive; the node's own threads do this for an {@link Error}
+   * anywhere and for an unexpected exception in a node-wide thread, and an application may
+   * for its own reasons. In order: every mailbox dies with {@code noconnection} and its
+   * queued messages are let go (after an OutOfMemoryError the rest needs the room); every
+   * connection is dropped without flushing, so Erlang nodes see {@code nodedown} and the
+   * links and monitors of this node's processes fire {@code noconnection} there; the EPMD
+   * registrations end and the listeners close; {@link NodeListener#nodeFailed} is called.
+   * One ERROR line gives the cause. Then {@link #isClosed()} is true and {@link #failure()}
+   * reports the cause. This is what an Erlang node does when it cannot go on (it writes
+   * {@code erl_crash.dump} and its VM exits); the JVM may hold more than this node, so it
+   * keeps running and the application decides (the samples exit non-zero). Only the first
+   * cause counts; later calls, and {@link #close()}, do nothing more. Never throws.
+   *
+   * @param cause why the node fails
+   */
+  public void fail(Throwable cause) {
+    failStop.fail(cause);
+  }
+
+  /** The stop action of {@link #fail}; every step guards itself, so the next one still runs. */
+  private void stopFailed(Throwable cause) {
+    closed = true; // new mailboxes and connections are refused, losses are not fanned out
+    try {
+      for (Mailbox m : table.all()) {
+        try {
+          m.abandon(Mailbox.NOCONNECTION); // drops its queue
+        } catch (Throwable ignored) {
+          // next mailbox
+        }
+      }
+      table.clear();
+    } catch (Throwable ignored) {
+      // the connections below matter more
+    }
+    try {
+      transports.failAll(cause);
+    } catch (Throwable ignored) {
+      // see below
+    }
+    try {
+      connections.close();
+    } catch (Throwable ignored) {
+      // see below
+    }
+    try {
+      functions.shutdown();
+    } catch (Throwable ignored) {
+      // see below
+    }
+    try {
+      acceptor.shutdown();
+    } catch (Throwable ignored) {
+      // see below
+    }
+    connections.nodeFailed(cause);
+  }
+
+  /** A collaborator's thread body guarded as a node-wide thread's: whatever escapes it fails the node. */
+  Runnable guard(Runnable body) {
+    return failStop.guardNode(body);
   }
 
   /**
@@ -542,7 +624,7 @@ public final class Node implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (closed) {
+    if (closed || failStop.failed()) {
       return;
     }
     closed = true;
@@ -563,13 +645,9 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  static ThreadFactory daemon(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
+  /** Daemon threads {@code prefix-N} for the collaborators' executors, guarded by the node's fail-stop policy. */
+  ThreadFactory daemon(String prefix) {
+    return failStop.daemonThreads(prefix);
   }
 
   @Override

@@ -64,7 +64,7 @@ final class RemoteFunctions {
     // One thread per running call, up to the limit; beyond it a spawn request is refused
     // with system_limit, as Erlang refuses a spawn when its process table is full.
     this.workers = new ThreadPoolExecutor(0, maxFunctionThreads, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-        Node.daemon("ei4j-fn-" + node.nodeName()));
+        node.daemon("ei4j-fn-" + node.nodeName()));
   }
 
   /** See {@link Node#registerFunction}. */
@@ -203,7 +203,7 @@ final class RemoteFunctions {
       return e.kind() == ErlangException.Kind.ERROR
           ? ErlTuple.of(ref, e.kind().atom(), e.reason(), javaStack(m, f, a))
           : ErlTuple.of(ref, e.kind().atom(), e.reason());
-    } catch (Exception | Error e) {
+    } catch (Exception e) { // an Error fails the node (FailStop)
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
@@ -230,7 +230,7 @@ final class RemoteFunctions {
         case ERROR -> ErlTuple.of(e.reason(), javaStack(m, f, a));
         case THROW -> ErlTuple.of(ErlTuple.of(ErlAtom.of("nocatch"), e.reason()), javaStack(m, f, a));
       };
-    } catch (Exception | Error e) {
+    } catch (Exception e) { // an Error fails the node (FailStop)
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }

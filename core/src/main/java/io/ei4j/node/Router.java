@@ -4,6 +4,7 @@ import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiConnectionHandler;
 import io.ei4j.connect.EiConnectionLostException;
 import io.ei4j.connect.EiMessage;
+import io.ei4j.connect.EiNode;
 import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlRef;
@@ -60,6 +61,11 @@ final class Router implements EiConnectionHandler {
       Trace.down(nodeName, transport, c.peerNodeName(), reason.getMessage());
     }
     connections.lost(c, reason);
+  }
+
+  @Override
+  public void nodeFailed(EiNode ei, Throwable cause) {
+    connections.transportFailed(cause);
   }
 
   @Override

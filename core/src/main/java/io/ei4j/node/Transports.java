@@ -162,6 +162,29 @@ final class Transports {
     }
   }
 
+  /** The node failed: every EiNode fails with the cause (connections dropped at once), every EPMD registration ends. */
+  void failAll(Throwable cause) {
+    for (Slot s : slots) {
+      try {
+        if (s.acceptor != null) {
+          s.acceptor.interrupt();
+        }
+        if (s.ei != null) {
+          s.ei.fail(cause);
+        }
+      } catch (Throwable ignored) {
+        // the registration below still ends
+      }
+      try {
+        if (s.registration != null) {
+          s.registration.close();
+        }
+      } catch (Throwable ignored) {
+        // the next slot
+      }
+    }
+  }
+
   List<Slot> all() {
     return slots;
   }

@@ -136,7 +136,7 @@ public final class ReadingRole {
     this.wakeableReads = io.canWakeupReads();
     this.roleReleasedNanos = System.nanoTime() - handbackNanos; // the reader thread starts with the role
     this.account = reader.account();
-    this.readerThread = new Thread(this::readLoop, readerName);
+    this.readerThread = new Thread(liveness.guarded(this::readLoop), readerName);
     this.readerThread.setDaemon(true);
   }
 

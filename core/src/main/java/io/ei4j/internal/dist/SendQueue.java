@@ -533,7 +533,7 @@ public final class SendQueue implements FrameWriter.Sink {
       }
       flushing = true;
       if (flusher == null) {
-        flusher = new Thread(this::flushLoop, flusherName);
+        flusher = new Thread(liveness.guarded(this::flushLoop), flusherName);
         flusher.setDaemon(true);
         flusher.start();
       } else {
