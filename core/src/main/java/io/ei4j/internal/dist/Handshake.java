@@ -50,6 +50,8 @@ public final class Handshake {
   private final byte[] cookie;
   private final Deadline deadline;
   private final int headerSize;
+  /** Told of every complete message received; see {@link #onMessage}. */
+  private Runnable onMessage;
 
   /**
    * @param cookie the cookie's bytes (Latin-1, as Erlang hashes an atom's characters);
@@ -63,6 +65,19 @@ public final class Handshake {
     this.cookie = cookie;
     this.deadline = deadline;
     this.headerSize = io.handshakeHeaderSize();
+  }
+
+  /**
+   * Has {@code listener} run (on the handshake's thread) each time a whole handshake message
+   * has been received, before it is checked: an acceptor's admission policy measures a
+   * pending handshake's progress by it, in messages rather than bytes, so that a peer that
+   * drips bytes or sends a long partial message counts as having done nothing.
+   *
+   * @return this handshake
+   */
+  public Handshake onMessage(Runnable listener) {
+    this.onMessage = listener;
+    return this;
   }
 
   /**
@@ -304,6 +319,9 @@ public final class Handshake {
     ByteBuffer body = ByteBuffer.allocate((int) len);
     io.readFully(body, deadline, "handshake: " + what);
     body.flip();
+    if (onMessage != null) {
+      onMessage.run();
+    }
     return body;
   }
 
