@@ -621,7 +621,8 @@ public final class EiNode implements AutoCloseable {
      * The most messages a connection's own queue holds for {@link EiConnection#receive}
      * (default {@link Integer#MAX_VALUE}: unbounded, as an Erlang mailbox). When it is full,
      * a newly arrived message is dropped, counted in {@link EiConnection#droppedMessages()}
-     * and logged at debug; the connection, its ticks and {@code rpc} replies are unaffected.
+     * and logged at WARN (the 1st, 2nd, 4th, ... drop); the connection, its ticks and
+     * {@code rpc} replies are unaffected.
      * Irrelevant with a {@link #connectionHandler}, which receives every message instead.
      */
     public Builder maxQueueLength(int messages) {

@@ -327,8 +327,8 @@ final class MailboxQueue {
         a = appended;
         if (a - (long) TAKEN.getAcquire(this) >= max) {
           long n = dropped.incrementAndGet();
-          if (LOG.isDebugEnabled()) {
-            LOG.debug("{}{}: dropped a message, the queue is full (maxQueueLength {}); {} dropped so far",
+          if (Long.bitCount(n) == 1) { // WARN at the 1st, 2nd, 4th, 8th, ... drop: visible, never a flood
+            LOG.warn("{}{}: dropped a message, the queue is full (maxQueueLength {}); {} dropped so far",
                 owner.pid(), owner.name() == null ? "" : " (" + owner.name() + ")", max, n);
           }
           return false;

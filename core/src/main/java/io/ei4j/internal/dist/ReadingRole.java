@@ -551,8 +551,10 @@ public final class ReadingRole {
       inboxLock.unlock();
     }
     long n = dropped.incrementAndGet();
-    LOG.debug("{}: dropped a {} from {}: the queue holds maxQueueLength ({}) messages; {} dropped so far",
-        nodeName, m.getClass().getSimpleName(), peerName, maxQueueLength, n);
+    if (Long.bitCount(n) == 1) { // WARN at the 1st, 2nd, 4th, 8th, ... drop: visible, never a flood
+      LOG.warn("{}: dropped a {} from {}: the queue holds maxQueueLength ({}) messages; {} dropped so far",
+          nodeName, m.getClass().getSimpleName(), peerName, maxQueueLength, n);
+    }
     return false;
   }
 }
