@@ -176,6 +176,7 @@ public final class EiListener implements AutoCloseable {
     private static final int OPEN = 0;
     private static final int DONE = 1;
     private static final int EVICTED = 2;
+    private static final int PARKED = 3;
 
     private final Socket<?> socket;
     private final SocketAddress peerAddress;
@@ -226,9 +227,30 @@ public final class EiListener implements AutoCloseable {
       return lastProgressNanos;
     }
 
-    /** Whether {@link #evict()} closed this socket. */
+    /** Whether {@link #evict()} closed this socket or {@link #park()} stopped its handshake. */
     public boolean isEvicted() {
-      return state.get() == EVICTED;
+      int st = state.get();
+      return st == EVICTED || st == PARKED;
+    }
+
+    /**
+     * Stops the handshake under way (or to come) on this socket, without closing the
+     * socket, so that the thread running it is free again: the handshake fails with
+     * {@link Errno#ETIMEDOUT} and never resumes; the socket stays open until
+     * {@link #close()}. A peer that was only silent sees nothing happen, as it would on an
+     * Erlang node until its handshake timer ran out, so it has no reason to reconnect.
+     * Needs a transport that can wake a waiting read ({@code FULL_IMPL} with
+     * {@code wakeupRead}, as TCP); otherwise, or once the handshake has succeeded, it does
+     * nothing.
+     *
+     * @return whether it was parked by this call
+     */
+    public boolean park() {
+      if (!socket.io().canWakeupReads() || !state.compareAndSet(OPEN, PARKED)) {
+        return false;
+      }
+      socket.io().wakeupRead();
+      return true;
     }
 
     /**
@@ -278,13 +300,15 @@ public final class EiListener implements AutoCloseable {
         }
         Handshake.Result r = socket.handshake(node, deadline, this::progressed);
         if (!state.compareAndSet(OPEN, DONE)) {
-          throw new ErrnoException(Errno.EBADF, "handshake: the accepted socket was evicted to make room for another");
+          throw new ErrnoException(Errno.EBADF, "handshake: the accepted socket was evicted or parked to make room for another");
         }
         EiConnection c = new EiConnection(node, socket.io(), r);
         incoming.remove(this);
         return node.register(c);
       } catch (IOException | RuntimeException e) {
-        close();
+        if (state.get() != PARKED) {
+          close(); // a parked socket stays open until its owner closes it
+        }
         throw e;
       }
     }

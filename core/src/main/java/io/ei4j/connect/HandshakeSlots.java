@@ -1,6 +1,8 @@
 package io.ei4j.connect;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,7 +36,20 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>among those, the one whose last message (or accept) is oldest.
  * </ol>
  *
- * An honest peer's handshake takes one round trip after its name arrives, so to evict it
+ * <p>The evicted handshake is <em>parked</em> when its transport can wake a waiting read
+ * (TCP can): its thread gives up the handshake, but its socket stays open, without a thread,
+ * until {@code parkMillis} after its accept, when {@link #reap()} (or any later
+ * {@link #admit}) closes it. Closing it at once would be worse: an attacker reconnects at
+ * once, every reconnect evicts another, and the listening socket's accept queue stays full
+ * of them, so the kernel drops an honest peer's connection requests (which TCP retries
+ * only after a second and more). Parked, a silent socket costs a descriptor and sees what
+ * it would see on an Erlang node (nothing, until the handshake timer runs out), so it has
+ * no reason to reconnect sooner. At most {@code maxParked} sockets are parked; beyond that
+ * the oldest is closed, and the churn described above resumes only for an attacker with
+ * more than {@code max + maxParked} sockets open at once. A transport that cannot wake a
+ * read has its evicted handshakes closed ({@link EiListener.Incoming#evict()}).
+ *
+ * <p>An honest peer's handshake takes one round trip after its name arrives, so to evict it
  * an attacker on the same address must push more than {@code max} newer sockets each past
  * a whole name message within that round trip; one on other addresses needs more distinct
  * addresses than the honest peer's has slots. The victim's slot is handed over only once
@@ -46,10 +61,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * handshake has ended in any way (or when it is closed without one).
  */
 public final class HandshakeSlots {
-  /** The outcome of {@link #admit}. */
-  public record Admission(boolean admitted, EiListener.Incoming evicted) {}
+  /**
+   * The outcome of {@link #admit}: whether the newcomer was admitted, whom it evicted (null
+   * for nobody), whether that one was parked (else closed), and how many parked sockets
+   * were closed early to stay within {@code maxParked}.
+   */
+  public record Admission(boolean admitted, EiListener.Incoming evicted, boolean parked, int parkOverflow) {}
+
+  /** A parked socket and when it is closed. */
+  private record Parked(EiListener.Incoming in, long closeAtNanos) {}
 
   private final int max;
+  private final int maxParked;
+  private final long parkNanos;
+  /** Parked sockets, oldest first. Guarded by {@code lock}. */
+  private final Deque<Parked> parked = new ArrayDeque<>();
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition released = lock.newCondition();
   /** Admitted sockets, oldest first. Guarded by {@code lock}. */
@@ -61,12 +87,62 @@ public final class HandshakeSlots {
 
   /**
    * @param max how many handshakes may run at once, at least 1
+   * @param maxParked how many evicted sockets may stay open without a thread, at least 0
+   * @param parkMillis how long after its accept a parked socket is closed: the handshake
+   *     timeout
    */
-  public HandshakeSlots(int max) {
+  public HandshakeSlots(int max, int maxParked, long parkMillis) {
     if (max < 1) {
       throw new IllegalArgumentException("a handshake needs at least 1 slot, got " + max);
     }
+    if (maxParked < 0 || parkMillis < 0) {
+      throw new IllegalArgumentException("maxParked and parkMillis must not be negative: " + maxParked + ", " + parkMillis);
+    }
     this.max = max;
+    this.maxParked = maxParked;
+    this.parkNanos = TimeUnit.MILLISECONDS.toNanos(parkMillis);
+  }
+
+  /** How many evicted sockets are parked now. */
+  public int parked() {
+    lock.lock();
+    try {
+      return parked.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Closes the parked sockets whose time is up. {@link #admit} does it too; an owner whose
+   * accept loop wakes up periodically calls it there, so that a quiet listener closes them
+   * too (at most one wake-up period late).
+   */
+  public void reap() {
+    List<EiListener.Incoming> due = new ArrayList<>();
+    lock.lock();
+    try {
+      long now = System.nanoTime();
+      while (!parked.isEmpty() && now - parked.peekFirst().closeAtNanos() >= 0) {
+        due.add(parked.pollFirst().in());
+      }
+    } finally {
+      lock.unlock();
+    }
+    due.forEach(EiListener.Incoming::close);
+  }
+
+  /** Closes every parked socket: the owner is shutting down. */
+  public void closeParked() {
+    List<EiListener.Incoming> all = new ArrayList<>();
+    lock.lock();
+    try {
+      parked.forEach(p -> all.add(p.in()));
+      parked.clear();
+    } finally {
+      lock.unlock();
+    }
+    all.forEach(EiListener.Incoming::close);
   }
 
   /** How many handshakes may run at once. */
@@ -95,8 +171,11 @@ public final class HandshakeSlots {
    * @throws InterruptedException when interrupted while waiting; {@code in} is not admitted
    */
   public Admission admit(EiListener.Incoming in, long waitMillis) throws InterruptedException {
+    reap();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
     EiListener.Incoming evicted = null;
+    boolean wasParked = false;
+    int overflow = 0;
     while (true) {
       EiListener.Incoming victim = null;
       lock.lock();
@@ -104,7 +183,7 @@ public final class HandshakeSlots {
         if (pending.size() < max) {
           pending.add(in);
           perSource.merge(in.source(), 1, Integer::sum);
-          return new Admission(true, evicted);
+          return new Admission(true, evicted, wasParked, overflow);
         }
         if (evicted == null && pending.size() - evicting >= max) {
           victim = victim();
@@ -115,7 +194,7 @@ public final class HandshakeSlots {
         if (victim == null) {
           long left = deadline - System.nanoTime();
           if (left <= 0) {
-            return new Admission(false, evicted);
+            return new Admission(false, evicted, wasParked, overflow);
           }
           released.awaitNanos(left);
           continue;
@@ -123,8 +202,14 @@ public final class HandshakeSlots {
       } finally {
         lock.unlock();
       }
-      // Closing runs the transport's close: outside the lock.
-      if (!victim.evict()) {
+      // Waking or closing runs the transport's code: outside the lock.
+      if (victim.park()) {
+        evicted = victim;
+        wasParked = true;
+        overflow += park(victim);
+      } else if (victim.evict()) {
+        evicted = victim;
+      } else {
         // Its handshake succeeded meanwhile; its release comes soon and frees the slot.
         lock.lock();
         try {
@@ -132,10 +217,24 @@ public final class HandshakeSlots {
         } finally {
           lock.unlock();
         }
-      } else {
-        evicted = victim;
       }
     }
+  }
+
+  /** Keeps a parked socket until its time is up, closing the oldest beyond {@code maxParked}; returns how many it closed. */
+  private int park(EiListener.Incoming in) {
+    List<EiListener.Incoming> closing = new ArrayList<>();
+    lock.lock();
+    try {
+      parked.addLast(new Parked(in, in.acceptedNanos() + parkNanos));
+      while (parked.size() > maxParked) {
+        closing.add(parked.pollFirst().in());
+      }
+    } finally {
+      lock.unlock();
+    }
+    closing.forEach(EiListener.Incoming::close);
+    return closing.size();
   }
 
   /** Gives back the slot of {@code in}; does nothing for a socket that holds none. */
@@ -150,16 +249,6 @@ public final class HandshakeSlots {
         evicting--;
       }
       released.signalAll();
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** How many slots the source of {@code in} holds now. */
-  public int heldBySource(String source) {
-    lock.lock();
-    try {
-      return perSource.getOrDefault(source, 0);
     } finally {
       lock.unlock();
     }
@@ -191,15 +280,5 @@ public final class HandshakeSlots {
       return a.messagesReceived() < b.messagesReceived();
     }
     return a.lastProgressNanos() - b.lastProgressNanos() < 0;
-  }
-
-  /** The sockets that hold a slot now, oldest first; for diagnostics and tests. */
-  public List<EiListener.Incoming> snapshot() {
-    lock.lock();
-    try {
-      return new ArrayList<>(pending);
-    } finally {
-      lock.unlock();
-    }
   }
 }

@@ -38,6 +38,12 @@ final class Acceptor {
    * TCP microseconds; a polled transport notices a close within its 500 ms poll slice.
    */
   private static final long EVICT_WAIT_MILLIS = 1_000;
+  /**
+   * How many evicted sockets may stay open without a thread per handshake slot (see
+   * {@link HandshakeSlots}): 1,024 with the default 64 slots, so that an attacker needs
+   * more than 1,088 sockets open at once before evictions turn into reconnect churn.
+   */
+  private static final int PARKED_PER_SLOT = 16;
 
   private final Node node;
   private final String nodeName;
@@ -59,7 +65,7 @@ final class Acceptor {
     this.nodeName = node.nodeName();
     this.connections = connections;
     this.maxPendingHandshakes = maxPendingHandshakes;
-    this.slots = new HandshakeSlots(maxPendingHandshakes);
+    this.slots = new HandshakeSlots(maxPendingHandshakes, PARKED_PER_SLOT * maxPendingHandshakes, handshakeTimeoutMillis);
     this.handshakeTimeoutMillis = handshakeTimeoutMillis;
     // Threads are bounded by the slots (plus the few that are finishing a task); idle
     // ones go away after a while, so a quiet node holds none.
@@ -89,6 +95,7 @@ final class Acceptor {
   private void acceptLoop(Transports.Slot s) {
     while (!node.isClosed()) {
       flushLogs(false);
+      slots.reap();
       EiListener.Incoming in;
       try {
         // The wait bounds how late the loop notices close() on a transport whose accept a
@@ -126,10 +133,12 @@ final class Acceptor {
       // Counted before the log line: the evicted peer, seeing the close, may ask at once.
       long n = refusedHandshakes.incrementAndGet();
       EiListener.Incoming v = a.evicted();
-      evictedLog.record(v.source(), String.format("%s closed the connection from %s after %d ms with %d of its handshake messages"
-          + " to make room for one from %s: all %d slots were taken (maxPendingHandshakes); %d refused or evicted so far",
-          nodeName, v.peerAddress(), (System.nanoTime() - v.acceptedNanos()) / 1_000_000, v.messagesReceived(),
-          in.peerAddress(), maxPendingHandshakes, n));
+      evictedLog.record(v.source(), String.format("%s %s the handshake from %s after %d ms with %d of its messages"
+          + " to make room for one from %s: all %d slots were taken (maxPendingHandshakes); %d refused or evicted so far%s",
+          nodeName, a.parked() ? "parked (socket kept open without a thread until handshakeTimeoutMillis)" : "closed",
+          v.peerAddress(), (System.nanoTime() - v.acceptedNanos()) / 1_000_000, v.messagesReceived(), in.peerAddress(),
+          maxPendingHandshakes, n, a.parkOverflow() == 0 ? "" : "; closed " + a.parkOverflow()
+              + " parked sockets early: more than " + PARKED_PER_SLOT * maxPendingHandshakes + " were parked"));
     }
     if (!a.admitted()) {
       long n = refusedHandshakes.incrementAndGet();
@@ -224,6 +233,7 @@ final class Acceptor {
   /** Stops the handshake threads (the node is closing, or failed to start). */
   void shutdown() {
     handshakes.shutdownNow();
+    slots.closeParked();
     flushLogs(true);
   }
 }

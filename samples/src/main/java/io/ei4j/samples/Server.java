@@ -46,6 +46,12 @@ final class Server {
    * cannot lock honest peers out either.
    */
   static final int MAX_PENDING_HANDSHAKES = 64;
+  /**
+   * How many evicted handshakes' sockets may stay open without a thread until their
+   * handshake timeout, so that silent peers are not prompted to reconnect in a loop that
+   * fills the accept queue ({@link HandshakeSlots}).
+   */
+  static final int MAX_PARKED_HANDSHAKES = 1_024;
   /** How long a newcomer waits for the handshake it evicted to give back its slot. */
   static final long EVICT_WAIT_MILLIS = 1_000;
   /** How much of a term a log line shows. */
@@ -64,7 +70,8 @@ final class Server {
   private final NodeOptions options;
   private final Handler handler;
   private final Map<String, EiConnection> byPeer = new ConcurrentHashMap<>();
-  private final HandshakeSlots handshakes = new HandshakeSlots(MAX_PENDING_HANDSHAKES);
+  private final HandshakeSlots handshakes =
+      new HandshakeSlots(MAX_PENDING_HANDSHAKES, MAX_PARKED_HANDSHAKES, ACCEPT_TIMEOUT_MILLIS);
   /*
    * What strangers can cause at will is logged at WARN, but per address only the first
    * event of a minute in full and then one line with the count; never the cookie (the
@@ -128,6 +135,7 @@ final class Server {
   private void acceptLoop(EiListener listener) {
     while (!stopping) {
       flushLogs(false);
+      handshakes.reap();
       EiListener.Incoming in;
       try {
         in = listener.acceptSocket(ACCEPT_TIMEOUT_MILLIS);
@@ -169,10 +177,11 @@ final class Server {
     }
     EiListener.Incoming v = a.evicted();
     if (v != null) {
-      evicted.record(v.source(), "closed the connection from " + v.peerAddress() + " after "
+      evicted.record(v.source(), (a.parked() ? "parked" : "closed") + " the handshake from " + v.peerAddress() + " after "
           + (System.nanoTime() - v.acceptedNanos()) / 1_000_000 + " ms with " + v.messagesReceived()
           + " handshake messages to make room for one from " + in.peerAddress() + ": all " + MAX_PENDING_HANDSHAKES
-          + " slots were taken (the MAX_PENDING_HANDSHAKES limit)");
+          + " slots were taken (the MAX_PENDING_HANDSHAKES limit)"
+          + (a.parkOverflow() == 0 ? "" : "; closed " + a.parkOverflow() + " parked sockets early (the MAX_PARKED_HANDSHAKES limit)"));
     }
     if (!a.admitted()) {
       surplus.record(in.source(), "all " + MAX_PENDING_HANDSHAKES

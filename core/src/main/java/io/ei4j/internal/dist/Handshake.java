@@ -310,19 +310,32 @@ public final class Handshake {
 
   private ByteBuffer receive(String what) throws IOException {
     ByteBuffer header = ByteBuffer.allocate(headerSize);
-    io.readFully(header, deadline, "handshake: " + what);
+    readFully(header, "handshake: " + what);
     header.flip();
     long len = headerSize == 2 ? header.getShort() & 0xffff : header.getInt() & 0xffffffffL;
     if (len == 0 || len > MAX_MESSAGE) {
       throw new EiHandshakeException("handshake: " + what + ": message length " + len + " is out of range 1.." + MAX_MESSAGE);
     }
     ByteBuffer body = ByteBuffer.allocate((int) len);
-    io.readFully(body, deadline, "handshake: " + what);
+    readFully(body, "handshake: " + what);
     body.flip();
     if (onMessage != null) {
       onMessage.run();
     }
     return body;
+  }
+
+  /**
+   * {@link SocketIo#readFully} with wakeable reads: a {@link SocketIo#wakeupRead()} ends the
+   * handshake with {@code ETIMEDOUT}, without closing the socket, so that an acceptor can
+   * take a stalled handshake's thread back ({@code HandshakeSlots} parks it).
+   */
+  private void readFully(ByteBuffer buf, String what) throws IOException {
+    while (buf.hasRemaining()) {
+      if (io.readSome(buf, deadline, what, true) < 0) {
+        throw new EOFException("the peer closed the connection while " + what + " (" + buf.position() + " of " + buf.limit() + " bytes read)");
+      }
+    }
   }
 
   private static void expectTag(ByteBuffer m, char want, String what) throws EiHandshakeException {
