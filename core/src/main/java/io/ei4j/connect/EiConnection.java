@@ -25,6 +25,7 @@ import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.term.TermDecoder;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.Objects;
@@ -118,6 +119,8 @@ public final class EiConnection implements AutoCloseable {
   private final boolean headers;
   /** Up or down, shared with the parts; going down runs {@link #goingDown} once. */
   private final Liveness liveness;
+  /** The reason {@link #close()} gave, so that going down knows this side chose it. */
+  private volatile EiConnectionLostException closedHere;
   /** Encodes frames, in the sending thread's buffers, for {@link #sendQueue}. */
   private final FrameWriter frameWriter;
   /** The writing side: write lock, send queue, flusher thread. */
@@ -332,6 +335,7 @@ public final class EiConnection implements AutoCloseable {
   @Override
   public void close() {
     EiConnectionLostException why = new EiConnectionLostException("the connection to " + peerName + " was closed by this side");
+    closedHere = why;
     if (liveness.failure() == null) {
       sendQueue.stopAccepting(why);
       try {
@@ -443,7 +447,7 @@ public final class EiConnection implements AutoCloseable {
 
   /** Runs once, on the thread that takes the connection down: see {@link Liveness#fail}. */
   private void goingDown(EiConnectionLostException why) {
-    LOG.debug("connection {} <-> {} down: {}", node.nodeName(), peerName, why.getMessage());
+    logDown(why);
     io.close();
     ticker.cancel(false);
     // Frames still queued go down with the connection; senders learn it from their next call.
@@ -453,6 +457,23 @@ public final class EiConnection implements AutoCloseable {
     node.forget(this);
     if (handler != null) {
       handler.onDown(this, why);
+    }
+  }
+
+  /**
+   * Every connection that goes down is visible at the default level, with the reason (which
+   * names the limit that was hit, if any; never the cookie): WARN when the peer broke the
+   * protocol or a limit (a malformed, forged or oversized frame, an undecodable term), went
+   * silent (tick timeout) or the socket failed; INFO when the peer closed it; debug when
+   * this side closed it.
+   */
+  private void logDown(EiConnectionLostException why) {
+    if (why == closedHere) {
+      LOG.debug("connection {} <-> {} down: {}", node.nodeName(), peerName, why.getMessage());
+    } else if (why.getCause() instanceof EOFException) {
+      LOG.info("connection {} <-> {} down: {}", node.nodeName(), peerName, why.getMessage());
+    } else {
+      LOG.warn("dropped the connection {} <-> {}: {}", node.nodeName(), peerName, why.getMessage());
     }
   }
 

@@ -9,10 +9,12 @@ import io.ei4j.internal.dist.Deadline;
 import io.ei4j.internal.dist.Handshake;
 import io.ei4j.internal.dist.SocketIo;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A listening socket of an {@link EiNode}, from {@link EiNode#listen}: accepts
@@ -31,7 +33,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       on another thread, so that the accepting thread goes straight back to accepting. A
  *       server that does so should bound how many handshakes it runs at once (and close
  *       sockets beyond that bound at once), since each one costs a thread or a task until it
- *       finishes or times out; {@code io.ei4j.node.Node} does exactly that.
+ *       finishes or times out. {@link HandshakeSlots} is such a bound that never locks an
+ *       honest peer out: when every slot is taken it evicts the pending handshake that has
+ *       made the least progress instead of refusing the newcomer; {@code io.ei4j.node.Node}
+ *       and the samples' server use it.
  * </ul>
  */
 public final class EiListener implements AutoCloseable {
@@ -144,11 +149,19 @@ public final class EiListener implements AutoCloseable {
     return "EiListener[" + node.nodeName() + " on " + address + (io.isClosed() ? ", closed" : "") + "]";
   }
 
+  /** See {@link Incoming#source()}. */
+  static String sourceOf(SocketAddress address) {
+    if (address instanceof InetSocketAddress a) {
+      return a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+    }
+    return address == null ? "an unknown address" : address.toString();
+  }
+
   /** The accepted socket with its transport type captured, so that no cast is needed later. */
   private record Socket<C>(SocketIo<C> io) {
-    Handshake.Result handshake(EiNode node, Deadline deadline) throws IOException {
+    Handshake.Result handshake(EiNode node, Deadline deadline, Runnable onMessage) throws IOException {
       Handshake.Result r = new Handshake(io, node.nodeName(), node.distributionFlags(), node.creation(), node.cookieBytes(), deadline)
-          .accept(node.handler() == null ? null : node.handler()::acceptStatus);
+          .onMessage(onMessage).accept(node.handler() == null ? null : node.handler()::acceptStatus);
       io.callbacks().acceptHandshakeComplete(io.context());
       return r;
     }
@@ -160,9 +173,19 @@ public final class EiListener implements AutoCloseable {
    * {@link #handshake(long)} runs, which then fails.
    */
   public final class Incoming implements AutoCloseable {
+    private static final int OPEN = 0;
+    private static final int DONE = 1;
+    private static final int EVICTED = 2;
+    private static final int PARKED = 3;
+
     private final Socket<?> socket;
     private final SocketAddress peerAddress;
     private final AtomicBoolean started = new AtomicBoolean();
+    private final long acceptedNanos = System.nanoTime();
+    /** OPEN, then DONE (the handshake succeeded) or EVICTED, whichever comes first. */
+    private final AtomicInteger state = new AtomicInteger(OPEN);
+    private volatile int messagesReceived;
+    private volatile long lastProgressNanos = acceptedNanos;
 
     private Incoming(Socket<?> socket, SocketAddress peerAddress) {
       this.socket = socket;
@@ -172,6 +195,82 @@ public final class EiListener implements AutoCloseable {
     /** The peer's address as the transport reported it; null when it reports none. */
     public SocketAddress peerAddress() {
       return peerAddress;
+    }
+
+    /**
+     * Whom this connection is counted against: the IP address without the port for an
+     * internet address (so that one host's many connections add up), otherwise the
+     * address as the transport reported it, or {@code "an unknown address"}.
+     */
+    public String source() {
+      return sourceOf(peerAddress);
+    }
+
+    /**
+     * How many whole handshake messages the peer has sent so far (0 until its name has
+     * arrived in full): the progress {@link HandshakeSlots} ranks pending handshakes by.
+     */
+    public int messagesReceived() {
+      return messagesReceived;
+    }
+
+    /** {@link System#nanoTime()} when this socket was accepted. */
+    public long acceptedNanos() {
+      return acceptedNanos;
+    }
+
+    /**
+     * {@link System#nanoTime()} of the last whole handshake message received, or of the
+     * accept when none has been.
+     */
+    public long lastProgressNanos() {
+      return lastProgressNanos;
+    }
+
+    /** Whether {@link #evict()} closed this socket or {@link #park()} stopped its handshake. */
+    public boolean isEvicted() {
+      int st = state.get();
+      return st == EVICTED || st == PARKED;
+    }
+
+    /**
+     * Stops the handshake under way (or to come) on this socket, without closing the
+     * socket, so that the thread running it is free again: the handshake fails with
+     * {@link Errno#ETIMEDOUT} and never resumes; the socket stays open until
+     * {@link #close()}. A peer that was only silent sees nothing happen, as it would on an
+     * Erlang node until its handshake timer ran out, so it has no reason to reconnect.
+     * Needs a transport that can wake a waiting read ({@code FULL_IMPL} with
+     * {@code wakeupRead}, as TCP); otherwise, or once the handshake has succeeded, it does
+     * nothing.
+     *
+     * @return whether it was parked by this call
+     */
+    public boolean park() {
+      if (!socket.io().canWakeupReads() || !state.compareAndSet(OPEN, PARKED)) {
+        return false;
+      }
+      socket.io().wakeupRead();
+      return true;
+    }
+
+    /**
+     * Closes this socket to make room for another, unless its handshake has already
+     * succeeded (the connection is then left alone). The handshake under way fails with
+     * {@link Errno#EBADF}.
+     *
+     * @return whether it was closed by this call
+     */
+    public boolean evict() {
+      if (!state.compareAndSet(OPEN, EVICTED)) {
+        return false;
+      }
+      close();
+      return true;
+    }
+
+    private void progressed() {
+      messagesReceived++; // only the handshake's thread writes it
+      lastProgressNanos = System.nanoTime();
     }
 
     /** The listener that accepted this socket. */
@@ -199,12 +298,17 @@ public final class EiListener implements AutoCloseable {
         if (socket.io().isClosed()) {
           throw new ErrnoException(Errno.EBADF, "handshake: the accepted socket was closed (listener closed)");
         }
-        Handshake.Result r = socket.handshake(node, deadline);
+        Handshake.Result r = socket.handshake(node, deadline, this::progressed);
+        if (!state.compareAndSet(OPEN, DONE)) {
+          throw new ErrnoException(Errno.EBADF, "handshake: the accepted socket was evicted or parked to make room for another");
+        }
         EiConnection c = new EiConnection(node, socket.io(), r);
         incoming.remove(this);
         return node.register(c);
       } catch (IOException | RuntimeException e) {
-        close();
+        if (state.get() != PARKED) {
+          close(); // a parked socket stays open until its owner closes it
+        }
         throw e;
       }
     }

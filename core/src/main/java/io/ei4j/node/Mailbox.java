@@ -22,8 +22,9 @@ import java.util.function.Predicate;
  *   <li>Sends never block on the receiver. By default messages queue without bound, as in
  *       Erlang; with a {@linkplain #maxQueueLength(int) queue limit}, a message that arrives
  *       while the queue is full is dropped (drop-newest), counted in
- *       {@link #droppedMessages()} and logged at debug, and everything else goes on: the
- *       connection that carried it, its ticks and every other mailbox are unaffected.
+ *       {@link #droppedMessages()} and logged at WARN (the 1st, 2nd, 4th, ... drop), and
+ *       everything else goes on: the connection that carried it, its ticks and every other
+ *       mailbox are unaffected.
  *       {@code 'EXIT'} and {@code 'DOWN'} messages from exit signals and monitors are never
  *       dropped (there are at most as many as this mailbox has links and monitors). A send
  *       to a pid or name that does not exist is dropped silently, as in Erlang; a send that

@@ -453,8 +453,9 @@ public final class Node implements AutoCloseable {
   }
 
   /**
-   * How many accepted connections were closed without a handshake because
-   * {@link Builder#maxPendingHandshakes} handshakes were already under way.
+   * How many accepted connections were closed before their handshake finished because
+   * {@link Builder#maxPendingHandshakes} handshakes were already under way: pending ones
+   * evicted to make room for a newcomer, and newcomers refused when no slot came free.
    *
    * @return the count since the node started
    */
@@ -907,9 +908,12 @@ public final class Node implements AutoCloseable {
      * {@value Node#DEFAULT_MAX_PENDING_HANDSHAKES}). Each runs on its own thread, so a peer
      * that connects and stays silent delays nobody; it holds one of these slots until
      * {@link #handshakeTimeoutMillis} ends it. A connection accepted while every slot is taken
-     * is closed at once, before any byte is read (the peer sees the connection closed and
-     * may retry), counted in {@link Node#refusedHandshakes()} and logged at debug. The limit
-     * bounds the threads and sockets that strangers can make the node hold.
+     * takes the slot of the pending handshake that has made the least progress (from the
+     * address that holds the most slots, with the fewest whole handshake messages, the
+     * longest idle; see {@link io.ei4j.connect.HandshakeSlots}), which is closed, counted in
+     * {@link Node#refusedHandshakes()} and logged at WARN (rate-limited per address). The
+     * limit bounds the threads and sockets that strangers can make the node hold without
+     * letting them lock honest peers out.
      *
      * @param handshakes the limit, at least 1
      * @return this builder

@@ -9,6 +9,7 @@ import io.ei4j.connect.EiException;
 import io.ei4j.connect.EiListener;
 import io.ei4j.connect.EiMessage;
 import io.ei4j.connect.EiNode;
+import io.ei4j.connect.HandshakeSlots;
 import io.ei4j.epmd.EmbeddedEpmd;
 import io.ei4j.internal.node.RateLimitedLog;
 import io.ei4j.term.ErlPid;
@@ -20,7 +21,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,10 +41,20 @@ final class Server {
    */
   static final long ACCEPT_TIMEOUT_MILLIS = 10_000;
   /**
-   * How many handshakes may run at once; a connection accepted beyond that is closed at
-   * once, so that silent peers cannot make the server hold unbounded threads.
+   * How many handshakes may run at once, so that silent peers cannot make the server hold
+   * unbounded threads. A connection accepted beyond that takes the slot of the pending
+   * handshake that has made the least progress ({@link HandshakeSlots}), so that they
+   * cannot lock honest peers out either.
    */
   static final int MAX_PENDING_HANDSHAKES = 64;
+  /**
+   * How many evicted handshakes' sockets may stay open without a thread until their
+   * handshake timeout, so that silent peers are not prompted to reconnect in a loop that
+   * fills the accept queue ({@link HandshakeSlots}).
+   */
+  static final int MAX_PARKED_HANDSHAKES = 1_024;
+  /** How long a newcomer waits for the handshake it evicted to give back its slot. */
+  static final long EVICT_WAIT_MILLIS = 1_000;
   /** How much of a term a log line shows. */
   static final int LOG_TERM_CHARS = 300;
 
@@ -69,7 +79,8 @@ final class Server {
   private final NodeOptions options;
   private final Handler handler;
   private final Map<String, EiConnection> byPeer = new ConcurrentHashMap<>();
-  private final Semaphore handshakes = new Semaphore(MAX_PENDING_HANDSHAKES);
+  private final HandshakeSlots handshakes =
+      new HandshakeSlots(MAX_PENDING_HANDSHAKES, MAX_PARKED_HANDSHAKES, ACCEPT_TIMEOUT_MILLIS);
   /*
    * What strangers can cause at will is logged at WARN, but per address only the first
    * event of a minute in full and then one line with the count; never the cookie (the
@@ -79,6 +90,7 @@ final class Server {
   private final RateLimitedLog failed = RateLimitedLog.perMinute(log, "dropped", "failed handshake");
   private final RateLimitedLog timedOut = RateLimitedLog.perMinute(log, "closed", "silent connection");
   private final RateLimitedLog surplus = RateLimitedLog.perMinute(log, "closed", "surplus connection");
+  private final RateLimitedLog evicted = RateLimitedLog.perMinute(log, "evicted", "pending handshake");
   private volatile boolean stopping;
   private EiNode node;
   private EmbeddedEpmd epmd;
@@ -143,6 +155,7 @@ final class Server {
   private void acceptLoop(EiListener listener) {
     while (!stopping) {
       flushLogs(false);
+      handshakes.reap();
       EiListener.Incoming in;
       try {
         in = listener.acceptSocket(ACCEPT_TIMEOUT_MILLIS);
@@ -163,10 +176,7 @@ final class Server {
         pause();
         continue;
       }
-      if (!handshakes.tryAcquire()) {
-        surplus.record(source(in.peerAddress()),
-            MAX_PENDING_HANDSHAKES + " handshakes already under way (the MAX_PENDING_HANDSHAKES limit)");
-        in.close();
+      if (!admit(in)) {
         continue;
       }
       Thread t = new Thread(() -> handshakeAndServe(in), "serve-" + in.peerAddress());
@@ -175,26 +185,53 @@ final class Server {
     }
   }
 
+  /** Takes a handshake slot for {@code in}, evicting the least advanced pending one when all are taken. */
+  private boolean admit(EiListener.Incoming in) {
+    HandshakeSlots.Admission a;
+    try {
+      a = handshakes.admit(in, EVICT_WAIT_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      in.close();
+      return false;
+    }
+    EiListener.Incoming v = a.evicted();
+    if (v != null) {
+      evicted.record(v.source(), (a.parked() ? "parked" : "closed") + " the handshake from " + v.peerAddress() + " after "
+          + (System.nanoTime() - v.acceptedNanos()) / 1_000_000 + " ms with " + v.messagesReceived()
+          + " handshake messages to make room for one from " + in.peerAddress() + ": all " + MAX_PENDING_HANDSHAKES
+          + " slots were taken (the MAX_PENDING_HANDSHAKES limit)"
+          + (a.parkOverflow() == 0 ? "" : "; closed " + a.parkOverflow() + " parked sockets early (the MAX_PARKED_HANDSHAKES limit)"));
+    }
+    if (!a.admitted()) {
+      surplus.record(in.source(), "all " + MAX_PENDING_HANDSHAKES
+          + " handshake slots stayed taken (the MAX_PENDING_HANDSHAKES limit)");
+      in.close();
+      return false;
+    }
+    return true;
+  }
+
   private void handshakeAndServe(EiListener.Incoming in) {
     EiConnection c;
     try {
       c = in.handshake(ACCEPT_TIMEOUT_MILLIS);
     } catch (EiAuthenticationException e) {
-      refused.record(source(in.peerAddress()), e.getMessage());
+      refused.record(in.source(), e.getMessage());
       return;
     } catch (IOException | RuntimeException e) {
-      if (stopping) {
-        return;
+      if (stopping || in.isEvicted()) {
+        return; // an eviction was logged when it happened
       }
       if (e instanceof ErrnoException ee && ee.isTimeout()) {
-        timedOut.record(source(in.peerAddress()), "no handshake within " + ACCEPT_TIMEOUT_MILLIS + " ms: "
+        timedOut.record(in.source(), "no handshake within " + ACCEPT_TIMEOUT_MILLIS + " ms: "
             + e.getMessage());
       } else {
-        failed.record(source(in.peerAddress()), e.getMessage());
+        failed.record(in.source(), e.getMessage());
       }
       return;
     } finally {
-      handshakes.release();
+      handshakes.release(in);
     }
     Thread.currentThread().setName("serve-" + c.peerNodeName());
     serve(c);
@@ -265,24 +302,13 @@ final class Server {
 
   /** Writes the summaries of the refusal logs: those whose minute is over, or all. */
   private void flushLogs(boolean all) {
-    for (RateLimitedLog l : new RateLimitedLog[] {refused, failed, timedOut, surplus}) {
+    for (RateLimitedLog l : new RateLimitedLog[] {refused, failed, timedOut, surplus, evicted}) {
       if (all) {
         l.flushAll();
       } else {
         l.flush();
       }
     }
-  }
-
-  /**
-   * Whom a refusal is counted against: the IP address without the port, so that a peer
-   * that reconnects adds up; for other transports the address as reported.
-   */
-  static String source(SocketAddress address) {
-    if (address instanceof InetSocketAddress a) {
-      return a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-    }
-    return address == null ? "an unknown address" : address.toString();
   }
 
   private void closeAll() {

@@ -51,6 +51,8 @@ public final class Handshake {
   private final byte[] cookie;
   private final Deadline deadline;
   private final int headerSize;
+  /** Told of every complete message received; see {@link #onMessage}. */
+  private Runnable onMessage;
 
   /**
    * @param cookie the cookie's bytes (Latin-1, as Erlang hashes an atom's characters);
@@ -64,6 +66,19 @@ public final class Handshake {
     this.cookie = cookie;
     this.deadline = deadline;
     this.headerSize = io.handshakeHeaderSize();
+  }
+
+  /**
+   * Has {@code listener} run (on the handshake's thread) each time a whole handshake message
+   * has been received, before it is checked: an acceptor's admission policy measures a
+   * pending handshake's progress by it, in messages rather than bytes, so that a peer that
+   * drips bytes or sends a long partial message counts as having done nothing.
+   *
+   * @return this handshake
+   */
+  public Handshake onMessage(Runnable listener) {
+    this.onMessage = listener;
+    return this;
   }
 
   /**
@@ -309,7 +324,7 @@ public final class Handshake {
 
   private ByteBuffer receive(String what) throws IOException {
     ByteBuffer header = ByteBuffer.allocate(headerSize);
-    io.readFully(header, deadline, "handshake: " + what);
+    readFully(header, "handshake: " + what);
     header.flip();
     long len = headerSize == 2 ? header.getShort() & 0xffff : header.getInt() & 0xffffffffL;
     if (len > MAX_MESSAGE && header.get(0) >= 0x14 && header.get(0) <= 0x17 && header.get(1) == 0x03) {
@@ -323,9 +338,25 @@ public final class Handshake {
       throw new EiHandshakeException("handshake: " + what + ": message length " + len + " is out of range 1.." + MAX_MESSAGE);
     }
     ByteBuffer body = ByteBuffer.allocate((int) len);
-    io.readFully(body, deadline, "handshake: " + what);
+    readFully(body, "handshake: " + what);
     body.flip();
+    if (onMessage != null) {
+      onMessage.run();
+    }
     return body;
+  }
+
+  /**
+   * {@link SocketIo#readFully} with wakeable reads: a {@link SocketIo#wakeupRead()} ends the
+   * handshake with {@code ETIMEDOUT}, without closing the socket, so that an acceptor can
+   * take a stalled handshake's thread back ({@code HandshakeSlots} parks it).
+   */
+  private void readFully(ByteBuffer buf, String what) throws IOException {
+    while (buf.hasRemaining()) {
+      if (io.readSome(buf, deadline, what, true) < 0) {
+        throw new EOFException("the peer closed the connection while " + what + " (" + buf.position() + " of " + buf.limit() + " bytes read)");
+      }
+    }
   }
 
   private static void expectTag(ByteBuffer m, char want, String what) throws EiHandshakeException {

@@ -1,0 +1,136 @@
+package io.ei4j.samples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ei4j.epmd.EpmdClient;
+import io.ei4j.node.Node;
+import io.ei4j.testkit.ErlangPeer;
+import io.ei4j.transport.tcp.TcpCallbacks;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Issue 18, "admission without lockout", measured side by side: hundreds of silent and
+ * slow-drip unauthenticated sockets ({@link HandshakeAttack}, 127.0.0.1 only, re-opened
+ * when closed, for {@code ei4j.attack.seconds}, default 20) attack (a) a real
+ * {@code erl -sname} node, (b) an ei4j {@link Node} with its default limits, (c) the
+ * samples' {@code cnode-server} as a child process, while an honest Erlang node pings the
+ * target every 0.5 s with a fresh connection each time ({@code erlang:disconnect_node/1}
+ * between pings). Every ping must be {@code pong}, for ei4j as for Erlang; each test
+ * prints its numbers as {@code admission: ...}.
+ */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class AdmissionUnderAttackIT {
+  private static final String COOKIE = "admission_cookie";
+  private static final int SECONDS = Integer.getInteger("ei4j.attack.seconds", 20);
+  private static final int SILENT = Integer.getInteger("ei4j.attack.silent", 200);
+  private static final int DRIP = Integer.getInteger("ei4j.attack.drip", 200);
+  private static final Pattern RESULT = Pattern.compile("^result \\{(\\d+),(\\d+),(\\d+)\\}$");
+
+  @BeforeAll
+  static void epmd() {
+    ErlangPeer.ensureEpmd();
+  }
+
+  @Test
+  void anErlangNodeAnswersEveryPingUnderAttack() throws Exception {
+    String alive = ErlangPeer.uniqueName("target");
+    try (ErlangPeer target = ErlangSide.peer(alive, COOKIE).start()) {
+      underAttack("erl -sname", target.nodeName(), port(alive));
+    }
+  }
+
+  @Test
+  void anEi4jNodeAnswersEveryPingUnderAttack() throws Exception {
+    try (Node n = Node.builder(ErlangPeer.uniqueName("adm") + "@" + ErlangPeer.shortHostName()).cookie(COOKIE)
+        .transport(TcpCallbacks.create()).listen(new InetSocketAddress(0)).build()) {
+      underAttack("ei4j Node", n.nodeName(), ((InetSocketAddress) n.listenAddress()).getPort());
+      System.out.printf("admission: ei4j Node closed %d connections at maxPendingHandshakes (%d)%n", n.refusedHandshakes(),
+          Node.DEFAULT_MAX_PENDING_HANDSHAKES);
+    }
+  }
+
+  @Test
+  void theCnodeServerAnswersEveryPingUnderAttack() throws Exception {
+    String alive = ErlangPeer.uniqueName("cadm");
+    try (SampleProcess server = SampleProcess.start("cnode-server", "--name", alive, "--cookie", COOKIE,
+        "--epmd", "external")) {
+      String node = server.awaitReady();
+      underAttack("samples cnode-server", node, port(alive));
+      // The attack is logged, at WARN, once per kind and address and then summed up.
+      server.awaitErr("WARN .*evicted a pending handshake from 127\\.0\\.0\\.1", Duration.ofSeconds(5));
+      long warnLines = server.err().stream().filter(l -> l.contains("WARN")).count();
+      System.out.printf("admission: samples cnode-server wrote %d WARN lines%n", warnLines);
+      assertTrue(warnLines < 20, "the attack was not rate-limited in the log: " + warnLines + " WARN lines");
+    }
+  }
+
+  private static int port(String alive) throws Exception {
+    return EpmdClient.local().portPlease(alive).orElseThrow(() -> new AssertionError(alive + " is not in EPMD")).port();
+  }
+
+  /** Attacks {@code port} while an honest Erlang node pings {@code node}; all pings must be pong. */
+  private static void underAttack(String label, String node, int port) throws Exception {
+    int pings = SECONDS * 2;
+    try (ErlangPeer honest = ErlangSide.peer(ErlangPeer.uniqueName("honest"), COOKIE).start()) {
+      // Before the attack: the honest peer reaches the target.
+      assertEquals("result {1,0," , ask(honest, node, 1).substring(0, "result {1,0,".length()), "ping before the attack");
+      HandshakeAttack attack = HandshakeAttack.start(port, SILENT, DRIP);
+      long opens;
+      long closed;
+      Matcher m;
+      try {
+        Thread.sleep(1_000); // let the attackers take every slot
+        m = RESULT.matcher(ask(honest, node, pings));
+        assertTrue(m.matches());
+      } finally {
+        attack.close();
+        opens = attack.opens();
+        closed = attack.closedByServer();
+      }
+      int pong = Integer.parseInt(m.group(1));
+      int pang = Integer.parseInt(m.group(2));
+      System.out.printf("admission: %s: %d/%d pings pong (%d pang), slowest %s ms; %d silent + %d dripping attackers"
+          + " opened %d connections in %d s, %d closed by the target%n", label, pong, pings, pang, m.group(3), SILENT, DRIP,
+          opens, SECONDS, closed);
+      assertEquals(pings, pong, label + ": every honest ping must be pong under attack");
+    }
+  }
+
+  /**
+   * Has {@code honest} ping {@code node} {@code count} times, 0.5 s apart, each over a
+   * fresh connection, and returns its {@code result {Pongs,Pangs,SlowestMs}} line.
+   */
+  private static String ask(ErlangPeer honest, String node, int count) {
+    String loop = "F = fun L(_, 0, Acc) -> Acc; L(T, K, {P, Q, S}) -> {Us, R} = timer:tc(net_adm, ping, [T]),"
+        + " erlang:disconnect_node(T), timer:sleep(500), S2 = max(S, Us div 1000),"
+        + " L(T, K - 1, case R of pong -> {P + 1, Q, S2}; pang -> {P, Q + 1, S2} end) end,"
+        + " F('" + node + "', " + count + ", {0, 0, 0})";
+    int before = honest.output().size();
+    honest.sendLine("eval " + loop);
+    long deadline = System.nanoTime() + Duration.ofSeconds(count * 10L + 30).toNanos();
+    while (System.nanoTime() < deadline) {
+      List<String> lines = honest.output();
+      for (int i = before; i < lines.size(); i++) {
+        if (lines.get(i).startsWith("result ")) {
+          return lines.get(i);
+        }
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+    throw new AssertionError(honest.nodeName() + " did not finish its pings; it printed:\n" + String.join("\n", honest.output()));
+  }
+}
