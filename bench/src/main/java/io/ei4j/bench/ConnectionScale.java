@@ -10,7 +10,7 @@ import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.term.TermEncoder;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -205,7 +205,7 @@ public final class ConnectionScale {
         return failed(n, "unreadable ready line");
       }
       InetSocketAddress address = new InetSocketAddress("127.0.0.1", Integer.parseInt(ready.group(2)));
-      try (EiNode statsNode = EiNode.builder("scalestats" + tag + "@localhost").cookie(cookie).transport(TcpCallbacks.create()).build();
+      try (EiNode statsNode = EiNode.builder("scalestats" + tag + "@localhost").cookie(cookie).transport(TcpTransport.create()).build();
           EiConnection stats = statsNode.connect(serverName, 15_000);
           Load load = new Load(n, intervalMillis)) {
         long[] idle = stats(stats);

@@ -10,10 +10,10 @@ import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import io.ei4j.transport.tls.TlsConfig;
 import io.ei4j.transport.tls.TlsTransport;
-import io.ei4j.transport.unix.UnixSocketCallbacks;
+import io.ei4j.transport.unix.UnixTransport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -70,7 +70,7 @@ final class Ei4jPeer implements AutoCloseable {
 
   /** A peer on loopback TCP, published in EPMD. */
   static Ei4jPeer tcp(String nodeName, String cookie) throws IOException {
-    return new Ei4jPeer(nodeName, cookie, TcpCallbacks.create(), new InetSocketAddress("127.0.0.1", 0));
+    return new Ei4jPeer(nodeName, cookie, TcpTransport.create(), new InetSocketAddress("127.0.0.1", 0));
   }
 
   String nodeName() {
@@ -203,7 +203,7 @@ final class Ei4jPeer implements AutoCloseable {
         yield new Ei4jPeer(name, cookie, t, new InetSocketAddress("127.0.0.1", 0));
       }
       case "uds" -> {
-        UnixSocketCallbacks u = UnixSocketCallbacks.builder().directory(Path.of(args[2])).build();
+        UnixTransport u = UnixTransport.builder().directory(Path.of(args[2])).build();
         yield new Ei4jPeer(name, cookie, u, u.addressOf(name));
       }
       default -> throw new IllegalArgumentException("unknown transport " + args[1]);

@@ -10,7 +10,7 @@ import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -83,11 +83,11 @@ public class SendPathBenchmark {
     harness = new SideBySide(work, 0, 0, 1, List.of(), List.of());
     server = harness.erlangServer();
     eiNode = EiNode.builder("sendpath" + ProcessHandle.current().pid() + "@localhost").cookie(harness.cookie())
-        .transport(TcpCallbacks.create()).build();
+        .transport(TcpTransport.create()).build();
     connection = eiNode.connect(server.nodeName(), 15_000);
     self = connection.self();
     node = Node.builder("sendpathnode" + ProcessHandle.current().pid() + "@localhost").cookie(harness.cookie())
-        .transport(TcpCallbacks.create()).build();
+        .transport(TcpTransport.create()).build();
     box = node.createMailbox();
     if (!node.ping(server.nodeName(), 15_000)) {
       throw new IllegalStateException("no pong from " + server.nodeName());

@@ -1,10 +1,10 @@
 package io.ei4j.bench;
 
 import io.ei4j.api.SocketCallbacks;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import io.ei4j.transport.tls.TlsConfig;
 import io.ei4j.transport.tls.TlsTransport;
-import io.ei4j.transport.unix.UnixSocketCallbacks;
+import io.ei4j.transport.unix.UnixTransport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -412,8 +412,8 @@ public final class SideBySide {
     try (ChildProcess erl = server(alive, List.of(), work)) {
       List<Client> clients = new ArrayList<>();
       try {
-        clients.add(ei4jClient(TcpCallbacks.create(), server));
-        clients.add(nodeClient(TcpCallbacks.create(), server));
+        clients.add(ei4jClient(TcpTransport.create(), server));
+        clients.add(nodeClient(TcpTransport.create(), server));
         clients.add(cClient(server));
         clients.add(jinterfaceClient(server));
         if (ENCON_LAST_OTP >= ErlangInstall.otpRelease()) {
@@ -495,7 +495,7 @@ public final class SideBySide {
       case "tcp" -> {
         dist = List.of();
         peerArgs = List.of("tcp");
-        callbacks = TcpCallbacks::create;
+        callbacks = TcpTransport::create;
         listen = n -> new java.net.InetSocketAddress("127.0.0.1", 0);
       }
       case "tls" -> {
@@ -510,8 +510,8 @@ public final class SideBySide {
       case "uds" -> {
         dist = List.of("-proto_dist", "erl_uds", "-no_epmd");
         peerArgs = List.of("uds", dir.toString());
-        callbacks = () -> UnixSocketCallbacks.builder().directory(dir).build();
-        listen = n -> UnixSocketCallbacks.builder().directory(dir).build().addressOf(n);
+        callbacks = () -> UnixTransport.builder().directory(dir).build();
+        listen = n -> UnixTransport.builder().directory(dir).build().addressOf(n);
       }
       default -> throw new IllegalArgumentException("unknown transport " + transport + "; known: tcp, tls, uds");
     }
@@ -572,8 +572,8 @@ public final class SideBySide {
     try (ChildProcess erl = server(alive, dist, dir)) {
       List<Client> clients = new ArrayList<>();
       try {
-        clients.add(ei4jClient(UnixSocketCallbacks.builder().directory(dir).build(), server));
-        clients.add(nodeClient(UnixSocketCallbacks.builder().directory(dir).build(), server));
+        clients.add(ei4jClient(UnixTransport.builder().directory(dir).build(), server));
+        clients.add(nodeClient(UnixTransport.builder().directory(dir).build(), server));
         clients.add(erlangClient(server, dist, dir));
         measure("uds", clients, erl);
       } finally {

@@ -3,7 +3,7 @@ package io.ei4j.connect;
 import io.ei4j.api.SocketCallbacks;
 import io.ei4j.conformance.DistributionConformance;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -13,7 +13,7 @@ import java.net.UnknownHostException;
 class TcpDistributionConformanceTest extends DistributionConformance {
   @Override
   protected SocketCallbacks<?> callbacks() {
-    return TcpCallbacks.create();
+    return TcpTransport.create();
   }
 
   @Override

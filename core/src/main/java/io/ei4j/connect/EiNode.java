@@ -49,7 +49,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>{@code
  * try (EiNode node = EiNode.builder("java@localhost").cookie("secret")
- *         .transport(TcpCallbacks.create()).build();
+ *         .transport(TcpTransport.create()).build();
  *      EiConnection c = node.connect("erl@localhost", 5_000)) {
  *   ErlTerm r = c.rpc("lists", "reverse", ErlList.of(ErlList.of(...)), 5_000);
  * }

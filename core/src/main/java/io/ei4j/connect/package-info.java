@@ -7,7 +7,7 @@
  *
  * <pre>{@code
  * try (EiNode node = EiNode.builder("java@localhost").cookie("secret")
- *         .transport(TcpCallbacks.create()).build();
+ *         .transport(TcpTransport.create()).build();
  *      EiConnection c = node.connect("erl@localhost", 5_000)) {
  *   c.regSend(c.self(), "logger_proxy", Terms.tuple(c.self(), "hello"));
  *   EiMessage m = c.receive(5_000);

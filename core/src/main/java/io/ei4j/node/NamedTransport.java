@@ -15,9 +15,9 @@ import java.util.Objects;
  * <p>Immutable: each {@code with...} method returns a copy.
  *
  * <pre>{@code
- * NamedTransport.of("tcp", TcpCallbacks.create()).listen(new InetSocketAddress(0)).publish(true)
+ * NamedTransport.of("tcp", TcpTransport.create()).listen(new InetSocketAddress(0)).publish(true)
  * NamedTransport.of("tls", new TlsTransport(config)).listen(new InetSocketAddress(0))
- * NamedTransport.of("uds", UnixSocketCallbacks.builder().directory(dir).build()).listen(address)
+ * NamedTransport.of("uds", UnixTransport.builder().directory(dir).build()).listen(address)
  * }</pre>
  */
 public final class NamedTransport {

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * try (Node node = Node.builder("java@myhost").cookie("secret")
- *         .transport(TcpCallbacks.create()).listen(new InetSocketAddress(0)).build()) {
+ *         .transport(TcpTransport.create()).listen(new InetSocketAddress(0)).build()) {
  *   node.registerFunction("calc", "add", 2, (self, args) -> ...);
  *   Mailbox box = node.createMailbox("echo");
  *   ErlTerm m = box.receive(5_000);

@@ -11,7 +11,7 @@ import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,7 +60,7 @@ class AtomCacheInteropTest {
     try (ErlangPeer peer = ErlangPeer.builder().sname(ErlangPeer.uniqueName("atoms")).cookie(COOKIE)
             .codePath(ebin).eval("ei4j_atoms:start()").readyLine("^ready").start();
          EiNode node = EiNode.builder(ErlangPeer.uniqueName("java") + "@" + ErlangPeer.shortHostName())
-             .cookie(COOKIE).transport(TcpCallbacks.create()).build();
+             .cookie(COOKIE).transport(TcpTransport.create()).build();
          EiConnection c = node.connect(peer.nodeName(), 10_000)) {
       assertTrue(c.usesDistributionHeaders());
       ErlPid me = c.self();

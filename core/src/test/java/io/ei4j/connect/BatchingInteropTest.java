@@ -9,7 +9,7 @@ import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
 import io.ei4j.testkit.ForwardingSocketCallbacks;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import io.ei4j.transport.tcp.TcpSocket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -117,7 +117,7 @@ class BatchingInteropTest {
     private volatile boolean armed;
 
     Gated() {
-      super(TcpCallbacks.create());
+      super(TcpTransport.create());
     }
 
     void arm() {

@@ -9,7 +9,7 @@ import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -134,7 +134,7 @@ class CNodeInteropTest {
 
   private static EiNode javaNode() throws IOException {
     return EiNode.builder(ErlangPeer.uniqueName("java") + "@" + ErlangPeer.shortHostName())
-        .cookie(COOKIE).transport(TcpCallbacks.create()).build();
+        .cookie(COOKIE).transport(TcpTransport.create()).build();
   }
 
   @Test

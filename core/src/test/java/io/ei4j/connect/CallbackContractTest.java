@@ -20,7 +20,7 @@ import io.ei4j.api.ErrnoException;
 import io.ei4j.api.SocketCallbacks;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlBinary;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import io.ei4j.transport.tcp.TcpSocket;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -43,7 +43,7 @@ import org.mockito.AdditionalAnswers;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class CallbackContractTest {
   private static final String COOKIE = "contract_cookie";
-  private static final TcpCallbacks TCP = TcpCallbacks.create();
+  private static final TcpTransport TCP = TcpTransport.create();
 
   private EiNode server;
   private EiNode client;

@@ -10,7 +10,7 @@ import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -41,7 +41,7 @@ class ConnectionTraceTest {
   /** The traced program: one send, its echo, one rpc. Args: peer node name, own node name. */
   public static final class Client {
     public static void main(String[] args) throws Exception {
-      try (EiNode node = EiNode.builder(args[1]).cookie(COOKIE).transport(TcpCallbacks.create()).build();
+      try (EiNode node = EiNode.builder(args[1]).cookie(COOKIE).transport(TcpTransport.create()).build();
            EiConnection c = node.connect(args[0], 10_000)) {
         ErlPid me = c.self();
         c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("echo"), me, ErlAtom.of("hello")));
@@ -63,8 +63,8 @@ class ConnectionTraceTest {
       assertTrue(out.stream().anyMatch(l -> l.startsWith("client done true true")), String.join("\n", out));
       List<String> trace = out.stream().filter(l -> l.contains("io.ei4j.trace")).toList();
       String all = String.join("\n", trace);
-      String outPrefix = self + " -> TcpCallbacks " + peer.nodeName() + " ";
-      String inPrefix = self + " <- TcpCallbacks " + peer.nodeName() + " ";
+      String outPrefix = self + " -> TcpTransport " + peer.nodeName() + " ";
+      String inPrefix = self + " <- TcpTransport " + peer.nodeName() + " ";
       assertEquals(1, count(trace, outPrefix + "REG_SEND {6,", ",'',echo} {echo,"), all);
       // OTP 25 sends SEND_SENDER to a node that advertises it, as ei4j does.
       assertEquals(1, count(trace, inPrefix + "SEND_SENDER {22,", "} hello"), all);

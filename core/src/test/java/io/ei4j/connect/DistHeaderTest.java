@@ -15,7 +15,7 @@ import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.term.TermBuffer;
 import io.ei4j.term.TermEncoder;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import io.ei4j.transport.tcp.TcpSocket;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Timeout;
 class DistHeaderTest {
   private static final String COOKIE = "dist_header";
   private static final String PEER = "script@localhost";
-  private static final TcpCallbacks TCP = TcpCallbacks.create();
+  private static final TcpTransport TCP = TcpTransport.create();
 
   private EiNode node;
   private ScriptedPeer<TcpSocket> peer;

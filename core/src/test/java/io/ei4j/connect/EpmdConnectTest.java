@@ -11,7 +11,7 @@ import io.ei4j.epmd.EpmdClient;
 import io.ei4j.epmd.EpmdRegistration;
 import io.ei4j.epmd.NodeInfo;
 import io.ei4j.term.ErlAtom;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -30,7 +30,7 @@ class EpmdConnectTest {
   private static final String COOKIE = "epmd_connect";
 
   private static EiNode node(String name, EmbeddedEpmd epmd) throws IOException {
-    return EiNode.builder(name).cookie(COOKIE).transport(TcpCallbacks.create()).creation(5)
+    return EiNode.builder(name).cookie(COOKIE).transport(TcpTransport.create()).creation(5)
         .epmd(new EpmdClient("127.0.0.1", epmd.port(), 5_000)).build();
   }
 

@@ -10,7 +10,7 @@ import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlRef;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,7 +57,7 @@ class ErlangSignalsTest {
     try (ErlangPeer peer = ErlangPeer.builder().sname(ErlangPeer.uniqueName("sig")).cookie(COOKIE)
             .codePath(ebin).eval("ei4j_ctl:start()").readyLine("^ready").start();
          EiNode node = EiNode.builder(ErlangPeer.uniqueName("java") + "@" + ErlangPeer.shortHostName())
-            .cookie(COOKIE).transport(TcpCallbacks.create())
+            .cookie(COOKIE).transport(TcpTransport.create())
             // OTP 25 sends MONITOR_P only to nodes that also have DIST_MONITOR_NAME.
             .advertise(io.ei4j.internal.dist.DistFlags.DIST_MONITOR_NAME).build();
          EiConnection c = node.connect(peer.nodeName(), 10_000)) {
@@ -101,7 +101,7 @@ class ErlangSignalsTest {
 
   @Test
   void madePidsAndRefsAreUniqueAndCarryTheNode() throws IOException {
-    try (EiNode node = EiNode.builder("unique@localhost").cookie("c").transport(TcpCallbacks.create()).creation(77).build()) {
+    try (EiNode node = EiNode.builder("unique@localhost").cookie("c").transport(TcpTransport.create()).creation(77).build()) {
       Set<ErlPid> pids = new HashSet<>();
       Set<ErlRef> refs = new HashSet<>();
       for (int i = 0; i < 100_000; i++) {

@@ -13,7 +13,7 @@ import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
 import io.ei4j.testkit.ForwardingSocketCallbacks;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import io.ei4j.transport.tcp.TcpSocket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -84,7 +84,7 @@ class FragmentsInteropTest {
   void bigBinariesBothWaysTravelAsFragments(@TempDir Path dir) throws Exception {
     try (ErlangPeer peer = start(dir, "60");
          EiNode node = EiNode.builder(ErlangPeer.uniqueName("java") + "@" + ErlangPeer.shortHostName())
-             .cookie(COOKIE).transport(TcpCallbacks.create()).build();
+             .cookie(COOKIE).transport(TcpTransport.create()).build();
          EiConnection c = node.connect(peer.nodeName(), 10_000)) {
       assertTrue(c.usesDistributionHeaders() && c.sendsFragments(), "Erlang negotiates headers and fragments");
       ErlPid me = c.self();
@@ -193,7 +193,7 @@ class FragmentsInteropTest {
     final CountDownLatch bigWrite = new CountDownLatch(1);
 
     Throttled() {
-      super(TcpCallbacks.create());
+      super(TcpTransport.create());
     }
 
     private void pause(long written) throws IOException {

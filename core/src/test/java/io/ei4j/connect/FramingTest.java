@@ -11,7 +11,7 @@ import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.term.TermEncoder;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import io.ei4j.transport.tcp.TcpSocket;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class FramingTest {
   private static final String COOKIE = "framing";
-  private static final TcpCallbacks TCP = TcpCallbacks.create();
+  private static final TcpTransport TCP = TcpTransport.create();
 
   private EiNode node;
   private ScriptedPeer<TcpSocket> peer;

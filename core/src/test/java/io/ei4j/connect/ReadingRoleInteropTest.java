@@ -16,7 +16,7 @@ import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
 import io.ei4j.testkit.ForwardingSocketCallbacks;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import io.ei4j.transport.tcp.TcpSocket;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -158,7 +158,7 @@ class ReadingRoleInteropTest {
   void concurrentReceiversGetEveryMessageOnceAndInOrder(@TempDir Path dir) throws Exception {
     int n = 20_000;
     try (ErlangPeer peer = start(dir);
-         EiNode node = javaNode(TcpCallbacks.create()).build();
+         EiNode node = javaNode(TcpTransport.create()).build();
          EiConnection c = node.connect(peer.nodeName(), 10_000)) {
       ErlPid me = c.self();
       ConcurrentLinkedQueue<Long> all = new ConcurrentLinkedQueue<>();
@@ -220,7 +220,7 @@ class ReadingRoleInteropTest {
     volatile boolean throttle;
 
     Recording() {
-      super(TcpCallbacks.create());
+      super(TcpTransport.create());
     }
 
     @Override

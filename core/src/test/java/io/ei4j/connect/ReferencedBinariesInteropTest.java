@@ -14,7 +14,7 @@ import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.term.TermEncoder;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -60,7 +60,7 @@ class ReferencedBinariesInteropTest {
 
   private static EiNode node(boolean headers) throws java.io.IOException {
     return EiNode.builder(ErlangPeer.uniqueName("java") + "@" + ErlangPeer.shortHostName())
-        .cookie(COOKIE).transport(TcpCallbacks.create()).distributionHeaders(headers).build();
+        .cookie(COOKIE).transport(TcpTransport.create()).distributionHeaders(headers).build();
   }
 
   private static byte[] random(Random r, int n) {

@@ -16,7 +16,7 @@ import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
 import io.ei4j.testkit.ForwardingSocketCallbacks;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import io.ei4j.transport.tcp.TcpSocket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -196,7 +196,7 @@ class SendQueueInteropTest {
     private final CountDownLatch gated = new CountDownLatch(1);
 
     Jammed() {
-      super(TcpCallbacks.create());
+      super(TcpTransport.create());
     }
 
     /**

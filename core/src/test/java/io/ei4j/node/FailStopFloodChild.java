@@ -1,6 +1,6 @@
 package io.ei4j.node;
 
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CountDownLatch;
 
@@ -15,7 +15,7 @@ public final class FailStopFloodChild {
 
   public static void main(String[] args) throws Exception {
     CountDownLatch failed = new CountDownLatch(1);
-    Node node = Node.builder(args[0]).cookie(args[1]).transport(TcpCallbacks.create())
+    Node node = Node.builder(args[0]).cookie(args[1]).transport(TcpTransport.create())
         .listen(new InetSocketAddress(0)).maxQueueLength(Integer.MAX_VALUE).build();
     node.addNodeListener(new NodeListener() {
       @Override

@@ -1,7 +1,7 @@
 package io.ei4j.node;
 
 import io.ei4j.testkit.ForwardingSocketCallbacks;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import io.ei4j.transport.tcp.TcpSocket;
 import java.net.SocketAddress;
 import java.util.Optional;
@@ -11,7 +11,7 @@ final class FixedAddress extends ForwardingSocketCallbacks<TcpSocket> {
   private final SocketAddress address;
 
   FixedAddress(SocketAddress address) {
-    super(TcpCallbacks.create());
+    super(TcpTransport.create());
     this.address = address;
   }
 

@@ -16,7 +16,7 @@ import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlRef;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -36,7 +36,7 @@ class MailboxTest {
 
   @BeforeEach
   void start() throws Exception {
-    node = Node.builder(io.ei4j.testkit.ErlangPeer.uniqueName("mailbox") + "@localhost").cookie("c").transport(TcpCallbacks.create()).creation(7).build();
+    node = Node.builder(io.ei4j.testkit.ErlangPeer.uniqueName("mailbox") + "@localhost").cookie("c").transport(TcpTransport.create()).creation(7).build();
   }
 
   @AfterEach

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ei4j.term.ErlAtom;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -30,13 +30,13 @@ class MultiTransportBuilderTest {
   @Test
   void eachTransportListensAndAllShareOneNode() throws Exception {
     try (Node hub = Node.builder(name("hub")).cookie(COOKIE).creation(1234)
-            .transport(NamedTransport.of("a", TcpCallbacks.create()).listen(LOOPBACK))
-            .transport(NamedTransport.of("b", TcpCallbacks.create()).listen(LOOPBACK))
+            .transport(NamedTransport.of("a", TcpTransport.create()).listen(LOOPBACK))
+            .transport(NamedTransport.of("b", TcpTransport.create()).listen(LOOPBACK))
             .build();
         Node viaA = Node.builder(name("x")).cookie(COOKIE).creation(5)
-            .transport(NamedTransport.of("tcp", TcpCallbacks.create())).build();
+            .transport(NamedTransport.of("tcp", TcpTransport.create())).build();
         Node viaB = Node.builder(name("y")).cookie(COOKIE).creation(6)
-            .transport(NamedTransport.of("tcp", TcpCallbacks.create())).build()) {
+            .transport(NamedTransport.of("tcp", TcpTransport.create())).build()) {
       assertEquals(List.of("a", "b"), hub.transports());
       assertNotNull(hub.listenAddress("a"));
       assertNotNull(hub.listenAddress("b"));
@@ -57,7 +57,7 @@ class MultiTransportBuilderTest {
   void theSelectorChoosesAndAnExplicitTransportBypassesIt() throws Exception {
     AtomicInteger asked = new AtomicInteger();
     try (Node target = Node.builder(name("t")).cookie(COOKIE)
-            .transport(TcpCallbacks.create()).listen(LOOPBACK).publish(false).build();
+            .transport(TcpTransport.create()).listen(LOOPBACK).publish(false).build();
         Node out = Node.builder(name("o")).cookie(COOKIE)
             .transport(NamedTransport.of("one", new FixedAddress(target.listenAddress())))
             .transport(NamedTransport.of("two", new FixedAddress(target.listenAddress())))
@@ -81,19 +81,19 @@ class MultiTransportBuilderTest {
 
   @Test
   void builderChecks() {
-    Node.Builder dup = Node.builder(name("d")).cookie(COOKIE).transport(NamedTransport.of("a", TcpCallbacks.create()));
-    assertThrows(IllegalArgumentException.class, () -> dup.transport(NamedTransport.of("a", TcpCallbacks.create())));
-    assertThrows(IllegalArgumentException.class, () -> NamedTransport.of("has space", TcpCallbacks.create()));
-    assertThrows(IllegalArgumentException.class, () -> NamedTransport.of("", TcpCallbacks.create()));
+    Node.Builder dup = Node.builder(name("d")).cookie(COOKIE).transport(NamedTransport.of("a", TcpTransport.create()));
+    assertThrows(IllegalArgumentException.class, () -> dup.transport(NamedTransport.of("a", TcpTransport.create())));
+    assertThrows(IllegalArgumentException.class, () -> NamedTransport.of("has space", TcpTransport.create()));
+    assertThrows(IllegalArgumentException.class, () -> NamedTransport.of("", TcpTransport.create()));
     IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> Node.builder(name("p")).cookie(COOKIE).transport(NamedTransport.of("a", TcpCallbacks.create()).publish(true)).build());
+        () -> Node.builder(name("p")).cookie(COOKIE).transport(NamedTransport.of("a", TcpTransport.create()).publish(true)).build());
     assertTrue(e.getMessage().contains("does not listen"), e.getMessage());
     e = assertThrows(IllegalStateException.class,
-        () -> Node.builder(name("l")).cookie(COOKIE).listen(LOOPBACK).transport(NamedTransport.of("a", TcpCallbacks.create())).build());
+        () -> Node.builder(name("l")).cookie(COOKIE).listen(LOOPBACK).transport(NamedTransport.of("a", TcpTransport.create())).build());
     assertTrue(e.getMessage().contains("transport(SocketCallbacks)"), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> Node.builder(name("n")).cookie(COOKIE).transport(TcpCallbacks.create())
-        .transport(NamedTransport.of(Node.DEFAULT_TRANSPORT, TcpCallbacks.create())).build());
-    assertNull(NamedTransport.of("a", TcpCallbacks.create()).listenAddress());
+    assertThrows(IllegalArgumentException.class, () -> Node.builder(name("n")).cookie(COOKIE).transport(TcpTransport.create())
+        .transport(NamedTransport.of(Node.DEFAULT_TRANSPORT, TcpTransport.create())).build());
+    assertNull(NamedTransport.of("a", TcpTransport.create()).listenAddress());
   }
 
   private static void waitFor(java.util.function.BooleanSupplier c) throws InterruptedException {

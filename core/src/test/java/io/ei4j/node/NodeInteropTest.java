@@ -259,7 +259,7 @@ class NodeInteropTest {
   @Test
   void spawnRequestsBeyondTheThreadLimitGetSystemLimit() throws Exception {
     try (Node small = Node.builder(ErlangPeer.uniqueName("java") + "@" + ErlangPeer.shortHostName()).cookie(COOKIE)
-        .transport(io.ei4j.transport.tcp.TcpCallbacks.create()).listen(new java.net.InetSocketAddress(0)).maxFunctionThreads(1).build()) {
+        .transport(io.ei4j.transport.tcp.TcpTransport.create()).listen(new java.net.InetSocketAddress(0)).maxFunctionThreads(1).build()) {
       java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
       java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
       small.registerFunction("slow", "wait", 0, (self, args) -> {

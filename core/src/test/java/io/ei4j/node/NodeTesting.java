@@ -8,7 +8,7 @@ import io.ei4j.term.ErlList;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -63,7 +63,7 @@ final class NodeTesting {
   /** A Java node on this host, listening on an ephemeral port and published in EPMD. */
   static Node startNode(String cookie) throws IOException {
     return Node.builder(ErlangPeer.uniqueName("java") + "@" + ErlangPeer.shortHostName())
-        .cookie(cookie).transport(TcpCallbacks.create()).listen(new InetSocketAddress(0)).build();
+        .cookie(cookie).transport(TcpTransport.create()).listen(new InetSocketAddress(0)).build();
   }
 
   /**

@@ -12,7 +12,7 @@ import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -89,7 +89,7 @@ class ReceiveBudgetInteropTest {
    */
   public static final class SlowNode {
     public static void main(String[] args) throws Exception {
-      try (Node node = Node.builder(args[0]).cookie(COOKIE).transport(TcpCallbacks.create()).listen(new InetSocketAddress(0))
+      try (Node node = Node.builder(args[0]).cookie(COOKIE).transport(TcpTransport.create()).listen(new InetSocketAddress(0))
           .tickTimeMillis(TICK_SECONDS * 1000L).build()) {
         Mailbox slow = node.createMailbox("slow");
         Mailbox fast = node.createMailbox("fast");
@@ -212,7 +212,7 @@ class ReceiveBudgetInteropTest {
   void disconnectClosesTheFloodingConnectionWithAWarn(@TempDir Path dir) throws Exception {
     Path ebin = ErlangPeer.compile(dir, "ei4j_budget_flood", FLOOD);
     String javaName = ErlangPeer.uniqueName("budget") + "@" + ErlangPeer.shortHostName();
-    try (Node node = Node.builder(javaName).cookie(COOKIE).transport(TcpCallbacks.create()).listen(new InetSocketAddress(0))
+    try (Node node = Node.builder(javaName).cookie(COOKIE).transport(TcpTransport.create()).listen(new InetSocketAddress(0))
         .receiveBudgetBytes(1 << 20).budgetPolicy(BudgetPolicy.DISCONNECT).build()) {
       node.createMailbox("slow");
       try (ErlangPeer flood = ErlangPeer.builder().sname(ErlangPeer.uniqueName("flood")).cookie(COOKIE).codePath(ebin)
@@ -239,7 +239,7 @@ class ReceiveBudgetInteropTest {
   private void dropTest(Path dir, int count, int size) throws Exception {
     Path ebin = ErlangPeer.compile(dir, "ei4j_budget_flood", FLOOD);
     String javaName = ErlangPeer.uniqueName("budget") + "@" + ErlangPeer.shortHostName();
-    try (Node node = Node.builder(javaName).cookie(COOKIE).transport(TcpCallbacks.create()).listen(new InetSocketAddress(0))
+    try (Node node = Node.builder(javaName).cookie(COOKIE).transport(TcpTransport.create()).listen(new InetSocketAddress(0))
         .receiveBudgetBytes(1 << 20).budgetPolicy(BudgetPolicy.DROP).build()) {
       Mailbox slow = node.createMailbox("slow");
       try (ErlangPeer flood = ErlangPeer.builder().sname(ErlangPeer.uniqueName("flood")).cookie(COOKIE).codePath(ebin)
@@ -276,7 +276,7 @@ class ReceiveBudgetInteropTest {
   void aFrameLargerThanTheWholeBudgetIsRefused(@TempDir Path dir) throws Exception {
     Path ebin = ErlangPeer.compile(dir, "ei4j_budget_flood", FLOOD);
     String javaName = ErlangPeer.uniqueName("budget") + "@" + ErlangPeer.shortHostName();
-    try (Node node = Node.builder(javaName).cookie(COOKIE).transport(TcpCallbacks.create()).listen(new InetSocketAddress(0))
+    try (Node node = Node.builder(javaName).cookie(COOKIE).transport(TcpTransport.create()).listen(new InetSocketAddress(0))
         .receiveBudgetBytes(1 << 20).build()) {
       node.createMailbox("slow");
       try (ErlangPeer flood = ErlangPeer.builder().sname(ErlangPeer.uniqueName("flood")).cookie(COOKIE).codePath(ebin)
@@ -291,7 +291,7 @@ class ReceiveBudgetInteropTest {
   void aReceiverReadingThePausedConnectionHonoursItsTimeoutAndLosesNothing(@TempDir Path dir) throws Exception {
     Path ebin = ErlangPeer.compile(dir, "ei4j_budget_flood", FLOOD);
     String javaName = ErlangPeer.uniqueName("budget") + "@" + ErlangPeer.shortHostName();
-    try (Node node = Node.builder(javaName).cookie(COOKIE).transport(TcpCallbacks.create()).listen(new InetSocketAddress(0))
+    try (Node node = Node.builder(javaName).cookie(COOKIE).transport(TcpTransport.create()).listen(new InetSocketAddress(0))
         .tickTimeMillis(TICK_SECONDS * 1000L).receiveBudgetBytes(1 << 20).build()) {
       Mailbox slow = node.createMailbox("slow");
       Mailbox other = node.createMailbox("other");
@@ -341,7 +341,7 @@ class ReceiveBudgetInteropTest {
     try (ErlangPeer erl = ErlangPeer.builder().sname(ErlangPeer.uniqueName("pump")).cookie(COOKIE).codePath(ebin)
         .args("-kernel", "net_ticktime", Integer.toString(TICK_SECONDS)).eval("ei4j_budget_pump:start()").readyLine("^ready").start();
          io.ei4j.connect.EiNode node = io.ei4j.connect.EiNode.builder(ErlangPeer.uniqueName("java") + "@" + ErlangPeer.shortHostName())
-             .cookie(COOKIE).transport(TcpCallbacks.create()).tickTimeMillis(TICK_SECONDS * 1000L).receiveBudgetBytes(1 << 20).build();
+             .cookie(COOKIE).transport(TcpTransport.create()).tickTimeMillis(TICK_SECONDS * 1000L).receiveBudgetBytes(1 << 20).build();
          io.ei4j.connect.EiConnection c = node.connect(erl.nodeName(), 10_000)) {
       int count = 20_000; // 20 MiB against a 1 MiB budget
       c.regSend(c.self(), "pump", ErlTuple.of(ErlAtom.of("go"), c.self(), ErlInteger.of(count)));

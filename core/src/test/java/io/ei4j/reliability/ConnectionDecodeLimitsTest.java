@@ -19,7 +19,7 @@ import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.term.TermDecodeException;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.security.SecureRandom;
@@ -85,7 +85,7 @@ class ConnectionDecodeLimitsTest {
 
   private static EiNode node(DecodeLimits limits) throws IOException {
     EiNode.Builder b = EiNode.builder(ErlangPeer.uniqueName("depth") + "@" + ErlangPeer.shortHostName()).cookie(COOKIE)
-        .transport(TcpCallbacks.create());
+        .transport(TcpTransport.create());
     if (limits != null) {
       b.decodeLimits(limits);
     }
@@ -132,7 +132,7 @@ class ConnectionDecodeLimitsTest {
   @Test
   void nodeBuilderPassesTheLimitsToItsConnections() throws Exception {
     try (Node node = Node.builder(ErlangPeer.uniqueName("deepnode") + "@" + ErlangPeer.shortHostName()).cookie(COOKIE)
-        .transport(TcpCallbacks.create()).decodeLimits(DEEPER).build()) {
+        .transport(TcpTransport.create()).decodeLimits(DEEPER).build()) {
       assertEquals(DEEPER, node.eiNode().decodeLimits());
       Mailbox box = node.createMailbox();
       box.send("rex", erl.nodeName(), ErlTuple.of(box.pid(),

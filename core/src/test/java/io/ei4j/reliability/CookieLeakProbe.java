@@ -5,7 +5,7 @@ import io.ei4j.connect.EiListener;
 import io.ei4j.connect.EiNode;
 import io.ei4j.internal.dist.Cookies;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -32,7 +32,7 @@ public final class CookieLeakProbe {
     String ours = args[0];
     String theirs = args[1];
     PrintStream out = System.out;
-    TcpCallbacks tcp = TcpCallbacks.create();
+    TcpTransport tcp = TcpTransport.create();
     String host = ErlangPeer.shortHostName();
     int failures = 0;
     try (EiNode node = EiNode.builder(ErlangPeer.uniqueName("secret") + "@" + host).cookie(ours).transport(tcp).build();

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.ei4j.connect.EiListener;
 import io.ei4j.connect.EiNode;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -62,7 +62,7 @@ class CookieSecrecyTest {
 
   @Test
   void challengesAreUnpredictable() throws Exception {
-    try (EiNode node = EiNode.builder(ErlangPeer.uniqueName("chal") + "@localhost").cookie("c").transport(TcpCallbacks.create()).build();
+    try (EiNode node = EiNode.builder(ErlangPeer.uniqueName("chal") + "@localhost").cookie("c").transport(TcpTransport.create()).build();
         EiListener l = node.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64)) {
       InetSocketAddress a = (InetSocketAddress) l.address();
       ExecutorService acceptor = Executors.newSingleThreadExecutor();

@@ -2,7 +2,7 @@ package io.ei4j.reliability;
 
 import io.ei4j.connect.EiNode;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -34,6 +34,6 @@ final class ErlangRel {
   /** A Java node on this host with {@code cookie} and tick time. */
   static EiNode javaNode(String cookie, long tickMillis) throws IOException {
     return EiNode.builder(ErlangPeer.uniqueName("java") + "@" + ErlangPeer.shortHostName()).cookie(cookie)
-        .transport(TcpCallbacks.create()).tickTimeMillis(tickMillis).build();
+        .transport(TcpTransport.create()).tickTimeMillis(tickMillis).build();
   }
 }

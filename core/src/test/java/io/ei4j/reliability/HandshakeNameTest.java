@@ -8,7 +8,7 @@ import io.ei4j.connect.EiHandshakeException;
 import io.ei4j.connect.EiListener;
 import io.ei4j.connect.EiNode;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -33,7 +33,7 @@ class HandshakeNameTest {
   private static final String COOKIE = "name-cookie";
 
   private static Throwable acceptFrom(byte[] nameMessage) throws Exception {
-    try (EiNode node = EiNode.builder(ErlangPeer.uniqueName("names") + "@localhost").cookie(COOKIE).transport(TcpCallbacks.create()).build();
+    try (EiNode node = EiNode.builder(ErlangPeer.uniqueName("names") + "@localhost").cookie(COOKIE).transport(TcpTransport.create()).build();
         EiListener l = node.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4)) {
       CompletableFuture<Object> r = CompletableFuture.supplyAsync(() -> {
         try {

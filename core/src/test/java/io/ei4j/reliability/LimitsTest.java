@@ -16,7 +16,7 @@ import io.ei4j.term.ErlTuple;
 import io.ei4j.term.TermDecodeException;
 import io.ei4j.term.TermEncoder;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -50,7 +50,7 @@ class LimitsTest {
 
   @BeforeEach
   void listen() throws IOException {
-    node = EiNode.builder(ErlangPeer.uniqueName("limits") + "@localhost").cookie(COOKIE).transport(TcpCallbacks.create())
+    node = EiNode.builder(ErlangPeer.uniqueName("limits") + "@localhost").cookie(COOKIE).transport(TcpTransport.create())
         .maxMessageBytes(MAX_FRAME).decodeLimits(io.ei4j.term.DecodeLimits.DEFAULT.withMaxDepth(1_000)).build();
     listener = node.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
     address = (InetSocketAddress) listener.address();

@@ -16,7 +16,7 @@ import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,7 +51,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(180)
 class ListenerAbuseTest {
-  private static final TcpCallbacks TCP = TcpCallbacks.create();
+  private static final TcpTransport TCP = TcpTransport.create();
   private static final String COOKIE = "abuse" + Long.toHexString(new SecureRandom().nextLong());
   private static final ErlAtom ECHO = ErlAtom.of("echo");
   private static final int ACCEPTORS = 4;

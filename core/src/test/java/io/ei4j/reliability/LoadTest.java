@@ -15,7 +15,7 @@ import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -186,7 +186,7 @@ class LoadTest {
     long heapBefore = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() >> 20;
     List<EiNode> nodes = new ArrayList<>();
     try (EiNode server = EiNode.builder(ErlangPeer.uniqueName("hub") + "@localhost").cookie(COOKIE)
-            .transport(TcpCallbacks.create()).connectionHandler(echo).build();
+            .transport(TcpTransport.create()).connectionHandler(echo).build();
         EiListener l = server.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 256);
         HeapSampler heap = new HeapSampler()) {
       InetSocketAddress a = (InetSocketAddress) l.address();
@@ -199,7 +199,7 @@ class LoadTest {
       List<Future<EiConnection>> conns = new ArrayList<>();
       for (int i = 0; i < clients; i++) {
         EiNode n = EiNode.builder(ErlangPeer.uniqueName("client" + i) + "@localhost").cookie(COOKIE)
-            .transport(TcpCallbacks.create()).build();
+            .transport(TcpTransport.create()).build();
         nodes.add(n);
         conns.add(work.submit(() -> n.connect(a, 20_000)));
       }

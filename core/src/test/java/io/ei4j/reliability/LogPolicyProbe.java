@@ -3,7 +3,7 @@ package io.ei4j.reliability;
 import io.ei4j.connect.EiNode;
 import io.ei4j.node.Node;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -31,7 +31,7 @@ public final class LogPolicyProbe {
     ErlangPeer.ensureEpmd();
     String host = ErlangPeer.shortHostName();
     List<Socket> held = new ArrayList<>();
-    try (Node n = Node.builder(ErlangPeer.uniqueName("logged") + "@" + host).cookie(cookie).transport(TcpCallbacks.create())
+    try (Node n = Node.builder(ErlangPeer.uniqueName("logged") + "@" + host).cookie(cookie).transport(TcpTransport.create())
         .listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).maxPendingHandshakes(2).handshakeTimeoutMillis(3_000)
         .build()) {
       InetSocketAddress at = (InetSocketAddress) n.listenAddress();
@@ -45,7 +45,7 @@ public final class LogPolicyProbe {
       }
       // A peer with another cookie.
       try (EiNode wrong = EiNode.builder(ErlangPeer.uniqueName("wrong") + "@" + host).cookie(wrongCookie)
-          .transport(TcpCallbacks.create()).build()) {
+          .transport(TcpTransport.create()).build()) {
         wrong.connect(at, 5_000).close();
         System.out.println("UNEXPECTED: the wrong cookie was accepted");
       } catch (IOException expected) {

@@ -14,7 +14,7 @@ import io.ei4j.epmd.EpmdClient;
 import io.ei4j.internal.node.NodeNames;
 import io.ei4j.node.Node;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -101,7 +101,7 @@ class NodeNamesInteropTest {
       String problem = NodeNames.ownNameProblem(e.getKey());
       assertEquals(e.getValue(), problem == null, "erl " + (e.getValue() ? "takes" : "rejects") + " '" + e.getKey() + "', ei4j says " + problem);
       if (e.getValue()) {
-        EiNode.builder(e.getKey()).cookie(COOKIE).transport(TcpCallbacks.create()).build().close();
+        EiNode.builder(e.getKey()).cookie(COOKIE).transport(TcpTransport.create()).build().close();
       } else {
         IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> EiNode.builder(e.getKey()));
         assertTrue(ex.getMessage().startsWith("invalid node name "), ex.getMessage());
@@ -165,7 +165,7 @@ class NodeNamesInteropTest {
   }
 
   private static String statusFromEi4j(String name) throws Exception {
-    try (EiNode node = EiNode.builder(ErlangPeer.uniqueName("names") + "@localhost").cookie(COOKIE).transport(TcpCallbacks.create()).build();
+    try (EiNode node = EiNode.builder(ErlangPeer.uniqueName("names") + "@localhost").cookie(COOKIE).transport(TcpTransport.create()).build();
         EiListener l = node.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4)) {
       CompletableFuture<Object> r = CompletableFuture.supplyAsync(() -> {
         try {
@@ -186,7 +186,7 @@ class NodeNamesInteropTest {
 
   /** What the initiator's side reports when an ei4j acceptor refuses {@code name}. */
   private static Throwable acceptedBy(String name) throws Exception {
-    try (EiNode node = EiNode.builder(ErlangPeer.uniqueName("names") + "@localhost").cookie(COOKIE).transport(TcpCallbacks.create()).build();
+    try (EiNode node = EiNode.builder(ErlangPeer.uniqueName("names") + "@localhost").cookie(COOKIE).transport(TcpTransport.create()).build();
         EiListener l = node.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4)) {
       CompletableFuture<Object> r = CompletableFuture.supplyAsync(() -> {
         try {

@@ -15,7 +15,7 @@ import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -56,7 +56,7 @@ class PendingHandshakesTest {
   private Node node(int maxPending, long handshakeMillis) throws IOException {
     ErlangPeer.ensureEpmd();
     Node n = Node.builder(ErlangPeer.uniqueName("pending") + "@" + ErlangPeer.shortHostName()).cookie(COOKIE)
-        .transport(TcpCallbacks.create()).listen(new InetSocketAddress(0))
+        .transport(TcpTransport.create()).listen(new InetSocketAddress(0))
         .maxPendingHandshakes(maxPending).handshakeTimeoutMillis(handshakeMillis).build();
     cleanup.add(n);
     return n;
@@ -113,7 +113,7 @@ class PendingHandshakesTest {
     }
     // An honest Java peer too, timed from here.
     try (EiNode client = EiNode.builder(ErlangPeer.uniqueName("honest") + "@localhost").cookie(COOKIE)
-        .transport(TcpCallbacks.create()).build()) {
+        .transport(TcpTransport.create()).build()) {
       long start = System.nanoTime();
       try (EiConnection c = client.connect(loopback(n), 5_000)) {
         long ms = (System.nanoTime() - start) / 1_000_000;
@@ -159,7 +159,7 @@ class PendingHandshakesTest {
       assertTrue(closedByServer(s), "a silent connection outlived the handshake timeout");
     }
     try (EiNode client = EiNode.builder(ErlangPeer.uniqueName("after") + "@localhost").cookie(COOKIE)
-        .transport(TcpCallbacks.create()).build();
+        .transport(TcpTransport.create()).build();
         EiConnection c = client.connect(loopback(n), 5_000)) {
       assertTrue(c.isOpen());
     }
@@ -173,7 +173,7 @@ class PendingHandshakesTest {
     Socket hog = silent(loopback(n), 1).get(0);
     await(() -> n.pendingHandshakes() == 1, 5_000, "the silent connection pending");
     try (EiNode client = EiNode.builder(ErlangPeer.uniqueName("evict") + "@localhost").cookie(COOKIE)
-        .transport(TcpCallbacks.create()).build()) {
+        .transport(TcpTransport.create()).build()) {
       long start = System.nanoTime();
       // The slot is taken: the silent connection is evicted (parked) and the peer gets in.
       try (EiConnection c = client.connect(loopback(n), 5_000)) {
@@ -188,7 +188,7 @@ class PendingHandshakesTest {
   @Test
   void closingAListenerAbortsTheHandshakesItAccepted() throws Exception {
     try (EiNode server = EiNode.builder(ErlangPeer.uniqueName("closing") + "@localhost").cookie(COOKIE)
-        .transport(TcpCallbacks.create()).build()) {
+        .transport(TcpTransport.create()).build()) {
       EiListener l = server.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
       Socket s = silent((InetSocketAddress) l.address(), 1).get(0);
       EiListener.Incoming in = l.acceptSocket(5_000);

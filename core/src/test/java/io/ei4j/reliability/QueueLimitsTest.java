@@ -20,7 +20,7 @@ import io.ei4j.term.ErlRef;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.security.SecureRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -45,7 +45,7 @@ class QueueLimitsTest {
     int sent = 1_000;
     ErlangPeer erl = ErlangRel.start(COOKIE);
     try (Node node = Node.builder(ErlangPeer.uniqueName("queues") + "@" + ErlangPeer.shortHostName()).cookie(COOKIE)
-        .transport(TcpCallbacks.create()).maxQueueLength(limit).build()) {
+        .transport(TcpTransport.create()).maxQueueLength(limit).build()) {
       Mailbox box = node.createMailbox();
       Mailbox other = node.createMailbox();
       assertEquals(limit, box.maxQueueLength());
@@ -94,7 +94,7 @@ class QueueLimitsTest {
     int sent = 50;
     try (ErlangPeer erl = ErlangRel.start(COOKIE);
         EiNode node = EiNode.builder(ErlangPeer.uniqueName("inbox") + "@" + ErlangPeer.shortHostName()).cookie(COOKIE)
-            .transport(TcpCallbacks.create()).maxQueueLength(limit).build();
+            .transport(TcpTransport.create()).maxQueueLength(limit).build();
         EiConnection c = node.connect(erl.nodeName(), 10_000)) {
       c.regSend(c.self(), "ctl", flood(c.self(), sent));
       await(() -> c.droppedMessages() == sent - limit, 20_000, (sent - limit) + " dropped, got " + c.droppedMessages());

@@ -20,10 +20,10 @@ import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
 import io.ei4j.testkit.pki.TestPki;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import io.ei4j.transport.tls.TlsConfig;
 import io.ei4j.transport.tls.TlsTransport;
-import io.ei4j.transport.unix.UnixSocketCallbacks;
+import io.ei4j.transport.unix.UnixTransport;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -131,11 +131,11 @@ class MultiTransportTest {
 
   /** A hub with all three transports and the rules above. */
   private static Node hub(String alive, TransportSelector selector) throws IOException {
-    UnixSocketCallbacks uds = UnixSocketCallbacks.builder().directory(udsDir).build();
+    UnixTransport uds = UnixTransport.builder().directory(udsDir).build();
     String name = alive + "@localhost";
     InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     return Node.builder(name).cookie(COOKIE)
-        .transport(NamedTransport.of("tcp", TcpCallbacks.create()).listen(loopback).publish(true))
+        .transport(NamedTransport.of("tcp", TcpTransport.create()).listen(loopback).publish(true))
         .transport(NamedTransport.of("tls", new TlsTransport(hubTls)).listen(loopback).publish(true)
             .epmd(new EpmdClient("127.0.0.1", tlsEpmd.port(), 5_000)))
         .transport(NamedTransport.of("uds", uds).listen(uds.addressOf(name)))
@@ -295,9 +295,9 @@ class MultiTransportTest {
         // Two processes with one node name, one on TCP and one on AF_UNIX, connect at the same moment.
         String twin = ErlangPeer.uniqueName("twin") + "@localhost";
         try (io.ei4j.connect.EiNode viaTcp = io.ei4j.connect.EiNode.builder(twin).cookie(COOKIE)
-                .transport(TcpCallbacks.create()).build();
+                .transport(TcpTransport.create()).build();
             io.ei4j.connect.EiNode viaUds = io.ei4j.connect.EiNode.builder(twin).cookie(COOKIE)
-                .transport(UnixSocketCallbacks.builder().directory(udsDir).build()).build()) {
+                .transport(UnixTransport.builder().directory(udsDir).build()).build()) {
           java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(2);
           ExecutorService two = Executors.newFixedThreadPool(2);
           try {

@@ -5,10 +5,10 @@ import io.ei4j.connect.EiNode;
 import io.ei4j.epmd.EmbeddedEpmd;
 import io.ei4j.epmd.EpmdClient;
 import io.ei4j.epmd.EpmdException;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import io.ei4j.transport.tls.TlsConfig;
 import io.ei4j.transport.tls.TlsTransport;
-import io.ei4j.transport.unix.UnixSocketCallbacks;
+import io.ei4j.transport.unix.UnixTransport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.BindException;
@@ -211,8 +211,8 @@ final class NodeOptions {
         return new TlsTransport(b.build());
       }
       case "unix": {
-        UnixSocketCallbacks.ensureAvailability();
-        UnixSocketCallbacks.Builder b = UnixSocketCallbacks.builder();
+        UnixTransport.ensureAvailability();
+        UnixTransport.Builder b = UnixTransport.builder();
         if (socketDir != null) {
           if (!Files.isDirectory(socketDir)) {
             throw new IOException("--socket-dir " + socketDir + " is not a directory");
@@ -222,7 +222,7 @@ final class NodeOptions {
         return b.build();
       }
       default:
-        return TcpCallbacks.create();
+        return TcpTransport.create();
     }
   }
 

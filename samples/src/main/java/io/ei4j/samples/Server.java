@@ -14,7 +14,7 @@ import io.ei4j.epmd.EmbeddedEpmd;
 import io.ei4j.internal.node.RateLimitedLog;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
-import io.ei4j.transport.unix.UnixSocketCallbacks;
+import io.ei4j.transport.unix.UnixTransport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -116,7 +116,7 @@ final class Server {
     try {
       node = options.buildNode(err, "localhost", handler.advertisedFlags());
       SocketAddress address = options.isUnix()
-          ? ((UnixSocketCallbacks) node.transport()).addressOf(node.nodeName())
+          ? ((UnixTransport) node.transport()).addressOf(node.nodeName())
           : new InetSocketAddress(options.port == null ? 0 : options.port);
       try {
         listener = node.listen(address, 128);

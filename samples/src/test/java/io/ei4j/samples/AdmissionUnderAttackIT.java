@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.ei4j.epmd.EpmdClient;
 import io.ei4j.node.Node;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -51,7 +51,7 @@ class AdmissionUnderAttackIT {
   @Test
   void anEi4jNodeAnswersEveryPingUnderAttack() throws Exception {
     try (Node n = Node.builder(ErlangPeer.uniqueName("adm") + "@" + ErlangPeer.shortHostName()).cookie(COOKIE)
-        .transport(TcpCallbacks.create()).listen(new InetSocketAddress(0)).build()) {
+        .transport(TcpTransport.create()).listen(new InetSocketAddress(0)).build()) {
       underAttack("ei4j Node", n.nodeName(), ((InetSocketAddress) n.listenAddress()).getPort());
       System.out.printf("admission: ei4j Node closed %d connections at maxPendingHandshakes (%d)%n", n.refusedHandshakes(),
           Node.DEFAULT_MAX_PENDING_HANDSHAKES);

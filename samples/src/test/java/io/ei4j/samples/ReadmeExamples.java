@@ -15,10 +15,10 @@ import io.ei4j.term.ErlRef;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.term.Terms;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import io.ei4j.transport.tls.TlsConfig;
 import io.ei4j.transport.tls.TlsTransport;
-import io.ei4j.transport.unix.UnixSocketCallbacks;
+import io.ei4j.transport.unix.UnixTransport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -38,7 +38,7 @@ final class ReadmeExamples {
   static ErlTerm callErlang(String erlNode, String cookie) throws IOException {
     try (EiNode node = EiNode.builder("java1@localhost")
             .cookie(cookie)                     // leave out to use ~/.erlang.cookie
-            .transport(TcpCallbacks.create())
+            .transport(TcpTransport.create())
             .build();
         EiConnection erl = node.connect(erlNode, 5_000)) {   // EPMD lookup, connect, handshake
       ErlList args = (ErlList) Terms.parse("[[1,2,3]]");
@@ -64,7 +64,7 @@ final class ReadmeExamples {
   // README:begin serve
   /** A C node for one connection: published as nodeName, answers {Pid, Msg} with Pid ! {ok, Msg}. */
   static void serveOne(String nodeName, String cookie) throws IOException {
-    try (EiNode node = EiNode.builder(nodeName).cookie(cookie).transport(TcpCallbacks.create()).build();
+    try (EiNode node = EiNode.builder(nodeName).cookie(cookie).transport(TcpTransport.create()).build();
         EiListener listener = node.listen(new InetSocketAddress(0), 5)) {
       node.publish(((InetSocketAddress) listener.address()).getPort());  // now erl finds it by name
       try (EiConnection conn = listener.accept(SocketCallbacks.INFINITE)) {
@@ -81,7 +81,7 @@ final class ReadmeExamples {
   // README:begin node
   /** A Java node that Erlang can rpc:call: calc:add(A, B) runs in Java. */
   static Node calculator(String nodeName, String cookie) throws IOException {
-    Node node = Node.builder(nodeName).cookie(cookie).transport(TcpCallbacks.create())
+    Node node = Node.builder(nodeName).cookie(cookie).transport(TcpTransport.create())
         .listen(new InetSocketAddress(0))       // accept connections, published in EPMD
         .build();
     node.registerFunction("calc", "add", 2, (self, args) -> Terms.integer(
@@ -118,8 +118,8 @@ final class ReadmeExamples {
 
   // README:begin unix
   /** AF_UNIX as erl_uds_dist: node alive@host listens on the socket file dir/alive. */
-  static UnixSocketCallbacks unix(Path dir) {
-    return UnixSocketCallbacks.builder().directory(dir).build();
+  static UnixTransport unix(Path dir) {
+    return UnixTransport.builder().directory(dir).build();
   }
   // README:end
 }

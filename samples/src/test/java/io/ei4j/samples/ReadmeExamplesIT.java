@@ -19,7 +19,7 @@ import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.term.Terms;
 import io.ei4j.testkit.ErlangPeer;
-import io.ei4j.transport.tcp.TcpCallbacks;
+import io.ei4j.transport.tcp.TcpTransport;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.util.concurrent.CompletableFuture;
@@ -71,7 +71,7 @@ class ReadmeExamplesIT {
     try (ErlangPeer erl = erlWithEcho()) {
       assertEquals(Terms.parse("[3,2,1]"), ReadmeExamples.callErlang(erl.nodeName(), COOKIE));
       try (EiNode node = EiNode.builder(ErlangPeer.uniqueName("jr") + "@localhost").cookie(COOKIE)
-              .transport(TcpCallbacks.create()).build();
+              .transport(TcpTransport.create()).build();
           EiConnection c = node.connect(erl.nodeName(), 5_000)) {
         assertEquals(Terms.parse("{echo, hello}"), ReadmeExamples.askEcho(c));
       }

@@ -19,7 +19,7 @@ import java.nio.channels.SocketChannel;
 import java.util.Arrays;
 
 /**
- * The context of one socket of {@link TcpCallbacks}: before {@code listen} or
+ * The context of one socket of {@link TcpTransport}: before {@code listen} or
  * {@code connect} it is empty; afterwards it holds a non-blocking
  * {@link ServerSocketChannel} or {@link SocketChannel}, and does the socket's reads and
  * writes for the transport.
@@ -81,7 +81,7 @@ public final class TcpSocket {
     }
   }
 
-  /** Whether {@link TcpCallbacks#close} has been called on this socket. */
+  /** Whether {@link TcpTransport#close} has been called on this socket. */
   public boolean isClosed() {
     return closed;
   }
@@ -302,7 +302,7 @@ public final class TcpSocket {
     }
   }
 
-  /** The size of each socket's staging area for small heap buffers; see {@link TcpCallbacks#writev}. */
+  /** The size of each socket's staging area for small heap buffers; see {@link TcpTransport#writev}. */
   static final int STAGING_BYTES = 64 << 10;
 
   /**

@@ -1,5 +1,5 @@
 /**
- * Erlang distribution over TCP: {@link io.ei4j.transport.tcp.TcpCallbacks}, the reference
+ * Erlang distribution over TCP: {@link io.ei4j.transport.tcp.TcpTransport}, the reference
  * transport, compatible with {@code inet_tcp_dist} and ei's default callbacks.
  */
 package io.ei4j.transport.tcp;

@@ -6,7 +6,7 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The one-time probe behind {@link UnixSocketCallbacks#isAvailable()}: the transport needs
+ * The one-time probe behind {@link UnixTransport#isAvailable()}: the transport needs
  * Linux (abstract names, {@code SO_PEERCRED} and {@code accept4} are Linux features), a
  * 64-bit C library whose socket constants it knows, JNA's native dispatch library, and a
  * kernel that creates AF_UNIX stream sockets (some sandboxes forbid them). All of that is

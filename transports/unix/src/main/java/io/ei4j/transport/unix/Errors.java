@@ -33,7 +33,7 @@ final class Errors {
   }
 
   /**
-   * A wait of {@code operation} ended by {@link UnixSocketCallbacks#wakeupRead}: a timeout,
+   * A wait of {@code operation} ended by {@link UnixTransport#wakeupRead}: a timeout,
    * as the contract of {@code wakeupRead} asks.
    */
   static ErrnoException woken(String operation) {

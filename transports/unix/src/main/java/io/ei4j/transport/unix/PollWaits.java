@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The {@code poll(2)} waits of the AF_UNIX transport: for a socket to become ready within
- * what is left of a call's timeout, and for a read that a {@link UnixSocketCallbacks#wakeupRead}
+ * what is left of a call's timeout, and for a read that a {@link UnixTransport#wakeupRead}
  * may end early. Signals ({@code EINTR}) are retried with the time left.
  */
 final class PollWaits {
@@ -56,7 +56,7 @@ final class PollWaits {
 
   /**
    * {@link #await} for a read with {@link SocketCallbacks#FLAG_FULL_IMPL}: also ends, with
-   * {@link Errno#ETIMEDOUT}, when a {@link UnixSocketCallbacks#wakeupRead} is pending or arrives, by polling the
+   * {@link Errno#ETIMEDOUT}, when a {@link UnixTransport#wakeupRead} is pending or arrives, by polling the
    * socket's wakeup eventfd along with it. Readable data wins over a wakeup that arrives
    * during the wait: the wakeup then stays pending for the next wait.
    */

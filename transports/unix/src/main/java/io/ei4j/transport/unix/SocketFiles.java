@@ -26,7 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * the sticky bit (which stops them from removing or renaming files they do not own), and
  * logs a warning once per directory for a sticky shared one such as {@code /tmp}: there
  * another user can still take a name that is not yet in use, which the peer-uid check
- * ({@link UnixSocketCallbacks.Builder#allowUid}) is what catches.
+ * ({@link UnixTransport.Builder#allowUid}) is what catches.
  *
  * <h2>Permissions</h2>
  * {@link #restrictBeforeBind} gives the unbound socket the file mode wanted: Linux creates

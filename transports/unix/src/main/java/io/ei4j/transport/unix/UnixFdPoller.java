@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * transport does not set {@link SocketCallbacks#FLAG_FULL_IMPL}, as ei uses
  * {@code select()}. Registered for {@link java.util.ServiceLoader} in
  * {@code META-INF/services/io.ei4j.api.FdPoller}; it reports itself unavailable wherever
- * {@link UnixSocketCallbacks#isAvailable()} is.
+ * {@link UnixTransport#isAvailable()} is.
  *
  * <p>A wait interrupted by a signal ({@code EINTR}) is resumed with the time left. Errors
  * and hang-ups on the descriptor count as readiness for the events asked for, so that the

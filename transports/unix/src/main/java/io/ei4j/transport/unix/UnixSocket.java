@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One AF_UNIX stream socket: the context {@link UnixSocketCallbacks} hands to core for each
+ * One AF_UNIX stream socket: the context {@link UnixTransport} hands to core for each
  * socket. Core treats it as opaque; applications may read its descriptor, its addresses
  * and its peer's credentials. It does the socket's reads and writes ({@code recv},
  * {@code send}, {@code sendmsg}) for the transport, which decides their timeouts.
@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </pre>
  *
  * <h2>Read wakeups</h2>
- * {@link UnixSocketCallbacks#wakeupRead} sets a flag and rings a doorbell: an
+ * {@link UnixTransport#wakeupRead} sets a flag and rings a doorbell: an
  * {@code eventfd(2)} that a waiting read polls together with the socket. A read checks the
  * flag before each wait and, when it is set, clears it and times out instead of waiting; the
  * doorbell only makes a wait under way look at the flag again, so a ring left over from a

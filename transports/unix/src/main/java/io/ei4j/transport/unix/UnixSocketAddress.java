@@ -24,7 +24,7 @@ import java.util.Optional;
  * closed, and any process that can see the network namespace may connect to them, whatever
  * its user; file permissions protect only socket files.
  *
- * <p>{@link UnixSocketCallbacks} also accepts {@link UnixDomainSocketAddress} for paths.
+ * <p>{@link UnixTransport} also accepts {@link UnixDomainSocketAddress} for paths.
  * Instances are immutable; two addresses are equal when they name the same bytes in the
  * same namespace.
  */
@@ -106,7 +106,7 @@ public final class UnixSocketAddress extends SocketAddress {
 
   /**
    * The address of an unbound socket. Listening on it asks Linux to pick a unique abstract
-   * name (autobind); {@link UnixSocketCallbacks#listen} returns the name chosen.
+   * name (autobind); {@link UnixTransport#listen} returns the name chosen.
    */
   public static UnixSocketAddress unnamed() {
     return UNNAMED;

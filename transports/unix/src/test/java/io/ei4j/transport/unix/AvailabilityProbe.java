@@ -2,16 +2,16 @@ package io.ei4j.transport.unix;
 
 /**
  * Run in a child JVM by {@link UnixTransportAvailabilityTest}: prints what
- * {@link UnixSocketCallbacks#isAvailable()} says and what building the transport does, one fact a line.
+ * {@link UnixTransport#isAvailable()} says and what building the transport does, one fact a line.
  */
 public final class AvailabilityProbe {
   private AvailabilityProbe() {}
 
   public static void main(String[] args) {
-    System.out.println("available " + UnixSocketCallbacks.isAvailable());
-    System.out.println("cause " + UnixSocketCallbacks.unavailabilityCause());
+    System.out.println("available " + UnixTransport.isAvailable());
+    System.out.println("cause " + UnixTransport.unavailabilityCause());
     try {
-      UnixSocketCallbacks.create();
+      UnixTransport.create();
       System.out.println("build ok");
     } catch (IllegalStateException e) {
       System.out.println("build refused " + e.getMessage());

@@ -90,8 +90,8 @@ class ErlUdsDistInteropTest {
   }
 
   private EiNode javaNode(String alive, boolean fullImpl) throws IOException {
-    UnixSocketCallbacks callbacks =
-        UnixSocketCallbacks.builder().directory(work).fullImpl(fullImpl).build();
+    UnixTransport callbacks =
+        UnixTransport.builder().directory(work).fullImpl(fullImpl).build();
     return EiNode.builder(alive + "@localhost").cookie(COOKIE).transport(callbacks).build();
   }
 
@@ -153,7 +153,7 @@ class ErlUdsDistInteropTest {
   void erlangConnectsToTheJavaNode(boolean fullImpl) throws Exception {
     try (ErlangPeer erl = startErlang(ErlangPeer.uniqueName("udserl"), ErlUdsDist.ebin());
         EiNode node = javaNode(ErlangPeer.uniqueName("udsjava"), fullImpl)) {
-      UnixSocketCallbacks callbacks = (UnixSocketCallbacks) node.transport();
+      UnixTransport callbacks = (UnixTransport) node.transport();
       UnixSocketAddress address = callbacks.addressOf(node.nodeName());
       assertEquals(UnixSocketAddress.of(work.resolve(node.alive())), address);
       try (EiListener listener = node.listen(address, 5)) {
@@ -202,7 +202,7 @@ class ErlUdsDistInteropTest {
       // And the version 5 node starts a connection to a Java node as well.
       try (EiNode target = javaNode(ErlangPeer.uniqueName("udsjava"), true);
           EiListener listener = target.listen(
-              ((UnixSocketCallbacks) target.transport()).addressOf(target.nodeName()), 5)) {
+              ((UnixTransport) target.transport()).addressOf(target.nodeName()), 5)) {
         CompletableFuture<EiConnection> accepted = acceptAsync(listener);
         erl.sendLine("ping " + target.nodeName());
         erl.awaitLine("^ping " + target.nodeName() + " pong$", Duration.ofSeconds(10));
@@ -216,7 +216,7 @@ class ErlUdsDistInteropTest {
   @Test
   void peerCredentialsIdentifyTheErlangNode() throws Exception {
     try (ErlangPeer erl = startErlang(ErlangPeer.uniqueName("udscred"), ErlUdsDist.ebin())) {
-      UnixSocketCallbacks guarded = UnixSocketCallbacks.builder().directory(work).allowedPeerUids().build();
+      UnixTransport guarded = UnixTransport.builder().directory(work).allowedPeerUids().build();
       UnixSocket raw = guarded.socket(null);
       try {
         guarded.connect(raw, guarded.addressOf(erl.nodeName()), TIMEOUT);
@@ -226,7 +226,7 @@ class ErlUdsDistInteropTest {
         guarded.close(raw);
       }
       int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-      UnixSocketCallbacks strangers = UnixSocketCallbacks.builder().directory(work).allowedPeerUids(uid + 1).build();
+      UnixTransport strangers = UnixTransport.builder().directory(work).allowedPeerUids(uid + 1).build();
       try (EiNode node = EiNode.builder(ErlangPeer.uniqueName("udsjava") + "@localhost")
           .cookie(COOKIE).transport(strangers).build()) {
         ErrnoException e = assertThrows(ErrnoException.class, () -> node.connect(erl.nodeName(), TIMEOUT));
@@ -250,7 +250,7 @@ class ErlUdsDistInteropTest {
     String alive = ErlangPeer.uniqueName("udsdup");
     try (ErlangPeer erl = startErlang(alive, ErlUdsDist.ebin());
         EiNode node = javaNode(alive, true)) {
-      UnixSocketCallbacks callbacks = (UnixSocketCallbacks) node.transport();
+      UnixTransport callbacks = (UnixTransport) node.transport();
       ErrnoException e = assertThrows(ErrnoException.class,
           () -> node.listen(callbacks.addressOf(node.nodeName()), 5));
       assertEquals(Errno.EADDRINUSE, e.errno());
@@ -268,7 +268,7 @@ class ErlUdsDistInteropTest {
     String alive = ErlangPeer.uniqueName("udsdup");
     try (EiNode node = javaNode(alive, true);
         EiListener listener = node.listen(
-            ((UnixSocketCallbacks) node.transport()).addressOf(node.nodeName()), 5)) {
+            ((UnixTransport) node.transport()).addressOf(node.nodeName()), 5)) {
       ErlangPeer erl = ErlangPeer.builder()
           .sname(alive + "@localhost")
           .cookie(COOKIE)
@@ -306,7 +306,7 @@ class ErlUdsDistInteropTest {
     // A Java node with the crashed node's name replaces the stale file and is reachable.
     try (EiNode node = javaNode(alive, true);
         EiListener listener = node.listen(
-            ((UnixSocketCallbacks) node.transport()).addressOf(node.nodeName()), 5);
+            ((UnixTransport) node.transport()).addressOf(node.nodeName()), 5);
         ErlangPeer pinger = startErlang(ErlangPeer.uniqueName("udserl"), ErlUdsDist.ebin())) {
       CompletableFuture<EiConnection> accepted = acceptAsync(listener);
       pinger.sendLine("ping " + node.nodeName());
@@ -356,12 +356,12 @@ class ErlUdsDistInteropTest {
 
   /**
    * A receiver waiting in {@link Mailbox#receive} reads its connection itself, and a local
-   * send wakes it through {@link UnixSocketCallbacks#wakeupRead} rather than at the end of
+   * send wakes it through {@link UnixTransport#wakeupRead} rather than at the end of
    * its read slice (as {@code ReceiverReadsInteropTest} checks over TCP).
    */
   @Test
   void aLocalMessageWakesAReceiverThatReadsTheConnection() throws Exception {
-    UnixSocketCallbacks callbacks = UnixSocketCallbacks.builder().directory(work).build();
+    UnixTransport callbacks = UnixTransport.builder().directory(work).build();
     try (ErlangPeer erl = startErlang(ErlangPeer.uniqueName("udserl"), ErlUdsDist.ebin());
         Node node = Node.builder(ErlangPeer.uniqueName("udsjava") + "@localhost").cookie(COOKIE)
             .transport(callbacks).build()) {

@@ -24,8 +24,8 @@ class JavaNodesOverAbstractNamesTest {
   @Test
   void nodesConnectByNameAndExchangeMessages() throws Exception {
     String prefix = "ei4j-test-" + ProcessHandle.current().pid() + "/";
-    UnixSocketCallbacks callbacks =
-        UnixSocketCallbacks.builder().abstractNames(prefix).allowedPeerUids().build();
+    UnixTransport callbacks =
+        UnixTransport.builder().abstractNames(prefix).allowedPeerUids().build();
     try (EiNode a = EiNode.builder("alpha@localhost").cookie("abstract").transport(callbacks).build();
         EiNode b = EiNode.builder("beta@localhost").cookie("abstract").transport(callbacks).build();
         EiListener listener = a.listen(callbacks.addressOf(a.nodeName()), 5)) {

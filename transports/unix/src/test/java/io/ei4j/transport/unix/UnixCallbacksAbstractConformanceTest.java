@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** Linux abstract names: no files, so every listener uses a name unique to this JVM. */
 class UnixCallbacksAbstractConformanceTest extends SocketCallbacksConformance<UnixSocket> {
-  private static final UnixSocketCallbacks CALLBACKS = UnixSocketCallbacks.create();
+  private static final UnixTransport CALLBACKS = UnixTransport.create();
   private static final AtomicInteger NEXT = new AtomicInteger();
 
   @Override

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** AF_UNIX socket files with FULL_IMPL: the transport as Erlang nodes meet it. */
 class UnixCallbacksConformanceTest extends SocketCallbacksConformance<UnixSocket> {
-  private static final UnixSocketCallbacks CALLBACKS = UnixSocketCallbacks.create();
+  private static final UnixTransport CALLBACKS = UnixTransport.create();
   private final AtomicInteger next = new AtomicInteger();
 
   @TempDir Path dir;

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the {@link UnixFdPoller} that {@link java.util.ServiceLoader} finds, as core does.
  */
 class UnixCallbacksNoFullImplConformanceTest extends SocketCallbacksConformance<UnixSocket> {
-  private static final UnixSocketCallbacks CALLBACKS =
-      UnixSocketCallbacks.builder().fullImpl(false).build();
+  private static final UnixTransport CALLBACKS =
+      UnixTransport.builder().fullImpl(false).build();
   private final AtomicInteger next = new AtomicInteger();
 
   @TempDir Path dir;

@@ -15,17 +15,17 @@ import org.junit.jupiter.api.AfterAll;
 /**
  * Core's distribution conformance suite over AF_UNIX against {@code erl -proto_dist erl_uds
  * -no_epmd}: every node of a run, Java or Erlang, keeps its socket file in one working
- * directory, where {@code erl_uds_dist} and {@link UnixSocketCallbacks#nodeAddress} both
+ * directory, where {@code erl_uds_dist} and {@link UnixTransport#nodeAddress} both
  * look for peers. Subclasses choose whether the callbacks implement timeouts themselves.
  */
 abstract class UnixDistributionConformance extends DistributionConformance {
   private final Path work;
-  private final UnixSocketCallbacks callbacks;
+  private final UnixTransport callbacks;
   private final AtomicInteger next = new AtomicInteger();
 
   UnixDistributionConformance(boolean fullImpl) throws IOException {
     this.work = Files.createTempDirectory("ei4j-uds-conf");
-    this.callbacks = UnixSocketCallbacks.builder().directory(work).fullImpl(fullImpl).build();
+    this.callbacks = UnixTransport.builder().directory(work).fullImpl(fullImpl).build();
   }
 
   @AfterAll

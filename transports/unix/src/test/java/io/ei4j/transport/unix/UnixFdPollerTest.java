@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@link UnixFdPoller} on real descriptors, found the way core finds it. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class UnixFdPollerTest {
-  private static final UnixSocketCallbacks CALLBACKS = UnixSocketCallbacks.create();
+  private static final UnixTransport CALLBACKS = UnixTransport.create();
 
   @TempDir Path dir;
 

@@ -41,7 +41,7 @@ class UnixSocketSecurityTest {
 
   @TempDir Path dir;
 
-  private final UnixSocketCallbacks callbacks = UnixSocketCallbacks.create();
+  private final UnixTransport callbacks = UnixTransport.create();
   private final List<UnixSocket> opened = new ArrayList<>();
 
   @AfterEach
@@ -200,7 +200,7 @@ class UnixSocketSecurityTest {
 
   /**
    * A real process of another user ({@code nobody}, through {@code setpriv}) connects to an
-   * abstract name: refused by default, accepted once {@link UnixSocketCallbacks.Builder#allowUid}
+   * abstract name: refused by default, accepted once {@link UnixTransport.Builder#allowUid}
    * names its uid.
    */
   @Test
@@ -219,7 +219,7 @@ class UnixSocketSecurityTest {
     assertTrue(e.getMessage().contains("uid " + nobody), e.getMessage());
     p.waitFor(10, TimeUnit.SECONDS);
 
-    UnixSocketCallbacks allowing = UnixSocketCallbacks.builder().allowUid(nobody).build();
+    UnixTransport allowing = UnixTransport.builder().allowUid(nobody).build();
     String name2 = name + "-2";
     UnixSocket l2 = allowing.socket(null);
     opened.add(l2);

@@ -34,13 +34,13 @@ import java.nio.channels.SocketChannel;
  *
  * <p>Stateless and thread-safe: one instance serves any number of nodes.
  */
-public final class TcpCallbacks implements SocketCallbacks<TcpSocket> {
-  private static final TcpCallbacks INSTANCE = new TcpCallbacks();
+public final class TcpTransport implements SocketCallbacks<TcpSocket> {
+  private static final TcpTransport INSTANCE = new TcpTransport();
 
-  private TcpCallbacks() {}
+  private TcpTransport() {}
 
   /** The shared instance. */
-  public static TcpCallbacks create() {
+  public static TcpTransport create() {
     return INSTANCE;
   }
 

@@ -43,8 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * peer.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class UnixSocketCallbacksTest {
-  private static final UnixSocketCallbacks CALLBACKS = UnixSocketCallbacks.create();
+class UnixTransportTest {
+  private static final UnixTransport CALLBACKS = UnixTransport.create();
 
   @TempDir Path dir;
 
@@ -73,9 +73,9 @@ class UnixSocketCallbacksTest {
 
   @Test
   void isAvailableHere() {
-    assertTrue(UnixSocketCallbacks.isAvailable(), () -> "unavailable: " + UnixSocketCallbacks.unavailabilityCause());
-    assertEquals(null, UnixSocketCallbacks.unavailabilityCause());
-    UnixSocketCallbacks.ensureAvailability();
+    assertTrue(UnixTransport.isAvailable(), () -> "unavailable: " + UnixTransport.unavailabilityCause());
+    assertEquals(null, UnixTransport.unavailabilityCause());
+    UnixTransport.ensureAvailability();
   }
 
   @Test
@@ -93,7 +93,7 @@ class UnixSocketCallbacksTest {
   @Test
   void socketFilePermissionsAreConfigurable() throws IOException {
     Set<PosixFilePermission> perms = PosixFilePermissions.fromString("rw-rw----");
-    UnixSocketCallbacks cb = UnixSocketCallbacks.builder().socketFilePermissions(perms).build();
+    UnixTransport cb = UnixTransport.builder().socketFilePermissions(perms).build();
     Path file = dir.resolve("shared");
     UnixSocket l = cb.socket(null);
     try {
@@ -232,14 +232,14 @@ class UnixSocketCallbacksTest {
 
   @Test
   void nodeNamesResolveInTheDirectoryLikeErlUdsDist() {
-    UnixSocketCallbacks cb = UnixSocketCallbacks.builder().directory(dir).build();
+    UnixTransport cb = UnixTransport.builder().directory(dir).build();
     assertEquals(UnixSocketAddress.of(dir.resolve("peer")), cb.nodeAddress("peer", "localhost").orElseThrow());
     assertEquals(UnixSocketAddress.of(dir.resolve("peer")), cb.addressOf("peer@anyhost"));
     assertEquals(UnixSocketAddress.of(Path.of("peer")), CALLBACKS.addressOf("peer@localhost"));
     for (String bad : new String[] {"", ".", "..", "a/b", "a\0b"}) {
       assertThrows(IllegalArgumentException.class, () -> cb.nodeAddress(bad, "localhost"), bad);
     }
-    UnixSocketCallbacks abs = UnixSocketCallbacks.builder().abstractNames("ei4j/").build();
+    UnixTransport abs = UnixTransport.builder().abstractNames("ei4j/").build();
     assertEquals(UnixSocketAddress.ofAbstract("ei4j/peer"), abs.addressOf("peer@localhost"));
   }
 
@@ -261,8 +261,8 @@ class UnixSocketCallbacksTest {
   @Test
   void peerUidCheckAcceptsTheCurrentUserAndRejectsOthers() throws Exception {
     int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-    UnixSocketCallbacks same = UnixSocketCallbacks.builder().allowedPeerUids().build();
-    UnixSocketCallbacks other = UnixSocketCallbacks.builder().allowedPeerUids(uid + 4242).build();
+    UnixTransport same = UnixTransport.builder().allowedPeerUids().build();
+    UnixTransport other = UnixTransport.builder().allowedPeerUids(uid + 4242).build();
     Path file = dir.resolve("guarded");
 
     UnixSocket l = same.socket(null);
@@ -368,7 +368,7 @@ class UnixSocketCallbacksTest {
 
   @Test
   void withoutFullImplCallbacksIgnoreTheirTimeout() throws Exception {
-    UnixSocketCallbacks plain = UnixSocketCallbacks.builder().fullImpl(false).build();
+    UnixTransport plain = UnixTransport.builder().fullImpl(false).build();
     assertEquals(0, plain.flags() & SocketCallbacks.FLAG_FULL_IMPL);
     assertEquals(SocketCallbacks.FLAG_FULL_IMPL, CALLBACKS.flags());
     Path file = dir.resolve("plain");
@@ -586,7 +586,7 @@ class UnixSocketCallbacksTest {
   @Test
   void readWakeupsOnlyWithFullImpl() {
     assertTrue(CALLBACKS.hasReadWakeup());
-    assertFalse(UnixSocketCallbacks.builder().fullImpl(false).build().hasReadWakeup());
+    assertFalse(UnixTransport.builder().fullImpl(false).build().hasReadWakeup());
   }
 
   /** A read with a 10 s timeout on its own thread; it returns what it read or what it threw. */

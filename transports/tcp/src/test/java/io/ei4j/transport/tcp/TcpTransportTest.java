@@ -23,15 +23,15 @@ import org.junit.jupiter.api.Timeout;
 
 /** What the TCP transport promises beyond the common conformance suite. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class TcpCallbacksTest {
-  private final TcpCallbacks tcp = TcpCallbacks.create();
+class TcpTransportTest {
+  private final TcpTransport tcp = TcpTransport.create();
 
   private record Pair(TcpSocket listener, TcpSocket client, TcpSocket server) implements AutoCloseable {
     @Override
     public void close() throws IOException {
-      TcpCallbacks.create().close(client);
-      TcpCallbacks.create().close(server);
-      TcpCallbacks.create().close(listener);
+      TcpTransport.create().close(client);
+      TcpTransport.create().close(server);
+      TcpTransport.create().close(listener);
     }
   }
 

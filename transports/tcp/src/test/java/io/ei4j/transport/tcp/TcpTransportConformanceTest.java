@@ -7,10 +7,10 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /** TCP over IPv4 loopback: the reference run of the callback conformance suite. */
-class TcpCallbacksConformanceTest extends SocketCallbacksConformance<TcpSocket> {
+class TcpTransportConformanceTest extends SocketCallbacksConformance<TcpSocket> {
   @Override
   protected SocketCallbacks<TcpSocket> callbacks() {
-    return TcpCallbacks.create();
+    return TcpTransport.create();
   }
 
   @Override

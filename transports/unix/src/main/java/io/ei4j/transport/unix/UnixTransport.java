@@ -76,7 +76,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Instances are immutable and thread-safe; one serves any number of nodes and sockets.
  */
-public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
+public final class UnixTransport implements SocketCallbacks<UnixSocket> {
   private static final int MAX_CONNECT_BACKOFF_MILLIS = 16;
   private static final int MAX_STALE_RETRIES = 3;
 
@@ -86,7 +86,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
   private final Set<PosixFilePermission> filePermissions;
   private final Set<Integer> allowedPeerUids;
 
-  private UnixSocketCallbacks(Builder b) {
+  private UnixTransport(Builder b) {
     this.directory = b.directory;
     this.abstractPrefix = b.abstractPrefix;
     this.fullImpl = b.fullImpl;
@@ -103,8 +103,8 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
    * {@link IllegalStateException} rather than a crash at the first call.
    *
    * <pre>{@code
-   * if (!UnixSocketCallbacks.isAvailable()) {
-   *   log.warn("no AF_UNIX distribution", UnixSocketCallbacks.unavailabilityCause());
+   * if (!UnixTransport.isAvailable()) {
+   *   log.warn("no AF_UNIX distribution", UnixTransport.unavailabilityCause());
    * }
    * }</pre>
    */
@@ -137,7 +137,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
   }
 
   /** The transport with default options: see {@link Builder}. */
-  public static UnixSocketCallbacks create() {
+  public static UnixTransport create() {
     return builder().build();
   }
 
@@ -429,7 +429,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
 
   @Override
   public String toString() {
-    return "UnixSocketCallbacks[" + (abstractPrefix != null ? "abstract @" + abstractPrefix
+    return "UnixTransport[" + (abstractPrefix != null ? "abstract @" + abstractPrefix
         : "directory " + (directory.toString().isEmpty() ? "." : directory))
         + (fullImpl ? "" : ", no FULL_IMPL")
         + (allowedPeerUids != null ? ", peer uids " + allowedPeerUids : "") + "]";
@@ -483,7 +483,7 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
   }
 
   /**
-   * Options of {@link UnixSocketCallbacks}. Defaults: socket files in the working
+   * Options of {@link UnixTransport}. Defaults: socket files in the working
    * directory, {@link #FLAG_FULL_IMPL} on, owner-only socket files, peers of our own user
    * id only.
    */
@@ -582,8 +582,8 @@ public final class UnixSocketCallbacks implements SocketCallbacks<UnixSocket> {
     }
 
     /** The transport with these options; the builder may be changed and used again. */
-    public UnixSocketCallbacks build() {
-      return new UnixSocketCallbacks(this);
+    public UnixTransport build() {
+      return new UnixTransport(this);
     }
   }
 }

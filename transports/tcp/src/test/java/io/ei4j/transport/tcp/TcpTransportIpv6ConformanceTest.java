@@ -7,10 +7,10 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /** TCP over IPv6 loopback ({@code ::1}). */
-class TcpCallbacksIpv6ConformanceTest extends SocketCallbacksConformance<TcpSocket> {
+class TcpTransportIpv6ConformanceTest extends SocketCallbacksConformance<TcpSocket> {
   @Override
   protected SocketCallbacks<TcpSocket> callbacks() {
-    return TcpCallbacks.create();
+    return TcpTransport.create();
   }
 
   @Override
