@@ -97,6 +97,11 @@ class FailStopInteropTest {
       erl.awaitLine("^erpc result .*noconnection", Duration.ofSeconds(10));
       assertTrue(node.isClosed());
       assertTrue(node.failure().orElseThrow() instanceof StackOverflowError, node.failure().toString());
+      // The listeners are told after the node is marked failed: wait for it, a while at most.
+      long toldBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (told.isEmpty() && System.nanoTime() < toldBy) {
+        Thread.sleep(10);
+      }
       assertEquals(List.of(node.failure().get()), told);
       assertTrue(node.eiNode().isClosed());
       assertTrue(node.eiNode().failure().isPresent());

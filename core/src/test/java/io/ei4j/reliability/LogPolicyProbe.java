@@ -32,7 +32,7 @@ public final class LogPolicyProbe {
     String host = ErlangPeer.shortHostName();
     List<Socket> held = new ArrayList<>();
     try (Node n = Node.builder(ErlangPeer.uniqueName("logged") + "@" + host).cookie(cookie).transport(TcpTransport.create())
-        .listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).maxPendingHandshakes(2).handshakeTimeoutMillis(3_000)
+        .listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).maxPendingHandshakes(2).maxMessageBytes(64 << 20).handshakeTimeoutMillis(3_000)
         .build()) {
       InetSocketAddress at = (InetSocketAddress) n.listenAddress();
 

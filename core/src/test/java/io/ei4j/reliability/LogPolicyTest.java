@@ -53,7 +53,8 @@ class LogPolicyTest {
     assertEquals(1, count(warn, "dropped the connection", "garbler", "undecodable"), output);
     // The eviction at the handshake limit, with the limit's name.
     assertEquals(1, count(warn, "evicted a pending handshake from 127.0.0.1", "maxPendingHandshakes"), output);
-    assertTrue(output.contains("probe: refused or evicted 1"), output);
+    // At least the one eviction the probe forced; a later one depends on the timing of its sockets.
+    assertTrue(output.lines().anyMatch(l -> l.matches("probe: refused or evicted [1-9][0-9]*")), output);
 
     assertFalse(output.contains(cookie), "the node's cookie leaked into the log");
     assertFalse(output.contains(wrong), "the peer's cookie leaked into the log");

@@ -206,11 +206,11 @@ public final class FrameReader {
       m = frames.decode(frame, owned);
     } catch (DistHeaderException e) {
       account.release(cost);
-      LOG.warn("closing the connection to {}: it sent {}", peerName, e.getMessage());
+      LOG.debug("closing the connection to {}: it sent {}", peerName, e.getMessage());
       throw new EiConnectionLostException(peerName + " sent " + e.getMessage(), e);
     } catch (TermDecodeException e) {
       account.release(cost);
-      LOG.warn("closing the connection to {}: it sent an undecodable message: {}", peerName, e.getMessage());
+      LOG.debug("closing the connection to {}: it sent an undecodable message: {}", peerName, e.getMessage());
       throw new EiConnectionLostException(peerName + " sent an undecodable message: " + e.getMessage(), e);
     }
     long forMessage = settleFragments(cost);
@@ -231,12 +231,12 @@ public final class FrameReader {
   private boolean charge(long n, Deadline deadline, boolean wakeable) throws IOException {
     if (n > maxMessageBytes) {
       String what = explicitMax ? "maxMessageBytes (" + maxMessageBytes + ")" : "the largest array a JVM can allocate";
-      LOG.warn("closing the connection to {}: it sent a frame of {} bytes, more than {}", peerName, n, what);
+      LOG.debug("closing the connection to {}: it sent a frame of {} bytes, more than {}", peerName, n, what);
       throw new EiConnectionLostException(peerName + " sent a frame of " + n + " bytes, more than " + what);
     }
     long cost = n + MessageBudget.PER_MESSAGE_OVERHEAD;
     if (cost > budget.limitBytes()) {
-      LOG.warn("closing the connection to {}: it sent a frame of {} bytes, more than the whole receive budget "
+      LOG.debug("closing the connection to {}: it sent a frame of {} bytes, more than the whole receive budget "
           + "(receiveBudgetBytes {})", peerName, n, budget.limitBytes());
       throw new EiConnectionLostException(peerName + " sent a frame of " + n + " bytes, more than the whole receive budget (receiveBudgetBytes "
           + budget.limitBytes() + ")");
@@ -245,7 +245,7 @@ public final class FrameReader {
     if (!account.tryCharge(cost)) {
       if (reassembling > 0 && reassembling + cost > budget.limitBytes()) {
         // Fragments of messages in progress hold the rest: waiting would never end.
-        LOG.warn("closing the connection to {}: its fragmented messages in progress outgrow the whole receive budget "
+        LOG.debug("closing the connection to {}: its fragmented messages in progress outgrow the whole receive budget "
             + "(receiveBudgetBytes {})", peerName, budget.limitBytes());
         throw new EiConnectionLostException(peerName + " sent fragmented messages larger than the whole receive budget (receiveBudgetBytes "
             + budget.limitBytes() + ")");
@@ -261,7 +261,7 @@ public final class FrameReader {
           }
         }
         case DISCONNECT -> {
-          LOG.warn("closing the connection to {}: its frame of {} bytes does not fit in the receive budget "
+          LOG.debug("closing the connection to {}: its frame of {} bytes does not fit in the receive budget "
               + "(receiveBudgetBytes {}, {} bytes held by unconsumed messages; policy DISCONNECT)", peerName, n,
               budget.limitBytes(), budget.usedBytes());
           throw new EiConnectionLostException(peerName + " sent a frame of " + n + " bytes while the receive budget (receiveBudgetBytes "
