@@ -16,7 +16,9 @@ public final class FailStopFloodChild {
   public static void main(String[] args) throws Exception {
     CountDownLatch failed = new CountDownLatch(1);
     Node node = Node.builder(args[0]).cookie(args[1]).transport(TcpTransport.create())
-        .listen(new InetSocketAddress(0)).maxQueueLength(Integer.MAX_VALUE).build();
+        .listen(new InetSocketAddress(0)).maxQueueLength(Integer.MAX_VALUE)
+        .receiveBudgetBytes(1L << 30) // far beyond the 48 MiB heap: the flood must end in a real OutOfMemoryError
+        .build();
     node.addNodeListener(new NodeListener() {
       @Override
       public void nodeFailed(Throwable cause) {

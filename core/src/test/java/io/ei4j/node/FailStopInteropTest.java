@@ -183,6 +183,7 @@ class FailStopInteropTest {
       assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the child did not exit");
       assertEquals(3, child.exitValue());
       awaitUnpublished(alive(childName));
+      pump.join(10_000); // every line the child wrote before it exited
       assertTrue(all.stream().anyMatch(l -> l.contains("ERROR") && l.contains("fail-stop")), "no ERROR line");
       System.out.println("nodedown seen " + millis + " ms after the child reported its failure");
     } finally {

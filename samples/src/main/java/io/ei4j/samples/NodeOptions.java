@@ -26,7 +26,7 @@ import java.util.Set;
 final class NodeOptions {
   /** Options with a value that every command accepts. */
   static final Set<String> WITH_VALUE = Set.of("name", "cookie", "cookie-file", "transport", "port", "epmd", "epmd-port",
-      "cert", "key", "cacert", "verify", "socket-dir");
+      "cert", "key", "cacert", "verify", "socket-dir", "allow-uid");
   /** Flags every command accepts. */
   static final Set<String> FLAGS = Set.of("help", "verbose");
 
@@ -63,7 +63,11 @@ final class NodeOptions {
                                  certificates, as fail_if_no_peer_cert)
       AF_UNIX (--transport unix, as erl -proto_dist erl_uds -no_epmd):
         --socket-dir DIR         where node ALIVE@HOST listens, on the socket file
-                                 DIR/ALIVE (default: the working directory, as erl_uds_dist)
+                                 DIR/ALIVE (default: the working directory, as erl_uds_dist);
+                                 a group- or world-writable DIR without the sticky bit is refused
+        --allow-uid UID[,UID...]|any
+                                 peers whose uid may connect, besides our own (default: our
+                                 own uid only, checked with SO_PEERCRED); any: no check
       """;
 
   /**
@@ -90,6 +94,8 @@ final class NodeOptions {
   final Path cacert;
   final boolean verifyPeer;
   final Path socketDir;
+  /** {@code --allow-uid}: uids besides our own that may connect over AF_UNIX, or "any"; null: our own only. */
+  final String allowUid;
 
   private NodeOptions(Options o, String defaultName, boolean server, Map<String, String> env)
       throws UsageException {
@@ -126,6 +132,7 @@ final class NodeOptions {
     this.cacert = path(o, "cacert");
     this.verifyPeer = o.choice("verify", "peer", List.of("peer", "none")).equals("peer");
     this.socketDir = path(o, "socket-dir");
+    this.allowUid = o.get("allow-uid", null);
 
     boolean tls = transport.equals("tls");
     boolean unix = transport.equals("unix");
@@ -136,6 +143,21 @@ final class NodeOptions {
     }
     if (!unix && o.has("socket-dir")) {
       throw new UsageException("--socket-dir applies to --transport unix only");
+    }
+    if (!unix && o.has("allow-uid")) {
+      throw new UsageException("--allow-uid applies to --transport unix only");
+    }
+    if (allowUid != null && !allowUid.equals("any") && !allowUid.matches("[0-9]+(,[0-9]+)*")) {
+      throw new UsageException("--allow-uid takes uids separated by commas, or any; got " + allowUid);
+    }
+    if (allowUid != null && !allowUid.equals("any")) {
+      for (String uid : allowUid.split(",")) {
+        try {
+          Integer.parseInt(uid);
+        } catch (NumberFormatException e) {
+          throw new UsageException("--allow-uid: " + uid + " is not a uid");
+        }
+      }
     }
     if (tls) {
       if ((cert == null) != (key == null)) {
@@ -218,6 +240,13 @@ final class NodeOptions {
             throw new IOException("--socket-dir " + socketDir + " is not a directory");
           }
           b.directory(socketDir);
+        }
+        if ("any".equals(allowUid)) {
+          b.allowAnyPeerUid();
+        } else if (allowUid != null) {
+          for (String uid : allowUid.split(",")) {
+            b.allowUid(Integer.parseInt(uid));
+          }
         }
         return b.build();
       }

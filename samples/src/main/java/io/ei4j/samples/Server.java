@@ -145,6 +145,11 @@ final class Server {
     out.println("ready " + node.nodeName());
     out.flush();
     acceptLoop(listener);
+    if (node.failure().isPresent()) {
+      // Fail-stop: the node closed itself after an Error (its ERROR line gives the cause).
+      err.println("the node failed: " + node.failure().get() + "; exiting");
+      return 2;
+    }
     return 0;
   }
 
@@ -153,7 +158,7 @@ final class Server {
    * then serves the connection: a peer that connects and says nothing delays nobody else.
    */
   private void acceptLoop(EiListener listener) {
-    while (!stopping) {
+    while (!stopping && node.failure().isEmpty()) {
       flushLogs(false);
       handshakes.reap();
       EiListener.Incoming in;
@@ -257,6 +262,8 @@ final class Server {
       if (!stopping) {
         log.warn("connection to {} failed: {}", peer, e.toString());
       }
+    } catch (Error e) {
+      node.fail(e); // fail-stop: the accept loop ends and the process exits non-zero
     } finally {
       byPeer.remove(peer, c);
       c.close();

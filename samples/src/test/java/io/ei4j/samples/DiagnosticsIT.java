@@ -87,4 +87,16 @@ class DiagnosticsIT {
     assertEquals(2, unknown.exitValue());
     assertEquals(List.of("unknown command 'serve'", "see java -jar ei4j-samples.jar --help"), unknown.errText().lines().toList());
   }
+
+  @Test
+  void allowUidIsCheckedAndOnlyForAfUnix() {
+    SampleProcess bad = SampleProcess.run("cnode-server", "--transport", "unix", "--allow-uid", "root");
+    assertEquals(2, bad.exitValue(), bad.errText());
+    assertEquals(List.of("cnode-server: --allow-uid takes uids separated by commas, or any; got root",
+        "see java -jar ei4j-samples.jar cnode-server --help"), bad.errText().lines().toList());
+    SampleProcess tcp = SampleProcess.run("cnode-server", "--allow-uid", "65534");
+    assertEquals(2, tcp.exitValue(), tcp.errText());
+    assertEquals(List.of("cnode-server: --allow-uid applies to --transport unix only",
+        "see java -jar ei4j-samples.jar cnode-server --help"), tcp.errText().lines().toList());
+  }
 }
