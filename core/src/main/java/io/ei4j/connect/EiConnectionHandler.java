@@ -34,7 +34,10 @@ public interface EiConnectionHandler {
    * the failing thread, before the node drops its connections, so that the layer above can
    * let go of what it holds first (after an OutOfMemoryError the rest of the shutdown needs
    * the room) and stop itself. It must not block and should allocate little; what it throws
-   * is ignored. The connections' {@link #onDown} calls follow.
+   * is ignored. It runs before the node's ERROR line is written and before
+   * {@link EiNode#failure()} reports the cause: an application that wants to exit on a
+   * failure exits once {@code failure()} is present, not from here, or the line may be
+   * lost. The connections' {@link #onDown} calls follow.
    */
   default void nodeFailed(EiNode node, Throwable cause) {}
 

@@ -136,7 +136,7 @@ public final class EiNode implements AutoCloseable {
     this.flags = DistFlags.ADVERTISED | (b.distributionHeaders ? DistFlags.DIST_HEADERS : 0) | b.extraFlags;
     this.handler = b.handler;
     this.failStop = new FailStop("node " + fullName);
-    this.failStop.onFailure(this::stopFailed);
+    this.failStop.onFailure(this::releaseFailed, c -> shutdown(true));
   }
 
   /** A builder for a node named {@code alive@host}. */
@@ -446,19 +446,21 @@ public final class EiNode implements AutoCloseable {
     shutdown(failStop.failed());
   }
 
-  /** The stop action of {@link #fail}: the handler first (it releases queued messages), then close. */
-  private void stopFailed(Throwable cause) {
+  /**
+   * The first step of {@link #fail}, before the ERROR line: the handler hears of it (it
+   * releases queued messages: a Node's mailboxes). The shutdown follows the line.
+   */
+  private void releaseFailed(Throwable cause) {
     synchronized (lock) {
-      closed = true; // nothing new from now on; shutdown below still runs once
+      closed = true; // nothing new from now on; shutdown still runs once
     }
     if (handler != null) {
       try {
         handler.nodeFailed(this, cause);
       } catch (Throwable ignored) {
-        // The node is failing already; the shutdown below matters more.
+        // The node is failing already; the shutdown matters more.
       }
     }
-    shutdown(true);
   }
 
   /** The close path; {@code abort}: a failure, so connections go down without flushing. */

@@ -110,7 +110,7 @@ public final class Node implements AutoCloseable {
   private Node(Builder b) throws IOException {
     this.nodeName = b.nodeName;
     this.failStop = new FailStop("node " + nodeName);
-    this.failStop.onFailure(this::stopFailed);
+    this.failStop.onFailure(this::releaseFailed, this::stopFailed);
     this.nodeAtom = ErlAtom.of(nodeName);
     this.connectTimeoutMillis = b.connectTimeoutMillis;
     this.maxQueueLength = b.options.maxQueueLength();
@@ -562,8 +562,10 @@ public final class Node implements AutoCloseable {
    * connection is dropped without flushing, so Erlang nodes see {@code nodedown} and the
    * links and monitors of this node's processes fire {@code noconnection} there; the EPMD
    * registrations end and the listeners close; {@link NodeListener#nodeFailed} is called.
-   * One ERROR line gives the cause. Then {@link #isClosed()} is true and {@link #failure()}
-   * reports the cause. This is what an Erlang node does when it cannot go on (it writes
+   * One ERROR line gives the cause, written after the mailboxes let go and before anything
+   * else, and {@link #failure()} reports the cause from then on: an application that exits
+   * when it learns of the failure never loses the line. {@link #isClosed()} is true from
+   * the first step. This is what an Erlang node does when it cannot go on (it writes
    * {@code erl_crash.dump} and its VM exits); the JVM may hold more than this node, so it
    * keeps running and the application decides (the samples exit non-zero). Only the first
    * cause counts; later calls, and {@link #close()}, do nothing more. Never throws.
@@ -574,8 +576,11 @@ public final class Node implements AutoCloseable {
     failStop.fail(cause);
   }
 
-  /** The stop action of {@link #fail}; every step guards itself, so the next one still runs. */
-  private void stopFailed(Throwable cause) {
+  /**
+   * The first step of {@link #fail}, before the ERROR line: every mailbox dies and lets go
+   * of its queue (after an OutOfMemoryError the rest needs the room).
+   */
+  private void releaseFailed(Throwable cause) {
     closed = true; // new mailboxes and connections are refused, losses are not fanned out
     try {
       for (Mailbox m : table.all()) {
@@ -587,8 +592,12 @@ public final class Node implements AutoCloseable {
       }
       table.clear();
     } catch (Throwable ignored) {
-      // the connections below matter more
+      // the connections matter more
     }
+  }
+
+  /** The rest of {@link #fail}, after the ERROR line; every step guards itself, so the next one still runs. */
+  private void stopFailed(Throwable cause) {
     try {
       transports.failAll(cause);
     } catch (Throwable ignored) {

@@ -26,7 +26,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each case logs exactly one ERROR line with the cause. A node fails only once: the
  * first cause wins and is kept ({@link #failure()}); a later one, on the same or another
- * thread, returns at once, so the stop action never recurses. The handler allocates
+ * thread, returns at once, so the stop action never recurses. The order is fixed: the
+ * owner's release action (what gives memory back), the ERROR line, then {@link #failure()}
+ * reports the cause, then the owner's stop action (what others can see: connections
+ * dropped, listeners told). So an application that exits as soon as it learns of the
+ * failure never loses the ERROR line. The handler allocates
  * nothing before it lets go of a small JVM-wide reserve
  * ({@value #RESERVE_BYTES} bytes held since the first node started), so that after an
  * OutOfMemoryError the shutdown path has room to run; every step of it is attempted even
@@ -57,6 +61,9 @@ public final class FailStop {
    * on the heap, which threw a second OutOfMemoryError in a full heap (measured).
    */
   private volatile Throwable failure;
+  /** The first cause once the ERROR line is written: what {@link #failure()} reports. */
+  private volatile Throwable reported;
+  private volatile Consumer<Throwable> release;
   private volatile Consumer<Throwable> stop;
 
   /**
@@ -85,15 +92,30 @@ public final class FailStop {
   }
 
   /**
-   * Why the owner failed.
+   * What the owner does once when it fails, in two steps around the ERROR line: first
+   * {@code release} (let go of queued messages, so that the log line has room), then,
+   * after the line is written, {@code stop} (what others see). Both run on the failing
+   * thread, must not throw and must not wait for it.
+   *
+   * @param release what gives memory back, before the log line
+   * @param stop the rest of the owner's stop action, after it
+   */
+  public void onFailure(Consumer<Throwable> release, Consumer<Throwable> stop) {
+    this.release = Objects.requireNonNull(release, "release");
+    this.stop = Objects.requireNonNull(stop, "stop");
+  }
+
+  /**
+   * Why the owner failed. Reported once the ERROR line is written, before the stop action
+   * runs: whoever sees it may exit without losing that line.
    *
    * @return the first cause, or empty while it has not failed
    */
   public Optional<Throwable> failure() {
-    return Optional.ofNullable(failure);
+    return Optional.ofNullable(reported);
   }
 
-  /** Whether the owner has failed. */
+  /** Whether the owner has failed or is failing (from the first moment, unlike {@link #failure()}). */
   public boolean failed() {
     return failure != null;
   }
@@ -110,15 +132,16 @@ public final class FailStop {
 
   /**
    * The owner fails: the first call records {@code cause}, releases the reserve, runs the
-   * stop action and logs one ERROR line (unless the same cause was logged already by another
-   * owner, as when a node fails because the layer under it did, from its stop action).
-   * Later calls return at once.
+   * release action, logs one ERROR line (unless the same cause was logged already by another
+   * owner, as when a node fails because the layer under it did), reports the cause and runs
+   * the stop action. Later calls return at once.
    *
    * <p>Until the reserve is released nothing here may allocate: not even a string constant,
    * which the JVM creates the first time the code that names it runs (measured: an
    * {@code Objects.requireNonNull(cause, "cause")} at the top threw a second
-   * OutOfMemoryError out of this method). The stop action runs before the log line, so that
-   * queued messages are let go before the logger formats a stack trace.
+   * OutOfMemoryError out of this method). The release action runs before the log line, so
+   * that queued messages are let go before the logger formats a stack trace; the stop
+   * action after it, so that nobody told of the failure can exit before the line is out.
    *
    * @param cause why
    * @return true when this call made the owner fail
@@ -134,23 +157,28 @@ public final class FailStop {
       failure = cause;
     }
     reserve = null;
-    Consumer<Throwable> s = stop;
-    if (s != null) {
+    runQuietly(release, cause);
+    if (lastLogged != cause) {
+      lastLogged = cause;
       try {
-        s.accept(cause);
+        LOG.error("{} failed (fail-stop) on thread {}: {}; closing it", owner, Thread.currentThread().getName(), cause.toString(), cause);
+      } catch (Throwable ignored) {
+        // Logging needs memory; the stop action below still runs.
+      }
+    }
+    reported = cause;
+    runQuietly(stop, cause);
+    return true;
+  }
+
+  private static void runQuietly(Consumer<Throwable> action, Throwable cause) {
+    if (action != null) {
+      try {
+        action.accept(cause);
       } catch (Throwable ignored) {
         // Every step of a stop action guards itself; nothing more can be done here.
       }
     }
-    if (lastLogged != cause) {
-      lastLogged = cause;
-      try {
-        LOG.error("{} failed (fail-stop) on thread {}: {}; closed it", owner, Thread.currentThread().getName(), cause.toString(), cause);
-      } catch (Throwable ignored) {
-        // Logging needs memory; the node is stopped already.
-      }
-    }
-    return true;
   }
 
   /**

@@ -125,4 +125,14 @@ class FailStopTest {
     t.join(10_000);
     assertEquals(List.of("OutOfMemoryError"), stops);
   }
+
+  @Test
+  void theReleaseRunsBeforeTheCauseIsReportedAndTheStopAfter() {
+    FailStop fs = new FailStop("node test@k");
+    List<String> seen = new CopyOnWriteArrayList<>();
+    fs.onFailure(c -> seen.add("release, reported=" + fs.failure().isPresent() + ", failed=" + fs.failed()),
+        c -> seen.add("stop, reported=" + fs.failure().isPresent()));
+    assertTrue(fs.fail(new OutOfMemoryError("k")));
+    assertEquals(List.of("release, reported=false, failed=true", "stop, reported=true"), seen);
+  }
 }
