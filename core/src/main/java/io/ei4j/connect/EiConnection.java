@@ -181,7 +181,7 @@ public final class EiConnection implements AutoCloseable {
     return peerName;
   }
 
-  /** The distribution flags the peer advertised in the handshake. */
+  /** The distribution flags the peer advertised in the handshake; {@link DistFlag#fromBits} names them. */
   public long peerFlags() {
     return peerFlags;
   }

@@ -43,18 +43,21 @@ public interface EiConnectionHandler {
 
   /**
    * The status the acceptor's side of a handshake answers to a peer named
-   * {@code peerNodeName}, before the challenge: {@code "ok"} to go on,
-   * {@code "ok_simultaneous"} to go on while telling the peer that this node's own attempt
-   * to connect to it will be abandoned, {@code "nok"} to refuse because this node's own
-   * attempt wins, {@code "not_allowed"} to refuse the peer, {@code "alive"} to say that a
-   * connection to the peer exists already and let the peer choose (its answer
-   * {@code true} goes on, and the new connection is meant to replace the old one;
-   * {@code false} withdraws it). After {@code nok}, {@code not_allowed} and a withdrawn
-   * {@code alive} the accept fails with an {@link EiHandshakeException} whose
-   * {@link EiHandshakeException#status()} is the status. Called on the accepting thread.
+   * {@code peerNodeName}, before the challenge: {@link HandshakeStatus#OK} to go on,
+   * {@link HandshakeStatus#OK_SIMULTANEOUS} to go on while telling the peer that this node's
+   * own attempt to connect to it will be abandoned, {@link HandshakeStatus#NOK} to refuse
+   * because this node's own attempt wins, {@link HandshakeStatus#NOT_ALLOWED} to refuse the
+   * peer, {@link HandshakeStatus#ALIVE} to say that a connection to the peer exists already
+   * and let the peer choose (its answer {@code true} goes on, and the new connection is
+   * meant to replace the old one; {@code false} withdraws it). After {@code NOK},
+   * {@code NOT_ALLOWED} and a withdrawn {@code ALIVE} the accept fails with an
+   * {@link EiHandshakeException} whose {@link EiHandshakeException#status()} is the status.
+   * Any other value (null, {@link HandshakeStatus#NAMED}, {@link HandshakeStatus#UNKNOWN};
+   * see {@link HandshakeStatus#acceptorMaySend()}) fails the accept with an
+   * {@link IllegalStateException} before anything is sent. Called on the accepting thread.
    */
-  default String acceptStatus(String peerNodeName) {
-    return "ok";
+  default HandshakeStatus acceptStatus(String peerNodeName) {
+    return HandshakeStatus.OK;
   }
 
   /**

@@ -8,23 +8,41 @@ package io.ei4j.connect;
 public class EiHandshakeException extends EiException {
   private static final long serialVersionUID = 1L;
 
-  private final String status;
+  private final String statusText;
 
   public EiHandshakeException(String message) {
     this(message, null, null);
   }
 
-  public EiHandshakeException(String message, String status, Throwable cause) {
+  /**
+   * @param statusText the status as it travelled (see {@link #statusText()}), or null when
+   *     the failure was not a status
+   */
+  public EiHandshakeException(String message, String statusText, Throwable cause) {
     super(message, cause);
-    this.status = status;
+    this.statusText = statusText;
   }
 
   /**
-   * The status the acceptor sent ({@code nok}, {@code not_allowed}, {@code alive},
-   * {@code named:...}, or anything else it said), or null when the failure was not a
+   * The status that ended the handshake: the one the peer sent ({@link HandshakeStatus#NOK},
+   * {@link HandshakeStatus#NOT_ALLOWED}, {@link HandshakeStatus#ALIVE} that this side
+   * withdrew, {@link HandshakeStatus#NAMED}, or {@link HandshakeStatus#UNKNOWN} for
+   * anything else), or the one this node's acceptor sent; null when the failure was not a
    * status.
+   *
+   * @return the status, or null
    */
-  public String status() {
-    return status;
+  public HandshakeStatus status() {
+    return statusText == null ? null : HandshakeStatus.fromWire(statusText);
+  }
+
+  /**
+   * The status as it travelled, for one that {@link HandshakeStatus} does not name
+   * ({@link HandshakeStatus#UNKNOWN}) or a {@code named:} status with its name.
+   *
+   * @return the ASCII text after the {@code 's'} tag, or null when the failure was not a status
+   */
+  public String statusText() {
+    return statusText;
   }
 }

@@ -27,6 +27,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.ServiceLoader;
@@ -198,7 +200,10 @@ public final class EiNode implements AutoCloseable {
     return tickTimeMillis;
   }
 
-  /** The distribution flags this node advertises. */
+  /**
+   * The distribution flags this node advertises, as sent in the handshake;
+   * {@link DistFlag#fromBits} names them.
+   */
   public long distributionFlags() {
     return flags;
   }
@@ -791,22 +796,34 @@ public final class EiNode implements AutoCloseable {
 
     /**
      * Distribution flags to advertise on top of the default set, for capabilities that a
-     * layer above the connections implements: only {@code DFLAG_DIST_MONITOR_NAME}
-     * ({@code 0x20}, monitors by registered name), {@code DFLAG_SPAWN} ({@code 1L << 32},
-     * {@code SPAWN_REQUEST}/{@code SPAWN_REPLY}, which {@code erpc} and OTP 25's
-     * {@code rpc:call} need) and {@code DFLAG_ALIAS} ({@code 1L << 35}, {@code ALIAS_SEND})
-     * are accepted. Advertising one promises the peer that its control messages are handled,
-     * so a node should only do so together with a {@link #connectionHandler} that does.
+     * layer above the connections implements: only {@link DistFlag#DIST_MONITOR_NAME}
+     * (monitors by registered name), {@link DistFlag#SPAWN} ({@code SPAWN_REQUEST}/{@code
+     * SPAWN_REPLY}, which {@code erpc} and OTP 25's {@code rpc:call} need) and
+     * {@link DistFlag#ALIAS} ({@code ALIAS_SEND}) are accepted. Advertising one promises the
+     * peer that its control messages are handled, so a node should only do so together with
+     * a {@link #connectionHandler} that does. Replaces what an earlier call gave; no flags
+     * adds none.
      *
-     * @throws IllegalArgumentException for any other bit
+     * @throws IllegalArgumentException naming the flags that cannot be added, for any other
      */
-    public Builder advertise(long flags) {
+    public Builder advertise(DistFlag... flags) {
+      return advertise(Arrays.asList(flags));
+    }
+
+    /**
+     * {@link #advertise(DistFlag...)} for a set computed elsewhere.
+     *
+     * @throws IllegalArgumentException naming the flags that cannot be added, for any other
+     * @throws NullPointerException when {@code flags} is or contains null
+     */
+    public Builder advertise(Collection<DistFlag> flags) {
+      long bits = DistFlag.toBits(flags);
       long allowed = DistFlags.DIST_MONITOR_NAME | DistFlags.SPAWN | DistFlags.ALIAS;
-      if ((flags & ~allowed) != 0) {
+      if ((bits & ~allowed) != 0) {
         throw new IllegalArgumentException("only DIST_MONITOR_NAME, SPAWN and ALIAS can be added to the advertised flags, got "
-            + DistFlags.describe(flags & ~allowed));
+            + DistFlags.describe(bits & ~allowed));
       }
-      this.extraFlags = flags;
+      this.extraFlags = bits;
       return this;
     }
 

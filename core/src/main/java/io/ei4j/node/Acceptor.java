@@ -5,6 +5,7 @@ import io.ei4j.connect.EiHandshakeException;
 import io.ei4j.connect.EiAuthenticationException;
 import io.ei4j.connect.EiListener;
 import io.ei4j.connect.HandshakeSlots;
+import io.ei4j.connect.HandshakeStatus;
 import io.ei4j.internal.node.RateLimitedLog;
 import java.io.IOException;
 import java.util.List;
@@ -157,7 +158,7 @@ final class Acceptor {
     } catch (IOException | RuntimeException e) {
       String peer = connections.acceptFailed(e);
       if (Trace.on() && peer != null) {
-        Trace.refused(nodeName, s.name(), peer, e instanceof EiHandshakeException he && he.status() != null ? he.status() : e.toString());
+        Trace.refused(nodeName, s.name(), peer, e instanceof EiHandshakeException he && he.statusText() != null ? he.statusText() : e.toString());
       }
       if (!node.isClosed() && !in.isEvicted()) {
         handshakeFailed(in, peer, e);
@@ -176,7 +177,7 @@ final class Acceptor {
    */
   private void handshakeFailed(EiListener.Incoming in, String peer, Exception e) {
     String who = (peer != null ? peer + " at " : "") + in.peerAddress();
-    if (e instanceof EiHandshakeException he && ("nok".equals(he.status()) || "alive".equals(he.status()))) {
+    if (e instanceof EiHandshakeException he && (he.status() == HandshakeStatus.NOK || he.status() == HandshakeStatus.ALIVE)) {
       LOG.debug("{}: handshake with {} ended by the protocol: {}", nodeName, who, e.getMessage());
     } else if (e instanceof ErrnoException ee && ee.isTimeout()) {
       timedOutLog.record(in.source(), String.format("%s: no complete handshake from %s within %d ms (handshakeTimeoutMillis), %d messages received: %s",

@@ -5,6 +5,7 @@ import io.ei4j.api.ErrnoException;
 import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiConnectionLostException;
 import io.ei4j.connect.EiHandshakeException;
+import io.ei4j.connect.HandshakeStatus;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.List;
@@ -141,12 +142,12 @@ final class Connections {
         return nc;
       } catch (EiHandshakeException e) {
         if (via != null && Trace.on()) {
-          Trace.refused(nodeName, via.name(), peer, e.status() != null ? e.status() : e.getMessage());
+          Trace.refused(nodeName, via.name(), peer, e.statusText() != null ? e.statusText() : e.getMessage());
         }
-        if ("nok".equals(e.status()) || "alive".equals(e.status())) {
+        if (e.status() == HandshakeStatus.NOK || e.status() == HandshakeStatus.ALIVE) {
           // nok: the peer's simultaneous connection wins and is being accepted here;
           // alive (withdrawn): the peer's connection was accepted while ours was under way.
-          LOG.debug("simultaneous connect with {}: its connection wins ({})", peer, e.status());
+          LOG.debug("simultaneous connect with {}: its connection wins ({})", peer, e.statusText());
           return await(mine, peer, timeoutMillis);
         }
         pending.remove(peer, mine);
@@ -253,9 +254,9 @@ final class Connections {
   }
 
   /** What the acceptor answers a peer that connects (runs on the handshake thread). */
-  String acceptStatus(String peer) {
+  HandshakeStatus acceptStatus(String peer) {
     if (node.isClosed()) {
-      return "not_allowed";
+      return HandshakeStatus.NOT_ALLOWED;
     }
     Pending p = pending.get(peer);
     if (p == null) {
@@ -263,22 +264,22 @@ final class Connections {
       if (existing != null && existing.isOpen()) {
         // The peer decides: a restarted peer or one that lost the connection replaces it;
         // an ei4j node whose own simultaneous attempt arrives late withdraws.
-        return "alive";
+        return HandshakeStatus.ALIVE;
       }
       Pending mine = new Pending(false, new CompletableFuture<>());
       p = pending.putIfAbsent(peer, mine);
       if (p == null) {
         // Senders on this node now wait for this handshake instead of connecting too.
         accepting.set(new Accepting(peer, mine));
-        return "ok";
+        return HandshakeStatus.OK;
       }
     }
     if (p.own()) {
-      return peer.compareTo(nodeName) > 0 ? "ok_simultaneous" : "nok";
+      return peer.compareTo(nodeName) > 0 ? HandshakeStatus.OK_SIMULTANEOUS : HandshakeStatus.NOK;
     }
     // The peer is already connecting on another listener (or another process with its
     // name is): the handshake under way wins, as this node's own attempt would.
-    return "nok";
+    return HandshakeStatus.NOK;
   }
 
   /**

@@ -165,11 +165,12 @@ public final class Node implements AutoCloseable {
 
   /**
    * The underlying C-node handle of the node's first transport: its flags, creation and
-   * transport. Connections made directly through it bypass this node's routing.
+   * transport. Connections made directly through it bypass this node's routing, which is
+   * why it is not public (a layering hook for this package and its tests).
    *
    * @return the handle
    */
-  public EiNode eiNode() {
+  EiNode eiNode() {
     return ei;
   }
 

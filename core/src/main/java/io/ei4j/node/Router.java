@@ -5,6 +5,7 @@ import io.ei4j.connect.EiConnectionHandler;
 import io.ei4j.connect.EiConnectionLostException;
 import io.ei4j.connect.EiMessage;
 import io.ei4j.connect.EiNode;
+import io.ei4j.connect.HandshakeStatus;
 import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlRef;
@@ -74,10 +75,10 @@ final class Router implements EiConnectionHandler {
   }
 
   @Override
-  public String acceptStatus(String peer) {
-    String status = connections.acceptStatus(peer);
+  public HandshakeStatus acceptStatus(String peer) {
+    HandshakeStatus status = connections.acceptStatus(peer);
     if (Trace.on()) {
-      Trace.status(nodeName, transport, peer, status);
+      Trace.status(nodeName, transport, peer, status.wire());
     }
     return status;
   }

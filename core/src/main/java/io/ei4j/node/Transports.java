@@ -1,5 +1,6 @@
 package io.ei4j.node;
 
+import io.ei4j.connect.DistFlag;
 import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiConnectionHandler;
 import io.ei4j.connect.EiListener;
@@ -8,7 +9,6 @@ import io.ei4j.epmd.EpmdClient;
 import io.ei4j.epmd.EpmdRegistration;
 import io.ei4j.epmd.NodeInfo;
 import io.ei4j.internal.dist.ConnectionInternals;
-import io.ei4j.internal.dist.DistFlags;
 import io.ei4j.internal.node.NodeNames;
 import io.ei4j.internal.node.NodeOptions;
 import java.io.IOException;
@@ -101,7 +101,7 @@ final class Transports {
     NamedTransport t = s.spec;
     s.handler = handlers.apply(s);
     EiNode.Builder eb = EiNode.builder(nodeName)
-        .advertise(DistFlags.SPAWN | DistFlags.ALIAS | DistFlags.DIST_MONITOR_NAME)
+        .advertise(DistFlag.SPAWN, DistFlag.ALIAS, DistFlag.DIST_MONITOR_NAME)
         .connectionHandler(s.handler)
         .tickTimeMillis(b.tickTimeMillis())
         .sendTimeoutMillis(b.sendTimeoutMillis())

@@ -59,7 +59,7 @@ class ErlangSignalsTest {
          EiNode node = EiNode.builder(ErlangPeer.uniqueName("java") + "@" + ErlangPeer.shortHostName())
             .cookie(COOKIE).transport(TcpTransport.create())
             // OTP 25 sends MONITOR_P only to nodes that also have DIST_MONITOR_NAME.
-            .advertise(io.ei4j.internal.dist.DistFlags.DIST_MONITOR_NAME).build();
+            .advertise(DistFlag.DIST_MONITOR_NAME).build();
          EiConnection c = node.connect(peer.nodeName(), 10_000)) {
       ErlPid j = c.self();
       c.regSend(j, "ctl", ErlTuple.of(ErlAtom.of("run"), j));

@@ -67,7 +67,7 @@ class HandshakeTest {
     void run(ScriptedPeer<TcpSocket> peer) throws IOException;
   }
 
-  private static String statusFailure(HandshakeTest t, String status) throws Exception {
+  private static String statusFailure(HandshakeTest t, String status, HandshakeStatus expected) throws Exception {
     try (ScriptedPeer<TcpSocket> peer = listener()) {
       Object r = t.connectAgainst(peer, p -> {
         byte[] name = p.readHandshakeMessage();
@@ -75,17 +75,19 @@ class HandshakeTest {
         p.sendStatus(status);
       });
       EiHandshakeException e = assertInstanceOf(EiHandshakeException.class, r, "outcome " + r);
-      assertEquals(status, e.status());
+      assertEquals(status, e.statusText());
+      assertEquals(expected, e.status());
       return e.getMessage();
     }
   }
 
   @Test
   void everyRefusingStatusIsAHandshakeErrorNamingIt() throws Exception {
-    assertTrue(statusFailure(this, "nok").contains("nok"));
-    assertTrue(statusFailure(this, "not_allowed").contains("not_allowed"));
-    assertTrue(statusFailure(this, "named:").contains("named"));
-    assertTrue(statusFailure(this, "bogus").contains("bogus"));
+    assertTrue(statusFailure(this, "nok", HandshakeStatus.NOK).contains("nok"));
+    assertTrue(statusFailure(this, "not_allowed", HandshakeStatus.NOT_ALLOWED).contains("not_allowed"));
+    assertTrue(statusFailure(this, "named:", HandshakeStatus.NAMED).contains("named"));
+    assertTrue(statusFailure(this, "bogus", HandshakeStatus.UNKNOWN).contains("bogus"));
+    assertTrue(statusFailure(this, "ok_simultaneousX", HandshakeStatus.UNKNOWN).contains("ok_simultaneousX"));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.ei4j.samples;
 
+import io.ei4j.connect.DistFlag;
 import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiMessage;
 import io.ei4j.term.ErlAtom;
@@ -10,6 +11,7 @@ import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.util.Set;
 
 /**
  * The server of Erlang's C-node tutorial, as the registered process {@code cnode}:
@@ -41,8 +43,6 @@ final class CNodeHandler implements Server.Handler {
   private static final ErlAtom BLOCK_CALL = ErlAtom.of("block_call");
   private static final ErlAtom GEN_CALL = ErlAtom.of("$gen_call");
 
-  /** {@code DFLAG_SPAWN}: this handler answers spawn requests. */
-  private static final long DFLAG_SPAWN = 1L << 32;
   private static final int SPAWN_REQUEST = 29;
   private static final int SPAWN_REPLY = 31;
   private static final int EXIT = 3;
@@ -53,9 +53,10 @@ final class CNodeHandler implements Server.Handler {
   private static final ErlAtom LINK = ErlAtom.of("link");
   private static final long REPLY_TIMEOUT_MILLIS = 5_000;
 
+  /** {@link DistFlag#SPAWN}: this handler answers spawn requests. */
   @Override
-  public long advertisedFlags() {
-    return DFLAG_SPAWN;
+  public Set<DistFlag> advertisedFlags() {
+    return Set.of(DistFlag.SPAWN);
   }
 
   @Override

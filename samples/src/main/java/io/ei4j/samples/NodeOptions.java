@@ -1,6 +1,7 @@
 package io.ei4j.samples;
 
 import io.ei4j.api.SocketCallbacks;
+import io.ei4j.connect.DistFlag;
 import io.ei4j.connect.EiNode;
 import io.ei4j.epmd.EmbeddedEpmd;
 import io.ei4j.epmd.EpmdClient;
@@ -264,11 +265,11 @@ final class NodeOptions {
    *     publishes itself there; the peer's host for a client, which looks the peer up
    */
   EiNode buildNode(PrintStream err, String epmdHost) throws IOException {
-    return buildNode(err, epmdHost, 0);
+    return buildNode(err, epmdHost, Set.of());
   }
 
   /** {@link #buildNode(PrintStream, String)}, advertising {@code extraFlags} too ({@link EiNode.Builder#advertise}). */
-  EiNode buildNode(PrintStream err, String epmdHost, long extraFlags) throws IOException {
+  EiNode buildNode(PrintStream err, String epmdHost, Set<DistFlag> extraFlags) throws IOException {
     EiNode.Builder b = EiNode.builder(nodeName).transport(callbacks()).advertise(extraFlags);
     if (cookie != null) {
       b.cookie(cookie);

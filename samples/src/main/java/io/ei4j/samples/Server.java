@@ -2,6 +2,7 @@ package io.ei4j.samples;
 
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
+import io.ei4j.connect.DistFlag;
 import io.ei4j.connect.EiAuthenticationException;
 import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiConnectionLostException;
@@ -20,6 +21,7 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,10 +70,10 @@ final class Server {
 
     /**
      * Distribution flags the node advertises beyond ei's set, for control messages this
-     * handler answers ({@code DFLAG_SPAWN}: spawn requests).
+     * handler answers ({@link DistFlag#SPAWN}: spawn requests).
      */
-    default long advertisedFlags() {
-      return 0;
+    default Set<DistFlag> advertisedFlags() {
+      return Set.of();
     }
   }
 

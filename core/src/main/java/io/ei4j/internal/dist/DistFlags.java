@@ -1,8 +1,11 @@
 package io.ei4j.internal.dist;
 
+import io.ei4j.connect.DistFlag;
+
 /**
  * The distribution capability flags ({@code DFLAG_*} of {@code erl_dist_protocol}) and the
- * set this implementation advertises.
+ * set this implementation advertises. The public names are {@link DistFlag}, which takes its
+ * bits from here.
  */
 public final class DistFlags {
   private DistFlags() {}
@@ -73,24 +76,30 @@ public final class DistFlags {
    */
   public static final long DIST_HEADERS = DIST_HDR_ATOM_CACHE | FRAGMENTS;
 
-  /** The names of the flags set in {@code flags}, for error messages. */
+  /**
+   * The names of the flags set in {@code flags}, for error messages: those of
+   * {@link DistFlag}, and {@code 0x...} ({@code 1<<n} in the high word) for a bit without one.
+   */
   public static String describe(long flags) {
     StringBuilder sb = new StringBuilder();
-    String[] names = {"PUBLISHED", "ATOM_CACHE", "EXTENDED_REFERENCES", "DIST_MONITOR", "FUN_TAGS",
-        "DIST_MONITOR_NAME", "HIDDEN_ATOM_CACHE", "NEW_FUN_TAGS", "EXTENDED_PIDS_PORTS",
-        "EXPORT_PTR_TAG", "BIT_BINARIES", "NEW_FLOATS", "UNICODE_IO", "DIST_HDR_ATOM_CACHE",
-        "SMALL_ATOM_TAGS", "0x8000", "UTF8_ATOMS", "MAP_TAG", "BIG_CREATION", "SEND_SENDER",
-        "BIG_SEQTRACE_LABELS", "0x200000", "EXIT_PAYLOAD", "FRAGMENTS", "HANDSHAKE_23", "UNLINK_ID",
-        "MANDATORY_25_DIGEST", "0x8000000", "0x10000000", "0x20000000", "0x40000000", "0x80000000",
-        "SPAWN", "NAME_ME", "V4_NC", "ALIAS"};
     for (int bit = 0; bit < 64; bit++) {
-      if ((flags & (1L << bit)) != 0) {
+      long b = 1L << bit;
+      if ((flags & b) != 0) {
         if (sb.length() > 0) {
           sb.append('|');
         }
-        sb.append(bit < names.length ? names[bit] : "1<<" + bit);
+        sb.append(nameOf(b, bit));
       }
     }
     return sb.length() == 0 ? "none" : sb.toString();
+  }
+
+  private static String nameOf(long b, int bit) {
+    for (DistFlag f : DistFlag.values()) {
+      if (f.bit() == b) {
+        return f.name();
+      }
+    }
+    return bit < 32 ? "0x" + Long.toHexString(b) : "1<<" + bit;
   }
 }

@@ -2,6 +2,7 @@ package io.ei4j.internal.dist;
 
 import io.ei4j.connect.EiAuthenticationException;
 import io.ei4j.connect.EiHandshakeException;
+import io.ei4j.connect.HandshakeStatus;
 import io.ei4j.internal.node.NodeNames;
 import java.io.EOFException;
 import java.io.IOException;
@@ -106,9 +107,9 @@ public final class Handshake {
     ByteBuffer status = receive("waiting for the status");
     expectTag(status, 's', "status");
     String st = ascii(status);
-    switch (st) {
-      case "ok", "ok_simultaneous" -> { }
-      case "alive" -> {
+    switch (HandshakeStatus.fromWire(st)) {
+      case OK, OK_SIMULTANEOUS -> { }
+      case ALIVE -> {
         // The acceptor has a connection from a node of our name; 'true' says this new one
         // replaces it, 'false' withdraws this one.
         boolean replace = replaceExisting == null || replaceExisting.test(expectedPeer);
@@ -120,7 +121,7 @@ public final class Handshake {
           throw new EiHandshakeException("withdrew the connection: the peer already has one from us (status alive)", st, null);
         }
       }
-      case "nok" -> {
+      case NOK -> {
         // Erlang answers nok both when its own simultaneous attempt wins and when its
         // runtime does not take our name as a node name ("Cannot get connection id").
         String nameProblem = NodeNames.peerNameProblem(ourName);
@@ -128,13 +129,9 @@ public final class Handshake {
             ? "the peer refused the connection with status nok: it does not take our name as a node name: invalid node name " + nameProblem
             : "the peer refused the connection with status nok: it is connecting to us at the same time and its connection wins", st, null);
       }
-      case "not_allowed" -> throw new EiHandshakeException("the peer refused the connection with status not_allowed: it does not accept connections from " + ourName, st, null);
-      default -> {
-        if (st.startsWith("named:")) {
-          throw new EiHandshakeException("the peer sent a dynamic name (named:) although we did not ask for one", st, null);
-        }
-        throw new EiHandshakeException("the peer sent the unknown handshake status '" + printable(st) + "'", st, null);
-      }
+      case NOT_ALLOWED -> throw new EiHandshakeException("the peer refused the connection with status not_allowed: it does not accept connections from " + ourName, st, null);
+      case NAMED -> throw new EiHandshakeException("the peer sent a dynamic name (named:) although we did not ask for one", st, null);
+      case UNKNOWN -> throw new EiHandshakeException("the peer sent the unknown handshake status '" + printable(st) + "'", st, null);
     }
 
     ByteBuffer ch = receive("waiting for the challenge");
@@ -183,13 +180,14 @@ public final class Handshake {
 
   /**
    * Runs the acceptor's side; {@code statusFor} (null: always {@code ok}) chooses the
-   * status sent once the peer's name is known: {@code ok}, {@code ok_simultaneous},
-   * {@code nok}, {@code not_allowed} or {@code alive}. {@code nok} and {@code not_allowed}
+   * status sent once the peer's name is known, one that
+   * {@link HandshakeStatus#acceptorMaySend()} (anything else is an
+   * {@link IllegalStateException} before the status is sent). {@code nok} and {@code not_allowed}
    * are sent and then end the handshake with an {@link EiHandshakeException} carrying the
    * status; after {@code alive} the peer answers {@code true} (go on: the caller replaces
    * its existing connection) or {@code false} (the handshake ends the same way).
    */
-  public Result accept(java.util.function.Function<String, String> statusFor) throws IOException {
+  public Result accept(java.util.function.Function<String, HandshakeStatus> statusFor) throws IOException {
     ByteBuffer nm = receive("waiting for the peer's name");
     byte tag = nm.get();
     long peerFlags;
@@ -230,34 +228,32 @@ public final class Handshake {
     // A name Erlang's runtime would not take: refused with nok, as net_kernel does when it
     // cannot get a connection id for the name.
     String nameProblem = NodeNames.peerNameProblem(peerName);
-    String status = nameProblem != null ? "nok" : statusFor == null ? "ok" : statusFor.apply(peerName);
-    if (!"ok".equals(status) && !"ok_simultaneous".equals(status) && !"nok".equals(status) && !"not_allowed".equals(status)
-        && !"alive".equals(status)) {
+    HandshakeStatus status = nameProblem != null ? HandshakeStatus.NOK : statusFor == null ? HandshakeStatus.OK : statusFor.apply(peerName);
+    if (status == null || !status.acceptorMaySend()) {
       throw new IllegalStateException("an acceptor's status is ok, ok_simultaneous, nok, not_allowed or alive, got " + status);
     }
-    byte[] st = status.getBytes(StandardCharsets.US_ASCII);
+    byte[] st = status.wire().getBytes(StandardCharsets.US_ASCII);
     ByteBuffer ok = ByteBuffer.allocate(1 + st.length);
     ok.put((byte) 's').put(st);
     send(ok, "sending the status");
     if (nameProblem != null) {
-      throw new EiHandshakeException("refused the connection with status nok: invalid node name " + nameProblem, status, null);
+      throw new EiHandshakeException("refused the connection with status nok: invalid node name " + nameProblem, status.wire(), null);
     }
-    if ("nok".equals(status)) {
-      throw new EiHandshakeException("refused " + peerName + " with status nok: this node's own connection attempt to it wins", status, null);
-    }
-    if ("not_allowed".equals(status)) {
-      throw new EiHandshakeException("refused " + peerName + " with status not_allowed", status, null);
-    }
-    if ("alive".equals(status)) {
-      ByteBuffer answer = receive("waiting for the answer to the alive status");
-      expectTag(answer, 's', "answer to the alive status");
-      String a = ascii(answer);
-      if ("false".equals(a)) {
-        throw new EiHandshakeException(peerName + " withdrew its connection: it keeps the one it has (status alive, answer false)", status, null);
+    switch (status) {
+      case NOK -> throw new EiHandshakeException("refused " + peerName + " with status nok: this node's own connection attempt to it wins", status.wire(), null);
+      case NOT_ALLOWED -> throw new EiHandshakeException("refused " + peerName + " with status not_allowed", status.wire(), null);
+      case ALIVE -> {
+        ByteBuffer answer = receive("waiting for the answer to the alive status");
+        expectTag(answer, 's', "answer to the alive status");
+        String a = ascii(answer);
+        if ("false".equals(a)) {
+          throw new EiHandshakeException(peerName + " withdrew its connection: it keeps the one it has (status alive, answer false)", status.wire(), null);
+        }
+        if (!"true".equals(a)) {
+          throw new EiHandshakeException(peerName + " answered the alive status with '" + printable(a) + "' instead of true or false", status.wire(), null);
+        }
       }
-      if (!"true".equals(a)) {
-        throw new EiHandshakeException(peerName + " answered the alive status with '" + printable(a) + "' instead of true or false", status, null);
-      }
+      default -> { }
     }
 
     if (old) {
