@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,9 +37,14 @@ final class Connections {
   /**
    * A connection being made to a peer: by this node ({@code own}) or by the peer, whose
    * handshake the accepting thread is running. Callers that want the peer meanwhile wait
-   * for it instead of starting a second connection.
+   * for it instead of starting a second connection. {@code yielded} marks an own attempt
+   * that gave way: this node answered the peer's attempt {@code ok_simultaneous}.
    */
-  private record Pending(boolean own, CompletableFuture<EiConnection> future) {}
+  private record Pending(boolean own, CompletableFuture<EiConnection> future, AtomicBoolean yielded) {
+    Pending(boolean own) {
+      this(own, new CompletableFuture<>(), new AtomicBoolean());
+    }
+  }
 
   /** The peer-started handshake that a handshake thread registered in {@code pending}. */
   private record Accepting(String peer, Pending pending) {}
@@ -114,7 +120,7 @@ final class Connections {
       if (peer.equals(nodeName)) {
         throw new IllegalArgumentException("a node does not connect to itself: " + peer);
       }
-      Pending mine = new Pending(true, new CompletableFuture<>());
+      Pending mine = new Pending(true);
       Pending other = pending.putIfAbsent(peer, mine);
       if (other != null) {
         try {
@@ -245,11 +251,21 @@ final class Connections {
 
   /**
    * Whether a peer's connect that this node answered {@code alive} replaces the connection
-   * in the table: only when this node has no live connection of its own to the peer;
-   * otherwise this attempt lost a simultaneous connect and the installed connection stays.
+   * in the table: only when this node has no live connection to the peer and has not
+   * answered the peer's own attempt {@code ok_simultaneous}; otherwise this attempt lost a
+   * simultaneous connect and the other connection stays (installed here or about to be).
    */
   boolean replaceExisting(String peer) {
-    EiConnection c = peer == null ? null : connections.get(peer);
+    if (peer == null) {
+      return true;
+    }
+    Pending p = pending.get(peer);
+    if (p != null && p.own() && p.yielded().get()) {
+      // This node answered the peer's own attempt ok_simultaneous: that connection wins,
+      // even when it is not installed here yet while the peer already has it.
+      return false;
+    }
+    EiConnection c = connections.get(peer);
     return c == null || !c.isOpen();
   }
 
@@ -266,7 +282,7 @@ final class Connections {
         // an ei4j node whose own simultaneous attempt arrives late withdraws.
         return HandshakeStatus.ALIVE;
       }
-      Pending mine = new Pending(false, new CompletableFuture<>());
+      Pending mine = new Pending(false);
       p = pending.putIfAbsent(peer, mine);
       if (p == null) {
         // Senders on this node now wait for this handshake instead of connecting too.
@@ -275,7 +291,12 @@ final class Connections {
       }
     }
     if (p.own()) {
-      return peer.compareTo(nodeName) > 0 ? HandshakeStatus.OK_SIMULTANEOUS : HandshakeStatus.NOK;
+      if (peer.compareTo(nodeName) > 0) {
+        // Our own attempt yields: if the peer answers it alive, it withdraws.
+        p.yielded().set(true);
+        return HandshakeStatus.OK_SIMULTANEOUS;
+      }
+      return HandshakeStatus.NOK;
     }
     // The peer is already connecting on another listener (or another process with its
     // name is): the handshake under way wins, as this node's own attempt would.
