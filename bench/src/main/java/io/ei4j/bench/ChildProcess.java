@@ -3,6 +3,7 @@ package io.ei4j.bench;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.File;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -47,6 +48,21 @@ final class ChildProcess implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + label + ": " + command, e);
     }
+  }
+
+  /**
+   * This JVM's class path with every entry made absolute, for a child JVM: children run in
+   * a work directory of their own, where a relative entry such as
+   * {@code bench/target/benchmarks.jar} would name nothing.
+   */
+  static String absoluteClassPath() {
+    List<String> entries = new ArrayList<>();
+    for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
+      if (!e.isEmpty()) {
+        entries.add(Path.of(e).toAbsolutePath().toString());
+      }
+    }
+    return String.join(File.pathSeparator, entries);
   }
 
   private void pump() {

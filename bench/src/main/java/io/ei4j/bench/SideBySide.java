@@ -345,7 +345,7 @@ public final class SideBySide {
    */
   private Client enconClient(String server) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String cp = System.getProperty("java.class.path");
+    String cp = ChildProcess.absoluteClassPath();
     return new ExternalClient(Report.ENCON, (w, warm, ms) -> {
       List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g", "-cp", cp, EnconBench.class.getName()));
       cmd.addAll(ExternalClient.args(w, server, warm, ms));
@@ -523,7 +523,7 @@ public final class SideBySide {
       servers.add(server(erlAlive, dist, dir));
       String javaPeer = unique("ceiljava") + "@localhost";
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-cp", System.getProperty("java.class.path"),
+      List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-cp", ChildProcess.absoluteClassPath(),
           Ei4jPeer.class.getName(), javaPeer));
       cmd.addAll(peerArgs);
       ChildProcess peer = ChildProcess.start("ei4j peer", cmd, dir, Map.of("EI4J_BENCH_COOKIE", cookie));

@@ -12,6 +12,7 @@ import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
+import io.ei4j.testkit.Thorough;
 import io.ei4j.transport.tcp.TcpTransport;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -39,6 +40,8 @@ class ReceiveBudgetInteropTest {
   private static final String COOKIE = "ei4j_budget_cookie";
   /** Ticks of 4 s on both sides: a pause taken for silence, or ticks that stop, would show within seconds. */
   private static final int TICK_SECONDS = 4;
+  /** How long the flood lasts: 10 s (two and a half tick times paused) by default, 20 s in the thorough profile. */
+  private static final int FLOOD_SECONDS = Thorough.pick(10, 20);
 
   /**
    * The flooding Erlang side. {@code start(J, Secs, Big)}: sends {@code {I, <<1 KiB>>}} to
@@ -169,9 +172,10 @@ class ReceiveBudgetInteropTest {
       awaitLine(out, "^ready budget", 30);
       try (ErlangPeer flood = ErlangPeer.builder().sname(ErlangPeer.uniqueName("flood")).cookie(COOKIE).codePath(ebin)
           .args("-kernel", "net_ticktime", Integer.toString(TICK_SECONDS))
-          .eval("ei4j_budget_flood:start('" + javaName + "', 20, 3)").start()) {
+          .eval("ei4j_budget_flood:start('" + javaName + "', " + FLOOD_SECONDS + ", 3)").start()) {
         flood.awaitLine("^connected", Duration.ofSeconds(20));
-        Thread.sleep(8_000); // the budget is full long before: the flooding connection is paused
+        long floodEnds = System.nanoTime() + TimeUnit.SECONDS.toNanos(FLOOD_SECONDS);
+        Thread.sleep(4_000); // the 64 MiB budget is full within a second: the flooding connection is paused
         command(stdin, "stats");
         String stats = awaitLine(out, "^used ", 10);
         long used = Long.parseLong(stats.split(" ")[1]);
@@ -186,7 +190,8 @@ class ReceiveBudgetInteropTest {
           fresh.awaitLine("^ping pong", Duration.ofSeconds(15));
           fresh.awaitLine("^echo ok", Duration.ofSeconds(15));
         }
-        Thread.sleep(16_000); // past the 20 s of flooding, several tick times paused
+        // Past the end of the flooding, several tick times paused.
+        Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(floodEnds - System.nanoTime())) + 2_000);
         assertFalse(flood.output().stream().anyMatch(l -> l.startsWith("nodedown")), "the flooding node kept its connection: " + flood.output());
 
         command(stdin, "drain");
