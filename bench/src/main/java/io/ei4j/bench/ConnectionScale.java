@@ -197,7 +197,7 @@ public final class ConnectionScale {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(List.of(java));
     cmd.addAll(serverJvmArgs);
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Ei4jPeer.class.getName(), serverName, "tcp"));
+    cmd.addAll(List.of("-cp", ChildProcess.absoluteClassPath(), Ei4jPeer.class.getName(), serverName, "tcp"));
     try (ChildProcess server = ChildProcess.start("ei4j server", cmd, work, Map.of("EI4J_BENCH_COOKIE", cookie))) {
       Matcher ready = Pattern.compile("^ready (\\S+) (\\d+)$").matcher(
           server.awaitLine(Pattern.compile("^ready \\S+ \\d+$"), Duration.ofSeconds(60)));
@@ -215,7 +215,11 @@ public final class ConnectionScale {
         if (load.size() == 0) {
           return failed(n, "no connection succeeded: " + load.firstError());
         }
-        load.run(Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(seconds));
+        try {
+          load.run(Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(seconds));
+        } catch (IOException e) {
+          return failed(n, "under load: " + e.getMessage() + serverTail(server));
+        }
         long[] s = stats(stats);
         long[] rtt = load.samples();
         Arrays.sort(rtt);
