@@ -159,9 +159,9 @@ public final class EiListener implements AutoCloseable {
 
   /** The accepted socket with its transport type captured, so that no cast is needed later. */
   private record Socket<C>(SocketIo<C> io) {
-    Handshake.Result handshake(EiNode node, Deadline deadline, Runnable onMessage) throws IOException {
+    Handshake.Result handshake(EiNode node, Deadline deadline, Runnable onMessage, Handshake.BeforeAck beforeAck) throws IOException {
       Handshake.Result r = new Handshake(io, node.nodeName(), node.distributionFlags(), node.creation(), node.cookieBytes(), deadline)
-          .onMessage(onMessage).accept(node.handler() == null ? null : node.handler()::acceptStatus);
+          .onMessage(onMessage).beforeAck(beforeAck).accept(node.handler() == null ? null : node.handler()::acceptStatus);
       io.callbacks().acceptHandshakeComplete(io.context());
       return r;
     }
@@ -182,7 +182,7 @@ public final class EiListener implements AutoCloseable {
     private final SocketAddress peerAddress;
     private final AtomicBoolean started = new AtomicBoolean();
     private final long acceptedNanos = System.nanoTime();
-    /** OPEN, then DONE (the handshake succeeded) or EVICTED, whichever comes first. */
+    /** OPEN, then DONE (the peer is authenticated, the ack about to go out) or EVICTED or PARKED, whichever comes first. */
     private final AtomicInteger state = new AtomicInteger(OPEN);
     private volatile int messagesReceived;
     private volatile long lastProgressNanos = acceptedNanos;
@@ -268,6 +268,17 @@ public final class EiListener implements AutoCloseable {
       return true;
     }
 
+    /**
+     * Before the acknowledgement goes out: from here on the handshake can no longer be
+     * evicted or parked, and one that already was is given up with nothing more sent, so
+     * that the peer is never told it is connected to a socket that is then dropped.
+     */
+    private void commit() throws ErrnoException {
+      if (!state.compareAndSet(OPEN, DONE)) {
+        throw new ErrnoException(Errno.EBADF, "handshake: the accepted socket was evicted or parked to make room for another");
+      }
+    }
+
     private void progressed() {
       messagesReceived++; // only the handshake's thread writes it
       lastProgressNanos = System.nanoTime();
@@ -298,10 +309,7 @@ public final class EiListener implements AutoCloseable {
         if (socket.io().isClosed()) {
           throw new ErrnoException(Errno.EBADF, "handshake: the accepted socket was closed (listener closed)");
         }
-        Handshake.Result r = socket.handshake(node, deadline, this::progressed);
-        if (!state.compareAndSet(OPEN, DONE)) {
-          throw new ErrnoException(Errno.EBADF, "handshake: the accepted socket was evicted or parked to make room for another");
-        }
+        Handshake.Result r = socket.handshake(node, deadline, this::progressed, this::commit);
         EiConnection c = new EiConnection(node, socket.io(), r);
         incoming.remove(this);
         return node.register(c);

@@ -155,6 +155,12 @@ public final class ScriptedPeer<C> implements AutoCloseable {
     return new Handshake(conn, name, DistFlags.ADVERTISED, 7, cookie.getBytes(StandardCharsets.ISO_8859_1), Deadline.after(10_000)).accept();
   }
 
+  /** {@link #acceptHandshake} with {@code beforeAck} run before the acknowledgement goes out. */
+  public Handshake.Result acceptHandshake(String name, String cookie, Handshake.BeforeAck beforeAck) throws IOException {
+    return new Handshake(conn, name, DistFlags.ADVERTISED, 7, cookie.getBytes(StandardCharsets.ISO_8859_1), Deadline.after(10_000))
+        .beforeAck(beforeAck).accept();
+  }
+
   /** Runs a complete, correct initiator handshake with {@code cookie}. */
   public Handshake.Result initiateHandshake(String name, String cookie) throws IOException {
     return new Handshake(conn, name, DistFlags.ADVERTISED, 7, cookie.getBytes(StandardCharsets.ISO_8859_1), Deadline.after(10_000)).initiate(null);

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ei4j.api.Errno;
+import io.ei4j.api.ErrnoException;
 import io.ei4j.conformance.ScriptedPeer;
 import io.ei4j.internal.dist.DistFlags;
 import io.ei4j.internal.dist.Handshake;
@@ -130,6 +132,22 @@ class HandshakeTest {
       EiConnection c = assertInstanceOf(EiConnection.class, r, "outcome " + r);
       assertEquals("scripted@localhost", c.peerNodeName());
       c.close();
+    }
+  }
+
+  @Test
+  void anAcceptorThatGivesUpBeforeTheAcknowledgementNeverLetsThePeerBelieveItIsConnected() throws Exception {
+    // What an evicted or parked accept does once the peer's reply has arrived anyway.
+    try (ScriptedPeer<TcpSocket> peer = listener()) {
+      Object r = connectAgainst(peer, p -> {
+        ErrnoException given = new ErrnoException(Errno.EBADF, "evicted");
+        ErrnoException e = assertThrows(ErrnoException.class, () -> p.acceptHandshake("scripted@localhost", COOKIE, () -> {
+          throw given;
+        }));
+        assertEquals(given, e);
+        p.close();
+      });
+      assertInstanceOf(IOException.class, r, "outcome " + r);
     }
   }
 

@@ -54,6 +54,8 @@ public final class Handshake {
   private final int headerSize;
   /** Told of every complete message received; see {@link #onMessage}. */
   private Runnable onMessage;
+  /** Run before the acceptor sends its acknowledgement; see {@link #beforeAck}. */
+  private BeforeAck beforeAck;
 
   /**
    * @param cookie the cookie's bytes (Latin-1, as Erlang hashes an atom's characters);
@@ -79,6 +81,27 @@ public final class Handshake {
    */
   public Handshake onMessage(Runnable listener) {
     this.onMessage = listener;
+    return this;
+  }
+
+  /** What {@link #beforeAck} runs. */
+  @FunctionalInterface
+  public interface BeforeAck {
+    /** Returns to go on; throws to end the handshake with nothing more sent. */
+    void run() throws IOException;
+  }
+
+  /**
+   * Has {@code commit} run on the acceptor's side once the peer is authenticated and just
+   * before the challenge acknowledgement goes out: the last moment at which the handshake
+   * can still be given up without the peer believing it is connected. An exception it
+   * throws ends the handshake with nothing more sent (an admission policy that evicted this
+   * handshake meanwhile throws, so that no peer is acknowledged and then dropped).
+   *
+   * @return this handshake
+   */
+  public Handshake beforeAck(BeforeAck commit) {
+    this.beforeAck = commit;
     return this;
   }
 
@@ -280,6 +303,9 @@ public final class Handshake {
     r.get(theirDigest);
     if (!MessageDigest.isEqual(theirDigest, digest(ourChallenge, cookie))) {
       throw new EiAuthenticationException("authentication of " + peerName + " failed: its digest does not match our cookie");
+    }
+    if (beforeAck != null) {
+      beforeAck.run();
     }
     ByteBuffer a = ByteBuffer.allocate(1 + 16);
     a.put((byte) 'a').put(digest(theirChallenge, cookie));
