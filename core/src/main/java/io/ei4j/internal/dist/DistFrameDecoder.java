@@ -34,14 +34,23 @@ import java.util.Map;
  * <p>Fragments are reassembled per sequence id: the first carries the fragment count, which
  * counts down to 1 on the last. Limits, checked before anything grows: one message at most
  * {@code maxMessageBytes}; at most {@link #MAX_SEQUENCES} sequences in progress; all of
- * them together at most {@code 4 * maxMessageBytes}. Reassembly buffers grow with the bytes
- * that actually arrived, never with the announced fragment count.
+ * them together at most {@code 4 * maxMessageBytes}. A reassembly buffer starts at the size
+ * the first fragment announces (its size times the fragment count, as Erlang cuts messages
+ * into fragments of one size), so that a large message is copied once; the announced sizes
+ * of all sequences in progress together are trusted up to {@link #MAX_RESERVED_BYTES}, and
+ * beyond that a buffer grows with the bytes that actually arrive.
  *
  * <p>Not thread-safe: one connection's reader thread owns it.
  */
 public final class DistFrameDecoder {
   /** The most fragmented messages that may be in progress on one connection at once. */
   public static final int MAX_SEQUENCES = 256;
+  /**
+   * The most bytes that the fragment counts of sequences in progress may reserve ahead of
+   * the bytes that arrived, on one connection: what a peer that announces more fragments
+   * than it sends can make this decoder allocate.
+   */
+  public static final int MAX_RESERVED_BYTES = 16 << 20;
   /** Atom cache slots: 8 segments of 256. */
   public static final int ATOM_CACHE_SIZE = 2048;
 
@@ -77,6 +86,8 @@ public final class DistFrameDecoder {
   /** The name of the limit {@code maxMessageBytes} stands for, in error messages. */
   private final String limitName;
   private long bufferedBytes;
+  /** The initial capacities of the sequences in progress (see {@link #initialCapacity}). */
+  private long reservedBytes;
   private volatile long newCacheEntries;
   private volatile long cachedReferences;
   private volatile long reassembledMessages;
@@ -85,11 +96,14 @@ public final class DistFrameDecoder {
   private static final class Sequence {
     final ErlAtom[] refs;
     final TermBuffer data;
+    /** The initial capacity, counted in {@code reservedBytes} while this sequence is in progress. */
+    final int reserved;
     long nextFragment;
 
     Sequence(ErlAtom[] refs, int initialCapacity, long nextFragment) {
       this.refs = refs;
       this.data = new TermBuffer(initialCapacity);
+      this.reserved = initialCapacity;
       this.nextFragment = nextFragment;
     }
   }
@@ -170,6 +184,7 @@ public final class DistFrameDecoder {
     Sequence s = sequences.remove(seq);
     if (s != null) {
       bufferedBytes -= s.data.length();
+      reservedBytes -= s.reserved;
       if (id > 1) {
         droppedSequences.put(seq, id - 1);
       }
@@ -188,6 +203,11 @@ public final class DistFrameDecoder {
     } else {
       droppedSequences.put(seq, id - 1);
     }
+  }
+
+  /** The capacity that fragmented messages in progress were given up front (see {@link #MAX_RESERVED_BYTES}). */
+  public long reservedBytes() {
+    return reservedBytes;
   }
 
   /** Fragmented messages whose last fragment has not arrived yet. */
@@ -247,7 +267,8 @@ public final class DistFrameDecoder {
         if (sequences.size() >= MAX_SEQUENCES) {
           throw new DistHeaderException("more than " + MAX_SEQUENCES + " fragmented messages in progress at once");
         }
-        Sequence s = new Sequence(refs, Math.max(256, frame.remaining() * 2), count - 1);
+        Sequence s = new Sequence(refs, initialCapacity(count, frame.remaining()), count - 1);
+        reservedBytes += s.reserved;
         sequences.put(seq, s);
         append(seq, s, frame);
         return null;
@@ -274,6 +295,7 @@ public final class DistFrameDecoder {
         }
         sequences.remove(seq);
         bufferedBytes -= s.data.length();
+        reservedBytes -= s.reserved;
         reassembledMessages++;
         // The reassembly buffer is ours and dropped now: its binaries need no copy.
         return message(ByteBuffer.wrap(s.data.array(), 0, s.data.length()), s.refs, sharing);
@@ -281,6 +303,19 @@ public final class DistFrameDecoder {
       default:
         throw new DistHeaderException("an unknown distribution header 131 " + tag + " (expected 68, 69 or 70)");
     }
+  }
+
+  /**
+   * The first buffer of a sequence of {@code count} fragments whose first carries {@code n}
+   * bytes: the announced size when it is within {@code maxMessageBytes} and what this
+   * connection may still reserve, else twice the first fragment (and then growth).
+   */
+  private int initialCapacity(long count, int n) {
+    long announced = count > Integer.MAX_VALUE ? Long.MAX_VALUE : count * n;
+    if (announced <= maxMessageBytes && reservedBytes + announced <= MAX_RESERVED_BYTES) {
+      return (int) Math.max(256, announced);
+    }
+    return (int) Math.max(256, Math.min(2L * n, MAX_RESERVED_BYTES));
   }
 
   private void append(long seq, Sequence s, ByteBuffer frame) throws DistHeaderException {

@@ -38,8 +38,12 @@ import org.slf4j.LoggerFactory;
 public final class FrameReader {
   /** The connection's log, where this part's messages have always gone. */
   private static final Logger LOG = LoggerFactory.getLogger(EiConnection.class);
-  /** Reads fill a buffer of this size; frames that fit are decoded where they lie. */
-  private static final int READ_BUFFER_BYTES = 64 << 10;
+  /**
+   * Reads fill a buffer of this size; frames that fit are decoded where they lie. 64 KiB
+   * and a little more, so that Erlang's fragments (64 KiB of message behind a header of 18
+   * bytes and its atom cache references) fit and are not given buffers of their own.
+   */
+  private static final int READ_BUFFER_BYTES = (64 << 10) + 1024;
   /** Frames thrown away under {@link BudgetPolicy#DROP}, per peer, at most a line a minute each. */
   private static final RateLimitedLog DROPS = RateLimitedLog.perMinute(LOG, "dropped", "message");
 
