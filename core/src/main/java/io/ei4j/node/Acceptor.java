@@ -6,6 +6,7 @@ import io.ei4j.connect.EiAuthenticationException;
 import io.ei4j.connect.EiListener;
 import io.ei4j.connect.HandshakeSlots;
 import io.ei4j.connect.HandshakeStatus;
+import io.ei4j.internal.node.AcceptFailures;
 import io.ei4j.internal.node.RateLimitedLog;
 import java.io.IOException;
 import java.util.List;
@@ -28,7 +29,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What strangers cause (evictions, failed and timed-out handshakes) is logged at WARN
  * through {@link RateLimitedLog}s, per source address: the first of a minute in full, then
- * one summary line. A failed accept is logged at WARN.
+ * one summary line. A failed accept is logged at WARN, rate-limited in the same way when it
+ * is the failure of one incoming connection.
  */
 final class Acceptor {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
@@ -59,6 +61,7 @@ final class Acceptor {
   private final RateLimitedLog evictedLog = RateLimitedLog.perMinute(LOG, "evicted", "pending handshake");
   private final RateLimitedLog refusedLog = RateLimitedLog.perMinute(LOG, "refused", "connection");
   private final RateLimitedLog failedLog = RateLimitedLog.perMinute(LOG, "dropped", "failed handshake");
+  private final RateLimitedLog failedAcceptLog = RateLimitedLog.perMinute(LOG, "dropped", "failed accept");
   private final RateLimitedLog timedOutLog = RateLimitedLog.perMinute(LOG, "closed", "silent connection");
 
   Acceptor(Node node, Connections connections, int maxPendingHandshakes, long handshakeTimeoutMillis) {
@@ -104,7 +107,7 @@ final class Acceptor {
         // own inside accept (TLS runs its handshake there) gets what is left of it.
         in = s.listener.acceptSocket(ACCEPT_WAIT_MILLIS);
       } catch (IOException | RuntimeException e) {
-        acceptFailed(e);
+        acceptFailed(s, e);
         continue;
       }
       if (!admit(in)) {
@@ -190,7 +193,7 @@ final class Acceptor {
 
   /** Writes the rate-limited logs' summaries: those whose window is over, or all. */
   private void flushLogs(boolean all) {
-    for (RateLimitedLog l : new RateLimitedLog[] {evictedLog, refusedLog, failedLog, timedOutLog}) {
+    for (RateLimitedLog l : new RateLimitedLog[] {evictedLog, refusedLog, failedLog, timedOutLog, failedAcceptLog}) {
       if (all) {
         l.flushAll();
       } else {
@@ -209,17 +212,23 @@ final class Acceptor {
     return refusedHandshakes.get();
   }
 
-  /** A failed accept: a timeout means nobody came; anything else is logged, and errors of the listener slow the loop down. */
-  private void acceptFailed(Exception e) {
+  /**
+   * A failed accept: a timeout means nobody came; the failure of one incoming connection
+   * (a TLS handshake) is logged rate-limited and the loop goes on at once; a shortage of
+   * descriptors or memory is logged and slows the loop down ({@link AcceptFailures}).
+   */
+  private void acceptFailed(Transports.Slot s, Exception e) {
     if (node.isClosed()) {
       return;
     }
     if (e instanceof ErrnoException ee && ee.isTimeout()) {
       return;
     }
-    LOG.warn("accept on {} failed: {}", nodeName, e.toString());
-    if (e instanceof ErrnoException) {
+    if (AcceptFailures.shouldPause(e)) {
+      LOG.warn("accept on {} failed: {}", nodeName, e.toString());
       pause();
+    } else {
+      failedAcceptLog.record("the " + s.name() + " listener", String.format("%s: accept failed: %s", nodeName, e.getMessage()));
     }
   }
 

@@ -12,6 +12,7 @@ import io.ei4j.connect.EiMessage;
 import io.ei4j.connect.EiNode;
 import io.ei4j.connect.HandshakeSlots;
 import io.ei4j.epmd.EmbeddedEpmd;
+import io.ei4j.internal.node.AcceptFailures;
 import io.ei4j.internal.node.RateLimitedLog;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
@@ -93,6 +94,7 @@ final class Server {
   private final RateLimitedLog timedOut = RateLimitedLog.perMinute(log, "closed", "silent connection");
   private final RateLimitedLog surplus = RateLimitedLog.perMinute(log, "closed", "surplus connection");
   private final RateLimitedLog evicted = RateLimitedLog.perMinute(log, "evicted", "pending handshake");
+  private final RateLimitedLog failedAccept = RateLimitedLog.perMinute(log, "dropped", "failed accept");
   private volatile boolean stopping;
   private EiNode node;
   private EmbeddedEpmd epmd;
@@ -170,9 +172,14 @@ final class Server {
         if (stopping) {
           break;
         }
-        if (!e.isTimeout()) {
+        if (e.isTimeout()) {
+          continue;
+        }
+        if (AcceptFailures.shouldPause(e)) {
           log.warn("accept failed: {}", e.getMessage());
           pause();
+        } else {
+          failedAccept.record("the listener", "accept failed: " + e.getMessage());
         }
         continue;
       } catch (IOException | RuntimeException e) {
@@ -311,7 +318,7 @@ final class Server {
 
   /** Writes the summaries of the refusal logs: those whose minute is over, or all. */
   private void flushLogs(boolean all) {
-    for (RateLimitedLog l : new RateLimitedLog[] {refused, failed, timedOut, surplus, evicted}) {
+    for (RateLimitedLog l : new RateLimitedLog[] {refused, failed, timedOut, surplus, evicted, failedAccept}) {
       if (all) {
         l.flushAll();
       } else {
