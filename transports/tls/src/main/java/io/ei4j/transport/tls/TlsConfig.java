@@ -132,9 +132,11 @@ public final class TlsConfig {
   /**
    * How many accepted connections a listener keeps in their TLS handshake at once. A
    * listener drives all of them together, so a silent peer delays no other; when a new
-   * connection arrives with this many under way, the oldest of them is closed to make
-   * room (logged at debug). Each one is closed anyway when {@link #handshakeTimeout()}
-   * runs out.
+   * connection arrives with this many under way, the least advanced of them (from the
+   * address with the most, then the fewest TLS records received, then the oldest) is
+   * evicted to make room, and logged at WARN; one that never sent a whole record is kept
+   * open, unread, until its handshake timeout, so that its owner has no reason to reconnect
+   * at once. Each one is closed anyway when {@link #handshakeTimeout()} runs out.
    */
   public int maxPendingHandshakes() {
     return maxPendingHandshakes;

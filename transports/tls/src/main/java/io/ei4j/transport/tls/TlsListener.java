@@ -4,6 +4,7 @@ import io.ei4j.api.Accepted;
 import io.ei4j.api.Errno;
 import io.ei4j.api.ErrnoException;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
@@ -14,7 +15,9 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -24,13 +27,26 @@ import java.util.concurrent.TimeUnit;
  * ({@link TlsPendingHandshake}s, oldest first, at most {@link TlsConfig#maxPendingHandshakes()}).
  *
  * <p>Every pending handshake is driven without blocking through the one selector, so a
- * silent peer delays no other; when the cap is reached, the oldest pending handshake is
- * closed to make room, so that silent connections cannot lock honest peers out. A
- * listening {@link TlsSocket} delegates all its work here; {@link #accept} is serialized
+ * silent peer delays no other. When the cap is reached, a newcomer evicts the pending
+ * handshake least likely to be an honest peer's, as the core's {@code HandshakeSlots} do
+ * for the distribution handshake: one from the address that holds the most pending
+ * handshakes, among those the one that has sent the fewest whole TLS records (an honest
+ * client sends its ClientHello at once), among those the oldest. An evicted connection
+ * that never sent a whole record is <em>parked</em>: its TLS state is dropped but its
+ * channel stays open, unread, until its handshake deadline, at most
+ * {@link #PARKED_PER_SLOT} per slot (beyond that the oldest parked one is closed). Closing
+ * it at once would invite its owner to reconnect at once, and a storm of reconnects fills
+ * the accept queue, where the kernel then drops an honest client's connection requests.
+ * Evictions are logged at WARN, the first one and then a summary at most once a minute.
+ * A listening {@link TlsSocket} delegates all its work here; {@link #accept} is serialized
  * by that socket's read lock.
  */
 final class TlsListener {
   private static final System.Logger LOG = System.getLogger(TlsListener.class.getName());
+  /** Evicted silent connections kept open per pending-handshake slot; see the class doc. */
+  static final int PARKED_PER_SLOT = 16;
+  /** How often evictions are summed up in the log. */
+  private static final long EVICTION_LOG_NANOS = TimeUnit.SECONDS.toNanos(60);
 
   private final TlsConfig config;
   private final ServerSocketChannel server;
@@ -43,6 +59,15 @@ final class TlsListener {
   private final ConcurrentLinkedQueue<Accepted<TlsSocket>> completed = new ConcurrentLinkedQueue<>();
   /** Set when accept closed a pending handshake, until its selector let it go. */
   private boolean discarded;
+  /** Evicted connections kept open until {@link Parked#closeAt}, parked first first. Guarded by {@code pending}. */
+  private final ArrayDeque<Parked> parked = new ArrayDeque<>();
+  /** Evictions since the last WARN line about them, and when that was. Accept thread only. */
+  private long evictionsUnlogged;
+  private long evictionsLoggedAt;
+  private boolean evictionsLogged;
+
+  /** An evicted connection's channel, without TLS state, and when it is closed. */
+  private record Parked(SocketChannel channel, long closeAt) {}
 
   private TlsListener(TlsConfig config, ServerSocketChannel server, Selector selector) {
     this.config = config;
@@ -187,8 +212,8 @@ final class TlsListener {
     try {
       remote = c.getRemoteAddress();
       TlsSocket socket = TlsSocket.accepted(config, c, remote);
-      child = new TlsPendingHandshake(socket, remote,
-          System.nanoTime() + config.handshakeTimeout().toNanos());
+      long now = System.nanoTime();
+      child = new TlsPendingHandshake(socket, remote, now, now + config.handshakeTimeout().toNanos());
     } catch (IOException | RuntimeException e) {
       try {
         c.close();
@@ -204,14 +229,13 @@ final class TlsListener {
     TlsPendingHandshake evicted = null;
     synchronized (pending) {
       if (pending.size() >= config.maxPendingHandshakes()) {
-        evicted = pending.pollFirst();
+        evicted = leastAdvanced();
+        pending.remove(evicted);
       }
       pending.addLast(child);
     }
     if (evicted != null) {
-      LOG.log(System.Logger.Level.DEBUG, "TLS listener: closed {0}: {1} TLS handshakes were pending, "
-          + "this was the oldest", evicted.peerName(), config.maxPendingHandshakes());
-      discard(evicted);
+      evict(evicted);
     }
     if (closed) {
       closePending(); // a close that ran meanwhile may have missed this one
@@ -253,6 +277,90 @@ final class TlsListener {
     }
   }
 
+  /**
+   * The pending handshake a newcomer evicts: from the address with the most pending, then
+   * the fewest TLS records received, then the oldest. Called with {@code pending} held.
+   */
+  private TlsPendingHandshake leastAdvanced() {
+    Map<InetAddress, Integer> perSource = new HashMap<>();
+    for (TlsPendingHandshake p : pending) {
+      perSource.merge(p.source(), 1, Integer::sum);
+    }
+    TlsPendingHandshake victim = null;
+    int victimSources = 0;
+    int victimRecords = 0;
+    for (TlsPendingHandshake p : pending) { // oldest first: ties keep the oldest
+      int sources = perSource.get(p.source());
+      int records = p.socket.handshakeRecordsIn();
+      if (victim == null || sources > victimSources || (sources == victimSources && records < victimRecords)) {
+        victim = p;
+        victimSources = sources;
+        victimRecords = records;
+      }
+    }
+    return victim;
+  }
+
+  /** Withdraws an evicted handshake and parks or closes it, and logs the eviction. */
+  private void evict(TlsPendingHandshake victim) {
+    withdraw(victim);
+    boolean silent = victim.socket.handshakeRecordsIn() == 0;
+    SocketChannel overflow = null;
+    if (silent) {
+      SocketChannel channel = victim.socket.detachChannel();
+      synchronized (pending) {
+        parked.addLast(new Parked(channel, victim.deadline));
+        if (parked.size() > PARKED_PER_SLOT * config.maxPendingHandshakes()) {
+          overflow = parked.pollFirst().channel();
+        }
+      }
+      discarded = true; // its key goes at the next select
+    } else {
+      discard(victim);
+    }
+    if (overflow != null) {
+      closeQuietly(overflow);
+    }
+    logEviction(victim, silent);
+  }
+
+  private void logEviction(TlsPendingHandshake victim, boolean silent) {
+    long now = System.nanoTime();
+    if (!evictionsLogged) {
+      evictionsLogged = true;
+      evictionsLoggedAt = now;
+      LOG.log(System.Logger.Level.WARNING, "TLS listener on {0}: {1} TLS handshakes pending (maxPendingHandshakes), "
+          + "evicted the least advanced, from {2} ({3}); further evictions are summed up once a minute",
+          portName(), config.maxPendingHandshakes(), victim.peerName(),
+          silent ? "no TLS record received, kept open until its handshake timeout" : "closed");
+      return;
+    }
+    evictionsUnlogged++;
+    if (now - evictionsLoggedAt >= EVICTION_LOG_NANOS) {
+      LOG.log(System.Logger.Level.WARNING, "TLS listener on {0}: evicted {1} pending TLS handshakes in the last {2} s "
+          + "(maxPendingHandshakes = {3})", portName(), evictionsUnlogged,
+          TimeUnit.NANOSECONDS.toSeconds(now - evictionsLoggedAt), config.maxPendingHandshakes());
+      evictionsUnlogged = 0;
+      evictionsLoggedAt = now;
+    }
+  }
+
+  private String portName() {
+    try {
+      return String.valueOf(server.getLocalAddress());
+    } catch (IOException e) {
+      return "a closed port";
+    }
+  }
+
+  private static void closeQuietly(SocketChannel c) {
+    try {
+      c.close();
+    } catch (IOException e) {
+      // an evicted connection: nothing to report
+    }
+  }
+
   /** Removes a child from the pending handshakes and the selector; false if it was not there. */
   private boolean withdraw(TlsPendingHandshake child) {
     boolean was;
@@ -272,16 +380,27 @@ final class TlsListener {
     discarded = true;
   }
 
-  /** Closes the handshakes whose deadline passed; returns the first one's timeout. */
+  /**
+   * Closes the handshakes whose deadline passed, and the parked connections whose time
+   * came; returns the first handshake's timeout.
+   */
   private IOException expire() {
     long now = System.nanoTime();
     List<TlsPendingHandshake> late = new ArrayList<>();
+    List<SocketChannel> unparked = new ArrayList<>();
     synchronized (pending) {
+      while (!parked.isEmpty() && now - parked.peekFirst().closeAt() >= 0) {
+        unparked.add(parked.pollFirst().channel());
+      }
       for (TlsPendingHandshake child : pending) {
         if (now - child.deadline >= 0) {
           late.add(child);
         }
       }
+    }
+    for (SocketChannel c : unparked) {
+      closeQuietly(c);
+      discarded = true;
     }
     IOException failure = null;
     for (TlsPendingHandshake child : late) {
@@ -293,21 +412,36 @@ final class TlsListener {
     return failure;
   }
 
+  /** The earliest deadline of a pending handshake or of the first parked connection. */
   private long earliestHandshakeDeadline() {
     synchronized (pending) {
+      // accept order is deadline order, and eviction only removes
       TlsPendingHandshake oldest = pending.peekFirst();
-      return oldest == null ? TlsSocket.NO_DEADLINE : oldest.deadline;
+      long earliest = oldest == null ? TlsSocket.NO_DEADLINE : oldest.deadline;
+      Parked first = parked.peekFirst();
+      if (first != null && (earliest == TlsSocket.NO_DEADLINE || first.closeAt() - earliest < 0)) {
+        earliest = first.closeAt();
+      }
+      return earliest;
     }
   }
 
   /** Closes every pending handshake and every completed one not yet returned. */
   private void closePending() {
     List<TlsSocket> all = new ArrayList<>();
+    List<SocketChannel> unparked = new ArrayList<>();
     synchronized (pending) {
       for (TlsPendingHandshake p : pending) {
         all.add(p.socket);
       }
       pending.clear();
+      for (Parked p : parked) {
+        unparked.add(p.channel());
+      }
+      parked.clear();
+    }
+    for (SocketChannel c : unparked) {
+      closeQuietly(c);
     }
     Accepted<TlsSocket> a;
     while ((a = completed.poll()) != null) {

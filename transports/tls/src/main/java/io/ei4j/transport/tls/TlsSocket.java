@@ -91,6 +91,8 @@ public final class TlsSocket {
   private volatile int fd = -1;
   /** Set once the handshake saw the peer's first bytes (checked to look like TLS). */
   private boolean sawInput;
+  /** Whole TLS records the handshake has taken from the peer: its progress. */
+  private int handshakeRecordsIn;
 
   TlsSocket(TlsConfig config) {
     this.config = config;
@@ -178,6 +180,29 @@ public final class TlsSocket {
       closeQuietly(child);
       throw e;
     }
+  }
+
+  /**
+   * How many whole TLS records the handshake has taken from the peer so far. An honest
+   * client sends its ClientHello at once; a connection that has sent no whole record has
+   * done nothing a listener must keep a slot for.
+   */
+  int handshakeRecordsIn() {
+    return handshakeRecordsIn;
+  }
+
+  /**
+   * Gives up the TLS state of a server-side socket whose handshake never got anywhere and
+   * returns its channel, still open, for the listener to close later: this socket counts as
+   * closed from now on, and no alert is sent.
+   */
+  SocketChannel detachChannel() {
+    closed.set(true);
+    engine = null;
+    netIn = null;
+    appIn = null;
+    netOut = null;
+    return channel;
   }
 
   /** The peer's name for messages: its address, or the node name it was connected to by. */
@@ -410,6 +435,9 @@ public final class TlsSocket {
       case CLOSED -> throw new ErrnoException(Errno.ECONNRESET,
           "TLS handshake with " + peerName + ": the peer closed the TLS session during the handshake");
       default -> {
+        if (r.bytesConsumed() > 0) {
+          handshakeRecordsIn++;
+        }
         // no progress from the bytes we have means the engine waits for more of them
         return r.bytesConsumed() > 0 || r.bytesProduced() > 0
             || r.getHandshakeStatus() != HandshakeStatus.NEED_UNWRAP;
