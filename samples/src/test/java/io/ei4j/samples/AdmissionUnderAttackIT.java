@@ -2,12 +2,16 @@ package io.ei4j.samples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ei4j.epmd.EpmdClient;
 import io.ei4j.node.Node;
 import io.ei4j.testkit.ErlangPeer;
+import io.ei4j.testkit.Thorough;
 import io.ei4j.transport.tcp.TcpTransport;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +20,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 18, "admission without lockout", measured side by side: hundreds of silent and
@@ -24,7 +29,9 @@ import org.junit.jupiter.api.Timeout;
  * {@code erl -sname} node, (b) an ei4j {@link Node} with its default limits, (c) the
  * samples' {@code cnode-server} as a child process, while an honest Erlang node pings the
  * target every 0.5 s with a fresh connection each time ({@code erlang:disconnect_node/1}
- * between pings). Every ping must be {@code pong}, for ei4j as for Erlang; each test
+ * between pings); then (d) an ei4j {@link Node} over TLS, pinged by an Erlang node over
+ * {@code inet_tls_dist}, and under {@code -Pthorough} (e) an Erlang node over
+ * {@code inet_tls_dist} for comparison. Every ping must be {@code pong}, for ei4j as for Erlang; each test
  * prints its numbers as {@code admission: ...}.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
@@ -73,14 +80,46 @@ class AdmissionUnderAttackIT {
     }
   }
 
+  /** The TLS comparison with Erlang's {@code inet_tls_dist}: under {@code -Pthorough} only (a minute of erl over TLS). */
+  @Test
+  void anErlangTlsNodeAnswersEveryTlsPingUnderAttack(@TempDir Path dir) throws Exception {
+    assumeTrue(Thorough.enabled(), "the Erlang TLS comparison runs under -Pthorough");
+    Path optfile = tlsOptfile(dir);
+    String alive = ErlangPeer.uniqueName("ttarget");
+    try (ErlangPeer target = ErlangSide.peer(alive, COOKIE)
+        .args("-proto_dist", "inet_tls", "-ssl_dist_optfile", optfile.toString()).workDir(dir).start()) {
+      underAttack("erl -proto_dist inet_tls", target.nodeName(), port(alive), tlsArgs(optfile));
+    }
+  }
+
+  @Test
+  void anEi4jTlsNodeAnswersEveryTlsPingUnderAttack(@TempDir Path dir) throws Exception {
+    Path optfile = tlsOptfile(dir);
+    try (Node n = Node.builder(ErlangPeer.uniqueName("tadm") + "@" + ErlangPeer.shortHostName()).cookie(COOKIE)
+        .transport(ReadmeExamples.tls(dir)).listen(new InetSocketAddress(0)).build()) {
+      underAttack("ei4j Node over TLS", n.nodeName(), ((InetSocketAddress) n.listenAddress()).getPort(),
+          tlsArgs(optfile));
+    }
+  }
+
+  /** Certificates for the node and the honest peer in {@code dir}, and the optfile erl reads. */
+  private static Path tlsOptfile(Path dir) throws Exception {
+    TestCertificates.create(dir);
+    return Files.writeString(dir.resolve("dist.conf"), TlsSamplesIT.readmeOptfile(dir));
+  }
+
+  private static String[] tlsArgs(Path optfile) {
+    return new String[] {"-proto_dist", "inet_tls", "-ssl_dist_optfile", optfile.toString()};
+  }
+
   private static int port(String alive) throws Exception {
     return EpmdClient.local().portPlease(alive).orElseThrow(() -> new AssertionError(alive + " is not in EPMD")).port();
   }
 
   /** Attacks {@code port} while an honest Erlang node pings {@code node}; all pings must be pong. */
-  private static void underAttack(String label, String node, int port) throws Exception {
+  private static void underAttack(String label, String node, int port, String... honestArgs) throws Exception {
     int pings = SECONDS * 2;
-    try (ErlangPeer honest = ErlangSide.peer(ErlangPeer.uniqueName("honest"), COOKIE).start()) {
+    try (ErlangPeer honest = ErlangSide.peer(ErlangPeer.uniqueName("honest"), COOKIE).args(honestArgs).start()) {
       // Before the attack: the honest peer reaches the target.
       assertEquals("result {1,0," , ask(honest, node, 1).substring(0, "result {1,0,".length()), "ping before the attack");
       HandshakeAttack attack = HandshakeAttack.start(port, SILENT, DRIP);
