@@ -14,6 +14,7 @@ import io.ei4j.term.ErlExportFun;
 import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlList;
 import io.ei4j.term.ErlTerm;
+import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -96,6 +97,27 @@ class RexInteropTest {
     assertEquals(integer(3), rpc(box, erlName, "erpc", "call", atom(node.nodeName()),
         atom("erlang"), atom("apply"), list(ErlExportFun.of(atom("calc"), atom("add"), 2), list(integer(1), integer(2)))));
     assertEquals(atom(node.nodeName()), rpc(box, erlName, "rpc", "call", atom(node.nodeName()), atom("erlang"), atom("node"), ErlList.NIL));
+  }
+
+  @Test
+  void anExportFunAppliedToTheWrongNumberOfArgumentsIsBadarityAsInErlang() throws Exception {
+    ErlExportFun wrongArity = ErlExportFun.of(atom("erlang"), atom("node"), 1);
+    // erpc:call(Node, Fun) checks the arity of Fun itself; erlang:apply/2 does not
+    ErlTerm fromErlang = rpc(box, erlName, "erpc", "call", atom(erlName), atom("erlang"), atom("apply"),
+        list(wrongArity, ErlList.NIL));
+    ErlTerm fromJava = rpc(box, erlName, "erpc", "call", atom(node.nodeName()), atom("erlang"), atom("apply"),
+        list(wrongArity, ErlList.NIL));
+    ErlTerm expected = tuple(atom("badarity"), tuple(wrongArity, ErlList.NIL));
+    assertEquals(expected, erpcErrorReason(fromErlang), "Erlang's own answer: " + fromErlang);
+    assertEquals(expected, erpcErrorReason(fromJava), "the Java node's answer: " + fromJava);
+  }
+
+  /** The reason of {@code {badrpc, {'EXIT', {{exception, Reason, Stack}, Trace}}}}: an erpc:call that raised an error, run by rpc. */
+  private static ErlTerm erpcErrorReason(ErlTerm rpcResult) {
+    ErlTerm exit = ((ErlTuple) rpcResult).get(1);
+    ErlTerm exception = ((ErlTuple) ((ErlTuple) exit).get(1)).get(0);
+    assertEquals(atom("exception"), ((ErlTuple) exception).get(0), String.valueOf(rpcResult));
+    return ((ErlTuple) exception).get(1);
   }
 
   @Test
