@@ -20,8 +20,8 @@ module io.ei4j.core {
   exports io.ei4j.epmd;
   exports io.ei4j.node;
 
-  // The samples' server logs refused handshakes with RateLimitedLog and creates a missing
-  // ~/.erlang.cookie with Cookies, as erl does; neither is API.
+  // The samples log refused handshakes with internal.node.RateLimitedLog and create a
+  // missing ~/.erlang.cookie with internal.dist.Cookies, as erl does; neither is API.
   exports io.ei4j.internal.dist to io.ei4j.samples;
   exports io.ei4j.internal.node to io.ei4j.samples;
 

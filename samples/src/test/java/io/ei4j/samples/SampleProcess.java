@@ -18,7 +18,8 @@ import java.util.stream.Collectors;
 
 /**
  * One run of {@code java -jar samples/target/ei4j-samples.jar ...} as a child process, the
- * way a user runs it. Standard output and error go to files (pipes would lose what a JVM
+ * way a user runs it, or with {@link Builder#onModulePath()} of {@code java --module-path
+ * ... --module io.ei4j.samples/io.ei4j.samples.Main ...}. Standard output and error go to files (pipes would lose what a JVM
  * prints in its shutdown hooks when the reader races the exit), which the waits poll;
  * {@link #close()} echoes them to this process's standard error, so that a failing test
  * shows them, and kills a process that is still running.
