@@ -14,10 +14,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * One run of {@code java -jar samples/target/ei4j-samples.jar ...} as a child process, the
- * way a user runs it. Standard output and error go to files (pipes would lose what a JVM
+ * way a user runs it, or with {@link Builder#onModulePath()} of {@code java --module-path
+ * ... --module io.ei4j.samples/io.ei4j.samples.Main ...}. Standard output and error go to files (pipes would lose what a JVM
  * prints in its shutdown hooks when the reader races the exit), which the waits poll;
  * {@link #close()} echoes them to this process's standard error, so that a failing test
  * shows them, and kills a process that is still running.
@@ -43,6 +45,30 @@ final class SampleProcess implements AutoCloseable {
     Path jar = Path.of(p);
     assertTrue(Files.isRegularFile(jar), jar + " does not exist: mvn package builds it");
     return jar;
+  }
+
+  /**
+   * The module path of the samples as modules: the samples' own jar (not the shaded one)
+   * and their runtime dependencies, as the dependency plugin lists them at package time.
+   */
+  static List<Path> modulePath() {
+    String jar = System.getProperty("ei4j.samples.module.jar");
+    String list = System.getProperty("ei4j.samples.module.path.file");
+    assertTrue(jar != null && list != null,
+        "system properties ei4j.samples.module.jar and ei4j.samples.module.path.file are not set: run these tests with mvn verify");
+    List<Path> path = new ArrayList<>();
+    path.add(Path.of(jar));
+    try {
+      for (String entry : Files.readString(Path.of(list), StandardCharsets.UTF_8).strip().split(java.io.File.pathSeparator)) {
+        path.add(Path.of(entry));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    for (Path p : path) {
+      assertTrue(Files.isRegularFile(p), p + " does not exist: mvn package builds it");
+    }
+    return path;
   }
 
   /** The repository's root directory (where README.md is). */
@@ -227,6 +253,7 @@ final class SampleProcess implements AutoCloseable {
     private final Map<String, String> env = new LinkedHashMap<>();
     private final List<String> unset = new ArrayList<>();
     private Path workDir;
+    private boolean modules;
 
     private Builder(List<String> args) {
       this.args = args;
@@ -250,13 +277,31 @@ final class SampleProcess implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Runs the samples from the module path ({@link SampleProcess#modulePath()}) as module
+     * {@code io.ei4j.samples}, instead of the shaded jar from the class path.
+     */
+    Builder onModulePath() {
+      this.modules = true;
+      return this;
+    }
+
     SampleProcess start() {
       List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       cmd.add("-Xshare:auto");
       cmd.add("-XX:TieredStopAtLevel=1");
-      cmd.add("-jar");
-      cmd.add(jar().toString());
+      if (modules) {
+        cmd.add("--module-path");
+        cmd.add(modulePath().stream().map(Path::toString).collect(Collectors.joining(java.io.File.pathSeparator)));
+        // What the shaded jar's Enable-Native-Access manifest entry says, for the module path.
+        cmd.add("--enable-native-access=com.sun.jna");
+        cmd.add("--module");
+        cmd.add("io.ei4j.samples/io.ei4j.samples.Main");
+      } else {
+        cmd.add("-jar");
+        cmd.add(jar().toString());
+      }
       cmd.addAll(args);
       ProcessBuilder pb = new ProcessBuilder(cmd);
       unset.forEach(pb.environment()::remove);

@@ -73,6 +73,9 @@ public abstract class SocketCallbacksConformance<C> {
   protected static final long SLACK_MILLIS = 2_000;
 
   private final List<C> opened = new ArrayList<>();
+
+  /** For the transport's subclass, which JUnit instantiates. */
+  protected SocketCallbacksConformance() {}
   private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "conformance");
     t.setDaemon(true);

@@ -14,7 +14,8 @@ import java.nio.channels.NetworkChannel;
  * <p>Two ways, tried in order:
  * <ol>
  *   <li>When the application opened {@code java.base/sun.nio.ch} to this module
- *       ({@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED}), the channel's own
+ *       ({@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED} on the class path,
+ *       {@code =io.ei4j.transport.tls} on the module path), the channel's own
  *       {@code getFDVal()}.</li>
  *   <li>On Linux, the kernel's socket tables, through the TCP transport's
  *       {@link ProcFd}: the socket's inode is looked up in {@code /proc/net/tcp} and
@@ -42,7 +43,8 @@ final class NativeFd {
       return ProcFd.find(local, remote);
     } catch (IOException e) {
       throw new ErrnoException(Errno.ENOTSUP, "the descriptor of " + local
-          + " cannot be found (needs Linux /proc or --add-opens java.base/sun.nio.ch=ALL-UNNAMED): " + e.getMessage(), e);
+          + " cannot be found (needs Linux /proc or --add-opens java.base/sun.nio.ch=ALL-UNNAMED, "
+          + "or =io.ei4j.transport.tls on the module path): " + e.getMessage(), e);
     }
   }
 
