@@ -100,6 +100,8 @@ public final class TermEncoder {
   /** 8-byte loads and stores in the machine's order, for copying bytes a word at a time. */
   private static final VarHandle NATIVE_LONG =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
+  /** LIST_EXT with length 1, big-endian, and 3 bytes of padding: {@code [X]}'s header. */
+  private static final long LIST_OF_ONE = ((long) Ext.LIST << 56) | (1L << 24);
   /** Encoded atoms longer than this many bytes are copied by arraycopy, shorter ones by words. */
   private static final int LONG_ATOM = 64;
 
@@ -152,6 +154,18 @@ public final class TermEncoder {
         encodeInteger(i, out);
         break;
       } else if (term instanceof ErlList l) {
+        ErlTerm[] e = l.array();
+        if (e.length == 1 && l.tailOrNull() == null && !(e[0] instanceof ErlInteger)) {
+          // [X], not a string: no element but the last, so nothing to recurse into at any
+          // depth; the header is one 8-byte store whose last 3 bytes lie past out.len.
+          byte[] b = out.room(8);
+          int p = out.len;
+          TermBuffer.LONG.set(b, p, LIST_OF_ONE);
+          out.len = p + 5;
+          nils++;
+          term = e[0];
+          continue;
+        }
         if (depth >= RECURSION_LIMIT) {
           encodeIteratively(l, out);
           break;
@@ -159,7 +173,6 @@ public final class TermEncoder {
         if (!listHeader(l, out)) {
           break;
         }
-        ErlTerm[] e = l.array();
         ErlTerm tail = l.tailOrNull();
         int n = e.length;
         for (int i = 0; i < n - 1; i++) {
