@@ -132,8 +132,7 @@ public final class TermEncoder {
         byte[] b = out.room(5);
         int p = out.len;
         if (n < 256) {
-          b[p] = Ext.SMALL_TUPLE;
-          b[p + 1] = (byte) n;
+          TermBuffer.SHORT.set(b, p, (short) (Ext.SMALL_TUPLE << 8 | n));
           out.len = p + 2;
         } else {
           b[p] = Ext.LARGE_TUPLE;
@@ -287,8 +286,7 @@ public final class TermEncoder {
     int n = e.length;
     byte[] b = out.room(2);
     int p = out.len;
-    b[p] = Ext.SMALL_TUPLE;
-    b[p + 1] = (byte) n;
+    TermBuffer.SHORT.set(b, p, (short) (Ext.SMALL_TUPLE << 8 | n));
     out.len = p + 2;
     for (ErlTerm x : e) {
       element(x, out, depth);
@@ -528,14 +526,13 @@ public final class TermEncoder {
     if (v >= 0 && v <= 255) {
       byte[] b = out.room(2);
       int p = out.len;
-      b[p] = Ext.SMALL_INTEGER;
-      b[p + 1] = (byte) v;
+      TermBuffer.SHORT.set(b, p, (short) (Ext.SMALL_INTEGER << 8 | (int) v));
       out.len = p + 2;
     } else if (v == (int) v) {
-      byte[] b = out.room(5);
+      // INTEGER_EXT as one 8-byte store; its last 3 bytes lie past out.len
+      byte[] b = out.room(8);
       int p = out.len;
-      b[p] = Ext.INTEGER;
-      TermBuffer.INT.set(b, p + 1, (int) v);
+      TermBuffer.LONG.set(b, p, (long) Ext.INTEGER << 56 | (v & 0xffffffffL) << 24);
       out.len = p + 5;
     } else {
       // |v| as an unsigned 64-bit magnitude; Long.MIN_VALUE maps to 2^63, which fits.
