@@ -495,7 +495,10 @@ public final class TermEncoder {
     int padded = x.length;
     byte[] b = out.room(padded);
     int p = out.len;
-    if (padded <= LONG_ATOM) {
+    if (padded == 8) {
+      // an atom of up to 6 bytes, the usual case: one word, no loop
+      NATIVE_LONG.set(b, p, (long) NATIVE_LONG.get(x, 0));
+    } else if (padded <= LONG_ATOM) {
       for (int i = 0; i < padded; i += 8) {
         NATIVE_LONG.set(b, p + i, (long) NATIVE_LONG.get(x, i));
       }
