@@ -394,6 +394,9 @@ public final class TermDecoder {
     /**
      * Reads one term inside {@code depth} open containers: tuples, proper-or-not lists and
      * maps directly into their element arrays, other containers through a {@link Frame}.
+     * Small and 32-bit integers, small UTF-8 atoms and binaries are read here too, without the
+     * detour through {@link #item}'s switch and its {@code Object} result; anything malformed
+     * falls through to {@link #item}, which reports it.
      */
     private ErlTerm value(int depth) throws TermDecodeException {
       int at = pos;
@@ -406,6 +409,23 @@ public final class TermDecoder {
               return ErlInteger.of(array[arrayOffset + at + 1] & 0xff);
             }
             break;
+          case Ext.INTEGER:
+            if (end - pos >= 5) {
+              pos += 5;
+              return ErlInteger.of((int) TermBuffer.INT.get(array, arrayOffset + at + 1));
+            }
+            break;
+          case Ext.SMALL_ATOM_UTF8:
+            return atom();
+          case Ext.BINARY:
+            if (end - pos >= 5) {
+              int n = (int) TermBuffer.INT.get(array, arrayOffset + at + 1);
+              if (n >= 0 && n <= end - pos - 5) {
+                pos += 5;
+                return binary(n, 8);
+              }
+            }
+            break; // item() reports the bad length
           case Ext.SMALL_TUPLE:
             if (end - pos >= 2 && depth < RECURSION_LIMIT) {
               int n = array[arrayOffset + at + 1] & 0xff;

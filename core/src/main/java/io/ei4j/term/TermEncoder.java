@@ -100,6 +100,8 @@ public final class TermEncoder {
   /** 8-byte loads and stores in the machine's order, for copying bytes a word at a time. */
   private static final VarHandle NATIVE_LONG =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
+  /** LIST_EXT with length 1, big-endian, and 3 bytes of padding: {@code [X]}'s header. */
+  private static final long LIST_OF_ONE = ((long) Ext.LIST << 56) | (1L << 24);
   /** Encoded atoms longer than this many bytes are copied by arraycopy, shorter ones by words. */
   private static final int LONG_ATOM = 64;
 
@@ -130,8 +132,7 @@ public final class TermEncoder {
         byte[] b = out.room(5);
         int p = out.len;
         if (n < 256) {
-          b[p] = Ext.SMALL_TUPLE;
-          b[p + 1] = (byte) n;
+          TermBuffer.SHORT.set(b, p, (short) (Ext.SMALL_TUPLE << 8 | n));
           out.len = p + 2;
         } else {
           b[p] = Ext.LARGE_TUPLE;
@@ -152,6 +153,18 @@ public final class TermEncoder {
         encodeInteger(i, out);
         break;
       } else if (term instanceof ErlList l) {
+        ErlTerm[] e = l.array();
+        if (e.length == 1 && l.tailOrNull() == null && !(e[0] instanceof ErlInteger)) {
+          // [X], not a string: no element but the last, so nothing to recurse into at any
+          // depth; the header is one 8-byte store whose last 3 bytes lie past out.len.
+          byte[] b = out.room(8);
+          int p = out.len;
+          TermBuffer.LONG.set(b, p, LIST_OF_ONE);
+          out.len = p + 5;
+          nils++;
+          term = e[0];
+          continue;
+        }
         if (depth >= RECURSION_LIMIT) {
           encodeIteratively(l, out);
           break;
@@ -159,7 +172,6 @@ public final class TermEncoder {
         if (!listHeader(l, out)) {
           break;
         }
-        ErlTerm[] e = l.array();
         ErlTerm tail = l.tailOrNull();
         int n = e.length;
         for (int i = 0; i < n - 1; i++) {
@@ -274,8 +286,7 @@ public final class TermEncoder {
     int n = e.length;
     byte[] b = out.room(2);
     int p = out.len;
-    b[p] = Ext.SMALL_TUPLE;
-    b[p + 1] = (byte) n;
+    TermBuffer.SHORT.set(b, p, (short) (Ext.SMALL_TUPLE << 8 | n));
     out.len = p + 2;
     for (ErlTerm x : e) {
       element(x, out, depth);
@@ -484,7 +495,10 @@ public final class TermEncoder {
     int padded = x.length;
     byte[] b = out.room(padded);
     int p = out.len;
-    if (padded <= LONG_ATOM) {
+    if (padded == 8) {
+      // an atom of up to 6 bytes, the usual case: one word, no loop
+      NATIVE_LONG.set(b, p, (long) NATIVE_LONG.get(x, 0));
+    } else if (padded <= LONG_ATOM) {
       for (int i = 0; i < padded; i += 8) {
         NATIVE_LONG.set(b, p + i, (long) NATIVE_LONG.get(x, i));
       }
@@ -515,14 +529,13 @@ public final class TermEncoder {
     if (v >= 0 && v <= 255) {
       byte[] b = out.room(2);
       int p = out.len;
-      b[p] = Ext.SMALL_INTEGER;
-      b[p + 1] = (byte) v;
+      TermBuffer.SHORT.set(b, p, (short) (Ext.SMALL_INTEGER << 8 | (int) v));
       out.len = p + 2;
     } else if (v == (int) v) {
-      byte[] b = out.room(5);
+      // INTEGER_EXT as one 8-byte store; its last 3 bytes lie past out.len
+      byte[] b = out.room(8);
       int p = out.len;
-      b[p] = Ext.INTEGER;
-      TermBuffer.INT.set(b, p + 1, (int) v);
+      TermBuffer.LONG.set(b, p, (long) Ext.INTEGER << 56 | (v & 0xffffffffL) << 24);
       out.len = p + 5;
     } else {
       // |v| as an unsigned 64-bit magnitude; Long.MIN_VALUE maps to 2^63, which fits.
