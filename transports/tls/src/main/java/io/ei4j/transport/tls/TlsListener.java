@@ -303,25 +303,26 @@ final class TlsListener {
 
   /** Withdraws an evicted handshake and parks or closes it, and logs the eviction. */
   private void evict(TlsPendingHandshake victim) {
-    withdraw(victim);
     boolean silent = victim.socket.handshakeRecordsIn() == 0;
-    SocketChannel overflow = null;
-    if (silent) {
-      SocketChannel channel = victim.socket.detachChannel();
-      synchronized (pending) {
-        parked.addLast(new Parked(channel, victim.deadline));
-        if (parked.size() > PARKED_PER_SLOT * config.maxPendingHandshakes()) {
-          overflow = parked.pollFirst().channel();
-        }
-      }
-      discarded = true; // its key goes at the next select
-    } else {
+    if (!silent) {
       discard(victim);
+      logEviction(victim, false);
+      return;
     }
+    withdraw(victim);
+    SocketChannel channel = victim.socket.detachChannel();
+    SocketChannel overflow = null;
+    synchronized (pending) {
+      parked.addLast(new Parked(channel, victim.deadline));
+      if (parked.size() > PARKED_PER_SLOT * config.maxPendingHandshakes()) {
+        overflow = parked.pollFirst().channel();
+      }
+    }
+    discarded = true; // its key goes at the next select
     if (overflow != null) {
       closeQuietly(overflow);
     }
-    logEviction(victim, silent);
+    logEviction(victim, true);
   }
 
   private void logEviction(TlsPendingHandshake victim, boolean silent) {
