@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,6 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * receives (ticks still answered); an interrupted or timed-out receive loses nothing, not
  * even a frame it read halfway; concurrent receivers get every message once, in order.
  */
+// Timing-sensitive: runs in core's "alone" execution, with no other test JVM beside it.
+@Tag("alone")
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class ReadingRoleInteropTest {
   private static final String COOKIE = "ei4j_reading_role";

@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.Test;
  * connection, and links, monitors and gen_server calls work between Java processes on
  * different nodes as between Erlang ones.
  */
+// Timing-sensitive: runs in core's "alone" execution, with no other test JVM beside it.
+@Tag("alone")
 class JavaNodesTest {
   private static final String COOKIE = "java_nodes_cookie";
 
