@@ -56,6 +56,12 @@ public final class TlsSocket {
   private static final int MAX_PLAINTEXT_PER_WRITE = 256 * 1024;
   /** How long {@link #close} tries to deliver close_notify to a slow peer. */
   private static final long CLOSE_NOTIFY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  /**
+   * How many records' worth {@code netIn} grows to once a read of the channel fills it: a bulk
+   * transfer is then read and decrypted four records per call, while an idle or chatty
+   * connection keeps a buffer of one record.
+   */
+  private static final int BULK_READ_RECORDS = 4;
   /** No TLS record needs more; see {@link #grow}. */
   private static final int MAX_BUFFER_BYTES = 1 << 20;
   private static final ByteBuffer[] NOTHING = {ByteBuffer.allocate(0)};
@@ -734,6 +740,9 @@ public final class TlsSocket {
     while (true) {
       int n = channel.read(netIn);
       if (n != 0) {
+        if (n > 0 && !netIn.hasRemaining()) {
+          growForBulk();
+        }
         return n;
       }
       if (deadline != NO_DEADLINE && deadline - System.nanoTime() <= 0) {
@@ -978,6 +987,17 @@ public final class TlsSocket {
     ensureOpen(what);
     if (engine == null || netIn == null) {
       throw new ErrnoException(Errno.ENOTCONN, what + ": the socket is not connected");
+    }
+  }
+
+  /** After a read of the channel filled {@code netIn}: see {@link #BULK_READ_RECORDS}. */
+  private void growForBulk() {
+    int bulk = BULK_READ_RECORDS * engine.getSession().getPacketBufferSize();
+    if (netIn.capacity() < bulk) {
+      ByteBuffer bigger = ByteBuffer.allocate(bulk);
+      netIn.flip();
+      bigger.put(netIn);
+      netIn = bigger;
     }
   }
 
