@@ -42,9 +42,13 @@ import javax.net.ssl.SSLSession;
  *
  * <p>Buffers, all kept in write mode between calls:
  * <pre>
- *   channel --read--> netIn --unwrap--> appIn --copy--> caller
+ *   channel --read--> netIn --unwrap--> caller            (the caller's buffer has room for a record)
+ *                           --unwrap--> appIn --copy--> caller   (it has not)
  *   caller --wrap--> netOut --write--> channel
  * </pre>
+ * A read decrypts every whole record {@code netIn} holds while the caller's buffer has room
+ * for one more, so a bulk transfer costs one read call per buffer of records, and its
+ * plaintext is copied by BCJSSE straight into the caller's buffer.
  */
 public final class TlsSocket {
   static final long NO_DEADLINE = Long.MAX_VALUE;
@@ -52,11 +56,19 @@ public final class TlsSocket {
   private static final int MAX_PLAINTEXT_PER_WRITE = 256 * 1024;
   /** How long {@link #close} tries to deliver close_notify to a slow peer. */
   private static final long CLOSE_NOTIFY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  /**
+   * How many records' worth {@code netIn} grows to once a read of the channel fills it: a bulk
+   * transfer is then read and decrypted four records per call, while an idle or chatty
+   * connection keeps a buffer of one record.
+   */
+  private static final int BULK_READ_RECORDS = 4;
   /** No TLS record needs more; see {@link #grow}. */
   private static final int MAX_BUFFER_BYTES = 1 << 20;
   private static final ByteBuffer[] NOTHING = {ByteBuffer.allocate(0)};
   /** TLS record content type of handshake messages, visible in a TLS 1.2 record header. */
   private static final int CONTENT_TYPE_HANDSHAKE = 22;
+  /** TLS record content type of application data, and of every TLS 1.3 record after the handshake. */
+  private static final int CONTENT_TYPE_APPLICATION_DATA = 23;
   private static final System.Logger LOG = System.getLogger(TlsSocket.class.getName());
 
   private final TlsConfig config;
@@ -78,6 +90,12 @@ public final class TlsSocket {
   private ByteBuffer appIn;
   private ByteBuffer netOut;
   private boolean inputClosed;
+  /**
+   * A failure of a record that followed others decrypted in the same {@link #read} (see
+   * {@link #unwrapMore}): thrown by the next read, so that the data before it is returned
+   * first. Guarded by readLock.
+   */
+  private SSLException deferredReadFailure;
   /** Set once the peer tried to renegotiate: why every later read fails. Guarded by readLock. */
   private String renegotiationRefused;
   private volatile boolean closeNotifyReceived;
@@ -494,9 +512,19 @@ public final class TlsSocket {
     readLock.lock();
     try {
       ensureOpen(what);
+      int produced = 0; // decrypted straight into dst by this call
+      boolean viaAppIn = false;
       while (true) {
         if (appIn.position() > 0) {
-          return drainAppIn(dst);
+          return produced + drainAppIn(dst);
+        }
+        if (produced > 0 && (renegotiationRefused != null || inputClosed || deferredReadFailure != null)) {
+          return produced; // the failure or the end of the stream comes with the next read
+        }
+        if (deferredReadFailure != null) {
+          SSLException e = deferredReadFailure;
+          deferredReadFailure = null;
+          throw e;
         }
         if (renegotiationRefused != null) {
           throw new ErrnoException(Errno.EPROTO, renegotiationRefused);
@@ -507,10 +535,17 @@ public final class TlsSocket {
         boolean needBytes = netIn.position() == 0;
         if (!needBytes) {
           boolean renegotiation = isRenegotiationRecord();
+          // a record decrypts into dst itself when dst has room for the largest one, else into appIn
+          ByteBuffer out = !viaAppIn && dst.remaining() >= appIn.capacity() ? dst : appIn;
           netIn.flip();
           SSLEngineResult r;
           try {
-            r = engine.unwrap(netIn, appIn);
+            r = engine.unwrap(netIn, out);
+            if (out == dst && r.getStatus() == SSLEngineResult.Status.OK && r.bytesProduced() > 0) {
+              afterUnwrap(r);
+              produced += r.bytesProduced() + unwrapMore(dst);
+              continue;
+            }
           } catch (SSLException e) {
             if (renegotiation) {
               throw new ErrnoException(Errno.EPROTO, Errors.renegotiationReason(what, e), e);
@@ -537,13 +572,21 @@ public final class TlsSocket {
               closeNotifyReceived = true;
               afterUnwrap(r);
             }
-            case BUFFER_OVERFLOW -> appIn = grow(appIn, engine.getSession().getApplicationBufferSize());
+            case BUFFER_OVERFLOW -> {
+              if (out == appIn) {
+                appIn = grow(appIn, engine.getSession().getApplicationBufferSize());
+              }
+              viaAppIn = true;
+            }
             case BUFFER_UNDERFLOW -> {
               growNetInIfFull();
               needBytes = true;
             }
             default -> throw new ErrnoException(Errno.EIO, what + ": unexpected unwrap status " + r.getStatus());
           }
+        }
+        if (needBytes && produced > 0) {
+          return produced; // never wait once there is something to return
         }
         if (needBytes && fill(deadline, what) < 0) {
           try {
@@ -561,6 +604,45 @@ public final class TlsSocket {
     } finally {
       readLock.unlock();
     }
+  }
+
+  /**
+   * With {@code netIn} flipped, right after a record of application data was decrypted into
+   * {@code dst}: decrypts the application-data records that follow in {@code netIn} into
+   * {@code dst} as well, while it has room for the largest one, so that a bulk transfer costs
+   * one call and one compaction of {@code netIn} per buffer of records, not per record. Stops
+   * at a record of another content type (a TLS 1.2 handshake or alert: {@link #read} looks at
+   * those), at an incomplete one, and after a record that gave the caller nothing (a TLS 1.3
+   * KeyUpdate or close_notify, handled here as {@link #read} handles them). Returns the bytes
+   * decrypted; a record that fails is left to the next read as {@link #deferredReadFailure}.
+   */
+  private int unwrapMore(ByteBuffer dst) {
+    int produced = 0;
+    while (dst.remaining() >= appIn.capacity() && netIn.remaining() > 0
+        && (netIn.get(netIn.position()) & 0xff) == CONTENT_TYPE_APPLICATION_DATA) {
+      SSLEngineResult r;
+      try {
+        r = engine.unwrap(netIn, dst);
+      } catch (SSLException e) {
+        deferredReadFailure = e;
+        break;
+      }
+      if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
+        inputClosed = true;
+        closeNotifyReceived = true;
+        afterUnwrap(r);
+        break;
+      }
+      if (r.getStatus() != SSLEngineResult.Status.OK) {
+        break; // an incomplete record: read() asks the channel for the rest
+      }
+      afterUnwrap(r);
+      produced += r.bytesProduced();
+      if (r.bytesProduced() == 0) {
+        break;
+      }
+    }
+    return produced;
   }
 
   private int drainAppIn(ByteBuffer dst) {
@@ -658,6 +740,9 @@ public final class TlsSocket {
     while (true) {
       int n = channel.read(netIn);
       if (n != 0) {
+        if (n > 0 && !netIn.hasRemaining()) {
+          growForBulk();
+        }
         return n;
       }
       if (deadline != NO_DEADLINE && deadline - System.nanoTime() <= 0) {
@@ -902,6 +987,17 @@ public final class TlsSocket {
     ensureOpen(what);
     if (engine == null || netIn == null) {
       throw new ErrnoException(Errno.ENOTCONN, what + ": the socket is not connected");
+    }
+  }
+
+  /** After a read of the channel filled {@code netIn}: see {@link #BULK_READ_RECORDS}. */
+  private void growForBulk() {
+    int bulk = BULK_READ_RECORDS * engine.getSession().getPacketBufferSize();
+    if (netIn.capacity() < bulk) {
+      ByteBuffer bigger = ByteBuffer.allocate(bulk);
+      netIn.flip();
+      bigger.put(netIn);
+      netIn = bigger;
     }
   }
 
