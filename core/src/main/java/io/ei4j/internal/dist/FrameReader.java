@@ -87,6 +87,8 @@ public final class FrameReader {
    * ({@link DistFrameDecoder#startFragment}).
    */
   private ByteBuffer partialFragment;
+  /** Where the bytes of {@link #partialFragment} end; what is read beyond is the next frames'. */
+  private int fragmentEnd;
   /**
    * Whether the last frame was a fragment or larger than {@link #in}: then reads for the
    * next header take at most {@link #HEAD_BYTES}.
@@ -197,8 +199,7 @@ public final class FrameReader {
     ByteBuffer frame = null; // stays null for a fragment read into its message's buffer
     boolean owned = false;
     if (partialFragment != null) {
-      readFrom(partialFragment, deadline, wakeable);
-      partialFragment = null;
+      readFragmentBytes(deadline, wakeable);
     } else if (partialFrame != null) {
       readFrom(partialFrame, deadline, wakeable);
       frame = partialFrame.flip();
@@ -284,11 +285,35 @@ public final class FrameReader {
     int have = Math.min(in.limit() - (at + h), room.remaining());
     room.put(room.position(), in, at + h, have);
     room.position(room.position() + have);
-    in.position(at + h + have);
-    partialFragment = room;
-    readFrom(room, deadline, wakeable);
-    partialFragment = null;
+    in.position(at + h + have); // unless the whole frame was there, the read buffer is empty now
+    fragmentEnd = room.limit();
+    partialFragment = room.limit(Math.min(room.capacity(), fragmentEnd + HEAD_BYTES));
+    readFragmentBytes(deadline, wakeable);
     return true;
+  }
+
+  /**
+   * Reads the rest of {@link #partialFragment}'s bytes. Its reads may go on into the spare
+   * room behind the fragment, up to {@link #HEAD_BYTES}, so that the next header usually
+   * comes with the fragment's last read instead of a read of its own; what they bring
+   * there is moved to the read buffer (empty, since there were reads), before any later
+   * fragment's bytes can take that room.
+   */
+  private void readFragmentBytes(Deadline deadline, boolean wakeable) throws IOException {
+    ByteBuffer room = partialFragment;
+    while (room.position() < fragmentEnd) {
+      if (io.readSome(room, deadline, readingWhat, wakeable) < 0) {
+        throw new EOFException(peerName + " closed the connection");
+      }
+      lastReadNanos = System.nanoTime();
+    }
+    int extra = room.position() - fragmentEnd;
+    if (extra > 0) {
+      in.clear();
+      in.put(0, room, fragmentEnd, extra);
+      in.limit(extra);
+    }
+    partialFragment = null;
   }
 
   /** Whether a frame body is a fragment (its header is 131 69 or 131 70). */
