@@ -37,7 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The reading role of {@link EiConnection#receive}, against a real Erlang node: a receiver
  * reads the socket on its own thread; the reader thread takes the role back when nobody
  * receives (ticks still answered); an interrupted or timed-out receive loses nothing, not
- * even a frame it read halfway; concurrent receivers get every message once, in order.
+ * even a frame it read halfway (or a fragment, read straight into its message's buffer);
+ * a peer that vanishes halfway through a fragment ends the connection and gives back the
+ * receive budget; concurrent receivers get every message once, in order.
  */
 // Timing-sensitive: runs in core's "alone" execution, with no other test JVM beside it.
 @Tag("alone")
@@ -53,8 +55,11 @@ class ReadingRoleInteropTest {
               {echo, From, X} -> From ! X, loop();
               {burst, From, N} -> [From ! {seq, I} || I <- lists:seq(1, N)], loop();
               {big, From, Bytes} -> From ! {big, binary:copy(<<7>>, Bytes)}, loop();
+              {patterns, From, Seeds, Bytes} ->
+                  [spawn(fun() -> From ! {pattern, S, pattern(S, Bytes)} end) || S <- Seeds], loop();
               {later, From, Millis, X} -> timer:send_after(Millis, From, X), loop()
           end.
+      pattern(Seed, N) -> << <<((I * 31 + Seed) rem 251)>> || I <- lists:seq(0, N - 1) >>.
       """;
 
   @Test
@@ -158,6 +163,79 @@ class ReadingRoleInteropTest {
   }
 
   @Test
+  void fragmentsReadInSmallPiecesAcrossTimeoutsArriveWhole(@TempDir Path dir) throws Exception {
+    Recording transport = new Recording();
+    // With distribution headers (the default) Erlang sends big messages as fragments of 64 KiB.
+    try (ErlangPeer peer = start(dir);
+         EiNode node = javaNode(transport).build();
+         EiConnection c = node.connect(peer.nodeName(), 10_000)) {
+      ErlPid me = c.self();
+      c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("echo"), me, ErlAtom.of("warm")));
+      assertEquals(ErlAtom.of("warm"), ((EiMessage.Send) c.receive(10_000)).message());
+
+      // Two messages of 2 MiB from two processes (their fragments may interleave), arriving
+      // 7001 bytes per read, so that reads end anywhere in a fragment's header or bytes;
+      // receive(20) times out halfway, again and again.
+      int size = 2 << 20;
+      transport.piece = 7001;
+      transport.pauseMillis = 2;
+      transport.throttle = true;
+      c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("patterns"), me, ErlList.of(ErlInteger.of(1), ErlInteger.of(2)), ErlInteger.of(size)));
+      int timeouts = 0;
+      List<ErlTuple> got = new ArrayList<>();
+      while (got.size() < 2) {
+        try {
+          got.add((ErlTuple) ((EiMessage.Send) c.receive(20)).message());
+        } catch (ErrnoException e) {
+          assertTrue(e.isTimeout(), e.toString());
+          timeouts++;
+        }
+      }
+      transport.throttle = false;
+      assertTrue(timeouts >= 5, "receive timed out halfway through the fragments " + timeouts + " times");
+      for (ErlTuple t : got) {
+        int seed = ((ErlInteger) t.get(1)).intValue();
+        assertArrayEquals(pattern(seed, size), ((ErlBinary) t.get(2)).toByteArray(), "message " + seed + " is intact");
+      }
+      assertEquals(2, c.frameDecoder().reassembledMessages(), "both messages came as fragments");
+      c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("echo"), me, ErlAtom.of("after")));
+      assertEquals(ErlAtom.of("after"), ((EiMessage.Send) c.receive(10_000)).message());
+    }
+  }
+
+  @Test
+  void aPeerVanishingHalfwayThroughAFragmentEndsTheConnectionAndFreesTheBudget(@TempDir Path dir) throws Exception {
+    Recording transport = new Recording();
+    try (ErlangPeer peer = start(dir);
+         EiNode node = javaNode(transport).build();
+         EiConnection c = node.connect(peer.nodeName(), 10_000)) {
+      ErlPid me = c.self();
+      c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("echo"), me, ErlAtom.of("warm")));
+      assertEquals(ErlAtom.of("warm"), ((EiMessage.Send) c.receive(10_000)).message());
+      // The stream ends 300,001 bytes into a message of 2 MiB: in the middle of its fifth fragment.
+      transport.piece = 5000;
+      transport.pauseMillis = 0;
+      transport.eofAfter = 300_001;
+      transport.throttle = true;
+      c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("patterns"), me, ErlList.of(ErlInteger.of(1)), ErlInteger.of(2 << 20)));
+      assertThrows(EiConnectionLostException.class, () -> c.receive(10_000));
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (node.receiveBudgetUsedBytes() != 0 && System.nanoTime() < until) {
+        Thread.sleep(5);
+      }
+      assertEquals(0, node.receiveBudgetUsedBytes(), "the fragments read so far gave back their receive budget");
+    }
+  }
+
+  private static byte[] pattern(int seed, int n) {
+    byte[] a = new byte[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = (byte) ((i * 31L + seed) % 251);
+    }
+    return a;
+  }
+
+  @Test
   void concurrentReceiversGetEveryMessageOnceAndInOrder(@TempDir Path dir) throws Exception {
     int n = 20_000;
     try (ErlangPeer peer = start(dir);
@@ -221,6 +299,12 @@ class ReadingRoleInteropTest {
   private static final class Recording extends ForwardingSocketCallbacks<TcpSocket> {
     final ConcurrentLinkedQueue<String> readers = new ConcurrentLinkedQueue<>();
     volatile boolean throttle;
+    /** While throttled: the most bytes a read returns, and the pause before each. */
+    volatile int piece = 16 << 10;
+    volatile long pauseMillis = 40;
+    /** While throttled: after this many bytes, reads report the end of the stream. */
+    volatile long eofAfter = Long.MAX_VALUE;
+    private long throttledBytes;
 
     Recording() {
       super(TcpTransport.create());
@@ -236,15 +320,20 @@ class ReadingRoleInteropTest {
         return super.read(ctx, buffer, timeoutMillis);
       }
       try {
-        Thread.sleep(40);
+        Thread.sleep(pauseMillis);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("throttled read interrupted");
       }
-      ByteBuffer part = buffer.slice(buffer.position(), Math.min(buffer.remaining(), 16 << 10));
+      long left = eofAfter - throttledBytes;
+      if (left <= 0) {
+        return -1;
+      }
+      ByteBuffer part = buffer.slice(buffer.position(), (int) Math.min(Math.min(buffer.remaining(), piece), left));
       int n = super.read(ctx, part, timeoutMillis);
       if (n > 0) {
         buffer.position(buffer.position() + n);
+        throttledBytes += n;
       }
       return n;
     }

@@ -2,13 +2,13 @@ package io.ei4j.internal.dist;
 
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlTerm;
-import io.ei4j.term.TermBuffer;
 import io.ei4j.term.TermDecodeException;
 import io.ei4j.term.TermDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -95,18 +95,40 @@ public final class DistFrameDecoder {
   /** One fragmented message being reassembled. */
   private static final class Sequence {
     final ErlAtom[] refs;
-    final TermBuffer data;
+    /** The message so far: bytes {@code 0..length-1}. */
+    byte[] data;
+    int length;
     /** The initial capacity, counted in {@code reservedBytes} while this sequence is in progress. */
     final int reserved;
     long nextFragment;
 
     Sequence(ErlAtom[] refs, int initialCapacity, long nextFragment) {
       this.refs = refs;
-      this.data = new TermBuffer(initialCapacity);
+      this.data = new byte[initialCapacity];
       this.reserved = initialCapacity;
       this.nextFragment = nextFragment;
     }
+
+    /**
+     * Makes room for {@code n} more bytes, growing to at most {@code max} (which the caller
+     * has checked {@code length + n} against).
+     */
+    void reserve(int n, long max) {
+      if (n > data.length - length) {
+        long cap = Math.min(Math.max((long) length + n, 2L * data.length), max);
+        data = Arrays.copyOf(data, (int) cap);
+      }
+    }
   }
+
+  /**
+   * The fragment whose bytes the caller reads straight into its sequence's buffer, between
+   * {@link #startFragment} and {@link #finishFragment}; null otherwise.
+   */
+  private Sequence direct;
+  private long directSeq;
+  private long directId;
+  private int directBytes;
 
   /**
    * A decoder for one connection.
@@ -152,6 +174,11 @@ public final class DistFrameDecoder {
     return reassembledMessages;
   }
 
+  /** Whether frames may be fragments: distribution headers were negotiated. */
+  public boolean acceptsFragments() {
+    return headers;
+  }
+
   /** Bytes held by fragmented messages being reassembled. */
   public long bufferedBytes() {
     return bufferedBytes;
@@ -183,7 +210,7 @@ public final class DistFrameDecoder {
     }
     Sequence s = sequences.remove(seq);
     if (s != null) {
-      bufferedBytes -= s.data.length();
+      bufferedBytes -= s.length;
       reservedBytes -= s.reserved;
       if (id > 1) {
         droppedSequences.put(seq, id - 1);
@@ -289,16 +316,7 @@ public final class DistFrameDecoder {
               + " where fragment " + s.nextFragment + " was expected");
         }
         append(seq, s, frame);
-        if (id > 1) {
-          s.nextFragment = id - 1;
-          return null;
-        }
-        sequences.remove(seq);
-        bufferedBytes -= s.data.length();
-        reservedBytes -= s.reserved;
-        reassembledMessages++;
-        // The reassembly buffer is ours and dropped now: its binaries need no copy.
-        return message(ByteBuffer.wrap(s.data.array(), 0, s.data.length()), s.refs, sharing);
+        return advance(seq, s, id);
       }
       default:
         throw new DistHeaderException("an unknown distribution header 131 " + tag + " (expected 68, 69 or 70)");
@@ -320,7 +338,16 @@ public final class DistFrameDecoder {
 
   private void append(long seq, Sequence s, ByteBuffer frame) throws DistHeaderException {
     int n = frame.remaining();
-    long total = (long) s.data.length() + n;
+    checkAppend(seq, s, n);
+    s.reserve(n, maxMessageBytes);
+    frame.get(s.data, s.length, n);
+    s.length += n;
+    bufferedBytes += n;
+  }
+
+  /** Checks the limits for {@code n} more bytes of sequence {@code seq}, before its buffer grows. */
+  private void checkAppend(long seq, Sequence s, int n) throws DistHeaderException {
+    long total = (long) s.length + n;
     if (total > maxMessageBytes) {
       throw new DistHeaderException("fragmented message " + Long.toUnsignedString(seq) + " grew to " + total
           + " bytes, more than " + limitName + " (" + maxMessageBytes + ")");
@@ -329,8 +356,139 @@ public final class DistFrameDecoder {
       throw new DistHeaderException("fragmented messages in progress hold more than " + maxBufferedBytes
           + " bytes (4 x maxMessageBytes)");
     }
-    s.data.put(frame);
-    bufferedBytes += n;
+  }
+
+  /**
+   * After fragment {@code id} of sequence {@code seq} was appended: waits for the next one,
+   * or, after the last, decodes the reassembled message.
+   */
+  private Message advance(long seq, Sequence s, long id) throws DistHeaderException, TermDecodeException {
+    if (id > 1) {
+      s.nextFragment = id - 1;
+      return null;
+    }
+    sequences.remove(seq);
+    bufferedBytes -= s.length;
+    reservedBytes -= s.reserved;
+    reassembledMessages++;
+    // The reassembly buffer is ours and dropped now: its binaries need no copy.
+    return message(ByteBuffer.wrap(s.data, 0, s.length), s.refs, sharing);
+  }
+
+  /**
+   * Lets the caller read a fragment's bytes straight into the buffer of the message they
+   * belong to, instead of into a frame buffer first and copying them from there. Given the
+   * start of the frame body as far as it has arrived, and the body's length {@code n}:
+   * when it is a fragment of a message that takes more than one (a first fragment whose
+   * atom cache references are all in {@code head}, or the expected continuation of a
+   * sequence in progress), checks every limit, makes room for the fragment's bytes (after
+   * its header) in its sequence's buffer and returns the header's length; the caller then
+   * puts those bytes into {@link #fragmentRoom()} and calls {@link #finishFragment()}.
+   * Returns -1, consuming nothing, for any other frame: the caller reads it whole and
+   * {@link #decode}s it, which reports what is wrong with it, if anything.
+   *
+   * @param head the first bytes of the frame body, at least 18 unless {@code n} is less;
+   *     its position is moved
+   * @throws DistHeaderException for a first fragment that breaks the protocol or a limit
+   */
+  public int startFragment(ByteBuffer head, int n) throws DistHeaderException {
+    int at = head.position();
+    if (!headers || direct != null || n < 18 || head.remaining() < 18 || (head.get(at) & 0xff) != VERSION) {
+      return -1;
+    }
+    int tag = head.get(at + 1) & 0xff;
+    long seq = head.getLong(at + 2);
+    long id = head.getLong(at + 10);
+    Sequence s;
+    if (tag == DIST_FRAG_CONT) {
+      s = sequences.get(seq);
+      if (s == null || id != s.nextFragment) {
+        return -1;
+      }
+      head.position(at + 18);
+    } else if (tag == DIST_FRAG_HEADER) {
+      if (id <= 1 || refsLength(head, at + 18) < 0) {
+        return -1;
+      }
+      if (sequences.containsKey(seq)) {
+        throw new DistHeaderException("a new sequence " + Long.toUnsignedString(seq) + " while one with that id is in progress");
+      }
+      if (sequences.size() >= MAX_SEQUENCES) {
+        throw new DistHeaderException("more than " + MAX_SEQUENCES + " fragmented messages in progress at once");
+      }
+      head.position(at + 18);
+      ErlAtom[] refs = atomCacheRefs(head, false);
+      s = new Sequence(refs, initialCapacity(id, n - (head.position() - at)), id - 1);
+      reservedBytes += s.reserved;
+      sequences.put(seq, s);
+    } else {
+      return -1;
+    }
+    int h = head.position() - at;
+    checkAppend(seq, s, n - h);
+    s.reserve(n - h, maxMessageBytes);
+    direct = s;
+    directSeq = seq;
+    directId = id;
+    directBytes = n - h;
+    return h;
+  }
+
+  /**
+   * The room for the bytes of the fragment that {@link #startFragment} accepted: a buffer
+   * over its sequence's array, from the first of those bytes to the last.
+   */
+  public ByteBuffer fragmentRoom() {
+    return ByteBuffer.wrap(direct.data, direct.length, directBytes);
+  }
+
+  /**
+   * Ends the fragment that {@link #startFragment} accepted, whose bytes are in its room now.
+   *
+   * @return the message, when this was its last fragment; else null
+   * @throws TermDecodeException for a reassembled message that does not decode
+   */
+  public Message finishFragment() throws DistHeaderException, TermDecodeException {
+    Sequence s = direct;
+    direct = null;
+    s.length += directBytes;
+    bufferedBytes += directBytes;
+    return advance(directSeq, s, directId);
+  }
+
+  /**
+   * The length of the atom cache references ({@code N flags refs}) at {@code from} in
+   * {@code in}, without reading them; -1 when they do not all lie before its limit.
+   */
+  private static int refsLength(ByteBuffer in, int from) {
+    int end = in.limit();
+    if (from >= end) {
+      return -1;
+    }
+    int n = in.get(from) & 0xff;
+    if (n == 0) {
+      return 1;
+    }
+    int flagsAt = from + 1;
+    int p = flagsAt + n / 2 + 1;
+    if (p > end) {
+      return -1;
+    }
+    boolean longAtoms = (nibble(in, flagsAt, n) & 1) != 0;
+    for (int i = 0; i < n; i++) {
+      p++; // the internal segment index
+      if ((nibble(in, flagsAt, i) & 8) != 0) {
+        int lenBytes = longAtoms ? 2 : 1;
+        if (p + lenBytes > end) {
+          return -1;
+        }
+        p += lenBytes + (longAtoms ? in.getShort(p) & 0xffff : in.get(p) & 0xff);
+      }
+      if (p > end) {
+        return -1;
+      }
+    }
+    return p - from;
   }
 
   private Message message(ByteBuffer in, ErlAtom[] refs, TermDecoder d) throws DistHeaderException, TermDecodeException {

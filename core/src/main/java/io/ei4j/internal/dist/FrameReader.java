@@ -25,6 +25,13 @@ import org.slf4j.LoggerFactory;
  * nothing it cannot resume: the length stays in the buffer until the whole frame is there,
  * and a large frame's partial buffer is kept for the next call.
  *
+ * <p>A fragment of a message that takes several (Erlang cuts messages into fragments of
+ * 64 KiB) is read straight into the buffer where its message is reassembled: only its
+ * header goes through the read buffer. While frames are fragments or too large for the
+ * read buffer, reads for the next header take at most {@link #HEAD_BYTES}, so that the
+ * fragment behind it is not read into the read buffer and then copied. A fragment whose
+ * bytes are still arriving is kept for the next call too.
+ *
  * <p>Every frame is charged to the node's {@link MessageBudget} as soon as its length is
  * known, before its body is allocated: its bytes plus {@link MessageBudget#PER_MESSAGE_OVERHEAD}.
  * The charge of the message just read is {@link #takeCharge() taken} by whoever queues it;
@@ -44,6 +51,16 @@ public final class FrameReader {
    * bytes and its atom cache references) fit and are not given buffers of their own.
    */
   private static final int READ_BUFFER_BYTES = (64 << 10) + 1024;
+  /**
+   * Fragments from this size on whose bytes are not in the read buffer yet are read
+   * straight into their message's buffer; smaller ones are not worth a read of their own.
+   */
+  private static final int DIRECT_MIN_BYTES = 4096;
+  /**
+   * What a read for a header takes at most after a large frame or a fragment: the length,
+   * a fragment header and a few atom cache references.
+   */
+  private static final int HEAD_BYTES = 256;
   /** Frames thrown away under {@link BudgetPolicy#DROP}, per peer, at most a line a minute each. */
   private static final RateLimitedLog DROPS = RateLimitedLog.perMinute(LOG, "dropped", "message");
 
@@ -65,6 +82,18 @@ public final class FrameReader {
   private final ByteBuffer in = ByteBuffer.allocate(READ_BUFFER_BYTES).flip();
   /** A frame larger than {@link #in} whose bytes are still arriving. */
   private ByteBuffer partialFrame;
+  /**
+   * The room, in its message's buffer, of a fragment whose bytes are still arriving
+   * ({@link DistFrameDecoder#startFragment}).
+   */
+  private ByteBuffer partialFragment;
+  /** Where the bytes of {@link #partialFragment} end; what is read beyond is the next frames'. */
+  private int fragmentEnd;
+  /**
+   * Whether the last frame was a fragment or larger than {@link #in}: then reads for the
+   * next header take at most {@link #HEAD_BYTES}.
+   */
+  private boolean bulk;
   private volatile long lastReadNanos;
   /** The charge of the frame whose length has been read and whose body is not decoded yet. */
   private final AtomicLong frameCharge = new AtomicLong();
@@ -144,7 +173,7 @@ public final class FrameReader {
    * wait for the budget.
    */
   public boolean frameBuffered() {
-    if (partialFrame != null || skipping > 0 || in.remaining() < 4) {
+    if (partialFrame != null || partialFragment != null || skipping > 0 || in.remaining() < 4) {
       return false;
     }
     long n = in.getInt(in.position()) & 0xffffffffL;
@@ -167,15 +196,17 @@ public final class FrameReader {
       skip(deadline, wakeable);
       return null;
     }
-    ByteBuffer frame;
-    boolean owned;
-    if (partialFrame != null) {
+    ByteBuffer frame = null; // stays null for a fragment read into its message's buffer
+    boolean owned = false;
+    if (partialFragment != null) {
+      readFragmentBytes(deadline, wakeable);
+    } else if (partialFrame != null) {
       readFrom(partialFrame, deadline, wakeable);
       frame = partialFrame.flip();
       partialFrame = null;
       owned = true;
     } else {
-      fill(in, 4, deadline, wakeable);
+      fill(in, 4, bulk ? HEAD_BYTES : in.capacity(), deadline, wakeable);
       long n = in.getInt(in.position()) & 0xffffffffL;
       if (n == 0) {
         in.position(in.position() + 4);
@@ -185,12 +216,14 @@ public final class FrameReader {
       if (frameCharge.get() == 0 && !charge(n, deadline, wakeable)) {
         return null; // thrown away (DROP)
       }
-      if (n <= in.capacity() - 4) {
+      if (n >= DIRECT_MIN_BYTES && n > in.remaining() - 4 && readFragment((int) n, deadline, wakeable)) {
+        bulk = true;
+      } else if (n <= in.capacity() - 4) {
         fill(in, 4 + (int) n, deadline, wakeable);
         int at = in.position() + 4;
         frame = in.slice(at, (int) n);
         in.position(at + (int) n);
-        owned = false;
+        bulk = isFragment(frame);
       } else {
         in.position(in.position() + 4);
         ByteBuffer big = ByteBuffer.allocate((int) n);
@@ -198,6 +231,7 @@ public final class FrameReader {
         big.put(in.slice(in.position(), have)); // what the read buffer already holds of it
         in.position(in.position() + have);
         partialFrame = big;
+        bulk = true;
         readFrom(big, deadline, wakeable);
         partialFrame = null;
         frame = big.flip();
@@ -207,11 +241,9 @@ public final class FrameReader {
     long cost = frameCharge.getAndSet(0);
     DistFrameDecoder.Message m;
     try {
-      m = frames.decode(frame, owned);
+      m = frame == null ? frames.finishFragment() : frames.decode(frame, owned);
     } catch (DistHeaderException e) {
-      account.release(cost);
-      LOG.debug("closing the connection to {}: it sent {}", peerName, e.getMessage());
-      throw new EiConnectionLostException(peerName + " sent " + e.getMessage(), e);
+      throw refused(e, cost);
     } catch (TermDecodeException e) {
       account.release(cost);
       LOG.debug("closing the connection to {}: it sent an undecodable message: {}", peerName, e.getMessage());
@@ -224,6 +256,77 @@ public final class FrameReader {
       messageCharge = forMessage;
     }
     return m;
+  }
+
+  /**
+   * For a frame of {@code n} bytes (charged, its length at the head of the read buffer, its
+   * body not all there): when it is a fragment that {@link DistFrameDecoder#startFragment}
+   * accepts, reads its bytes into their room in the message's buffer, the part that is
+   * already in the read buffer by a copy and the rest straight from the socket.
+   *
+   * @return false, having consumed nothing, for any other frame
+   */
+  private boolean readFragment(int n, Deadline deadline, boolean wakeable) throws IOException {
+    if (!frames.acceptsFragments()) {
+      return false;
+    }
+    fill(in, 4 + Math.min(n, 18), bulk ? HEAD_BYTES : in.capacity(), deadline, wakeable);
+    int at = in.position() + 4;
+    int h;
+    try {
+      h = frames.startFragment(in.slice(at, Math.min(in.remaining() - 4, n)), n);
+    } catch (DistHeaderException e) {
+      throw refused(e, frameCharge.getAndSet(0));
+    }
+    if (h < 0) {
+      return false;
+    }
+    ByteBuffer room = frames.fragmentRoom();
+    int have = Math.min(in.limit() - (at + h), room.remaining());
+    room.put(room.position(), in, at + h, have);
+    room.position(room.position() + have);
+    in.position(at + h + have); // unless the whole frame was there, the read buffer is empty now
+    fragmentEnd = room.limit();
+    partialFragment = room.limit(Math.min(room.capacity(), fragmentEnd + HEAD_BYTES));
+    readFragmentBytes(deadline, wakeable);
+    return true;
+  }
+
+  /**
+   * Reads the rest of {@link #partialFragment}'s bytes. Its reads may go on into the spare
+   * room behind the fragment, up to {@link #HEAD_BYTES}, so that the next header usually
+   * comes with the fragment's last read instead of a read of its own; what they bring
+   * there is moved to the read buffer (empty, since there were reads), before any later
+   * fragment's bytes can take that room.
+   */
+  private void readFragmentBytes(Deadline deadline, boolean wakeable) throws IOException {
+    ByteBuffer room = partialFragment;
+    while (room.position() < fragmentEnd) {
+      if (io.readSome(room, deadline, readingWhat, wakeable) < 0) {
+        throw new EOFException(peerName + " closed the connection");
+      }
+      lastReadNanos = System.nanoTime();
+    }
+    int extra = room.position() - fragmentEnd;
+    if (extra > 0) {
+      in.clear();
+      in.put(0, room, fragmentEnd, extra);
+      in.limit(extra);
+    }
+    partialFragment = null;
+  }
+
+  /** Whether a frame body is a fragment (its header is 131 69 or 131 70). */
+  private static boolean isFragment(ByteBuffer body) {
+    int at = body.position();
+    return body.remaining() >= 2 && body.get(at) == (byte) 131 && (body.get(at + 1) == 69 || body.get(at + 1) == 70);
+  }
+
+  /** Gives back a refused frame's charge and reports the peer's fault; the caller throws it. */
+  private EiConnectionLostException refused(DistHeaderException e, long cost) {
+    account.release(cost);
+    LOG.debug("closing the connection to {}: it sent {}", peerName, e.getMessage());
+    return new EiConnectionLostException(peerName + " sent " + e.getMessage(), e);
   }
 
   /**
@@ -336,10 +439,19 @@ public final class FrameReader {
 
   /** Makes at least {@code n} bytes (at most the buffer's capacity) readable in {@code in}. */
   private void fill(ByteBuffer in, int n, Deadline deadline, boolean wakeable) throws IOException {
+    fill(in, n, in.capacity(), deadline, wakeable);
+  }
+
+  /**
+   * Makes at least {@code n} bytes readable in {@code in}, reading no further than
+   * {@code max} bytes from its current position (or {@code n}, when more).
+   */
+  private void fill(ByteBuffer in, int n, int max, Deadline deadline, boolean wakeable) throws IOException {
     if (in.remaining() >= n) {
       return;
     }
     in.compact();
+    in.limit(Math.min(in.capacity(), Math.max(n, max)));
     try {
       while (in.position() < n) {
         int r = io.readSome(in, deadline, readingWhat, wakeable);
