@@ -38,10 +38,13 @@ public final class Ticker implements Runnable {
       return;
     }
     long now = System.nanoTime();
-    long silentMillis = (now - reader.lastReadNanos()) / 1_000_000L;
-    if (silentMillis >= tickTimeMillis && !reader.paused()) {
-      liveness.fail(new EiConnectionLostException("net_tick_timeout: " + peerName + " sent nothing for " + silentMillis + " ms (tick time " + tickTimeMillis + " ms)"));
-      return;
+    // paused() first: a pause that ends after it has stamped lastReadNanos() by then.
+    if (!reader.paused()) {
+      long silentMillis = (now - reader.lastReadNanos()) / 1_000_000L;
+      if (silentMillis >= tickTimeMillis) {
+        liveness.fail(new EiConnectionLostException("net_tick_timeout: " + peerName + " sent nothing for " + silentMillis + " ms (tick time " + tickTimeMillis + " ms)"));
+        return;
+      }
     }
     if ((now - sendQueue.lastWriteNanos()) / 1_000_000L >= tickTimeMillis / 4 - tickTimeMillis / 40) {
       sendQueue.sendTick();
