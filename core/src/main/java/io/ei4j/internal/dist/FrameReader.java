@@ -288,7 +288,7 @@ public final class FrameReader {
           skipping = n;
           long held = fragmentCharge.getAndSet(0); // a dropped sequence frees its fragments' charges
           long keep = Math.min(held, frames.bufferedBytes());
-          fragmentCharge.addAndGet(keep);
+          holdForReassembly(keep);
           account.release(held - keep);
           if (lost) {
             budget.countDrop();
@@ -315,11 +315,21 @@ public final class FrameReader {
   private long settleFragments(long cost) {
     long total = cost + fragmentCharge.getAndSet(0);
     long keep = Math.min(total, frames.bufferedBytes());
-    fragmentCharge.addAndGet(keep);
+    holdForReassembly(keep);
+    return total - keep;
+  }
+
+  /**
+   * Puts back {@code bytes} of fragments' charges that were taken out of
+   * {@link #fragmentCharge} to be settled. Should the connection have gone down meanwhile,
+   * {@link #releaseOnDown} found them out and cannot come back for them: they are released
+   * here.
+   */
+  private void holdForReassembly(long bytes) {
+    fragmentCharge.addAndGet(bytes);
     if (down.getAsBoolean()) {
       account.release(fragmentCharge.getAndSet(0));
     }
-    return total - keep;
   }
 
   /** Reads and throws away the rest of a dropped frame. */
