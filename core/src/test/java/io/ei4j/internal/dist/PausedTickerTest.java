@@ -15,6 +15,8 @@ import io.ei4j.term.TermDecoder;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -22,8 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The ticker against a reader that keeps pausing for the receive budget: a pause is never
- * taken for the peer's silence, not even by a tick that runs just as the pause ends.
+ * The ticker against a reader that pauses for the receive budget: a pause is never taken
+ * for the peer's silence, not even by a tick that runs just as the pause ends, and ticks
+ * reach the peer in every quarter tick time while the pause lasts.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PausedTickerTest {
@@ -90,6 +93,60 @@ class PausedTickerTest {
     assertEquals(PAUSES, read.get());
   }
 
+  @Test
+  void whileReadsArePausedATickGoesOutInEveryQuarterTickTimeEvenWhenTheSchedulerRunsLate() throws Exception {
+    long tickMillis = 1_600;
+    MessageBudget budget = new MessageBudget(MIB, BudgetPolicy.PAUSE);
+    MessageBudget.Account hog = budget.account();
+    assertTrue(hog.tryCharge(MIB - (16 << 10)));
+    Liveness liveness = new Liveness(why -> {});
+    Script socket = new Script(frames(1));
+    SocketIo<Script> io = new SocketIo<>(new ScriptCallbacks(), socket, null);
+    FrameReader reader = new FrameReader(io, "peer@host", Integer.MAX_VALUE, false, budget.account(),
+        () -> liveness.failure() != null, new DistFrameDecoder(false, Integer.MAX_VALUE, new TermDecoder()), () -> {});
+    Ticker ticker = new Ticker(liveness, reader, new SendQueue(io, liveness, "peer@host", "flusher", tickMillis), "peer@host",
+        tickMillis);
+    Thread readerThread = new Thread(() -> {
+      try {
+        reader.read(Deadline.after(SocketCallbacks.INFINITE), false);
+      } catch (IOException e) {
+        throw new RuntimeException(e);
+      }
+    }, "reader");
+    readerThread.start();
+    while (!reader.paused()) {
+      Thread.sleep(1);
+    }
+    // The scheduler as a loaded machine runs it: every other run 40% of an interval late.
+    long interval = ticker.intervalMillis();
+    long start = System.nanoTime();
+    for (int k = 0; k < 3 * tickMillis / interval; k++) {
+      long at = start + TimeUnit.MILLISECONDS.toNanos(k * interval + (k % 2 == 1 ? interval * 2 / 5 : 0));
+      long wait = at - System.nanoTime();
+      if (wait > 0) {
+        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+      }
+      ticker.run();
+    }
+    long end = System.nanoTime();
+    assertTrue(reader.paused(), "paused throughout");
+    hog.release(hog.heldBytes());
+    readerThread.join(10_000);
+    assertNull(liveness.failure());
+    // Erlang looks every quarter tick time, and ticks a hidden node that sent nothing since.
+    long longest = 0;
+    long last = start;
+    for (long w : socket.writes) {
+      if (w <= end) {
+        longest = Math.max(longest, w - last);
+        last = w;
+      }
+    }
+    longest = Math.max(longest, end - last);
+    assertTrue(longest < TimeUnit.MILLISECONDS.toNanos(tickMillis / 4),
+        "the longest time without a tick while paused: " + longest / 1_000_000 + " ms (tick time " + tickMillis + " ms)");
+  }
+
   /** {@code n} pass-through frames whose control message is a binary, {@link #FRAME_BYTES} long each. */
   private static byte[] frames(int n) {
     ByteBuffer b = ByteBuffer.allocate(n * (4 + FRAME_BYTES));
@@ -103,6 +160,8 @@ class PausedTickerTest {
   /** A socket that reads a script of bytes and takes every write. */
   private static final class Script {
     private final ByteBuffer in;
+    /** When each write (here: each tick) was made, by {@link System#nanoTime()}. */
+    private final List<Long> writes = new CopyOnWriteArrayList<>();
 
     Script(byte[] bytes) {
       this.in = ByteBuffer.wrap(bytes);
@@ -140,6 +199,7 @@ class PausedTickerTest {
 
     @Override
     public int write(Script ctx, ByteBuffer buffer, long timeoutMillis) {
+      ctx.writes.add(System.nanoTime());
       int n = buffer.remaining();
       buffer.position(buffer.limit());
       return n;
