@@ -201,16 +201,16 @@ class ReceiveBudgetInteropTest {
         }
         // Past the end of the flooding, several tick times paused.
         Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(floodEnds - System.nanoTime())) + 2_000);
-        assertFalse(flood.output().stream().anyMatch(l -> l.startsWith("nodedown")), "the flooding node kept its connection: " + flood.output());
+        assertFalse(flood.output().stream().anyMatch(l -> l.startsWith("nodedown")), "the flooding node kept its connection: " + flood.output() + "\nnode: " + out);
 
         command(stdin, "drain");
         Matcher sent = flood.awaitMatch("^sent (\\d+)", Duration.ofSeconds(120));
         String drained = awaitLine(out, "^drained ", 120);
         assertEquals("drained " + sent.group(1) + " inorder true big 3 end done", drained.substring(0, drained.indexOf(" used")),
-            "every message arrived, in order: " + drained);
+            "every message arrived, in order: " + drained + "\nflood: " + flood.output() + "\nnode: " + out);
         command(stdin, "stats");
         awaitLine(out, "^used .* heap", 10);
-        assertFalse(flood.output().stream().anyMatch(l -> l.startsWith("nodedown")), "no nodedown: " + flood.output());
+        assertFalse(flood.output().stream().anyMatch(l -> l.startsWith("nodedown")), "no nodedown: " + flood.output() + "\nnode: " + out);
         System.out.println("flood: " + flood.output() + "\nnode: " + out);
         command(stdin, "quit");
       }
