@@ -95,6 +95,11 @@ public final class FrameReader {
    */
   private boolean bulk;
   private volatile long lastReadNanos;
+  /**
+   * Whether reading waits for the receive budget now. Cleared only after the pause has
+   * stamped {@link #lastReadNanos}, so that whoever sees it cleared sees that stamp too.
+   */
+  private volatile boolean pausing;
   /** The charge of the frame whose length has been read and whose body is not decoded yet. */
   private final AtomicLong frameCharge = new AtomicLong();
   /** The charges of fragments whose message is still being reassembled. */
@@ -138,10 +143,13 @@ public final class FrameReader {
 
   /**
    * Whether reading waits for the receive budget now: then the peer's silence is ours (we
-   * do not read), and the ticker must not take it for the peer's.
+   * do not read), and the ticker must not take it for the peer's. Ask this before
+   * {@link #lastReadNanos()}: a pause stamps the time before it ends, so once this says
+   * false the time is no older than the pause's end (asked the other way round, a pause
+   * that ends between the two calls looks like a silence as long as the pause).
    */
   public boolean paused() {
-    return account.paused();
+    return pausing;
   }
 
   /** This connection's account in the node's receive budget. */
@@ -359,12 +367,14 @@ public final class FrameReader {
       }
       switch (budget.policy()) {
         case PAUSE -> {
+          pausing = true;
           try {
             if (!account.await(cost, deadline, wakeable, down, readingWhat)) {
               throw new EiConnectionLostException("the connection to " + peerName + " went down while its reads waited for the receive budget");
             }
           } finally {
-            lastReadNanos = System.nanoTime(); // the pause was ours, not the peer's silence
+            lastReadNanos = System.nanoTime(); // the pause was ours, not the peer's silence: stamped before it ends
+            pausing = false;
           }
         }
         case DISCONNECT -> {
@@ -381,7 +391,7 @@ public final class FrameReader {
           skipping = n;
           long held = fragmentCharge.getAndSet(0); // a dropped sequence frees its fragments' charges
           long keep = Math.min(held, frames.bufferedBytes());
-          fragmentCharge.addAndGet(keep);
+          holdForReassembly(keep);
           account.release(held - keep);
           if (lost) {
             budget.countDrop();
@@ -408,11 +418,21 @@ public final class FrameReader {
   private long settleFragments(long cost) {
     long total = cost + fragmentCharge.getAndSet(0);
     long keep = Math.min(total, frames.bufferedBytes());
-    fragmentCharge.addAndGet(keep);
+    holdForReassembly(keep);
+    return total - keep;
+  }
+
+  /**
+   * Puts back {@code bytes} of fragments' charges that were taken out of
+   * {@link #fragmentCharge} to be settled. Should the connection have gone down meanwhile,
+   * {@link #releaseOnDown} found them out and cannot come back for them: they are released
+   * here.
+   */
+  private void holdForReassembly(long bytes) {
+    fragmentCharge.addAndGet(bytes);
     if (down.getAsBoolean()) {
       account.release(fragmentCharge.getAndSet(0));
     }
-    return total - keep;
   }
 
   /** Reads and throws away the rest of a dropped frame. */
