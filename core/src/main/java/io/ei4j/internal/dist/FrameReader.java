@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * small frames costs one read; a frame that fits is decoded where it lies (its binaries
  * copied, since the buffer is reused), a larger one gets a buffer of its own that the
  * decoded binaries then share. A read that fails with a timeout or an interrupt consumes
- * nothing it cannot resume: the length stays in the buffer until the whole frame is there,
- * and a large frame's partial buffer is kept for the next call.
+ * nothing it cannot resume: a small frame's length stays in the read buffer until the whole
+ * frame is there, and a large frame's partial buffer is kept for the next call.
  *
  * <p>A fragment of a message that takes several (Erlang cuts messages into fragments of
  * 64 KiB) is read straight into the buffer where its message is reassembled: only its
@@ -193,7 +193,8 @@ public final class FrameReader {
    * Reads one frame and decodes it.
    *
    * @param wakeable whether the read may be woken up ({@link SocketIo#wakeupRead}), which
-   *     ends it as a timeout that consumed nothing
+   *     ends it as a timeout that loses nothing (what was read of the frame is kept for
+   *     the next call)
    * @return the message, or null for a tick (answered through {@code onTick}) or a fragment
    *     that did not complete a message
    * @throws EiConnectionLostException for a frame above the size limit or that does not decode

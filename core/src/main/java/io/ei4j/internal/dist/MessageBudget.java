@@ -133,11 +133,6 @@ public final class MessageBudget {
       return held.get();
     }
 
-    /** Whether this connection waits for room now (its reads are paused). */
-    public boolean paused() {
-      return waiting;
-    }
-
     /**
      * Charges {@code bytes} when they fit: the node-wide total stays within the budget, or
      * this connection stays within its {@link #CONNECTION_RESERVE} and the total within the
