@@ -222,6 +222,11 @@ public final class MessageBudget {
       }
     }
 
+    /** Whether this connection waits for room in {@link #await} now (its tests look). */
+    boolean paused() {
+      return waiting;
+    }
+
     /**
      * Makes a wakeable {@link #await} of this connection (under way, or the next one) end
      * early; cheap when none waits.
