@@ -33,8 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
  * target every 0.5 s with a fresh connection each time ({@code erlang:disconnect_node/1}
  * between pings); then (d) an ei4j {@link Node} over TLS, pinged by an Erlang node over
  * {@code inet_tls_dist}, and under {@code -Pthorough} (e) an Erlang node over
- * {@code inet_tls_dist} for comparison. Every ping must be {@code pong}, for ei4j as for Erlang; each test
- * prints its numbers as {@code admission: ...}.
+ * {@code inet_tls_dist} for comparison. Every ping must be {@code pong}, for ei4j as for
+ * Erlang over TCP; Erlang's TLS node, which lost a ping in one run, is only reported. Each
+ * test prints its numbers as {@code admission: ...}.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class AdmissionUnderAttackIT {
@@ -82,15 +83,21 @@ class AdmissionUnderAttackIT {
     }
   }
 
-  /** The TLS comparison with Erlang's {@code inet_tls_dist}: under {@code -Pthorough} only (a minute of erl over TLS). */
+  /**
+   * The TLS comparison with Erlang's {@code inet_tls_dist}, under {@code -Pthorough} only (a
+   * minute of erl over TLS). Its figures are printed, not asserted: Erlang's TLS node itself
+   * lost one ping of 40 in one run (a 7 s setup time out; its slowest ping took 4.2 s in
+   * another), and what ei4j must do is asserted by the test below.
+   */
   @Test
-  void anErlangTlsNodeAnswersEveryTlsPingUnderAttack(@TempDir Path dir) throws Exception {
+  void anErlangTlsNodeUnderTheSameAttackForComparison(@TempDir Path dir) throws Exception {
     assumeTrue(Thorough.enabled(), "the Erlang TLS comparison runs under -Pthorough");
     Path optfile = tlsOptfile(dir);
     String alive = ErlangPeer.uniqueName("ttarget");
     try (ErlangPeer target = ErlangSide.peer(alive, COOKIE)
         .args("-proto_dist", "inet_tls", "-ssl_dist_optfile", optfile.toString()).workDir(dir).start()) {
-      underAttack("erl -proto_dist inet_tls", target.nodeName(), port(alive), tlsArgs(optfile));
+      int pong = pongsUnderAttack("erl -proto_dist inet_tls", target.nodeName(), port(alive), tlsArgs(optfile));
+      assertTrue(pong > 0, "erl over TLS answered no ping at all under attack");
     }
   }
 
@@ -120,6 +127,15 @@ class AdmissionUnderAttackIT {
 
   /** Attacks {@code port} while an honest Erlang node pings {@code node}; all pings must be pong. */
   private static void underAttack(String label, String node, int port, String... honestArgs) throws Exception {
+    assertEquals(SECONDS * 2, pongsUnderAttack(label, node, port, honestArgs),
+        label + ": every honest ping must be pong under attack");
+  }
+
+  /**
+   * Attacks {@code port} while an honest Erlang node pings {@code node} {@code 2 *
+   * SECONDS} times; prints the figures and returns how many pings were pong.
+   */
+  private static int pongsUnderAttack(String label, String node, int port, String... honestArgs) throws Exception {
     int pings = SECONDS * 2;
     try (ErlangPeer honest = ErlangSide.peer(ErlangPeer.uniqueName("honest"), COOKIE).args(honestArgs).start()) {
       // Before the attack: the honest peer reaches the target.
@@ -142,7 +158,7 @@ class AdmissionUnderAttackIT {
       System.out.printf("admission: %s: %d/%d pings pong (%d pang), slowest %s ms; %d silent + %d dripping attackers"
           + " opened %d connections in %d s, %d closed by the target%n", label, pong, pings, pang, m.group(3), SILENT, DRIP,
           opens, SECONDS, closed);
-      assertEquals(pings, pong, label + ": every honest ping must be pong under attack");
+      return pong;
     }
   }
 
