@@ -288,15 +288,7 @@ public final class DistFrameDecoder {
         if (count == 1) {
           return message(frame, refs, owned ? sharing : copying);
         }
-        if (sequences.containsKey(seq)) {
-          throw new DistHeaderException("a new sequence " + Long.toUnsignedString(seq) + " while one with that id is in progress");
-        }
-        if (sequences.size() >= MAX_SEQUENCES) {
-          throw new DistHeaderException("more than " + MAX_SEQUENCES + " fragmented messages in progress at once");
-        }
-        Sequence s = new Sequence(refs, initialCapacity(count, frame.remaining()), count - 1);
-        reservedBytes += s.reserved;
-        sequences.put(seq, s);
+        Sequence s = open(seq, refs, count, frame.remaining());
         append(seq, s, frame);
         return null;
       }
@@ -334,6 +326,23 @@ public final class DistFrameDecoder {
       return (int) Math.max(256, announced);
     }
     return (int) Math.max(256, Math.min(2L * n, MAX_RESERVED_BYTES));
+  }
+
+  /**
+   * Starts sequence {@code seq} of {@code count} fragments, the first of which carries
+   * {@code firstBytes} bytes of the message, with its buffer reserved.
+   */
+  private Sequence open(long seq, ErlAtom[] refs, long count, int firstBytes) throws DistHeaderException {
+    if (sequences.containsKey(seq)) {
+      throw new DistHeaderException("a new sequence " + Long.toUnsignedString(seq) + " while one with that id is in progress");
+    }
+    if (sequences.size() >= MAX_SEQUENCES) {
+      throw new DistHeaderException("more than " + MAX_SEQUENCES + " fragmented messages in progress at once");
+    }
+    Sequence s = new Sequence(refs, initialCapacity(count, firstBytes), count - 1);
+    reservedBytes += s.reserved;
+    sequences.put(seq, s);
+    return s;
   }
 
   private void append(long seq, Sequence s, ByteBuffer frame) throws DistHeaderException {
@@ -410,17 +419,9 @@ public final class DistFrameDecoder {
       if (id <= 1 || refsLength(head, at + 18) < 0) {
         return -1;
       }
-      if (sequences.containsKey(seq)) {
-        throw new DistHeaderException("a new sequence " + Long.toUnsignedString(seq) + " while one with that id is in progress");
-      }
-      if (sequences.size() >= MAX_SEQUENCES) {
-        throw new DistHeaderException("more than " + MAX_SEQUENCES + " fragmented messages in progress at once");
-      }
       head.position(at + 18);
       ErlAtom[] refs = atomCacheRefs(head, false);
-      s = new Sequence(refs, initialCapacity(id, n - (head.position() - at)), id - 1);
-      reservedBytes += s.reserved;
-      sequences.put(seq, s);
+      s = open(seq, refs, id, n - (head.position() - at));
     } else {
       return -1;
     }
