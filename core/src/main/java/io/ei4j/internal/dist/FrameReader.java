@@ -252,11 +252,9 @@ public final class FrameReader {
     try {
       m = frame == null ? frames.finishFragment() : frames.decode(frame, owned);
     } catch (DistHeaderException e) {
-      throw refused(e, cost);
+      throw refused(e.getMessage(), e, cost);
     } catch (TermDecodeException e) {
-      account.release(cost);
-      LOG.debug("closing the connection to {}: it sent an undecodable message: {}", peerName, e.getMessage());
-      throw new EiConnectionLostException(peerName + " sent an undecodable message: " + e.getMessage(), e);
+      throw refused("an undecodable message: " + e.getMessage(), e, cost);
     }
     long forMessage = settleFragments(cost);
     if (m == null) {
@@ -285,7 +283,7 @@ public final class FrameReader {
     try {
       h = frames.startFragment(in.slice(at, Math.min(in.remaining() - 4, n)), n);
     } catch (DistHeaderException e) {
-      throw refused(e, frameCharge.getAndSet(0));
+      throw refused(e.getMessage(), e, frameCharge.getAndSet(0));
     }
     if (h < 0) {
       return false;
@@ -331,11 +329,14 @@ public final class FrameReader {
     return body.remaining() >= 2 && body.get(at) == (byte) 131 && (body.get(at + 1) == 69 || body.get(at + 1) == 70);
   }
 
-  /** Gives back a refused frame's charge and reports the peer's fault; the caller throws it. */
-  private EiConnectionLostException refused(DistHeaderException e, long cost) {
+  /**
+   * Gives back a refused frame's charge and reports the peer's fault ({@code what} it
+   * sent); the caller throws it.
+   */
+  private EiConnectionLostException refused(String what, Exception e, long cost) {
     account.release(cost);
-    LOG.debug("closing the connection to {}: it sent {}", peerName, e.getMessage());
-    return new EiConnectionLostException(peerName + " sent " + e.getMessage(), e);
+    LOG.debug("closing the connection to {}: it sent {}", peerName, what);
+    return new EiConnectionLostException(peerName + " sent " + what, e);
   }
 
   /**
