@@ -986,13 +986,10 @@ public final class TlsSocket {
   }
 
   /** After a read of the channel filled {@code netIn}: see {@link #BULK_READ_RECORDS}. */
-  private void growForBulk() {
+  private void growForBulk() throws ErrnoException {
     int bulk = BULK_READ_RECORDS * engine.getSession().getPacketBufferSize();
     if (netIn.capacity() < bulk) {
-      ByteBuffer bigger = ByteBuffer.allocate(bulk);
-      netIn.flip();
-      bigger.put(netIn);
-      netIn = bigger;
+      netIn = grow(netIn, bulk - netIn.position());
     }
   }
 
