@@ -1,5 +1,8 @@
 package io.ei4j.internal.dist;
 
+import static io.ei4j.internal.dist.FragmentFrames.concat;
+import static io.ei4j.internal.dist.FragmentFrames.cont;
+import static io.ei4j.internal.dist.FragmentFrames.term;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,11 +12,8 @@ import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlBinary;
 import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlPid;
-import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
-import io.ei4j.term.TermBuffer;
 import io.ei4j.term.TermDecoder;
-import io.ei4j.term.TermEncoder;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -28,17 +28,11 @@ class DirectFragmentsTest {
   private static final int MAX = 1 << 20;
   private static final ErlPid TO = ErlPid.of(ErlAtom.of("r@localhost"), 3, 0, 5);
 
-  /**
-   * Frame bodies {@code 131 69 seq count} with one new atom cache entry ('' as the cookie's
-   * atom, slot 0), or {@code 131 70 seq id}, then {@code chunk}.
-   */
-  private static byte[] first(long seq, long count, byte[] chunk) {
-    return ByteBuffer.allocate(18 + 4 + chunk.length).put((byte) 131).put((byte) 69).putLong(seq).putLong(count)
-        .put((byte) 1).put((byte) 0x08).put((byte) 0).put((byte) 0).put(chunk).array();
-  }
+  /** One new atom cache entry: '' (the cookie's atom) in slot 0. */
+  private static final byte[] CACHED_EMPTY_ATOM = {1, 0x08, 0, 0};
 
-  private static byte[] cont(long seq, long id, byte[] chunk) {
-    return ByteBuffer.allocate(18 + chunk.length).put((byte) 131).put((byte) 70).putLong(seq).putLong(id).put(chunk).array();
+  private static byte[] first(long seq, long count, byte[] chunk) {
+    return FragmentFrames.first(seq, count, CACHED_EMPTY_ATOM, chunk);
   }
 
   private static byte[] message(int size) {
@@ -115,18 +109,5 @@ class DirectFragmentsTest {
     assertEquals(-1, d.startFragment(ByteBuffer.wrap(cont(9, 1, chunk)), 5018), "a fragment out of order");
     DistHeaderException e = assertThrows(DistHeaderException.class, () -> d.decode(ByteBuffer.wrap(cont(9, 1, chunk)), false));
     assertTrue(e.getMessage().contains("where fragment 2 was expected"), e.getMessage());
-  }
-
-  /** A term as a distribution header's message carries it: without the version byte. */
-  private static byte[] term(ErlTerm t) {
-    TermBuffer b = new TermBuffer();
-    TermEncoder.encodeTerm(t, b);
-    return b.toByteArray();
-  }
-
-  private static byte[] concat(byte[] a, byte[] b) {
-    byte[] r = Arrays.copyOf(a, a.length + b.length);
-    System.arraycopy(b, 0, r, a.length, b.length);
-    return r;
   }
 }

@@ -1,5 +1,7 @@
 package io.ei4j.internal.dist;
 
+import static io.ei4j.internal.dist.FragmentFrames.concat;
+import static io.ei4j.internal.dist.FragmentFrames.term;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,11 +10,8 @@ import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlBinary;
 import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlPid;
-import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
-import io.ei4j.term.TermBuffer;
 import io.ei4j.term.TermDecoder;
-import io.ei4j.term.TermEncoder;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -26,12 +25,11 @@ class FragmentReservationTest {
   private static final int MAX = 64 << 20;
 
   private static ByteBuffer first(long seq, long count, byte[] chunk) {
-    return ByteBuffer.allocate(2 + 16 + 1 + chunk.length).put((byte) 131).put((byte) 69).putLong(seq).putLong(count)
-        .put((byte) 0).put(chunk).flip();
+    return ByteBuffer.wrap(FragmentFrames.first(seq, count, FragmentFrames.NO_REFS, chunk));
   }
 
   private static ByteBuffer cont(long seq, long id, byte[] chunk) {
-    return ByteBuffer.allocate(2 + 16 + chunk.length).put((byte) 131).put((byte) 70).putLong(seq).putLong(id).put(chunk).flip();
+    return ByteBuffer.wrap(FragmentFrames.cont(seq, id, chunk));
   }
 
   @Test
@@ -70,18 +68,5 @@ class FragmentReservationTest {
     // A dropped sequence gives its reservation back.
     d.discard(cont(1, 1023, chunk));
     assertEquals(DistFrameDecoder.MAX_RESERVED_BYTES - (4 << 20) + 36L * 2 * chunk.length, d.reservedBytes());
-  }
-
-  /** A term as a distribution header's message carries it: without the version byte. */
-  private static byte[] term(ErlTerm t) {
-    TermBuffer b = new TermBuffer();
-    TermEncoder.encodeTerm(t, b);
-    return b.toByteArray();
-  }
-
-  private static byte[] concat(byte[] a, byte[] b) {
-    byte[] r = Arrays.copyOf(a, a.length + b.length);
-    System.arraycopy(b, 0, r, a.length, b.length);
-    return r;
   }
 }
