@@ -23,31 +23,32 @@ import java.util.function.Consumer;
  * <p>A {@link Conn} hands core the bytes of its script and then end of stream; it never
  * blocks. What core writes is collected, and an optional responder sees every write and
  * may append to the script (a scripted peer that answers a challenge, say). Connections
- * queued with {@link #offer} are what {@link #accept} returns.
+ * queued with {@link #offer} are what {@link #accept} returns. Public for the tests of
+ * other packages that drive core's reading code over a script.
  */
-final class MemoryTransport implements SocketCallbacks<MemoryTransport.Conn> {
+public final class MemoryTransport implements SocketCallbacks<MemoryTransport.Conn> {
   static final SocketAddress ADDRESS = new InetSocketAddress(InetAddress.getLoopbackAddress(), 1);
 
   private final int headerSize;
   private final BlockingQueue<Conn> pending = new LinkedBlockingQueue<>();
 
-  MemoryTransport(int headerSize) {
+  public MemoryTransport(int headerSize) {
     this.headerSize = headerSize;
   }
 
   /** One scripted socket. */
-  static final class Conn {
+  public static final class Conn {
     private final ByteArrayOutputStream written = new ByteArrayOutputStream();
     private ByteBuffer script = ByteBuffer.allocate(0);
     private Consumer<Conn> responder;
     private boolean closed;
 
-    Conn(byte[] script) {
+    public Conn(byte[] script) {
       append(script);
     }
 
     /** Called after every write core makes, under this connection's lock. */
-    synchronized Conn responder(Consumer<Conn> r) {
+    public synchronized Conn responder(Consumer<Conn> r) {
       this.responder = r;
       return this;
     }

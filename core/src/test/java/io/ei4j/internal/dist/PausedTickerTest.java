@@ -4,17 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ei4j.api.Accepted;
-import io.ei4j.api.Errno;
-import io.ei4j.api.ErrnoException;
 import io.ei4j.api.SocketCallbacks;
 import io.ei4j.connect.BudgetPolicy;
 import io.ei4j.connect.EiConnectionLostException;
+import io.ei4j.fuzz.MemoryTransport;
 import io.ei4j.term.ErlBinary;
 import io.ei4j.term.TermDecoder;
 import java.io.IOException;
-import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +42,7 @@ class PausedTickerTest {
     MessageBudget.Account hog = budget.account(); // another connection's messages, filling the budget
     AtomicReference<EiConnectionLostException> down = new AtomicReference<>();
     Liveness liveness = new Liveness(down::set);
-    SocketIo<Script> io = new SocketIo<>(new ScriptCallbacks(), new Script(frames(PAUSES)), null);
+    SocketIo<MemoryTransport.Conn> io = new SocketIo<>(new MemoryTransport(4), script(frames(PAUSES), new ArrayList<>()), null);
     FrameReader reader = new FrameReader(io, "peer@host", Integer.MAX_VALUE, false, budget.account(),
         () -> liveness.failure() != null, new DistFrameDecoder(false, Integer.MAX_VALUE, new TermDecoder()), () -> {});
     Ticker ticker = new Ticker(liveness, reader, new SendQueue(io, liveness, "peer@host", "flusher", TICK_MILLIS), "peer@host",
@@ -100,8 +98,8 @@ class PausedTickerTest {
     MessageBudget.Account hog = budget.account();
     assertTrue(hog.tryCharge(MIB - (16 << 10)));
     Liveness liveness = new Liveness(why -> {});
-    Script socket = new Script(frames(1));
-    SocketIo<Script> io = new SocketIo<>(new ScriptCallbacks(), socket, null);
+    List<Long> writes = new CopyOnWriteArrayList<>();
+    SocketIo<MemoryTransport.Conn> io = new SocketIo<>(new MemoryTransport(4), script(frames(1), writes), null);
     FrameReader reader = new FrameReader(io, "peer@host", Integer.MAX_VALUE, false, budget.account(),
         () -> liveness.failure() != null, new DistFrameDecoder(false, Integer.MAX_VALUE, new TermDecoder()), () -> {});
     Ticker ticker = new Ticker(liveness, reader, new SendQueue(io, liveness, "peer@host", "flusher", tickMillis), "peer@host",
@@ -136,7 +134,7 @@ class PausedTickerTest {
     // Erlang looks every quarter tick time, and ticks a hidden node that sent nothing since.
     long longest = 0;
     long last = start;
-    for (long w : socket.writes) {
+    for (long w : writes) {
       if (w <= end) {
         longest = Math.max(longest, w - last);
         last = w;
@@ -157,75 +155,8 @@ class PausedTickerTest {
     return b.array();
   }
 
-  /** A socket that reads a script of bytes and takes every write. */
-  private static final class Script {
-    private final ByteBuffer in;
-    /** When each write (here: each tick) was made, by {@link System#nanoTime()}. */
-    private final List<Long> writes = new CopyOnWriteArrayList<>();
-
-    Script(byte[] bytes) {
-      this.in = ByteBuffer.wrap(bytes);
-    }
-  }
-
-  private static final class ScriptCallbacks implements SocketCallbacks<Script> {
-    @Override
-    public int flags() {
-      return FLAG_FULL_IMPL;
-    }
-
-    @Override
-    public Script socket(Object setupContext) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public void close(Script ctx) {}
-
-    @Override
-    public SocketAddress listen(Script ctx, SocketAddress address, int backlog) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public Accepted<Script> accept(Script listenCtx, long timeoutMillis) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public void connect(Script ctx, SocketAddress address, long timeoutMillis) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public int write(Script ctx, ByteBuffer buffer, long timeoutMillis) {
-      ctx.writes.add(System.nanoTime());
-      int n = buffer.remaining();
-      buffer.position(buffer.limit());
-      return n;
-    }
-
-    @Override
-    public int read(Script ctx, ByteBuffer buffer, long timeoutMillis) {
-      synchronized (ctx) {
-        if (!ctx.in.hasRemaining()) {
-          return -1;
-        }
-        int n = Math.min(buffer.remaining(), ctx.in.remaining());
-        buffer.put(ctx.in.slice(ctx.in.position(), n));
-        ctx.in.position(ctx.in.position() + n);
-        return n;
-      }
-    }
-
-    @Override
-    public int handshakePacketHeaderSize(Script ctx) {
-      return 4;
-    }
-
-    @Override
-    public int fd(Script ctx) throws IOException {
-      throw new ErrnoException(Errno.ENOTSOCK, "a script has no descriptor");
-    }
+  /** A scripted socket (its reads, then end of stream) that notes when each write (here: each tick) was made. */
+  private static MemoryTransport.Conn script(byte[] bytes, List<Long> writes) {
+    return new MemoryTransport.Conn(bytes).responder(c -> writes.add(System.nanoTime()));
   }
 }
