@@ -107,8 +107,7 @@ class ReadingRoleInteropTest {
          EiNode node = javaNode(transport).distributionHeaders(false).build();
          EiConnection c = node.connect(peer.nodeName(), 10_000)) {
       ErlPid me = c.self();
-      c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("echo"), me, ErlAtom.of("warm")));
-      assertEquals(ErlAtom.of("warm"), ((EiMessage.Send) c.receive(10_000)).message());
+      echoes(c, "warm");
 
       // Interrupted while reading the socket itself.
       AtomicReference<Throwable> outcome = new AtomicReference<>();
@@ -141,24 +140,14 @@ class ReadingRoleInteropTest {
       int size = 1 << 20;
       transport.throttle = true;
       c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("big"), me, ErlInteger.of(size)));
-      int timeouts = 0;
-      EiMessage got = null;
-      while (got == null) {
-        try {
-          got = c.receive(50);
-        } catch (ErrnoException e) {
-          assertTrue(e.isTimeout(), e.toString());
-          timeouts++;
-        }
-      }
+      Received r = receiveThroughTimeouts(c, 1, 50);
       transport.throttle = false;
-      assertTrue(timeouts >= 5, "receive timed out halfway through the frame " + timeouts + " times");
-      ErlTuple big = (ErlTuple) ((EiMessage.Send) got).message();
+      assertTrue(r.timeouts() >= 5, "receive timed out halfway through the frame " + r.timeouts() + " times");
+      ErlTuple big = r.messages().get(0);
       byte[] expected = new byte[size];
       java.util.Arrays.fill(expected, (byte) 7);
       assertArrayEquals(expected, ((ErlBinary) big.get(1)).toByteArray(), "the frame read across timeouts is intact");
-      c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("echo"), me, ErlAtom.of("after")));
-      assertEquals(ErlAtom.of("after"), ((EiMessage.Send) c.receive(10_000)).message());
+      echoes(c, "after");
     }
   }
 
@@ -170,8 +159,7 @@ class ReadingRoleInteropTest {
          EiNode node = javaNode(transport).build();
          EiConnection c = node.connect(peer.nodeName(), 10_000)) {
       ErlPid me = c.self();
-      c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("echo"), me, ErlAtom.of("warm")));
-      assertEquals(ErlAtom.of("warm"), ((EiMessage.Send) c.receive(10_000)).message());
+      echoes(c, "warm");
 
       // Two messages of 2 MiB from two processes (their fragments may interleave), arriving
       // 7001 bytes per read, so that reads end anywhere in a fragment's header or bytes;
@@ -181,25 +169,15 @@ class ReadingRoleInteropTest {
       transport.pauseMillis = 2;
       transport.throttle = true;
       c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("patterns"), me, ErlList.of(ErlInteger.of(1), ErlInteger.of(2)), ErlInteger.of(size)));
-      int timeouts = 0;
-      List<ErlTuple> got = new ArrayList<>();
-      while (got.size() < 2) {
-        try {
-          got.add((ErlTuple) ((EiMessage.Send) c.receive(20)).message());
-        } catch (ErrnoException e) {
-          assertTrue(e.isTimeout(), e.toString());
-          timeouts++;
-        }
-      }
+      Received r = receiveThroughTimeouts(c, 2, 20);
       transport.throttle = false;
-      assertTrue(timeouts >= 5, "receive timed out halfway through the fragments " + timeouts + " times");
-      for (ErlTuple t : got) {
+      assertTrue(r.timeouts() >= 5, "receive timed out halfway through the fragments " + r.timeouts() + " times");
+      for (ErlTuple t : r.messages()) {
         int seed = ((ErlInteger) t.get(1)).intValue();
         assertArrayEquals(pattern(seed, size), ((ErlBinary) t.get(2)).toByteArray(), "message " + seed + " is intact");
       }
       assertEquals(2, c.frameDecoder().reassembledMessages(), "both messages came as fragments");
-      c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("echo"), me, ErlAtom.of("after")));
-      assertEquals(ErlAtom.of("after"), ((EiMessage.Send) c.receive(10_000)).message());
+      echoes(c, "after");
     }
   }
 
@@ -210,8 +188,7 @@ class ReadingRoleInteropTest {
          EiNode node = javaNode(transport).build();
          EiConnection c = node.connect(peer.nodeName(), 10_000)) {
       ErlPid me = c.self();
-      c.regSend(me, "echo", ErlTuple.of(ErlAtom.of("echo"), me, ErlAtom.of("warm")));
-      assertEquals(ErlAtom.of("warm"), ((EiMessage.Send) c.receive(10_000)).message());
+      echoes(c, "warm");
       // The stream ends 300,001 bytes into a message of 2 MiB: in the middle of its fifth fragment.
       transport.piece = 5000;
       transport.pauseMillis = 0;
@@ -225,6 +202,30 @@ class ReadingRoleInteropTest {
       }
       assertEquals(0, node.receiveBudgetUsedBytes(), "the fragments read so far gave back their receive budget");
     }
+  }
+
+  /** Has the peer's {@code echo} process send {@code word} back, and checks that it comes. */
+  private static void echoes(EiConnection c, String word) throws IOException {
+    c.regSend(c.self(), "echo", ErlTuple.of(ErlAtom.of("echo"), c.self(), ErlAtom.of(word)));
+    assertEquals(ErlAtom.of(word), ((EiMessage.Send) c.receive(10_000)).message());
+  }
+
+  /** The messages {@link #receiveThroughTimeouts} received, and how often a receive timed out. */
+  private record Received(List<ErlTuple> messages, int timeouts) {}
+
+  /** Receives {@code n} messages with receives of {@code timeoutMillis}, counting those that time out. */
+  private static Received receiveThroughTimeouts(EiConnection c, int n, long timeoutMillis) throws IOException {
+    int timeouts = 0;
+    List<ErlTuple> got = new ArrayList<>();
+    while (got.size() < n) {
+      try {
+        got.add((ErlTuple) ((EiMessage.Send) c.receive(timeoutMillis)).message());
+      } catch (ErrnoException e) {
+        assertTrue(e.isTimeout(), e.toString());
+        timeouts++;
+      }
+    }
+    return new Received(got, timeouts);
   }
 
   private static byte[] pattern(int seed, int n) {
