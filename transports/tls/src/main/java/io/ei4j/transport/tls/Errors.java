@@ -21,6 +21,11 @@ import javax.net.ssl.SSLSession;
  * a refused renegotiation.
  */
 final class Errors {
+  /** TLS record content type of handshake messages. */
+  private static final int TLS_HANDSHAKE = 22;
+  /** The largest plaintext TLS record body (RFC 8446 section 5.1). */
+  private static final int MAX_PLAINTEXT_RECORD = 1 << 14;
+
   private Errors() {}
 
   static ErrnoException closed(String what) {
@@ -145,6 +150,27 @@ final class Errors {
     if (!tls) {
       throw new ErrnoException(Errno.EPROTO, what + " failed: the peer sent plaintext (first byte 0x"
           + Integer.toHexString(type) + "), not a TLS record; it does not speak TLS, refusing");
+    }
+  }
+
+  /**
+   * Checks the first record header a TLS client sends, as much of it as has arrived
+   * ({@code header}'s position): a handshake record (its ClientHello), TLS's major version
+   * 3, and a length a plaintext record may have (1 to 2^14 bytes, RFC 8446 section 5.1).
+   */
+  static void checkClientHelloHeader(ByteBuffer header, String what) throws ErrnoException {
+    checkLooksLikeTls(header, what);
+    int type = header.get(0) & 0xff;
+    if (type != TLS_HANDSHAKE) {
+      throw new ErrnoException(Errno.EPROTO, what + " failed: the peer's first TLS record has content type "
+          + type + ", not a handshake record with its ClientHello; refusing");
+    }
+    if (header.position() >= 5) {
+      int length = header.getShort(3) & 0xffff;
+      if (length == 0 || length > MAX_PLAINTEXT_RECORD) {
+        throw new ErrnoException(Errno.EPROTO, what + " failed: the peer's first TLS record claims "
+            + length + " bytes, outside 1.." + MAX_PLAINTEXT_RECORD + "; refusing");
+      }
     }
   }
 

@@ -66,6 +66,10 @@ public final class TlsSocket {
   /** No TLS record needs more; see {@link #grow}. */
   private static final int MAX_BUFFER_BYTES = 1 << 20;
   private static final ByteBuffer[] NOTHING = {ByteBuffer.allocate(0)};
+  /** The most a refused peer's unread bytes are read for, before the close; see {@link #discardReadable}. */
+  private static final int DISCARD_BYTES = 16 * 1024;
+  /** A TLS record header: content type, protocol version, length. */
+  static final int RECORD_HEADER_BYTES = 5;
   /** TLS record content type of handshake messages, visible in a TLS 1.2 record header. */
   private static final int CONTENT_TYPE_HANDSHAKE = 22;
   /** TLS record content type of application data, and of every TLS 1.3 record after the handshake. */
@@ -108,6 +112,11 @@ public final class TlsSocket {
    */
   private volatile boolean readWakeup;
   private volatile int fd = -1;
+  /**
+   * An accepted socket's first record header as it arrives, until its engine is made (see
+   * {@link #startOnFirstHeader}); null otherwise.
+   */
+  private ByteBuffer firstHeader;
   /** Set once the handshake saw the peer's first bytes (checked to look like TLS). */
   private boolean sawInput;
   /** Whole TLS records the handshake has taken from the peer: its progress. */
@@ -192,8 +201,8 @@ public final class TlsSocket {
     try {
       c.configureBlocking(false);
       c.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      child.engine = config.newEngine(false, null, -1);
-      child.startHandshake();
+      // no engine yet: stepHandshake makes one once the peer's first record header arrives
+      child.firstHeader = ByteBuffer.allocate(RECORD_HEADER_BYTES);
       return child;
     } catch (IOException | RuntimeException e) {
       closeQuietly(child);
@@ -218,6 +227,7 @@ public final class TlsSocket {
   SocketChannel detachChannel() {
     closed.set(true);
     engine = null;
+    firstHeader = null;
     netIn = null;
     appIn = null;
     netOut = null;
@@ -357,6 +367,9 @@ public final class TlsSocket {
   int stepHandshake() throws IOException {
     String what = "TLS handshake with " + peerName;
     try {
+      if (engine == null && !startOnFirstHeader(what)) {
+        return SelectionKey.OP_READ;
+      }
       while (true) {
         if (netOut.position() > 0 && !writeSome()) {
           return SelectionKey.OP_WRITE;
@@ -416,6 +429,55 @@ public final class TlsSocket {
       throw e;
     } catch (IOException e) {
       throw Errors.map(e, what);
+    }
+  }
+
+  /**
+   * For an accepted socket: reads the peer's first record header and, once all of it is
+   * there and it starts a handshake, makes the engine and hands the header to it. Until
+   * then the socket holds no engine and no record buffers, so a connection that sends
+   * nothing, or sends something that is not TLS, costs the listener one small buffer and
+   * never the work of setting up an engine. Returns whether the engine exists now.
+   */
+  private boolean startOnFirstHeader(String what) throws IOException {
+    ByteBuffer header = firstHeader;
+    if (channel.read(header) < 0) {
+      throw new ErrnoException(Errno.ECONNRESET, what + ": the peer closed the connection "
+          + "before sending a TLS record");
+    }
+    if (header.position() > 0) {
+      try {
+        Errors.checkClientHelloHeader(header, what);
+      } catch (ErrnoException refused) {
+        discardReadable();
+        throw refused;
+      }
+    }
+    if (header.hasRemaining()) {
+      return false;
+    }
+    SSLEngine e = config.newEngine(false, null, -1);
+    engine = e;
+    startHandshake();
+    header.flip();
+    netIn.put(header);
+    firstHeader = null;
+    return true;
+  }
+
+  /**
+   * Reads and drops what a refused peer has sent so far (up to {@link #DISCARD_BYTES}), so
+   * that closing the connection ends it with a FIN the peer can read as end of stream, not
+   * with the reset the kernel sends when unread data remains.
+   */
+  private void discardReadable() {
+    ByteBuffer scratch = ByteBuffer.allocate(DISCARD_BYTES);
+    try {
+      while (channel.read(scratch) > 0 && scratch.hasRemaining()) {
+        // keep reading: only as much as is already there
+      }
+    } catch (IOException e) {
+      // already reset or closed by the peer: nothing left to spare it
     }
   }
 

@@ -333,6 +333,64 @@ class TlsHandshakeTest {
   }
 
   @Test
+  void aFirstRecordThatIsNotAHandshakeIsRefusedFromItsHeader() throws Exception {
+    TlsSocket l = listen(server);
+    // TLS application data (23) and a handshake record claiming more than 2^14 bytes: each
+    // looks like TLS, and each is refused from its five header bytes, before any engine
+    byte[][] headers = {{23, 3, 3, 0, 16}, {22, 3, 1, 0x40, 1}};
+    String[] reasons = {"content type 23", "claims 16385 bytes"};
+    for (int i = 0; i < headers.length; i++) {
+      Future<Accepted<TlsSocket>> accepted = acceptAsync(l);
+      try (Socket raw = new Socket("127.0.0.1", port(l))) {
+        raw.getOutputStream().write(headers[i]);
+        raw.getOutputStream().flush();
+        IOException e = failureOf(accepted);
+        assertEquals(Errno.EPROTO, ((ErrnoException) e).errno());
+        assertReason(e, reasons[i]);
+        assertEquals(-1, raw.getInputStream().read(), "the refused peer must see the connection closed");
+      }
+    }
+    Future<Accepted<TlsSocket>> next = acceptAsync(l);
+    TlsSocket c = connect(client, "localhost", port(l));
+    roundTrip(c, next.get(15, TimeUnit.SECONDS).context());
+  }
+
+  @Test
+  void aClientHelloThatArrivesByteByByteIsAccepted() throws Exception {
+    TlsSocket l = listen(server);
+    Future<Accepted<TlsSocket>> accepted = acceptAsync(l);
+    // a relay that passes the client's first 12 bytes on one at a time, 20 ms apart, so the
+    // listener sees the first record header in pieces, and everything after that at once
+    try (java.net.ServerSocket relay = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Future<?> relaying = executor.submit(() -> {
+        try (Socket in = relay.accept(); Socket out = new Socket("127.0.0.1", port(l))) {
+          executor.submit(() -> {
+            out.getInputStream().transferTo(in.getOutputStream());
+            return null;
+          });
+          var from = in.getInputStream();
+          var to = out.getOutputStream();
+          for (int i = 0; i < 12; i++) {
+            int b = from.read();
+            if (b < 0) {
+              return null;
+            }
+            to.write(b);
+            to.flush();
+            Thread.sleep(20);
+          }
+          from.transferTo(to);
+        }
+        return null;
+      });
+      TlsSocket c = connect(client, "localhost", relay.getLocalPort());
+      roundTrip(c, accepted.get(15, TimeUnit.SECONDS).context());
+      c.close();
+      relaying.get(15, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void silentPeerCannotHoldTheListener() throws Exception {
     TlsConfig impatient = config(certOf(client), ca).handshakeTimeout(Duration.ofMillis(300)).build();
     TlsSocket l = listen(impatient);
