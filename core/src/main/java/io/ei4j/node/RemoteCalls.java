@@ -128,6 +128,10 @@ final class RemoteCalls {
       }
       if (msg == null) {
         ProcessSignals.Monitoring mon = self.signalState().monitoring.remove(reqId);
+        if (pid == null && mon != null && !node.isLocal(ErlAtom.of(mon.nodeName()))) {
+          // no spawn reply yet: as erpc, abandon the request, so a process it starts is ended
+          node.signals().abandonSpawn(reqId, self, mon.nodeName());
+        }
         if (pid != null && mon != null) {
           node.signals().demonitor(self, reqId, mon);
           try {

@@ -7,7 +7,6 @@ import io.ei4j.connect.EiMessage;
 import io.ei4j.connect.EiNode;
 import io.ei4j.connect.HandshakeStatus;
 import io.ei4j.term.ErlInteger;
-import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlRef;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
@@ -132,14 +131,7 @@ final class Router implements EiConnectionHandler {
         }
       }
       case RemoteFunctions.SPAWN_REQUEST, RemoteFunctions.SPAWN_REQUEST_TT -> functions.spawnRequest(c, t, payload);
-      case RemoteFunctions.SPAWN_REPLY -> {
-        // {31, ReqId, To, Flags, Result}: to the caller (RemoteCalls) as {spawn_reply, ReqId, ok | error, Result}
-        Mailbox m = t.arity() == 5 && t.get(2) instanceof ErlPid to ? table.byPid(to) : null;
-        if (m != null) {
-          ErlTerm r = t.get(4);
-          m.deliverSignal(ErlTuple.of(RemoteCalls.SPAWN_REPLY, t.get(1), r instanceof ErlPid ? RemoteCalls.OK : RemoteCalls.ERROR, r));
-        }
-      }
+      case RemoteFunctions.SPAWN_REPLY -> signals.spawnReplyArrived(c, t);
       default -> LOG.debug("{}: ignored control message {} from {}", nodeName, t, c.peerNodeName());
     }
   }

@@ -9,6 +9,8 @@ import io.ei4j.term.ErlRef;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
 import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -21,11 +23,20 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Signals {
   static final ErlAtom NET_KERNEL = ErlAtom.of("net_kernel");
+  private static final ErlAtom ABANDONED = ErlAtom.of("abandoned");
 
   private final Node node;
   private final ProcessTable table;
   private final Outgoing out;
   private final AtomicLong unlinkIds = new AtomicLong();
+  /**
+   * Spawn requests given up before their reply ({@link #abandonSpawn}), by request id; an
+   * entry goes when its reply arrives or its peer's connection is lost.
+   */
+  private final Map<ErlRef, Abandoned> abandoned = new ConcurrentHashMap<>();
+
+  /** An abandoned spawn request: who asked, and which node runs it. */
+  private record Abandoned(ErlPid caller, String peer) {}
 
   Signals(Node node, ProcessTable table, Outgoing out) {
     this.node = node;
@@ -215,7 +226,66 @@ final class Signals {
   // ---- a node was lost ----
 
   /** The connection to {@code peer} went down: noconnection to every link and monitor that involves it. */
+  /**
+   * As {@code erlang:spawn_request_abandon/1}, for a spawn request {@code caller} sent to
+   * {@code peer} and no longer waits for: should the spawn succeed, the new process is sent
+   * an exit signal with reason {@code abandoned}, when the reply arrives
+   * ({@link #spawnReplyArrived}) or, if it has just arrived, now.
+   *
+   * @return true when the reply had arrived already (then the caller may still find its
+   *     outcome in the mailbox, but the process is being told to exit)
+   */
+  boolean abandonSpawn(ErlRef reqId, Mailbox caller, String peer) throws InterruptedException {
+    ErlTerm arrived;
+    synchronized (abandoned) {
+      try {
+        arrived = caller.receive(x -> x instanceof ErlTuple t && t.arity() == 4 && RemoteCalls.SPAWN_REPLY.equals(t.get(0))
+            && reqId.equals(t.get(1)), 0);
+      } catch (ExitException e) {
+        arrived = null; // the caller was killed meanwhile: it no longer cares either way
+      }
+      if (arrived == null) {
+        abandoned.put(reqId, new Abandoned(caller.pid(), peer));
+        return false;
+      }
+    }
+    if (((ErlTuple) arrived).get(3) instanceof ErlPid started) {
+      try {
+        exit2(caller.pid(), started, ABANDONED);
+      } catch (IOException e) {
+        // the connection is gone, and the process with it
+      }
+    }
+    return true;
+  }
+
+  /**
+   * {@code SPAWN_REPLY}, {@code {31, ReqId, To, Flags, Result}}: to the caller as
+   * {@code {spawn_reply, ReqId, ok | error, Result}}; for a request the caller abandoned,
+   * a process it started is told to exit with reason {@code abandoned} instead.
+   */
+  void spawnReplyArrived(EiConnection c, ErlTuple reply) {
+    if (reply.arity() != 5 || !(reply.get(1) instanceof ErlRef reqId) || !(reply.get(2) instanceof ErlPid to)) {
+      return;
+    }
+    ErlTerm result = reply.get(4);
+    synchronized (abandoned) {
+      if (abandoned.remove(reqId) == null) {
+        Mailbox m = table.byPid(to);
+        if (m != null) {
+          m.deliverSignal(ErlTuple.of(RemoteCalls.SPAWN_REPLY, reqId, result instanceof ErlPid ? RemoteCalls.OK : RemoteCalls.ERROR,
+              result));
+        }
+        return;
+      }
+    }
+    if (result instanceof ErlPid started) {
+      out.answer(c, ErlTuple.of(ErlInteger.of(ControlMessages.EXIT2), to, started, ABANDONED));
+    }
+  }
+
   void connectionLost(String peer) {
+    abandoned.values().removeIf(a -> a.peer().equals(peer));
     ErlAtom peerAtom = ErlAtom.of(peer);
     for (Mailbox m : table.all()) {
       ProcessSignals state = m.signalState();

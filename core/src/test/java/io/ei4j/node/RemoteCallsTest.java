@@ -8,12 +8,15 @@ import static io.ei4j.term.Terms.parse;
 import static io.ei4j.term.Terms.tuple;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlList;
+import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
+import io.ei4j.term.ErlTuple;
 import io.ei4j.testkit.ErlangPeer;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -97,6 +100,38 @@ class RemoteCallsTest {
     assertTrue(e.isNoConnection(), e.toString());
     // A remote function that prints: this node's rex is its group leader and acknowledges the output.
     assertEquals(atom("ok"), a.erpc(erl, "io", "format", List.of(ErlList.ofString("hello from erlang~n")), 10_000));
+  }
+
+  /**
+   * An erpc call that times out before its spawn reply abandons the request, as
+   * {@code erpc:call} does with {@code spawn_request_abandon/1}: the process the request
+   * started is sent an exit signal with reason {@code abandoned}, instead of running on.
+   */
+  @Test
+  void anErpcThatTimesOutBeforeItsSpawnReplyEndsTheProcessItStarted() throws Exception {
+    assertEquals(atom(erl), a.erpc(erl, "erlang", "node", List.of(), 10_000)); // connected before the timeout starts
+    Mailbox box = a.createMailbox();
+    try {
+      ErlPid started = null;
+      // timeout 0: the request goes out and the call gives up at once. Should the exit
+      // signal beat the watcher's start, nothing reports; then try again.
+      for (int attempt = 0; attempt < 3 && started == null; attempt++) {
+        ErpcException e = assertThrows(ErpcException.class,
+            () -> a.erpc(erl, "ei4j_node_peer", "watched_wait", List.of(box.pid()), 0));
+        assertTrue(e.isTimeout(), e.toString());
+        ErlTerm watching = box.receive(m -> m instanceof ErlTuple t && t.get(0).equals(atom("watching")), 5_000);
+        if (watching != null) {
+          started = (ErlPid) ((ErlTuple) watching).get(1);
+        }
+      }
+      assertNotNull(started, "no process started by the abandoned request reported in");
+      ErlPid pid = started;
+      ErlTerm ended = box.receive(m -> m instanceof ErlTuple t && t.get(0).equals(atom("ended")) && t.get(1).equals(pid), 10_000);
+      assertNotNull(ended, "the process the abandoned request started still runs");
+      assertEquals(atom("abandoned"), ((ErlTuple) ended).get(2));
+    } finally {
+      box.close();
+    }
   }
 
   @Test

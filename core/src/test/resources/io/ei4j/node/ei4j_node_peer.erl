@@ -3,7 +3,7 @@
 -module(ei4j_node_peer).
 -export([start/0, echo_loop/0, victim/0, watch/2, link_to/2, exit_to/2, send_to/2,
          rpc_java/4, erpc_java/4, gen_call/2, alias_roundtrip/2, swarm/3, spawn_java/4,
-         connect_java/1, flood/2, link_unlink/2, spawn_link_java/4]).
+         connect_java/1, flood/2, link_unlink/2, spawn_link_java/4, watched_wait/1]).
 
 start() ->
     register(echo, spawn(fun echo_loop/0)),
@@ -131,3 +131,14 @@ spawn_link_java(Node, M, F, A) ->
     receive {'EXIT', Pid, Reason} -> {exit, Reason}
     after 5000 -> timeout
     end.
+
+%% Run by a spawn request: has a watcher report to ReportTo {watching, Self} and later
+%% {ended, Self, Reason} when this process ends, then waits for ever.
+watched_wait(ReportTo) ->
+    Self = self(),
+    spawn(fun() ->
+                  Ref = erlang:monitor(process, Self),
+                  ReportTo ! {watching, Self},
+                  receive {'DOWN', Ref, process, _, Reason} -> ReportTo ! {ended, Self, Reason} end
+          end),
+    receive after infinity -> ok end.
