@@ -255,6 +255,9 @@ public final class FrameReader {
       throw refused(e.getMessage(), e, cost);
     } catch (TermDecodeException e) {
       throw refused("an undecodable message: " + e.getMessage(), e, cost);
+    } catch (RuntimeException | Error e) {
+      account.release(cost); // a defect, or an allocation that failed: the frame's charge goes with it
+      throw e;
     }
     long forMessage = settleFragments(cost);
     if (m == null) {
