@@ -705,7 +705,10 @@ public final class EiNode implements AutoCloseable {
     /**
      * The tick time, Erlang's {@code net_ticktime}, in milliseconds (default 60 000): a
      * tick is sent when nothing was sent for a quarter of it, and a peer silent for the
-     * whole of it is declared down. Use the same value as the Erlang nodes.
+     * whole of it is declared down. Use the same value as the Erlang nodes, and never a
+     * much larger one: an Erlang node declares this one down when it hears nothing from it
+     * for about its own {@code net_ticktime}, while this node may stay silent for a quarter
+     * of its tick time (a sixteenth while its reads are paused for the receive budget).
      */
     public Builder tickTimeMillis(long millis) {
       if (millis < 40) {

@@ -818,7 +818,9 @@ public final class Node implements AutoCloseable {
     }
 
     /**
-     * Erlang's {@code net_ticktime} in milliseconds (default 60 000); use the Erlang nodes' value.
+     * Erlang's {@code net_ticktime} in milliseconds (default 60 000); use the Erlang nodes'
+     * value, never a much larger one, or they may declare this node down (see
+     * {@link EiNode.Builder#tickTimeMillis}).
      *
      * @param millis the tick time
      * @return this builder
