@@ -9,7 +9,11 @@ import io.ei4j.node.Node;
 import io.ei4j.testkit.ErlangPeer;
 import io.ei4j.testkit.Thorough;
 import io.ei4j.transport.tcp.TcpTransport;
+import io.ei4j.transport.unix.UnixTransport;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,9 +37,10 @@ import org.junit.jupiter.api.io.TempDir;
  * target every 0.5 s with a fresh connection each time ({@code erlang:disconnect_node/1}
  * between pings); then (d) an ei4j {@link Node} over TLS, pinged by an Erlang node over
  * {@code inet_tls_dist}, and under {@code -Pthorough} (e) an Erlang node over
- * {@code inet_tls_dist} for comparison. Every ping must be {@code pong}, for ei4j as for
- * Erlang over TCP; Erlang's TLS node, which lost a ping in one run, is only reported. Each
- * test prints its numbers as {@code admission: ...}.
+ * {@code inet_tls_dist} for comparison; and (f) an ei4j {@link Node} and (g) an Erlang node
+ * over AF_UNIX ({@code erl_uds_dist}), attacked on their socket files. Every ping must be
+ * {@code pong}, for ei4j as for Erlang over TCP and AF_UNIX; Erlang's TLS node, which lost a
+ * ping in one run, is only reported. Each test prints its numbers as {@code admission: ...}.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class AdmissionUnderAttackIT {
@@ -96,7 +101,8 @@ class AdmissionUnderAttackIT {
     String alive = ErlangPeer.uniqueName("ttarget");
     try (ErlangPeer target = ErlangSide.peer(alive, COOKIE)
         .args("-proto_dist", "inet_tls", "-ssl_dist_optfile", optfile.toString()).workDir(dir).start()) {
-      int pong = pongsUnderAttack("erl -proto_dist inet_tls", target.nodeName(), port(alive), tlsArgs(optfile));
+      int pong = pongsUnderAttack("erl -proto_dist inet_tls", target.nodeName(), loopback(port(alive)),
+          honest().args(tlsArgs(optfile)));
       assertTrue(pong > 0, "erl over TLS answered no ping at all under attack");
     }
   }
@@ -109,6 +115,39 @@ class AdmissionUnderAttackIT {
       underAttack("ei4j Node over TLS", n.nodeName(), ((InetSocketAddress) n.listenAddress()).getPort(),
           tlsArgs(optfile));
     }
+  }
+
+  /**
+   * AF_UNIX: an ei4j {@link Node} listening on a socket file, pinged by an Erlang node over
+   * {@code erl_uds_dist} from the same directory, while the attackers hold that file's
+   * socket.
+   */
+  @Test
+  void anEi4jUnixNodeAnswersEveryPingUnderAttack(@TempDir Path dir) throws Exception {
+    UnixTransport unix = ReadmeExamples.unix(dir);
+    String alive = ErlangPeer.uniqueName("uadm");
+    try (Node n = Node.builder(alive + "@localhost").cookie(COOKIE).transport(unix)
+        .listen(unix.addressOf(alive + "@localhost")).publish(false).build()) {
+      underAttack("ei4j Node over AF_UNIX", n.nodeName(), UnixDomainSocketAddress.of(dir.resolve(alive)),
+          honestOverUnix(dir));
+    }
+  }
+
+  /** The same over AF_UNIX for Erlang: a node running {@code erl_uds_dist}, pinged by another. */
+  @Test
+  void anErlangUnixNodeAnswersEveryPingUnderAttack(@TempDir Path dir) throws Exception {
+    String alive = ErlangPeer.uniqueName("utarget");
+    try (ErlangPeer target = ErlangSide.peer(alive + "@localhost", COOKIE).codePath(UnixSamplesIT.udsEbin())
+        .workDir(dir).args("-proto_dist", "erl_uds", "-no_epmd").start()) {
+      underAttack("erl -proto_dist erl_uds", target.nodeName(), UnixDomainSocketAddress.of(dir.resolve(alive)),
+          honestOverUnix(dir));
+    }
+  }
+
+  /** An honest Erlang peer over {@code erl_uds_dist}, working in {@code dir} (where the socket files are). */
+  private static ErlangPeer.Builder honestOverUnix(Path dir) {
+    return ErlangSide.peer(ErlangPeer.uniqueName("honest") + "@localhost", COOKIE).codePath(UnixSamplesIT.udsEbin())
+        .workDir(dir).args("-proto_dist", "erl_uds", "-no_epmd");
   }
 
   /** Certificates for the node and the honest peer in {@code dir}, and the optfile erl reads. */
@@ -127,20 +166,36 @@ class AdmissionUnderAttackIT {
 
   /** Attacks {@code port} while an honest Erlang node pings {@code node}; all pings must be pong. */
   private static void underAttack(String label, String node, int port, String... honestArgs) throws Exception {
-    assertEquals(SECONDS * 2, pongsUnderAttack(label, node, port, honestArgs),
+    underAttack(label, node, loopback(port), honest().args(honestArgs));
+  }
+
+  /** Attacks {@code target} while {@code honest} pings {@code node}; all pings must be pong. */
+  private static void underAttack(String label, String node, SocketAddress target, ErlangPeer.Builder honest)
+      throws Exception {
+    assertEquals(SECONDS * 2, pongsUnderAttack(label, node, target, honest),
         label + ": every honest ping must be pong under attack");
   }
 
+  /** An honest Erlang peer over TCP, or with {@code args} over another distribution. */
+  private static ErlangPeer.Builder honest() {
+    return ErlangSide.peer(ErlangPeer.uniqueName("honest"), COOKIE);
+  }
+
+  private static SocketAddress loopback(int port) {
+    return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+  }
+
   /**
-   * Attacks {@code port} while an honest Erlang node pings {@code node} {@code 2 *
-   * SECONDS} times; prints the figures and returns how many pings were pong.
+   * Attacks {@code target} while the Erlang node {@code honestPeer} starts pings {@code node}
+   * {@code 2 * SECONDS} times; prints the figures and returns how many pings were pong.
    */
-  private static int pongsUnderAttack(String label, String node, int port, String... honestArgs) throws Exception {
+  private static int pongsUnderAttack(String label, String node, SocketAddress target, ErlangPeer.Builder honestPeer)
+      throws Exception {
     int pings = SECONDS * 2;
-    try (ErlangPeer honest = ErlangSide.peer(ErlangPeer.uniqueName("honest"), COOKIE).args(honestArgs).start()) {
+    try (ErlangPeer honest = honestPeer.start()) {
       // Before the attack: the honest peer reaches the target.
       assertEquals("result {1,0," , ask(honest, node, 1).substring(0, "result {1,0,".length()), "ping before the attack");
-      HandshakeAttack attack = HandshakeAttack.start(port, SILENT, DRIP);
+      HandshakeAttack attack = HandshakeAttack.start(target, SILENT, DRIP);
       long opens;
       long closed;
       Matcher m;

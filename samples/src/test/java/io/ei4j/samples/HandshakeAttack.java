@@ -3,6 +3,9 @@ package io.ei4j.samples;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -13,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Unauthenticated connections that never finish a handshake, held against one port of
- * 127.0.0.1 by one thread (non-blocking sockets on one selector) for a bounded time: a
+ * 127.0.0.1 or one AF_UNIX socket file by one thread (non-blocking sockets on one selector) for a bounded time: a
  * bounded number of sockets, each re-opened as soon as the server closes it, at most
  * {@value #MAX_OPENS_PER_SECOND} opens a second for all of them.
  *
@@ -31,7 +34,7 @@ final class HandshakeAttack implements AutoCloseable {
   static final int MAX_OPENS_PER_SECOND = 2_000;
   static final long DRIP_MILLIS = 500;
 
-  private final InetSocketAddress target;
+  private final SocketAddress target;
   private final Kind[] kinds;
   private final Selector selector;
   private final Thread thread;
@@ -50,21 +53,26 @@ final class HandshakeAttack implements AutoCloseable {
     }
   }
 
-  private HandshakeAttack(int port, Kind[] kinds) throws IOException {
-    this.target = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+  private HandshakeAttack(SocketAddress target, Kind[] kinds) throws IOException {
+    this.target = target;
     this.kinds = kinds;
     this.selector = Selector.open();
-    this.thread = new Thread(this::run, "handshake-attack-" + port);
+    this.thread = new Thread(this::run, "handshake-attack-" + target);
     this.thread.setDaemon(true);
   }
 
   /** Starts {@code silent} silent and {@code drip} dripping sockets against {@code port} on 127.0.0.1. */
   static HandshakeAttack start(int port, int silent, int drip) throws IOException {
+    return start(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), silent, drip);
+  }
+
+  /** Starts {@code silent} silent and {@code drip} dripping sockets against {@code target}, TCP or AF_UNIX. */
+  static HandshakeAttack start(SocketAddress target, int silent, int drip) throws IOException {
     Kind[] kinds = new Kind[silent + drip];
     for (int i = 0; i < kinds.length; i++) {
       kinds[i] = i < silent ? Kind.SILENT : Kind.DRIP;
     }
-    HandshakeAttack a = new HandshakeAttack(port, kinds);
+    HandshakeAttack a = new HandshakeAttack(target, kinds);
     a.thread.start();
     return a;
   }
@@ -147,7 +155,8 @@ final class HandshakeAttack implements AutoCloseable {
   }
 
   private void open(Conn c) throws IOException {
-    SocketChannel ch = SocketChannel.open();
+    SocketChannel ch = target instanceof UnixDomainSocketAddress
+        ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
     ch.configureBlocking(false);
     c.ch = ch;
     c.dripped = 0;
