@@ -37,8 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
  * target every 0.5 s with a fresh connection each time ({@code erlang:disconnect_node/1}
  * between pings); then (d) an ei4j {@link Node} over TLS, pinged by an Erlang node over
  * {@code inet_tls_dist}, and under {@code -Pthorough} (e) an Erlang node over
- * {@code inet_tls_dist} for comparison; and (f) an ei4j {@link Node} and (g) an Erlang node
- * over AF_UNIX ({@code erl_uds_dist}), attacked on their socket files. Every ping must be
+ * {@code inet_tls_dist} for comparison; and (f) an ei4j {@link Node} and, under
+ * {@code -Pthorough}, (g) an Erlang node over AF_UNIX ({@code erl_uds_dist}), attacked on
+ * their socket files. Every ping must be
  * {@code pong}, for ei4j as for Erlang over TCP and AF_UNIX; Erlang's TLS node, which lost a
  * ping in one run, is only reported. Each test prints its numbers as {@code admission: ...}.
  */
@@ -133,9 +134,13 @@ class AdmissionUnderAttackIT {
     }
   }
 
-  /** The same over AF_UNIX for Erlang: a node running {@code erl_uds_dist}, pinged by another. */
+  /**
+   * The same over AF_UNIX for Erlang, under {@code -Pthorough} only: a node running
+   * {@code erl_uds_dist}, pinged by another.
+   */
   @Test
   void anErlangUnixNodeAnswersEveryPingUnderAttack(@TempDir Path dir) throws Exception {
+    assumeTrue(Thorough.enabled(), "the Erlang AF_UNIX comparison runs under -Pthorough");
     String alive = ErlangPeer.uniqueName("utarget");
     try (ErlangPeer target = ErlangSide.peer(alive + "@localhost", COOKIE).codePath(UnixSamplesIT.udsEbin())
         .workDir(dir).args("-proto_dist", "erl_uds", "-no_epmd").start()) {
