@@ -33,6 +33,10 @@ import org.slf4j.LoggerFactory;
  */
 final class Connections {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+  /** The first pause before connecting again after a {@code nok}; see {@link #attempt}. */
+  static final long RETRY_FIRST_MILLIS = 100;
+  /** The longest pause before connecting again after a {@code nok}. */
+  static final long RETRY_MAX_MILLIS = 1_000;
 
   /**
    * A connection being made to a peer: by this node ({@code own}) or by the peer, whose
@@ -139,10 +143,27 @@ final class Connections {
         mine.future().complete(c);
         return c;
       }
+      return attempt(peer, mine, timeoutMillis, transport);
+    }
+  }
+
+  /**
+   * Makes this node's own connection to {@code peer}, for which {@code mine} is pending.
+   * When the peer refuses it because its own simultaneous attempt wins ({@code nok}), or
+   * withdraws it ({@code alive}, answered false), the peer's connection is awaited; but
+   * that attempt may fail at the peer's end (this node may not even listen, or the peer
+   * may not reach it), so when it has not arrived within a pause, this node tries again,
+   * the pauses doubling from {@value #RETRY_FIRST_MILLIS} to {@value #RETRY_MAX_MILLIS} ms,
+   * until {@code timeoutMillis} runs out.
+   */
+  private EiConnection attempt(String peer, Pending mine, long timeoutMillis, String transport) throws IOException {
+    long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    long pause = RETRY_FIRST_MILLIS;
+    while (true) {
       Transports.Slot via = null;
       try {
         via = transports.choose(peer, transport);
-        EiConnection nc = via.ei.connect(peer, timeoutMillis);
+        EiConnection nc = via.ei.connect(peer, remainingMillis(deadline, timeoutMillis));
         install(nc, true);
         mine.future().complete(nc);
         return nc;
@@ -150,15 +171,25 @@ final class Connections {
         if (via != null && Trace.on()) {
           Trace.refused(nodeName, via.name(), peer, e.statusText() != null ? e.statusText() : e.getMessage());
         }
-        if (e.status() == HandshakeStatus.NOK || e.status() == HandshakeStatus.ALIVE) {
-          // nok: the peer's simultaneous connection wins and is being accepted here;
-          // alive (withdrawn): the peer's connection was accepted while ours was under way.
-          LOG.debug("simultaneous connect with {}: its connection wins ({})", peer, e.statusText());
-          return await(mine, peer, timeoutMillis);
+        if (e.status() != HandshakeStatus.NOK && e.status() != HandshakeStatus.ALIVE) {
+          pending.remove(peer, mine);
+          mine.future().completeExceptionally(e);
+          throw e;
         }
-        pending.remove(peer, mine);
-        mine.future().completeExceptionally(e);
-        throw e;
+        // nok: the peer's simultaneous connection wins and should be accepted here;
+        // alive (withdrawn): the peer's connection was accepted while ours was under way.
+        LOG.debug("simultaneous connect with {}: its connection wins ({})", peer, e.statusText());
+        long left = remainingMillis(deadline, timeoutMillis);
+        EiConnection theirs = awaitFor(mine, left < 0 ? pause : Math.min(pause, left));
+        if (theirs != null) {
+          return theirs;
+        }
+        if (left >= 0 && remainingMillis(deadline, timeoutMillis) == 0) {
+          pending.remove(peer, mine);
+          throw new ErrnoException(Errno.ETIMEDOUT, "no connection to " + peer + " within " + timeoutMillis + " ms");
+        }
+        LOG.debug("{}'s own connection did not arrive within {} ms: connecting again", peer, pause);
+        pause = Math.min(2 * pause, RETRY_MAX_MILLIS);
       } catch (IOException | RuntimeException e) {
         if (via != null && Trace.on()) {
           Trace.refused(nodeName, via.name(), peer, e.toString());
@@ -167,6 +198,30 @@ final class Connections {
         mine.future().completeExceptionally(e);
         throw e;
       }
+    }
+  }
+
+  /** Milliseconds left until {@code deadline}, at least 0; -1 (no limit) for a negative {@code timeoutMillis}. */
+  private static long remainingMillis(long deadline, long timeoutMillis) {
+    if (timeoutMillis < 0) {
+      return -1;
+    }
+    return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+  }
+
+  /** The connection {@code p} completes with within {@code millis}, or null; pending stays as it is. */
+  private static EiConnection awaitFor(Pending p, long millis) throws IOException {
+    try {
+      return p.future().get(millis, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      return null;
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      throw cause instanceof IOException io ? new IOException(io.getMessage(), io)
+          : new IOException("connecting failed: " + cause, cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while connecting");
     }
   }
 
