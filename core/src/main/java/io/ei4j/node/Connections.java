@@ -149,12 +149,13 @@ final class Connections {
 
   /**
    * Makes this node's own connection to {@code peer}, for which {@code mine} is pending.
-   * When the peer refuses it because its own simultaneous attempt wins ({@code nok}), or
-   * withdraws it ({@code alive}, answered false), the peer's connection is awaited; but
-   * that attempt may fail at the peer's end (this node may not even listen, or the peer
-   * may not reach it), so when it has not arrived within a pause, this node tries again,
-   * the pauses doubling from {@value #RETRY_FIRST_MILLIS} to {@value #RETRY_MAX_MILLIS} ms,
-   * until {@code timeoutMillis} runs out.
+   * When the peer refuses it with {@code nok}, or this node withdraws it ({@code alive},
+   * answered false), the peer's connection is awaited. But {@code nok} also comes when the
+   * peer has not yet finished setting up an earlier handshake of ours (a reconnect right
+   * after a disconnect, on a busy peer), and the peer's own attempt may fail at its end
+   * (this node may not even listen), so when no connection has arrived within a pause,
+   * this node tries again, the pauses doubling from {@value #RETRY_FIRST_MILLIS} to
+   * {@value #RETRY_MAX_MILLIS} ms, until {@code timeoutMillis} runs out.
    */
   private EiConnection attempt(String peer, Pending mine, long timeoutMillis, String transport) throws IOException {
     long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
@@ -176,8 +177,9 @@ final class Connections {
           mine.future().completeExceptionally(e);
           throw e;
         }
-        // nok: the peer's simultaneous connection wins and should be accepted here;
-        // alive (withdrawn): the peer's connection was accepted while ours was under way.
+        // nok: the peer's simultaneous connection wins and should be accepted here (or the
+        // peer is still setting up an earlier one of ours); alive (withdrawn): the peer's
+        // connection was accepted while ours was under way.
         LOG.debug("simultaneous connect with {}: its connection wins ({})", peer, e.statusText());
         long left = remainingMillis(deadline, timeoutMillis);
         EiConnection theirs = awaitFor(mine, left < 0 ? pause : Math.min(pause, left));

@@ -263,7 +263,8 @@ public final class Handshake {
       throw new EiHandshakeException("refused the connection with status nok: invalid node name " + nameProblem, status.wire(), null);
     }
     switch (status) {
-      case NOK -> throw new EiHandshakeException("refused " + peerName + " with status nok: this node's own connection attempt to it wins", status.wire(), null);
+      case NOK -> throw new EiHandshakeException("refused " + peerName + " with status nok: a connection with it is already being made"
+          + " (this node's own attempt, or another handshake from it)", status.wire(), null);
       case NOT_ALLOWED -> throw new EiHandshakeException("refused " + peerName + " with status not_allowed", status.wire(), null);
       case ALIVE -> {
         ByteBuffer answer = receive("waiting for the answer to the alive status");
