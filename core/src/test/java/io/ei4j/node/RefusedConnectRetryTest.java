@@ -49,6 +49,13 @@ class RefusedConnectRetryTest {
       // a < b by name, so b answers a's handshake nok: its own attempt wins, and a waits.
       assertTrue(a.ping(b.nodeName(), 5_000), "a never connected to b after b's own attempt failed");
       assertFalse(bToA.get(5, TimeUnit.SECONDS), "b's attempt through the silent listener cannot succeed");
+      assertEquals(java.util.Optional.of(Node.DEFAULT_TRANSPORT), a.transportOf(b.nodeName()));
+      // b installs a's connection once its handshake is done, which may be just after its
+      // reader answered a's ping (CONCURRENCY.md, "Connections"): wait for it, boundedly.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (b.transportOf(a.nodeName()).isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
       assertEquals(java.util.Optional.of(Node.DEFAULT_TRANSPORT), b.transportOf(a.nodeName()));
     } finally {
       for (Socket s : held) {
