@@ -46,7 +46,9 @@ flooder() ->
     receive
         {flood, From, Size, Max, Millis} ->
             Bin = binary:copy(<<"x">>, Size),
-            Deadline = erlang:monotonic_time(millisecond) + Millis,
+            %% In nanoseconds: a deadline in whole milliseconds can end the flood up to
+            %% 1 ms before the client, timing it in nanoseconds, has had its Millis.
+            Deadline = erlang:monotonic_time(nanosecond) + Millis * 1000000,
             Sent = flood(From, Bin, 0, Max, Deadline),
             From ! {flood_done, Sent}
     end,
@@ -57,7 +59,7 @@ flood(To, Bin, I, Max, Deadline) ->
     To ! {seq, I, Bin},
     case I band 63 of
         63 ->
-            case erlang:monotonic_time(millisecond) >= Deadline of
+            case erlang:monotonic_time(nanosecond) >= Deadline of
                 true -> I + 1;
                 false -> flood(To, Bin, I + 1, Max, Deadline)
             end;
