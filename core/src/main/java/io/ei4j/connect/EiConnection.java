@@ -127,6 +127,8 @@ public final class EiConnection implements AutoCloseable {
   private final SendQueue sendQueue;
   /** The read state that moves with the reading role: read buffer, frame decoder. */
   private final FrameReader frameReader;
+  /** Decodes the payloads of raw receives' messages that the connection answers itself. */
+  private final TermDecoder payloadDecoder;
   /** Routes what arrives: rpc replies, protocol answers, the handler. */
   private final Dispatcher dispatcher;
   /** Who reads: the reading role, the queue for {@link #receive}, the reader thread. */
@@ -160,6 +162,7 @@ public final class EiConnection implements AutoCloseable {
     MessageBudget budget = node.budget();
     // A message, reassembled or not, is bounded by the smaller of maxMessageBytes and the budget.
     boolean budgetBounds = budget.limitBytes() < node.maxMessageBytes();
+    this.payloadDecoder = new TermDecoder(node.decodeLimits());
     DistFrameDecoder frames = new DistFrameDecoder(headers, (int) Math.min(node.maxMessageBytes(), budget.limitBytes()),
         budgetBounds ? "the whole receive budget (receiveBudgetBytes)" : "maxMessageBytes", new TermDecoder(node.decodeLimits()));
     this.frameReader = new FrameReader(io, peerName, node.maxMessageBytes(), node.explicitMaxMessageBytes(), budget.account(),
@@ -282,6 +285,39 @@ public final class EiConnection implements AutoCloseable {
    */
   public EiMessage receive(long timeoutMillis) throws IOException {
     return role.receive(timeoutMillis);
+  }
+
+  /**
+   * Receives the next message the way {@code ei_xreceive_msg} does: into {@code into}, whose
+   * payload buffer is reused from one call to the next, with the payload left undecoded for
+   * {@link EiRawMessage#payload()} to read. Otherwise as {@link #receive(long)}: the same
+   * queue and order (messages that were queued decoded, read while nobody received, are
+   * encoded into the holder), the same timeouts, interrupts and end of the connection;
+   * signals arrive as {@link EiRawMessage.Kind#SIGNAL}.
+   *
+   * <p>What this saves: a message that arrives in one frame is copied from the read buffer
+   * into the holder's; one that Erlang cut into fragments is reassembled in a buffer that
+   * is then handed to the holder, and the buffer the holder gave up in exchange is reused
+   * for the next reassembly. So no array is allocated (and zeroed) per message once the
+   * buffers have grown to the largest, and nothing is decoded that the receiver does not
+   * read. The receive budget ({@link EiNode.Builder#receiveBudgetBytes}) counts a message
+   * until it is in the holder; the two buffers (the holder's and the one kept for
+   * reassembly) stay allocated between receives, as an {@code ei_x_buff} does.
+   *
+   * @return {@code into}, filled
+   * @throws IllegalStateException when the node has an {@link EiConnectionHandler}, which
+   *     takes every message instead
+   * @throws ErrnoException {@link Errno#ETIMEDOUT} when nothing arrived in time
+   * @throws EiConnectionLostException when the connection is down and every message that
+   *     arrived before has been received
+   * @throws InterruptedIOException when the calling thread is interrupted (its interrupt
+   *     status is set again); nothing is lost
+   */
+  public EiRawMessage receive(EiRawMessage into, long timeoutMillis) throws IOException {
+    Objects.requireNonNull(into, "into");
+    EiMessage m = role.receiveRaw(into.rawPayload(), payloadDecoder, timeoutMillis);
+    into.set(m, node.decodeLimits());
+    return into;
   }
 
   /**

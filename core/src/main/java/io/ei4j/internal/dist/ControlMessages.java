@@ -270,6 +270,29 @@ public final class ControlMessages {
   }
 
   /**
+   * For a raw receive, which leaves a message's payload undecoded: the {@link EiMessage.Send}
+   * or {@link EiMessage.RegSend} that {@code control} addresses, with a null message; null
+   * for any other control message (a signal, or a malformed message), whose payload is then
+   * decoded as {@link #decode} needs it.
+   */
+  public static EiMessage rawMessage(ErlTerm control) {
+    if (!(control instanceof ErlTuple t) || t.arity() < 3 || !(t.get(0) instanceof ErlInteger opTerm) || !opTerm.isLong()) {
+      return null;
+    }
+    long op = opTerm.longValue();
+    if ((op == SEND || op == SEND_TT) && t.get(2) instanceof ErlPid to) {
+      return new EiMessage.Send(null, to, null);
+    }
+    if ((op == SEND_SENDER || op == SEND_SENDER_TT) && t.get(1) instanceof ErlPid from && t.get(2) instanceof ErlPid to) {
+      return new EiMessage.Send(from, to, null);
+    }
+    if ((op == REG_SEND || op == REG_SEND_TT) && t.arity() >= 4 && t.get(1) instanceof ErlPid from && t.get(3) instanceof ErlAtom name) {
+      return new EiMessage.RegSend(from, name, null);
+    }
+    return null;
+  }
+
+  /**
    * The message a control tuple and payload stand for; an {@link EiMessage.Other} for an
    * operation this node does not interpret or a tuple whose fields are not of the
    * expected types.

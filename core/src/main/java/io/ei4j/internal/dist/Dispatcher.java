@@ -9,7 +9,9 @@ import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
+import io.ei4j.term.TermDecoder;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -114,6 +116,27 @@ public final class Dispatcher {
     if (handler != null) {
       handler.onMessage(connection, m);
       return null;
+    }
+    return m;
+  }
+
+  /**
+   * Routes a message whose payload a raw receive left in {@code raw} ({@code m} is its
+   * {@code Send} or {@code RegSend}, with a null message): a reply to an {@code rpc} and a
+   * message to {@code net_kernel} are decoded (with {@code decoder}) and routed as
+   * {@link #dispatch} does; any other is the receiver's, undecoded.
+   *
+   * @return the message for the receiver (with a null message when its payload is in
+   *     {@code raw}), or null when it was handled here
+   */
+  public EiMessage dispatchRaw(ErlTerm control, EiMessage m, RawPayload raw, TermDecoder decoder) throws IOException {
+    if ((m instanceof EiMessage.Send s && rpcs.containsKey(s.to()))
+        || (m instanceof EiMessage.RegSend r && NET_KERNEL.equals(r.toName()))) {
+      ErlTerm payload = decoder.decodeTerm(ByteBuffer.wrap(raw.array(), raw.offset(), raw.length()), raw.atomCacheRefs());
+      return dispatch(control, payload);
+    }
+    if (DistTrace.on()) {
+      DistTrace.in(nodeName, transportName, peerName, m);
     }
     return m;
   }

@@ -1,5 +1,6 @@
 package io.ei4j.internal.dist;
 
+import io.ei4j.connect.EiMessage;
 import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.TermDecodeException;
@@ -61,8 +62,16 @@ public final class DistFrameDecoder {
   private static final int DIST_FRAG_CONT = 70;
   private static final int MAX_ATOM_BYTES = ErlAtom.MAX_CHARS * 4;
 
-  /** A decoded message: the control tuple and the payload, or null when there is none. */
-  public record Message(ErlTerm control, ErlTerm payload) {}
+  /**
+   * A decoded message: the control tuple and the payload, or null when there is none. For
+   * a message left to a raw receive ({@link #rawSink}), {@code raw} is its {@code Send} or
+   * {@code RegSend} (with a null message) and the payload is in the sink, undecoded.
+   */
+  public record Message(ErlTerm control, ErlTerm payload, EiMessage raw) {
+    public Message(ErlTerm control, ErlTerm payload) {
+      this(control, payload, null);
+    }
+  }
 
   private final boolean headers;
   private final long maxMessageBytes;
@@ -78,6 +87,16 @@ public final class DistFrameDecoder {
    */
   private final ErlAtom[][] refArrays = new ErlAtom[256][];
   private final Map<Long, Sequence> sequences = new HashMap<>();
+  /**
+   * Where the payloads of messages (SEND and REG_SEND, not signals) go undecoded while a
+   * raw receive reads; null otherwise.
+   */
+  private RawPayload raw;
+  /**
+   * A buffer that a raw receive gave back ({@link RawPayload#take}), for the next sequence
+   * that fits in it: reassembly then needs no fresh (and zeroed) array.
+   */
+  private byte[] spare;
   /**
    * Fragmented messages dropped ({@link #discard}) whose last fragment has not arrived: the
    * next fragment id each expects. Their continuations are consumed and thrown away.
@@ -102,9 +121,9 @@ public final class DistFrameDecoder {
     final int reserved;
     long nextFragment;
 
-    Sequence(ErlAtom[] refs, int initialCapacity, long nextFragment) {
+    Sequence(ErlAtom[] refs, byte[] data, int initialCapacity, long nextFragment) {
       this.refs = refs;
-      this.data = new byte[initialCapacity];
+      this.data = data;
       this.reserved = initialCapacity;
       this.nextFragment = nextFragment;
     }
@@ -157,6 +176,14 @@ public final class DistFrameDecoder {
     this.maxBufferedBytes = 4L * maxMessageBytes;
     this.copying = decoder;
     this.sharing = decoder.sharingBinaries();
+  }
+
+  /**
+   * Makes messages' payloads go undecoded to {@code sink} (a raw receive reads), or, with
+   * null, be decoded again. Signals and malformed control messages are decoded either way.
+   */
+  public void rawSink(RawPayload sink) {
+    raw = sink;
   }
 
   /** Atom cache entries that headers have filled so far. */
@@ -262,6 +289,15 @@ public final class DistFrameDecoder {
       }
       TermDecoder d = owned ? sharing : copying;
       ErlTerm control = d.decode(frame);
+      if (raw != null && frame.remaining() > 1 && (frame.get(frame.position()) & 0xff) == VERSION) {
+        EiMessage m = ControlMessages.rawMessage(control);
+        if (m != null) {
+          frame.position(frame.position() + 1);
+          raw.copy(frame, null);
+          frame.position(frame.limit());
+          return new Message(control, null, m);
+        }
+      }
       ErlTerm payload = frame.hasRemaining() ? d.decode(frame) : null;
       return finish(frame, control, payload);
     }
@@ -276,7 +312,7 @@ public final class DistFrameDecoder {
     switch (tag) {
       case DIST_HEADER: {
         ErlAtom[] refs = atomCacheRefs(frame, true);
-        return message(frame, refs, owned ? sharing : copying);
+        return message(frame, refs, owned ? sharing : copying, null);
       }
       case DIST_FRAG_HEADER: {
         long seq = u64(frame, "sequence id", -1);
@@ -286,7 +322,7 @@ public final class DistFrameDecoder {
           throw new DistHeaderException("fragment id 0 in the first fragment of sequence " + Long.toUnsignedString(seq));
         }
         if (count == 1) {
-          return message(frame, refs, owned ? sharing : copying);
+          return message(frame, refs, owned ? sharing : copying, null);
         }
         Sequence s = open(seq, refs, count, frame.remaining());
         append(seq, s, frame);
@@ -339,7 +375,15 @@ public final class DistFrameDecoder {
     if (sequences.size() >= MAX_SEQUENCES) {
       throw new DistHeaderException("more than " + MAX_SEQUENCES + " fragmented messages in progress at once");
     }
-    Sequence s = new Sequence(refs, initialCapacity(count, firstBytes), count - 1);
+    int capacity = initialCapacity(count, firstBytes);
+    byte[] data;
+    if (spare != null && spare.length >= capacity) {
+      data = spare;
+      spare = null;
+    } else {
+      data = new byte[capacity];
+    }
+    Sequence s = new Sequence(refs, data, capacity, count - 1);
     reservedBytes += s.reserved;
     sequences.put(seq, s);
     return s;
@@ -381,7 +425,7 @@ public final class DistFrameDecoder {
     reservedBytes -= s.reserved;
     reassembledMessages++;
     // The reassembly buffer is ours and dropped now: its binaries need no copy.
-    return message(ByteBuffer.wrap(s.data, 0, s.length), s.refs, sharing);
+    return message(ByteBuffer.wrap(s.data, 0, s.length), s.refs, sharing, s);
   }
 
   /**
@@ -492,11 +536,29 @@ public final class DistFrameDecoder {
     return p - from;
   }
 
-  private Message message(ByteBuffer in, ErlAtom[] refs, TermDecoder d) throws DistHeaderException, TermDecodeException {
+  /**
+   * Decodes the control message and payload that fill {@code in}, or, for a raw receive,
+   * the control message only, leaving a message's payload to the sink: copied there, or, when
+   * {@code reassembled} is the sequence whose buffer {@code in} wraps, that buffer handed over.
+   */
+  private Message message(ByteBuffer in, ErlAtom[] refs, TermDecoder d, Sequence reassembled)
+      throws DistHeaderException, TermDecodeException {
     if (!in.hasRemaining()) {
       throw new DistHeaderException("a distribution header (131) without a control message");
     }
     ErlTerm control = d.decodeTerm(in, refs);
+    if (raw != null && in.hasRemaining()) {
+      EiMessage m = ControlMessages.rawMessage(control);
+      if (m != null) {
+        if (reassembled != null) {
+          spare = raw.take(reassembled.data, in.position(), in.limit(), refs);
+        } else {
+          raw.copy(in, refs);
+        }
+        in.position(in.limit());
+        return new Message(control, null, m);
+      }
+    }
     ErlTerm payload = in.hasRemaining() ? d.decodeTerm(in, refs) : null;
     return finish(in, control, payload);
   }

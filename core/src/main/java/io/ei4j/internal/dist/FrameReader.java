@@ -201,6 +201,24 @@ public final class FrameReader {
    * @throws EOFException when the peer closed the connection
    */
   public DistFrameDecoder.Message read(Deadline deadline, boolean wakeable) throws IOException {
+    return read(deadline, wakeable, null);
+  }
+
+  /**
+   * As {@link #read(Deadline, boolean)}, leaving the payload of a message (not a signal's)
+   * undecoded in {@code sink} when it is not null: the returned message's {@code raw} is
+   * set then.
+   */
+  public DistFrameDecoder.Message read(Deadline deadline, boolean wakeable, RawPayload sink) throws IOException {
+    frames.rawSink(sink);
+    try {
+      return readFrame(deadline, wakeable);
+    } finally {
+      frames.rawSink(null);
+    }
+  }
+
+  private DistFrameDecoder.Message readFrame(Deadline deadline, boolean wakeable) throws IOException {
     if (skipping > 0) {
       skip(deadline, wakeable);
       return null;

@@ -7,6 +7,7 @@ import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiConnectionHandler;
 import io.ei4j.connect.EiConnectionLostException;
 import io.ei4j.connect.EiMessage;
+import io.ei4j.term.TermDecoder;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -241,26 +242,7 @@ public final class ReadingRole {
             readRole = true;
             break;
           }
-          if (Thread.interrupted()) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while receiving from " + peerName);
-          }
-          if (deadline.expired() || (!deadline.isInfinite() && deadline.timeoutMillis() == 0)) {
-            throw receiveTimeout(timeoutMillis);
-          }
-          waitingReceivers++;
-          try {
-            if (deadline.isInfinite()) {
-              inboxChanged.await();
-            } else {
-              inboxChanged.await(Math.max(1, deadline.remainingMillis()), TimeUnit.MILLISECONDS);
-            }
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while receiving from " + peerName);
-          } finally {
-            waitingReceivers--;
-          }
+          awaitInbox(deadline, timeoutMillis);
         }
       } finally {
         inboxLock.unlock();
@@ -283,6 +265,154 @@ public final class ReadingRole {
       } finally {
         releaseRole();
       }
+    }
+  }
+
+  /**
+   * As {@link #receive}, for a raw receive: a message the caller reads from the socket
+   * itself has its payload left undecoded in {@code into}, and is returned with a null
+   * message; signals, and messages that were queued decoded before (read by the reader
+   * thread while nobody received), are returned as {@link #receive} returns them. Messages
+   * come in the order they arrived either way.
+   *
+   * @param decoder decodes the payloads of raw messages that turn out to be a reply to an
+   *     {@code rpc} or for {@code net_kernel}
+   * @throws IllegalStateException when messages go to a handler, which no receive sees
+   */
+  public EiMessage receiveRaw(RawPayload into, TermDecoder decoder, long timeoutMillis) throws IOException {
+    if (hasHandler) {
+      throw new IllegalStateException("messages from " + peerName + " go to the connection handler, not to receive");
+    }
+    Deadline deadline = Deadline.after(timeoutMillis);
+    while (true) {
+      inboxLock.lock();
+      try {
+        while (true) {
+          Object o = inbox.poll();
+          if (o != null) {
+            if (o instanceof EiConnectionLostException lost) {
+              inbox.addFirst(lost);
+              throw Liveness.copy(lost);
+            }
+            return unqueue((Queued) o);
+          }
+          if (!readRole) {
+            readRole = true;
+            break;
+          }
+          awaitInbox(deadline, timeoutMillis);
+        }
+      } finally {
+        inboxLock.unlock();
+      }
+      // This thread holds the reading role, and nothing is queued: read until a message comes.
+      try {
+        EiMessage m = readRawUntil(into, decoder, deadline);
+        if (m != null) {
+          return m;
+        }
+        // Down: the loop finds the failure queued.
+      } catch (ErrnoException e) {
+        if (!e.isTimeout()) {
+          throw e;
+        }
+        throw receiveTimeout(timeoutMillis);
+      } finally {
+        releaseRole();
+      }
+    }
+  }
+
+  /**
+   * Waits, under the inbox lock, for the inbox or the reading role to change, as a receiver
+   * that found neither a message nor the role free does.
+   */
+  private void awaitInbox(Deadline deadline, long timeoutMillis) throws IOException {
+    if (Thread.interrupted()) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while receiving from " + peerName);
+    }
+    if (deadline.expired() || (!deadline.isInfinite() && deadline.timeoutMillis() == 0)) {
+      throw receiveTimeout(timeoutMillis);
+    }
+    waitingReceivers++;
+    try {
+      if (deadline.isInfinite()) {
+        inboxChanged.await();
+      } else {
+        inboxChanged.await(Math.max(1, deadline.remainingMillis()), TimeUnit.MILLISECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while receiving from " + peerName);
+    } finally {
+      waitingReceivers--;
+    }
+  }
+
+  /**
+   * Holding the reading role with nothing queued, for {@link #receiveRaw}: reads and routes
+   * frames until one is for the receiver, and returns it instead of queueing it (nothing can
+   * be queued before it: only the holder of the role queues). Reads are sliced and failures
+   * handled as in {@link #readUntilQueued}.
+   *
+   * @return the message, or null once the connection is down
+   */
+  private EiMessage readRawUntil(RawPayload into, TermDecoder decoder, Deadline deadline) throws IOException {
+    while (true) {
+      if (liveness.failure() != null) {
+        return null;
+      }
+      if (Thread.interrupted()) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while receiving from " + peerName);
+      }
+      boolean sliced = deadline.isInfinite() || deadline.remainingMillis() > READ_SLICE_MILLIS;
+      Deadline slice = sliced && !reader.frameBuffered() ? Deadline.after(READ_SLICE_MILLIS) : deadline;
+      try {
+        EiMessage m = readRawFrame(into, decoder, slice);
+        if (m != null) {
+          return m;
+        }
+      } catch (ErrnoException e) {
+        if (e.isTimeout() && liveness.failure() == null) {
+          if (sliced) {
+            continue; // a slice ran out, not the caller's deadline
+          }
+          throw e;
+        }
+        failRead(e);
+      } catch (InterruptedIOException e) {
+        if (Thread.currentThread().isInterrupted() && liveness.failure() == null) {
+          throw e;
+        }
+        failRead(e);
+      } catch (IOException | RuntimeException e) {
+        failRead(e);
+      }
+    }
+  }
+
+  /**
+   * Reads one frame for {@link #readRawUntil} and routes it.
+   *
+   * @return the message for the receiver, or null when there was none (a tick, a fragment,
+   *     a signal or reply handled here)
+   */
+  private EiMessage readRawFrame(RawPayload into, TermDecoder decoder, Deadline deadline) throws IOException {
+    DistFrameDecoder.Message frame = reader.read(deadline, false, into);
+    if (frame == null) {
+      return null;
+    }
+    // The message is the receiver's at once, its payload in a buffer the receiver reuses:
+    // nothing of it stays held, so its charge is given back now.
+    dispatching = reader.takeCharge();
+    try {
+      return frame.raw() != null
+          ? dispatcher.dispatchRaw(frame.control(), frame.raw(), into, decoder)
+          : dispatcher.dispatch(frame.control(), frame.payload());
+    } finally {
+      account.release(claimCharge());
     }
   }
 
