@@ -19,6 +19,8 @@ import java.util.Locale;
 final class Report {
   static final String EI4J = "ei4j";
   static final String EI4J_NODE = "ei4j Node";
+  /** ei4j's connection API receiving with {@code receive(EiRawMessage, ...)}, the {@code ei_xreceive_msg} way. */
+  static final String EI4J_RAW = "ei4j raw";
   static final String C_EI = "C ei";
   static final String JINTERFACE = "JInterface";
   static final String ERLANG = "Erlang";
@@ -155,7 +157,7 @@ final class Report {
     for (String c : cols) {
       header += String.format(Locale.ROOT, " %12s", c);
     }
-    header += String.format(Locale.ROOT, " %10s %10s", "ei4j/C", "Node/C");
+    header += String.format(Locale.ROOT, " %10s %10s %10s", "ei4j/C", "raw/C", "Node/C");
     out.println(header);
     out.println("-".repeat(header.length()));
     for (String t : transports) {
@@ -168,7 +170,8 @@ final class Report {
           line += String.format(Locale.ROOT, " %12s", cpu(v));
         }
         double c = cpuPerMillion(t, w, C_EI);
-        line += String.format(Locale.ROOT, " %10s %10s", ratio(cpuPerMillion(t, w, EI4J), c), ratio(cpuPerMillion(t, w, EI4J_NODE), c));
+        line += String.format(Locale.ROOT, " %10s %10s %10s", ratio(cpuPerMillion(t, w, EI4J), c), ratio(cpuPerMillion(t, w, EI4J_RAW), c),
+            ratio(cpuPerMillion(t, w, EI4J_NODE), c));
         if (any) {
           out.println(line);
         }
@@ -178,7 +181,7 @@ final class Report {
     out.println("Targets (issue 21, CPU per message against C ei; at most):");
     for (Workload w : List.of(Workload.SEND_SMALL, Workload.FLOOD_SMALL, Workload.SEND_1M, Workload.FLOOD_1M)) {
       double limit = w.size() >= 1 << 20 ? 1.1 : 1.5;
-      for (String client : List.of(EI4J, EI4J_NODE)) {
+      for (String client : List.of(EI4J, EI4J_RAW, EI4J_NODE)) {
         double r = cpuPerMillion("tcp", w, client) / cpuPerMillion("tcp", w, C_EI);
         String verdict = Double.isNaN(r) ? "not measured" : r <= limit ? "met" : "MISSED";
         out.printf(Locale.ROOT, "  %-50s %8s  %s%n", "tcp " + w.id() + " " + client + " <= " + limit + "x C ei",

@@ -56,7 +56,7 @@ import java.util.stream.Stream;
  */
 public final class SideBySide {
   static final List<Workload> WORKLOADS = Workload.ALL;
-  static final List<String> CLIENTS = List.of(Report.EI4J, Report.EI4J_NODE, Report.C_EI, Report.JINTERFACE, Report.ENCON,
+  static final List<String> CLIENTS = List.of(Report.EI4J, Report.EI4J_RAW, Report.EI4J_NODE, Report.C_EI, Report.JINTERFACE, Report.ENCON,
       Report.ERLANG);
   private static final AtomicInteger UNIQUE = new AtomicInteger();
   /**
@@ -354,7 +354,11 @@ public final class SideBySide {
   }
 
   private Client ei4jClient(SocketCallbacks<?> transport, String server) throws IOException {
-    return new Ei4jClient(Report.EI4J, transport, unique("ei4j") + "@localhost", cookie, server);
+    return new Ei4jClient(Report.EI4J, transport, unique("ei4j") + "@localhost", cookie, server, false);
+  }
+
+  private Client ei4jRawClient(SocketCallbacks<?> transport, String server) throws IOException {
+    return new Ei4jClient(Report.EI4J_RAW, transport, unique("ei4jraw") + "@localhost", cookie, server, true);
   }
 
   private Client nodeClient(SocketCallbacks<?> transport, String server) throws IOException {
@@ -413,6 +417,7 @@ public final class SideBySide {
       List<Client> clients = new ArrayList<>();
       try {
         clients.add(ei4jClient(TcpTransport.create(), server));
+        clients.add(ei4jRawClient(TcpTransport.create(), server));
         clients.add(nodeClient(TcpTransport.create(), server));
         clients.add(cClient(server));
         clients.add(jinterfaceClient(server));
@@ -532,13 +537,13 @@ public final class SideBySide {
       String localPeer = unique("ceillocal") + "@localhost";
       inJvm = new Ei4jPeer(localPeer, cookie, callbacks.get(), listen.apply(localPeer));
       if (this.clients.contains(Report.EI4J_2JVM)) {
-        clients.add(new Ei4jClient(Report.EI4J_2JVM, callbacks.get(), unique("cei4j") + "@localhost", cookie, javaPeer));
+        clients.add(new Ei4jClient(Report.EI4J_2JVM, callbacks.get(), unique("cei4j") + "@localhost", cookie, javaPeer, false));
       }
       if (this.clients.contains(Report.NODE_2JVM)) {
         clients.add(new NodeClient(Report.NODE_2JVM, callbacks.get(), unique("cnode") + "@localhost", cookie, javaPeer));
       }
       if (this.clients.contains(Report.EI4J_1JVM)) {
-        clients.add(new Ei4jClient(Report.EI4J_1JVM, callbacks.get(), unique("cei4j") + "@localhost", cookie, localPeer));
+        clients.add(new Ei4jClient(Report.EI4J_1JVM, callbacks.get(), unique("cei4j") + "@localhost", cookie, localPeer, false));
       }
       if (this.clients.contains(Report.NODE_1JVM)) {
         clients.add(new NodeClient(Report.NODE_1JVM, callbacks.get(), unique("cnode") + "@localhost", cookie, localPeer));
