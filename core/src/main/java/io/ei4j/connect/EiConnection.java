@@ -315,6 +315,7 @@ public final class EiConnection implements AutoCloseable {
    */
   public EiRawMessage receive(EiRawMessage into, long timeoutMillis) throws IOException {
     Objects.requireNonNull(into, "into");
+    into.clear(); // a receive that fails leaves nothing behind that could be read as a message
     EiMessage m = role.receiveRaw(into.rawPayload(), payloadDecoder, timeoutMillis);
     into.set(m, node.decodeLimits());
     return into;

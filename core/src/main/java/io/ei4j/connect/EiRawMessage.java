@@ -36,6 +36,14 @@ import java.nio.ByteBuffer;
  * {@link EiConnection#receive(long)}. Every length the cursor reads is checked against the
  * bytes there are.
  *
+ * <p>The bytes are those the peer sent, except for a message that was queued decoded
+ * before the receive (read by the connection's reader thread while nobody received): it is
+ * encoded again, as ei4j encodes terms. The term is the same, but its encoding may differ:
+ * a list of small integers becomes a string ({@code STRING_EXT}), a bitstring of whole
+ * bytes a binary. Read such fields with {@link TermCursor#term()} when a peer may send
+ * either form. A payload Erlang compressed ({@code term_to_binary(T, [compressed])} as a
+ * message) is decoded and encoded again too.
+ *
  * <p>Not thread-safe: one holder per receiving thread.
  */
 public final class EiRawMessage {
@@ -97,7 +105,8 @@ public final class EiRawMessage {
    * A cursor at the start of the payload (there is no version byte to skip), reset on every
    * call; the holder's own, so reused too.
    *
-   * @throws IllegalStateException for a signal, or before the first receive
+   * @throws IllegalStateException for a signal, or when no receive has filled the holder
+   *     (none yet, or the last one failed)
    */
   public TermCursor payload() {
     requirePayload();
@@ -131,7 +140,10 @@ public final class EiRawMessage {
     return t;
   }
 
-  /** The bytes this holder keeps allocated for payloads between receives. */
+  /**
+   * The bytes this holder keeps allocated for payloads between receives. The connection
+   * keeps, for its next reassembly, the buffer the holder gave up last, as large at most.
+   */
   public int capacity() {
     return payload.capacity();
   }
@@ -140,6 +152,15 @@ public final class EiRawMessage {
   public String toString() {
     return "EiRawMessage[" + (kind == null ? "empty" : kind == Kind.SIGNAL ? signal : kind + " "
         + (kind == Kind.SEND ? to : toName) + ", " + payload.length() + " bytes") + "]";
+  }
+
+  /** Empties the holder before a receive: should it fail, nothing of an earlier message shows. */
+  void clear() {
+    kind = null;
+    from = null;
+    to = null;
+    toName = null;
+    signal = null;
   }
 
   RawPayload rawPayload() {

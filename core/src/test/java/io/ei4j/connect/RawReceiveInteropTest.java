@@ -202,6 +202,8 @@ class RawReceiveInteropTest {
       assertEquals(ErlTuple.of(SEQ, ErlInteger.of(2), ErlBinary.of("after".getBytes())), m.decodePayload());
       ErrnoException timeout = assertThrows(ErrnoException.class, () -> c.receive(m, 100));
       assertTrue(timeout.isTimeout());
+      assertEquals(null, m.kind(), "a receive that failed leaves the holder empty");
+      assertThrows(IllegalStateException.class, m::payload);
       assertEquals(0, node.receiveBudgetUsedBytes());
     }
   }

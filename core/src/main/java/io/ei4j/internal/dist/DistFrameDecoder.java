@@ -289,7 +289,9 @@ public final class DistFrameDecoder {
       }
       TermDecoder d = owned ? sharing : copying;
       ErlTerm control = d.decode(frame);
-      if (raw != null && frame.remaining() > 1 && (frame.get(frame.position()) & 0xff) == VERSION) {
+      // A compressed payload (131 80) is decoded: a raw payload has no version byte to mark it.
+      if (raw != null && frame.remaining() > 1 && (frame.get(frame.position()) & 0xff) == VERSION
+          && frame.get(frame.position() + 1) != 80) {
         EiMessage m = ControlMessages.rawMessage(control);
         if (m != null) {
           frame.position(frame.position() + 1);
@@ -377,7 +379,8 @@ public final class DistFrameDecoder {
     }
     int capacity = initialCapacity(count, firstBytes);
     byte[] data;
-    if (spare != null && spare.length >= capacity) {
+    // Not a much larger spare: a small message's binaries could keep it alive, uncharged.
+    if (spare != null && spare.length >= capacity && spare.length / 2 <= capacity) {
       data = spare;
       spare = null;
     } else {
