@@ -6,14 +6,17 @@ import io.ei4j.connect.EiConnection;
 import io.ei4j.connect.EiListener;
 import io.ei4j.connect.EiMessage;
 import io.ei4j.connect.EiNode;
+import io.ei4j.connect.EiRawMessage;
 import io.ei4j.node.Mailbox;
 import io.ei4j.node.Node;
+import io.ei4j.term.ErlAtom;
 import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlList;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlRef;
 import io.ei4j.term.ErlTerm;
 import io.ei4j.term.ErlTuple;
+import io.ei4j.term.TermCursor;
 import io.ei4j.term.Terms;
 import io.ei4j.transport.tcp.TcpTransport;
 import io.ei4j.transport.tls.TlsConfig;
@@ -75,6 +78,24 @@ final class ReadmeExamples {
         }
       }
     }
+  }
+  // README:end
+
+  // README:begin raw
+  static final ErlAtom SEQ = Terms.atom("seq");
+
+  /** Adds up the sizes of the binaries in count messages {seq, N, Bin}, read in place. */
+  static long binaryBytes(EiConnection erl, int count) throws IOException {
+    EiRawMessage m = new EiRawMessage();               // reused: its buffer grows once
+    long bytes = 0;
+    for (int i = 0; i < count; i++) {
+      TermCursor c = erl.receive(m, 5_000).payload();  // undecoded, as ei_xreceive_msg
+      if (c.tupleHeader() == 3 && c.atomIs(SEQ)) {     // as ei_decode_tuple_header, ...
+        c.longValue();
+        bytes += c.binary().remaining();               // a view of the holder's buffer
+      }
+    }
+    return bytes;
   }
   // README:end
 

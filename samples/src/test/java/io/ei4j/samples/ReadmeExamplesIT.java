@@ -13,6 +13,8 @@ import io.ei4j.epmd.EpmdClient;
 import io.ei4j.node.Mailbox;
 import io.ei4j.node.Node;
 import io.ei4j.term.ErlAtom;
+import io.ei4j.term.ErlBinary;
+import io.ei4j.term.ErlInteger;
 import io.ei4j.term.ErlList;
 import io.ei4j.term.ErlPid;
 import io.ei4j.term.ErlTerm;
@@ -74,6 +76,12 @@ class ReadmeExamplesIT {
               .transport(TcpTransport.create()).build();
           EiConnection c = node.connect(erl.nodeName(), 5_000)) {
         assertEquals(Terms.parse("{echo, hello}"), ReadmeExamples.askEcho(c));
+        // Three {seq, N, Bin} from the peer's rex, the last one large enough to come in fragments.
+        for (int n : new int[] {10, 0, 300_000}) {
+          ErlTerm msg = Terms.tuple(ReadmeExamples.SEQ, ErlInteger.of(n), ErlBinary.of(new byte[n]));
+          assertEquals(msg, c.rpc("erlang", "send", ErlList.of(c.self(), msg), 5_000));
+        }
+        assertEquals(300_010, ReadmeExamples.binaryBytes(c, 3));
       }
     }
   }

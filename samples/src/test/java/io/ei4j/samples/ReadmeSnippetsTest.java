@@ -75,8 +75,8 @@ class ReadmeSnippetsTest {
   void everyJavaSnippetOfTheReadmeIsCompiledTestCode() throws IOException {
     Path dir = Path.of("src/test/java/io/ei4j/samples");
     List<String> expected = new ArrayList<>(regions(dir.resolve("ReadmeExamples.java")));
-    // The transport example goes after the imports, connect, send/receive, server and node ones.
-    expected.add(5, regions(dir.resolve("PlainTcpTransport.java")).get(0));
+    // The transport example goes after the imports, connect, send/receive, server, raw and node ones.
+    expected.add(6, regions(dir.resolve("PlainTcpTransport.java")).get(0));
     List<String> actual = javaBlocks(Files.readString(readme()));
     assertFalse(actual.isEmpty(), "README.md has no ```java blocks");
     assertEquals(expected.size(), actual.size(), "number of Java snippets in README.md");
