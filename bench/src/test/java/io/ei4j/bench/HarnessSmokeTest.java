@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The side-by-side harness, cut short, against a real Erlang node over TCP: every client
- * (ei4j's EiConnection and Node/Mailbox, the C ei program compiled here, JInterface compiled here, a second Erlang node)
+ * (ei4j's EiConnection, decoded and raw, and Node/Mailbox, the C ei program compiled here, JInterface compiled here, a second Erlang node)
  * completes ping-pong and the Erlang flood, each run lasts at least its time budget (so
  * the figures are rates over that time, not over nothing), the clients' own checks of
  * what the server counted pass, and the CSV holds every run. Not a benchmark: nothing is
