@@ -37,6 +37,9 @@ import java.util.concurrent.TimeUnit;
  * {@link #PARKED_PER_SLOT} per slot (beyond that the oldest parked one is closed). Closing
  * it at once would invite its owner to reconnect at once, and a storm of reconnects fills
  * the accept queue, where the kernel then drops an honest client's connection requests.
+ * A parked connection that had sent nothing at all is watched: when its first bytes come
+ * (an honest client that was merely slow to send its ClientHello, evicted by a storm of
+ * newcomers), it is admitted again, as if just accepted, with its original deadline.
  * Evictions are logged at WARN, the first one and then a summary at most once a minute.
  * A listening {@link TlsSocket} delegates all its work here; {@link #accept} is serialized
  * by that socket's read lock.
@@ -66,8 +69,12 @@ final class TlsListener {
   private long evictionsLoggedAt;
   private boolean evictionsLogged;
 
-  /** An evicted connection's channel, without TLS state, and when it is closed. */
-  private record Parked(SocketChannel channel, long closeAt) {}
+  /**
+   * An evicted connection's channel, without TLS state, and when it is closed; for one that
+   * had read nothing, the peer's address, kept to admit it again should it send its first
+   * bytes (the channel's selection key then carries this record), else null.
+   */
+  private record Parked(SocketChannel channel, long closeAt, SocketAddress watchedRemote) {}
 
   private TlsListener(TlsConfig config, ServerSocketChannel server, Selector selector) {
     this.config = config;
@@ -142,6 +149,8 @@ final class TlsListener {
         for (SelectionKey key : selector.selectedKeys()) {
           if (key.attachment() instanceof TlsPendingHandshake child) {
             failure = first(failure, drive(child));
+          } else if (key.attachment() instanceof Parked p) {
+            failure = first(failure, unpark(p, key));
           }
         }
         selector.selectedKeys().clear();
@@ -207,13 +216,40 @@ final class TlsListener {
    * one when the cap is reached) and starts its handshake. Returns its failure, if any.
    */
   private IOException admit(SocketChannel c) {
+    long now = System.nanoTime();
+    return admit(c, null, null, now, now + config.handshakeTimeout().toNanos());
+  }
+
+  /**
+   * Admits a parked connection again: it had read nothing when it was evicted, and its first
+   * bytes have come. It keeps its deadline and its selection key.
+   */
+  private IOException unpark(Parked p, SelectionKey key) {
+    synchronized (pending) {
+      if (!parked.remove(p)) {
+        return null; // closed meanwhile, at its time or to make room
+      }
+    }
+    return admit(p.channel(), key, p.watchedRemote(), System.nanoTime(), p.closeAt());
+  }
+
+  /**
+   * Admits {@code c} with {@code deadline}, reusing its selection {@code key} when it has
+   * one, as a pending handshake.
+   */
+  private IOException admit(SocketChannel c, SelectionKey key, SocketAddress knownRemote, long now, long deadline) {
     TlsPendingHandshake child;
-    SocketAddress remote = null;
+    SocketAddress remote = knownRemote;
     try {
-      remote = c.getRemoteAddress();
+      if (remote == null) {
+        remote = c.getRemoteAddress();
+      }
       TlsSocket socket = TlsSocket.accepted(config, c, remote);
-      long now = System.nanoTime();
-      child = new TlsPendingHandshake(socket, remote, now, now + config.handshakeTimeout().toNanos());
+      child = new TlsPendingHandshake(socket, remote, now, deadline);
+      if (key != null) {
+        child.key = key;
+        key.attach(child);
+      }
     } catch (IOException | RuntimeException e) {
       try {
         c.close();
@@ -309,18 +345,43 @@ final class TlsListener {
       logEviction(victim, false);
       return;
     }
-    withdraw(victim);
+    boolean watched = victim.socket.readNothing();
+    if (watched) {
+      synchronized (pending) {
+        pending.remove(victim);
+      }
+    } else {
+      withdraw(victim);
+    }
     SocketChannel channel = victim.socket.detachChannel();
+    Parked park = new Parked(channel, victim.deadline, watched ? victim.remote : null);
+    if (watched) {
+      try {
+        if (victim.key != null) {
+          victim.key.interestOps(SelectionKey.OP_READ);
+          victim.key.attach(park);
+        } else {
+          channel.register(selector, SelectionKey.OP_READ, park);
+        }
+      } catch (IOException | RuntimeException e) {
+        closeQuietly(channel); // a channel that cannot be watched any more is of no use to anyone
+        discarded = true;
+        logEviction(victim, true);
+        return;
+      }
+    } else {
+      discarded = true; // its key goes at the next select
+    }
     SocketChannel overflow = null;
     synchronized (pending) {
-      parked.addLast(new Parked(channel, victim.deadline));
+      parked.addLast(park);
       if (parked.size() > PARKED_PER_SLOT * config.maxPendingHandshakes()) {
         overflow = parked.pollFirst().channel();
       }
     }
-    discarded = true; // its key goes at the next select
     if (overflow != null) {
       closeQuietly(overflow);
+      discarded = true;
     }
     logEviction(victim, true);
   }
@@ -416,9 +477,13 @@ final class TlsListener {
   /** The earliest deadline of a pending handshake or of the first parked connection. */
   private long earliestHandshakeDeadline() {
     synchronized (pending) {
-      // accept order is deadline order, and eviction only removes
-      TlsPendingHandshake oldest = pending.peekFirst();
-      long earliest = oldest == null ? TlsSocket.NO_DEADLINE : oldest.deadline;
+      // not in accept order: a connection admitted again from the parked ones keeps its deadline
+      long earliest = TlsSocket.NO_DEADLINE;
+      for (TlsPendingHandshake p : pending) {
+        if (earliest == TlsSocket.NO_DEADLINE || p.deadline - earliest < 0) {
+          earliest = p.deadline;
+        }
+      }
       Parked first = parked.peekFirst();
       if (first != null && (earliest == TlsSocket.NO_DEADLINE || first.closeAt() - earliest < 0)) {
         earliest = first.closeAt();

@@ -220,6 +220,14 @@ public final class TlsSocket {
   }
 
   /**
+   * Whether this accepted socket has read nothing from its peer yet: its channel can then be
+   * handed to a fresh socket later as if it had just been accepted.
+   */
+  boolean readNothing() {
+    return engine == null && firstHeader != null && firstHeader.position() == 0;
+  }
+
+  /**
    * Gives up the TLS state of a server-side socket whose handshake never got anywhere and
    * returns its channel, still open, for the listener to close later: this socket counts as
    * closed from now on, and no alert is sent.

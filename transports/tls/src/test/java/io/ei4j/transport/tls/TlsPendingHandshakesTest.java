@@ -257,6 +257,30 @@ class TlsPendingHandshakesTest {
   }
 
   @Test
+  void anEvictedConnectionThatHadSentNothingIsAdmittedAgainWhenItsClientHelloComes() throws Exception {
+    int cap = 4;
+    int[] port = new int[1];
+    TlsSocket l = listen(serverConfig().maxPendingHandshakes(cap).build(), port);
+    acceptForever(l, new LinkedBlockingQueue<>(), new LinkedBlockingQueue<>());
+    // The oldest pending handshake, slow to send its ClientHello: silent newcomers evict it
+    // (it has sent no record, and it is the oldest), as a storm of attackers would.
+    Socket slow = new Socket();
+    cleanup.add(slow);
+    slow.connect(loopback(port[0]), 2_000);
+    Thread.sleep(100);
+    List<Socket> held = silent(port[0], 2 * cap); // the first cap - 1 of them are evicted after the slow one
+    Thread.sleep(300);
+    assertFalse(closedByServer(slow, 1), "the evicted connection was closed rather than parked");
+    slow.getOutputStream().write(clientHello());
+    slow.setSoTimeout(5_000);
+    assertTrue(slow.getInputStream().read() >= 0, "the server did not answer the ClientHello of a parked connection");
+    // A parked connection whose first bytes are not TLS is admitted, refused and closed.
+    Socket notTls = held.get(0);
+    notTls.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    assertTrue(closedByServer(notTls, 5_000), "a parked connection that sent HTTP was not closed");
+  }
+
+  @Test
   void parkedConnectionsBeyondTheirCapAreClosedOldestFirst() throws Exception {
     int cap = 1;
     int parkedMax = TlsListener.PARKED_PER_SLOT * cap;
