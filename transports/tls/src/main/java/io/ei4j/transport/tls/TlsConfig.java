@@ -136,7 +136,8 @@ public final class TlsConfig {
    * address with the most, then the fewest TLS records received, then the oldest) is
    * evicted to make room, and logged at WARN; one that never sent a whole record is kept
    * open, unread, until its handshake timeout, so that its owner has no reason to reconnect
-   * at once. Each one is closed anyway when {@link #handshakeTimeout()} runs out.
+   * at once; one that had sent nothing at all is admitted again if its ClientHello comes
+   * after all. Each one is closed anyway when {@link #handshakeTimeout()} runs out.
    */
   public int maxPendingHandshakes() {
     return maxPendingHandshakes;
