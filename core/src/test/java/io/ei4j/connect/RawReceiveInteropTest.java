@@ -159,6 +159,65 @@ class RawReceiveInteropTest {
     }
   }
 
+  /**
+   * What all threads of this JVM have allocated: the receiving thread, or the connection's
+   * reader thread should it have read some of the messages.
+   */
+  private static long allocated(com.sun.management.ThreadMXBean threads) {
+    long total = 0;
+    for (long a : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+      total += Math.max(0, a);
+    }
+    return total;
+  }
+
+  @Test
+  void aRawReceiveAllocatesNoArrayPerMessage(@TempDir Path dir) throws Exception {
+    int big = 1 << 20;
+    int n = 24;
+    int[] sizes = new int[n];
+    java.util.Arrays.fill(sizes, big);
+    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    try (ErlangPeer peer = start(dir); EiNode node = node(); EiConnection c = node.connect(peer.nodeName(), 10_000)) {
+      ErlPid self = c.self();
+      EiRawMessage m = new EiRawMessage();
+      long[] perMessage = new long[2];
+      for (int round = 0; round < 3; round++) { // the last round is measured, the others warm up
+        for (int raw = 0; raw < 2; raw++) {
+          c.regSend(self, "burst", ErlTuple.of(self, ErlAtom.of("sizes"), sizes(sizes)));
+          if (raw == 1) {
+            c.receive(m, 30_000); // the first one may have been read by the reader thread
+          } else {
+            c.receive(30_000);
+          }
+          long before = allocated(threads);
+          for (int i = 1; i < n; i++) {
+            if (raw == 1) {
+              TermCursor cur = c.receive(m, 30_000).payload();
+              assertEquals(3, cur.tupleHeader());
+              cur.skip();
+              cur.skip();
+              assertEquals(big, cur.binaryLength());
+            } else {
+              ErlTuple t = (ErlTuple) ((EiMessage.Send) c.receive(30_000)).message();
+              assertEquals(big, ((ErlBinary) t.get(2)).size());
+            }
+          }
+          perMessage[raw] = (allocated(threads) - before) / (n - 1);
+          if (raw == 1) {
+            c.receive(m, 30_000);
+          } else {
+            c.receive(30_000);
+          }
+        }
+      }
+      System.out.printf("raw receive: %d bytes allocated per 1 MiB message, against %d for receive(long)%n", perMessage[1],
+          perMessage[0]);
+      assertTrue(perMessage[0] >= big, "receive(long) allocates each message's array: " + perMessage[0]);
+      assertTrue(perMessage[1] < 64 << 10, "a raw receive allocated " + perMessage[1] + " bytes per 1 MiB message");
+    }
+  }
+
   @Test
   void fragmentedMessagesOfSeveralSendersInterleave(@TempDir Path dir) throws Exception {
     int k = 6;
