@@ -295,10 +295,10 @@ public final class EiConnection implements AutoCloseable {
    * encoded into the holder), the same timeouts, interrupts and end of the connection;
    * signals arrive as {@link EiRawMessage.Kind#SIGNAL}.
    *
-   * <p>What this saves: a message that arrives in one frame is copied from the read buffer
-   * into the holder's; one that Erlang cut into fragments is reassembled in a buffer that
-   * is then handed to the holder, and the buffer the holder gave up in exchange is reused
-   * for the next reassembly. So no array is allocated (and zeroed) per message once the
+   * <p>What this saves: a message that arrives in one frame that fits the read buffer is
+   * copied from there into the holder's; a larger one, or one that Erlang cut into
+   * fragments, is read or reassembled in a buffer that is then handed to the holder, and the
+   * buffer the holder gave up in exchange is reused for the next such message. So no array is allocated (and zeroed) per message once the
    * buffers have grown to the largest, and nothing is decoded that the receiver does not
    * read. The receive budget ({@link EiNode.Builder#receiveBudgetBytes}) counts a message
    * until it is in the holder; the two buffers (the holder's and the one kept for

@@ -174,14 +174,29 @@ class RawReceiveInteropTest {
   @Test
   void aRawReceiveAllocatesNoArrayPerMessage(@TempDir Path dir) throws Exception {
     int big = 1 << 20;
+    for (boolean headers : new boolean[] {true, false}) {
+      long[] perMessage = allocationPerMessage(dir, headers, big);
+      String how = headers ? "in fragments" : "in one frame each";
+      System.out.printf("raw receive, 1 MiB messages %s: %d bytes allocated per message, against %d for receive(long)%n",
+          how, perMessage[1], perMessage[0]);
+      assertTrue(perMessage[0] >= big, "receive(long) allocates each message's array (" + how + "): " + perMessage[0]);
+      assertTrue(perMessage[1] < 64 << 10, "a raw receive allocated " + perMessage[1] + " bytes per 1 MiB message " + how);
+    }
+  }
+
+  /**
+   * Bytes allocated per message of {@code big} bytes, by all threads: {@code [receive(long),
+   * raw receive]}, measured in the last of three rounds of 23 messages each.
+   */
+  private static long[] allocationPerMessage(Path dir, boolean headers, int big) throws Exception {
     int n = 24;
     int[] sizes = new int[n];
     java.util.Arrays.fill(sizes, big);
     com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-    try (ErlangPeer peer = start(dir); EiNode node = node(); EiConnection c = node.connect(peer.nodeName(), 10_000)) {
+    long[] perMessage = new long[2];
+    try (ErlangPeer peer = start(dir); EiNode node = node(headers); EiConnection c = node.connect(peer.nodeName(), 10_000)) {
       ErlPid self = c.self();
       EiRawMessage m = new EiRawMessage();
-      long[] perMessage = new long[2];
       for (int round = 0; round < 3; round++) { // the last round is measured, the others warm up
         for (int raw = 0; raw < 2; raw++) {
           c.regSend(self, "burst", ErlTuple.of(self, ErlAtom.of("sizes"), sizes(sizes)));
@@ -211,11 +226,8 @@ class RawReceiveInteropTest {
           }
         }
       }
-      System.out.printf("raw receive: %d bytes allocated per 1 MiB message, against %d for receive(long)%n", perMessage[1],
-          perMessage[0]);
-      assertTrue(perMessage[0] >= big, "receive(long) allocates each message's array: " + perMessage[0]);
-      assertTrue(perMessage[1] < 64 << 10, "a raw receive allocated " + perMessage[1] + " bytes per 1 MiB message");
     }
+    return perMessage;
   }
 
   @Test

@@ -295,8 +295,7 @@ public final class DistFrameDecoder {
         EiMessage m = ControlMessages.rawMessage(control);
         if (m != null) {
           frame.position(frame.position() + 1);
-          raw.copy(frame, null);
-          frame.position(frame.limit());
+          toRaw(frame, null, owned ? frame : null);
           return new Message(control, null, m);
         }
       }
@@ -314,7 +313,7 @@ public final class DistFrameDecoder {
     switch (tag) {
       case DIST_HEADER: {
         ErlAtom[] refs = atomCacheRefs(frame, true);
-        return message(frame, refs, owned ? sharing : copying, null);
+        return message(frame, refs, owned ? sharing : copying, owned ? frame : null);
       }
       case DIST_FRAG_HEADER: {
         long seq = u64(frame, "sequence id", -1);
@@ -324,7 +323,7 @@ public final class DistFrameDecoder {
           throw new DistHeaderException("fragment id 0 in the first fragment of sequence " + Long.toUnsignedString(seq));
         }
         if (count == 1) {
-          return message(frame, refs, owned ? sharing : copying, null);
+          return message(frame, refs, owned ? sharing : copying, owned ? frame : null);
         }
         Sequence s = open(seq, refs, count, frame.remaining());
         append(seq, s, frame);
@@ -379,8 +378,7 @@ public final class DistFrameDecoder {
     }
     int capacity = initialCapacity(count, firstBytes);
     byte[] data;
-    // Not a much larger spare: a small message's binaries could keep it alive, uncharged.
-    if (spare != null && spare.length >= capacity && spare.length / 2 <= capacity) {
+    if (spareFits(capacity)) {
       data = spare;
       spare = null;
     } else {
@@ -428,7 +426,8 @@ public final class DistFrameDecoder {
     reservedBytes -= s.reserved;
     reassembledMessages++;
     // The reassembly buffer is ours and dropped now: its binaries need no copy.
-    return message(ByteBuffer.wrap(s.data, 0, s.length), s.refs, sharing, s);
+    ByteBuffer whole = ByteBuffer.wrap(s.data, 0, s.length);
+    return message(whole, s.refs, sharing, whole);
   }
 
   /**
@@ -541,10 +540,12 @@ public final class DistFrameDecoder {
 
   /**
    * Decodes the control message and payload that fill {@code in}, or, for a raw receive,
-   * the control message only, leaving a message's payload to the sink: copied there, or, when
-   * {@code reassembled} is the sequence whose buffer {@code in} wraps, that buffer handed over.
+   * the control message only, leaving a message's payload to the sink ({@link #toRaw}).
+   *
+   * @param givenUp {@code in} when its array is given up (a reassembly buffer, or a frame
+   *     that had a buffer of its own), else null
    */
-  private Message message(ByteBuffer in, ErlAtom[] refs, TermDecoder d, Sequence reassembled)
+  private Message message(ByteBuffer in, ErlAtom[] refs, TermDecoder d, ByteBuffer givenUp)
       throws DistHeaderException, TermDecodeException {
     if (!in.hasRemaining()) {
       throw new DistHeaderException("a distribution header (131) without a control message");
@@ -553,17 +554,50 @@ public final class DistFrameDecoder {
     if (raw != null && in.hasRemaining()) {
       EiMessage m = ControlMessages.rawMessage(control);
       if (m != null) {
-        if (reassembled != null) {
-          spare = raw.take(reassembled.data, in.position(), in.limit(), refs);
-        } else {
-          raw.copy(in, refs);
-        }
-        in.position(in.limit());
+        toRaw(in, refs, givenUp);
         return new Message(control, null, m);
       }
     }
     ErlTerm payload = in.hasRemaining() ? d.decodeTerm(in, refs) : null;
     return finish(in, control, payload);
+  }
+
+  /**
+   * Leaves the rest of {@code in} (a payload) to the raw sink, with the atom cache
+   * references: when {@code givenUp} (which is {@code in}) wraps an array nothing else
+   * keeps, that array is handed over and the sink's old one kept as the spare; otherwise the
+   * bytes are copied. Consumes the payload.
+   */
+  private void toRaw(ByteBuffer in, ErlAtom[] refs, ByteBuffer givenUp) {
+    if (givenUp != null && givenUp.hasArray() && givenUp.arrayOffset() == 0) {
+      // refs may be one of the reused reference arrays: the sink gets a copy
+      spare = raw.take(givenUp.array(), in.position(), in.limit(), refs == null ? null : refs.clone());
+    } else {
+      raw.copy(in, refs);
+    }
+    in.position(in.limit());
+  }
+
+  /**
+   * For a frame too large for the read buffer, whose bytes are about to be read: the
+   * spare buffer, during a raw receive, when it fits ({@link #spareFits}); else a new one.
+   */
+  public ByteBuffer frameBuffer(int n) {
+    if (raw != null && spareFits(n)) {
+      byte[] a = spare;
+      spare = null;
+      return ByteBuffer.wrap(a, 0, n);
+    }
+    return ByteBuffer.allocate(n);
+  }
+
+  /**
+   * Whether the spare buffer may take {@code n} bytes: it holds them, and is not more than
+   * twice as large (else a small message's binaries could keep a large array alive,
+   * uncharged).
+   */
+  private boolean spareFits(int n) {
+    return spare != null && spare.length >= n && spare.length / 2 <= n;
   }
 
   private static Message finish(ByteBuffer in, ErlTerm control, ErlTerm payload) throws DistHeaderException {

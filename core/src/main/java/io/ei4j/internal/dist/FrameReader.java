@@ -253,7 +253,7 @@ public final class FrameReader {
         bulk = isFragment(frame);
       } else {
         in.position(in.position() + 4);
-        ByteBuffer big = ByteBuffer.allocate((int) n);
+        ByteBuffer big = frames.frameBuffer((int) n); // a raw receive's spare, or a new buffer
         int have = Math.min(in.remaining(), (int) n);
         big.put(in.slice(in.position(), have)); // what the read buffer already holds of it
         in.position(in.position() + have);
