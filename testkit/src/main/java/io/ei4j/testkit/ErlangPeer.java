@@ -54,7 +54,14 @@ public final class ErlangPeer implements AutoCloseable {
   private final String nodeName;
   private final List<String> lines = new ArrayList<>();
   private final OutputStream stdin;
-  private volatile boolean drained;
+  /**
+   * Whether both of the node's output streams have ended, so that every line it printed is
+   * in {@link #lines}: its error line (on stderr) can come after the end of stdout. Guarded
+   * by {@code lines}.
+   */
+  private boolean drained;
+  /** The output streams that have ended, of two. Guarded by {@code lines}. */
+  private int streamsEnded;
 
   private ErlangPeer(Process process, String nodeName) {
     this.process = process;
@@ -382,9 +389,7 @@ public final class ErlangPeer implements AutoCloseable {
         // the process went away; what it printed so far is kept
       } finally {
         synchronized (lines) {
-          if ("out".equals(stream)) {
-            drained = true;
-          }
+          drained = ++streamsEnded == 2;
           lines.notifyAll();
         }
       }
