@@ -227,29 +227,13 @@ public final class ReadingRole {
   public EiMessage receive(long timeoutMillis) throws IOException {
     Deadline deadline = Deadline.after(timeoutMillis);
     while (true) {
-      inboxLock.lock();
-      try {
-        while (true) {
-          Object o = inbox.poll();
-          if (o != null) {
-            if (o instanceof EiConnectionLostException lost) {
-              inbox.addFirst(lost);
-              throw Liveness.copy(lost);
-            }
-            return unqueue((Queued) o);
-          }
-          if (!readRole && !hasHandler) {
-            readRole = true;
-            break;
-          }
-          awaitInbox(deadline, timeoutMillis);
-        }
-      } finally {
-        inboxLock.unlock();
+      EiMessage queued = queuedOrRole(deadline, timeoutMillis);
+      if (queued != null) {
+        return queued;
       }
       // This thread holds the reading role: read until something is queued.
       try {
-        readUntilQueued(deadline);
+        readUntil(deadline, untilQueued);
       } catch (ErrnoException e) {
         if (!e.isTimeout()) {
           throw e;
@@ -284,30 +268,16 @@ public final class ReadingRole {
       throw new IllegalStateException("messages from " + peerName + " go to the connection handler, not to receive");
     }
     Deadline deadline = Deadline.after(timeoutMillis);
+    FrameStep<EiMessage> untilMessage = slice -> readRawFrame(into, decoder, slice);
     while (true) {
-      inboxLock.lock();
-      try {
-        while (true) {
-          Object o = inbox.poll();
-          if (o != null) {
-            if (o instanceof EiConnectionLostException lost) {
-              inbox.addFirst(lost);
-              throw Liveness.copy(lost);
-            }
-            return unqueue((Queued) o);
-          }
-          if (!readRole) {
-            readRole = true;
-            break;
-          }
-          awaitInbox(deadline, timeoutMillis);
-        }
-      } finally {
-        inboxLock.unlock();
+      EiMessage queued = queuedOrRole(deadline, timeoutMillis);
+      if (queued != null) {
+        return queued;
       }
-      // This thread holds the reading role, and nothing is queued: read until a message comes.
+      // This thread holds the reading role, and nothing is queued: read until a message
+      // comes, and return it instead of queueing it (only the holder of the role queues).
       try {
-        EiMessage m = readRawUntil(into, decoder, deadline);
+        EiMessage m = readUntil(deadline, untilMessage);
         if (m != null) {
           return m;
         }
@@ -324,77 +294,54 @@ public final class ReadingRole {
   }
 
   /**
-   * Waits, under the inbox lock, for the inbox or the reading role to change, as a receiver
-   * that found neither a message nor the role free does.
+   * The next queued message (or the failure, thrown, once the connection is down and
+   * everything before it was received); or null once this thread has taken the reading
+   * role, with nothing queued. Waits while another thread reads.
    */
-  private void awaitInbox(Deadline deadline, long timeoutMillis) throws IOException {
-    if (Thread.interrupted()) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while receiving from " + peerName);
-    }
-    if (deadline.expired() || (!deadline.isInfinite() && deadline.timeoutMillis() == 0)) {
-      throw receiveTimeout(timeoutMillis);
-    }
-    waitingReceivers++;
+  private EiMessage queuedOrRole(Deadline deadline, long timeoutMillis) throws IOException {
+    inboxLock.lock();
     try {
-      if (deadline.isInfinite()) {
-        inboxChanged.await();
-      } else {
-        inboxChanged.await(Math.max(1, deadline.remainingMillis()), TimeUnit.MILLISECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while receiving from " + peerName);
-    } finally {
-      waitingReceivers--;
-    }
-  }
-
-  /**
-   * Holding the reading role with nothing queued, for {@link #receiveRaw}: reads and routes
-   * frames until one is for the receiver, and returns it instead of queueing it (nothing can
-   * be queued before it: only the holder of the role queues). Reads are sliced and failures
-   * handled as in {@link #readUntilQueued}.
-   *
-   * @return the message, or null once the connection is down
-   */
-  private EiMessage readRawUntil(RawPayload into, TermDecoder decoder, Deadline deadline) throws IOException {
-    while (true) {
-      if (liveness.failure() != null) {
-        return null;
-      }
-      if (Thread.interrupted()) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted while receiving from " + peerName);
-      }
-      boolean sliced = deadline.isInfinite() || deadline.remainingMillis() > READ_SLICE_MILLIS;
-      Deadline slice = sliced && !reader.frameBuffered() ? Deadline.after(READ_SLICE_MILLIS) : deadline;
-      try {
-        EiMessage m = readRawFrame(into, decoder, slice);
-        if (m != null) {
-          return m;
-        }
-      } catch (ErrnoException e) {
-        if (e.isTimeout() && liveness.failure() == null) {
-          if (sliced) {
-            continue; // a slice ran out, not the caller's deadline
+      while (true) {
+        Object o = inbox.poll();
+        if (o != null) {
+          if (o instanceof EiConnectionLostException lost) {
+            inbox.addFirst(lost);
+            throw Liveness.copy(lost);
           }
-          throw e;
+          return unqueue((Queued) o);
         }
-        failRead(e);
-      } catch (InterruptedIOException e) {
-        if (Thread.currentThread().isInterrupted() && liveness.failure() == null) {
-          throw e;
+        if (!readRole && !hasHandler) {
+          readRole = true;
+          return null;
         }
-        failRead(e);
-      } catch (IOException | RuntimeException e) {
-        failRead(e);
+        if (Thread.interrupted()) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("interrupted while receiving from " + peerName);
+        }
+        if (deadline.expired() || (!deadline.isInfinite() && deadline.timeoutMillis() == 0)) {
+          throw receiveTimeout(timeoutMillis);
+        }
+        waitingReceivers++;
+        try {
+          if (deadline.isInfinite()) {
+            inboxChanged.await();
+          } else {
+            inboxChanged.await(Math.max(1, deadline.remainingMillis()), TimeUnit.MILLISECONDS);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("interrupted while receiving from " + peerName);
+        } finally {
+          waitingReceivers--;
+        }
       }
+    } finally {
+      inboxLock.unlock();
     }
   }
 
   /**
-   * Reads one frame for {@link #readRawUntil} and routes it.
+   * Reads one frame for a raw receive and routes it.
    *
    * @return the message for the receiver, or null when there was none (a tick, a fragment,
    *     a signal or reply handled here)
@@ -434,19 +381,30 @@ public final class ReadingRole {
     }
   }
 
+  /** One frame read and routed by the holder of the reading role: what it gives the caller, or null. */
+  @FunctionalInterface
+  private interface FrameStep<T> {
+    T read(Deadline slice) throws IOException;
+  }
+
+  /** {@link #readFrame} for {@link #receive}: non-null once something was queued. */
+  private final FrameStep<Boolean> untilQueued = slice -> readFrame(slice, false) ? Boolean.TRUE : null;
+
   /**
-   * Holding the reading role: reads and dispatches frames until the inbox holds something
-   * (a message, or the failure once the connection went down). Reads wait in slices of
+   * Holding the reading role: reads and routes frames until {@code step} gives something
+   * (for {@link #receive}, once the inbox holds a message). Reads wait in slices of
    * {@link #READ_SLICE_MILLIS} so an interrupt is noticed; a read cut short by the deadline
    * or an interrupt leaves the read state intact for the next holder.
    *
+   * @return what {@code step} gave, or null once the connection is down (its failure is
+   *     queued then)
    * @throws ErrnoException {@link Errno#ETIMEDOUT} when the deadline passed first
    * @throws InterruptedIOException when the thread was interrupted (status set again)
    */
-  private void readUntilQueued(Deadline deadline) throws IOException {
+  private <T> T readUntil(Deadline deadline, FrameStep<T> step) throws IOException {
     while (true) {
       if (liveness.failure() != null) {
-        return;
+        return null;
       }
       if (Thread.interrupted()) {
         Thread.currentThread().interrupt();
@@ -456,8 +414,9 @@ public final class ReadingRole {
       // A frame already in the buffer needs no read, so no slice (and no clock read) for it.
       Deadline slice = sliced && !reader.frameBuffered() ? Deadline.after(READ_SLICE_MILLIS) : deadline;
       try {
-        if (readFrame(slice, false)) {
-          return;
+        T r = step.read(slice);
+        if (r != null) {
+          return r;
         }
       } catch (ErrnoException e) {
         if (e.isTimeout() && liveness.failure() == null) {
