@@ -127,7 +127,10 @@ public final class EiConnection implements AutoCloseable {
   private final SendQueue sendQueue;
   /** The read state that moves with the reading role: read buffer, frame decoder. */
   private final FrameReader frameReader;
-  /** Decodes the payloads of raw receives' messages that the connection answers itself. */
+  /**
+   * The node's decoder with its limits, copying binaries: the frame decoder's, and the one
+   * that decodes the payloads of raw receives' messages that the connection answers itself.
+   */
   private final TermDecoder payloadDecoder;
   /** Routes what arrives: rpc replies, protocol answers, the handler. */
   private final Dispatcher dispatcher;
@@ -164,7 +167,7 @@ public final class EiConnection implements AutoCloseable {
     boolean budgetBounds = budget.limitBytes() < node.maxMessageBytes();
     this.payloadDecoder = new TermDecoder(node.decodeLimits());
     DistFrameDecoder frames = new DistFrameDecoder(headers, (int) Math.min(node.maxMessageBytes(), budget.limitBytes()),
-        budgetBounds ? "the whole receive budget (receiveBudgetBytes)" : "maxMessageBytes", new TermDecoder(node.decodeLimits()));
+        budgetBounds ? "the whole receive budget (receiveBudgetBytes)" : "maxMessageBytes", payloadDecoder);
     this.frameReader = new FrameReader(io, peerName, node.maxMessageBytes(), node.explicitMaxMessageBytes(), budget.account(),
         () -> liveness.failure() != null, frames, sendQueue::sendTick);
     this.dispatcher = new Dispatcher(this, handler, this::write, liveness, node.nodeName(), transportName, peerName,

@@ -279,15 +279,27 @@ public final class ControlMessages {
     if (!(control instanceof ErlTuple t) || t.arity() < 3 || !(t.get(0) instanceof ErlInteger opTerm) || !opTerm.isLong()) {
       return null;
     }
-    long op = opTerm.longValue();
+    return message(t, opTerm.longValue(), null);
+  }
+
+  /**
+   * The {@link EiMessage.Send} or {@link EiMessage.RegSend} carrying {@code payload} (null
+   * for a raw receive) that control tuple {@code t}, of operation {@code op}, stands for;
+   * null for another operation or fields of other types. The one definition of a message's
+   * control tuple, for {@link #decode} and {@link #rawMessage}.
+   */
+  private static EiMessage message(ErlTuple t, long op, ErlTerm payload) {
+    if (t.arity() < 3) {
+      return null;
+    }
     if ((op == SEND || op == SEND_TT) && t.get(2) instanceof ErlPid to) {
-      return new EiMessage.Send(null, to, null);
+      return new EiMessage.Send(null, to, payload);
     }
     if ((op == SEND_SENDER || op == SEND_SENDER_TT) && t.get(1) instanceof ErlPid from && t.get(2) instanceof ErlPid to) {
-      return new EiMessage.Send(from, to, null);
+      return new EiMessage.Send(from, to, payload);
     }
     if ((op == REG_SEND || op == REG_SEND_TT) && t.arity() >= 4 && t.get(1) instanceof ErlPid from && t.get(3) instanceof ErlAtom name) {
-      return new EiMessage.RegSend(from, name, null);
+      return new EiMessage.RegSend(from, name, payload);
     }
     return null;
   }
@@ -304,23 +316,14 @@ public final class ControlMessages {
       return new EiMessage.Other(control instanceof ErlTuple t2 ? t2 : ErlTuple.of(control), payload);
     }
     long op = opTerm.longValue();
+    if (payload != null) {
+      EiMessage m = message(t, op, payload);
+      if (m != null) {
+        return m;
+      }
+    }
     try {
       switch ((int) op) {
-        case SEND, SEND_TT:
-          if (payload != null && t.arity() >= 3) {
-            return new EiMessage.Send(null, (ErlPid) t.get(2), payload);
-          }
-          break;
-        case SEND_SENDER, SEND_SENDER_TT:
-          if (payload != null && t.arity() >= 3) {
-            return new EiMessage.Send((ErlPid) t.get(1), (ErlPid) t.get(2), payload);
-          }
-          break;
-        case REG_SEND, REG_SEND_TT:
-          if (payload != null && t.arity() >= 4) {
-            return new EiMessage.RegSend((ErlPid) t.get(1), (ErlAtom) t.get(3), payload);
-          }
-          break;
         case LINK:
           if (t.arity() == 3) {
             return new EiMessage.Link((ErlPid) t.get(1), (ErlPid) t.get(2));
